@@ -1,0 +1,73 @@
+import path from 'node:path';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import { projectRoot, type Config } from './config.js';
+import type { Database } from './db/database.js';
+import { createLedger } from './domain/accounts.js';
+import { createAuthenticator } from './domain/authentication.js';
+import { systemClock, type Clock } from './domain/clock.js';
+import { createArgon2Hasher, type PasswordHasher } from './domain/passwords.js';
+import { createTranslations } from './i18n/index.js';
+import { loadSessionUser } from './web/middleware/authentication.js';
+import { csrfProtection } from './web/middleware/csrf.js';
+import { errorHandler, notFoundHandler } from './web/middleware/error-handler.js';
+import { resolveLocale } from './web/middleware/locale.js';
+import { requestLogger } from './web/middleware/request-logger.js';
+import { securityHeaders } from './web/middleware/security-headers.js';
+import { sessionCookieName, sessions } from './web/middleware/session.js';
+import { accountRoutes } from './web/routes/account.js';
+import { authRoutes } from './web/routes/auth.js';
+import { healthRoutes } from './web/routes/health.js';
+import { preferenceRoutes } from './web/routes/preferences.js';
+import { loadTheme } from './web/theme.js';
+import { viewHelpers } from './web/view-helpers.js';
+
+export interface AppDependencies {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  clock?: Clock;
+  hasher?: PasswordHasher;
+}
+
+/** Builds the portal from its dependencies, without listening: tests drive it in-process. */
+export function createApp({ config, db, logger, clock = systemClock, hasher = createArgon2Hasher() }: AppDependencies): Express {
+  const translations = createTranslations();
+  const theme = loadTheme();
+  const ledger = createLedger({ db, clock });
+  const minutes = (count: number) => count * 60_000;
+  const authenticate = createAuthenticator({
+    db,
+    hasher,
+    clock,
+    perAccount: { maxFailures: config.login.maxFailuresPerAccount, windowMs: minutes(config.login.windowMinutes), lockMs: minutes(config.login.lockMinutes) },
+    perIp: { maxFailures: config.login.maxFailuresPerIp, windowMs: minutes(config.login.windowMinutes), lockMs: minutes(config.login.lockMinutes) },
+  });
+
+  const app = express();
+  app.set('trust proxy', config.server.trustProxy);
+  app.set('view engine', 'ejs');
+  app.set('views', path.join(projectRoot, 'views'));
+  app.set('view cache', config.env !== 'development');
+  app.disable('x-powered-by');
+  app.locals.theme = theme;
+
+  app.use(requestLogger(logger));
+  app.use(securityHeaders({ https: config.server.secureCookies }));
+  app.use('/assets', express.static(theme.assetsDir, { index: false, maxAge: '1h' }));
+  app.use(healthRoutes({ db }));
+  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 100 }));
+  app.use(sessions(config, db));
+  app.use(loadSessionUser({ config, db, clock }));
+  app.use(resolveLocale(config.i18n.defaultLocale, translations));
+  app.use(viewHelpers(config));
+  app.use(csrfProtection());
+
+  app.use(authRoutes({ authenticate, clock, cookieName: sessionCookieName(config) }));
+  app.use(accountRoutes({ ledger }));
+  app.use(preferenceRoutes({ db, clock }));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler({ logger, fallback: { locale: config.i18n.defaultLocale, t: translations(config.i18n.defaultLocale) } }));
+  return app;
+}

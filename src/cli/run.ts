@@ -1,0 +1,157 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.js';
+import { createDatabase, type Database } from '../db/database.js';
+import { checkLedger, type LedgerCheckReport } from '../db/ledger-check.js';
+import { migrateDownAll, migrateToLatest } from '../db/migrate.js';
+import { systemClock } from '../domain/clock.js';
+import { DomainError } from '../domain/errors.js';
+import { createArgon2Hasher } from '../domain/passwords.js';
+import { createUserManagement } from '../domain/user-management.js';
+
+export interface CliIo {
+  stdin: AsyncIterable<Buffer | string>;
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  env: NodeJS.ProcessEnv;
+}
+
+export const USAGE = `Usage: npm run cli -- <command>
+
+  migrate                      apply pending database migrations
+  migrate down                 undo every migration (drops all data)
+  ledger check                 recompute balances from the ledger entries and report mismatches
+  user add --username U --name N --email E --role user|admin|it [--locale fr|en] [--password-stdin]
+  user passwd --username U --password-stdin
+  user role --username U --role user|admin|it
+  user disable --username U    (their sessions end at their next request)
+  user enable --username U
+
+The database is the one the portal uses (DATABASE_URL, else data/recharge.sqlite).
+Exit codes: 0 done, 1 refused (the message says why), 2 wrong usage.`;
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  username: { type: 'string' },
+  name: { type: 'string' },
+  email: { type: 'string' },
+  role: { type: 'string' },
+  locale: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Runs one command; returns the process exit code. Never calls process.exit, so tests run it in-process. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    (values.help ? io.stdout : io.stderr).write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+
+  let db: Database | undefined;
+  try {
+    const config = loadConfig({ env: io.env });
+    db = createDatabase(config.database.target, { poolMax: 2 });
+    const command = positionals.join(' ');
+    if (command === 'migrate down') {
+      const undone = await migrateDownAll(db.knex);
+      io.stdout.write(undone.length ? `Undid ${undone.length} migration(s).\n` : 'Nothing to undo.\n');
+      return 0;
+    }
+    const applied = await migrateToLatest(db.knex);
+    if (command === 'migrate') {
+      io.stdout.write(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(', ')}\n` : 'Database is up to date.\n');
+      return 0;
+    }
+    if (command === 'ledger check') return reportLedger(await checkLedger(db.knex), io);
+    if (positionals[0] === 'user' && positionals.length === 2) return await userCommand(positionals[1] as string, values, db, io);
+    throw new UsageError(`unknown command: ${command}`);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (error instanceof DomainError || error instanceof ConfigError) {
+      io.stderr.write(`Error: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await db?.close();
+  }
+}
+
+async function userCommand(action: string, values: Record<string, string | boolean | undefined>, db: Database, io: CliIo): Promise<number> {
+  const users = createUserManagement({ db, hasher: createArgon2Hasher(), clock: systemClock });
+  const required = (name: string): string => {
+    const value = values[name];
+    if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`user ${action} needs --${name}`);
+    return value;
+  };
+  const password = async (): Promise<string> => {
+    if (!values['password-stdin']) throw new UsageError(`user ${action} needs --password-stdin (the password is read from standard input)`);
+    return readPassword(io.stdin);
+  };
+  const username = required('username');
+  switch (action) {
+    case 'add': {
+      const locale = values.locale;
+      if (locale !== undefined && locale !== 'fr' && locale !== 'en') throw new UsageError('--locale must be fr or en');
+      const user = await users.addUser({
+        username,
+        displayName: required('name'),
+        email: required('email'),
+        role: required('role') as 'user',
+        locale: locale ?? null,
+        password: values['password-stdin'] ? await password() : null,
+      });
+      io.stdout.write(`Added ${user.role} ${user.username} (id ${user.id}).\n`);
+      return 0;
+    }
+    case 'passwd':
+      await users.setPassword(username, await password());
+      io.stdout.write(`Password changed for ${username}.\n`);
+      return 0;
+    case 'role':
+      await users.setRole(username, required('role'));
+      io.stdout.write(`${username} is now ${values.role}.\n`);
+      return 0;
+    case 'disable':
+    case 'enable':
+      await users.setDisabled(username, action === 'disable');
+      io.stdout.write(`${username} is ${action}d.\n`);
+      return 0;
+    default:
+      throw new UsageError(`unknown command: user ${action}`);
+  }
+}
+
+/** The whole of standard input, less one trailing line break (what `echo` or a here-string adds). */
+async function readPassword(stdin: AsyncIterable<Buffer | string>): Promise<string> {
+  let text = '';
+  for await (const chunk of stdin) text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+  return text.replace(/\r?\n$/, '');
+}
+
+function reportLedger(report: LedgerCheckReport, io: CliIo): number {
+  io.stdout.write(`${report.transactions} transactions, ${report.entries} entries, sum of all entries ${report.total}.\n`);
+  for (const item of report.unbalancedTransactions) {
+    io.stdout.write(`UNBALANCED transaction ${item.transactionId}: ${item.entries} entries summing to ${item.sum}\n`);
+  }
+  for (const item of report.balanceMismatches) {
+    io.stdout.write(`MISMATCH account ${item.code}: stored balance ${item.stored}, entries say ${item.fromEntries}\n`);
+  }
+  for (const item of report.runningBalanceMismatches) {
+    io.stdout.write(`MISMATCH entry ${item.entryId} (account ${item.accountId}): balance after ${item.recorded}, entries say ${item.fromEntries}\n`);
+  }
+  io.stdout.write(report.ok ? 'Ledger OK.\n' : 'Ledger check FAILED.\n');
+  return report.ok ? 0 : 1;
+}

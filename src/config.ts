@@ -1,0 +1,278 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const projectRoot = path.resolve(import.meta.dirname, '..');
+
+/** The placeholder shipped in .env.example; production refuses it. */
+export const EXAMPLE_SESSION_SECRET = 'change-me-to-a-long-random-string-of-at-least-32-characters';
+
+/**
+ * Environment variables people expect, mapped to their place in the config.
+ * Every key a deployment may need to change has one, so no JSON file must be edited in production.
+ */
+const ENVIRONMENT_KEYS = {
+  HOST: 'server.host',
+  PORT: 'server.port',
+  PUBLIC_URL: 'server.publicUrl',
+  TRUST_PROXY: 'server.trustProxy',
+  DATABASE_URL: 'database.url',
+  DATABASE_POOL_MAX: 'database.poolMax',
+  SESSION_SECRET: 'session.secret',
+  SESSION_IDLE_MINUTES: 'session.idleMinutes',
+  SESSION_ABSOLUTE_HOURS: 'session.absoluteHours',
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: 'login.maxFailuresPerAccount',
+  LOGIN_MAX_FAILURES_PER_IP: 'login.maxFailuresPerIp',
+  LOGIN_WINDOW_MINUTES: 'login.windowMinutes',
+  LOGIN_LOCK_MINUTES: 'login.lockMinutes',
+  DEFAULT_LOCALE: 'i18n.defaultLocale',
+  TIME_ZONE: 'i18n.timeZone',
+  DEMO_DATA: 'demo.enabled',
+  ALLOW_DEMO_IN_PRODUCTION: 'demo.allowInProduction',
+  PAYPAL_ENV: 'payments.provider',
+  ALLOW_SIMULATED_PAYMENTS_IN_PRODUCTION: 'payments.allowSimulatedInProduction',
+  LOG_LEVEL: 'log.level',
+} as const;
+
+/** Keys that must never sit in a committed JSON file. */
+const SECRET_KEYS = new Set(['session.secret']);
+
+const environmentVariableOf = new Map<string, string>(
+  Object.entries(ENVIRONMENT_KEYS).map(([variable, key]) => [key, variable]),
+);
+
+const integer = (min: number, max: number) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
+    z.number().int().min(min).max(max),
+  );
+
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
+const flag = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const word = value.trim().toLowerCase();
+  if (TRUE_WORDS.has(word)) return true;
+  if (FALSE_WORDS.has(word)) return false;
+  return value;
+}, z.boolean());
+
+/** Express's `trust proxy`: a boolean, a number of hops, or a list of addresses/subnets. */
+const trustProxy = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const word = value.trim().toLowerCase();
+  if (TRUE_WORDS.has(word) && word !== '1') return true;
+  if (FALSE_WORDS.has(word) && word !== '0') return false;
+  if (/^\d+$/.test(word)) return Number(word);
+  return value.trim();
+}, z.union([z.boolean(), z.number().int().min(0), z.string().min(1)]));
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .transform((url) => url.replace(/\/+$/, ''));
+
+const locale = z.enum(['fr', 'en']);
+
+const configSchema = z
+  .object({
+    env: z.enum(['development', 'test', 'production']),
+    server: z.object({
+      host: z.string().min(1),
+      port: integer(0, 65535),
+      publicUrl: httpUrl.optional(),
+      trustProxy,
+    }),
+    database: z.object({
+      url: z.string().min(1),
+      poolMax: integer(1, 100),
+    }),
+    session: z.object({
+      secret: z.string().min(32, 'must be at least 32 characters').optional(),
+      idleMinutes: integer(1, 24 * 60),
+      absoluteHours: integer(1, 24 * 30),
+    }),
+    login: z.object({
+      maxFailuresPerAccount: integer(1, 1000),
+      maxFailuresPerIp: integer(1, 100000),
+      windowMinutes: integer(1, 24 * 60),
+      lockMinutes: integer(1, 24 * 60),
+    }),
+    i18n: z.object({
+      defaultLocale: locale,
+      timeZone: z.string().refine(isKnownTimeZone, 'must be an IANA time zone such as Europe/Paris'),
+    }),
+    demo: z.object({ enabled: flag, allowInProduction: flag }),
+    payments: z.object({
+      provider: z.enum(['simulator', 'sandbox', 'live']),
+      allowSimulatedInProduction: flag,
+    }),
+    log: z.object({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    }),
+  })
+  .superRefine((config, context) => {
+    if (config.env !== 'production') return;
+    const secret = config.session.secret;
+    if (secret === undefined) {
+      context.addIssue({ code: 'custom', path: ['session', 'secret'], message: 'is required in production' });
+    } else if (secret === EXAMPLE_SESSION_SECRET || /change-?me/i.test(secret)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['session', 'secret'],
+        message: 'is the example value from .env.example; generate one with `openssl rand -hex 32`',
+      });
+    }
+    if (config.demo.enabled && !config.demo.allowInProduction) {
+      context.addIssue({
+        code: 'custom',
+        path: ['demo', 'enabled'],
+        message: 'demo data is refused in production unless ALLOW_DEMO_IN_PRODUCTION=true',
+      });
+    }
+    if (config.payments.provider === 'simulator' && !config.payments.allowSimulatedInProduction) {
+      context.addIssue({
+        code: 'custom',
+        path: ['payments', 'provider'],
+        message: 'simulated payments are refused in production unless ALLOW_SIMULATED_PAYMENTS_IN_PRODUCTION=true',
+      });
+    }
+  });
+
+type ParsedConfig = z.infer<typeof configSchema>;
+
+export type DatabaseTarget =
+  | { dialect: 'sqlite'; filename: string }
+  | { dialect: 'postgres'; connectionString: string };
+
+export type Locale = z.infer<typeof locale>;
+
+export interface Config extends Omit<ParsedConfig, 'server' | 'database' | 'session'> {
+  server: Omit<ParsedConfig['server'], 'publicUrl'> & { publicUrl: string; secureCookies: boolean };
+  database: { target: DatabaseTarget; poolMax: number };
+  session: Omit<ParsedConfig['session'], 'secret'> & { secret: string; secretGenerated: boolean };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  configDir?: string;
+}
+
+/**
+ * Builds the one configuration object: config/default.json, then config/<NODE_ENV>.json,
+ * then environment variables; validated, then frozen. Throws ConfigError naming every bad key.
+ */
+export function loadConfig({ env = process.env, configDir = path.join(projectRoot, 'config') }: LoadConfigOptions = {}): Config {
+  const environment = env.NODE_ENV ?? 'development';
+  const problems: string[] = [];
+  const merged: Record<string, unknown> = { env: environment };
+  for (const file of ['default.json', `${environment}.json`]) {
+    const fromFile = readConfigFile(path.join(configDir, file), problems);
+    for (const key of flattenKeys(fromFile)) {
+      if (SECRET_KEYS.has(key)) {
+        problems.push(`${key} (config/${file}): secrets come only from the environment (${environmentVariableOf.get(key)})`);
+      }
+    }
+    deepMerge(merged, fromFile);
+  }
+  for (const [variable, key] of Object.entries(ENVIRONMENT_KEYS)) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') setPath(merged, key, value);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const key = issue.path.join('.');
+        const variable = environmentVariableOf.get(key);
+        return `${key}${variable ? ` (${variable})` : ''}: ${issue.message}`;
+      }),
+    );
+  }
+  return deepFreeze(finish(result.data));
+}
+
+function finish(parsed: ParsedConfig): Config {
+  const publicUrl = parsed.server.publicUrl ?? `http://localhost:${parsed.server.port}`;
+  const secret = parsed.session.secret ?? randomBytes(32).toString('hex');
+  return {
+    ...parsed,
+    server: { ...parsed.server, publicUrl, secureCookies: publicUrl.startsWith('https://') },
+    database: { target: parseDatabaseUrl(parsed.database.url), poolMax: parsed.database.poolMax },
+    session: { ...parsed.session, secret, secretGenerated: parsed.session.secret === undefined },
+  };
+}
+
+/** `postgres://…` selects PostgreSQL; `sqlite:path` or a bare path selects an SQLite file (relative to the project). */
+export function parseDatabaseUrl(url: string): DatabaseTarget {
+  if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: 'postgres', connectionString: url };
+  const file = url.replace(/^sqlite:(\/\/)?/i, '');
+  return { dialect: 'sqlite', filename: path.resolve(projectRoot, file) };
+}
+
+function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readConfigFile(file: string, problems: string[]): Record<string, unknown> {
+  if (!existsSync(file)) return {};
+  try {
+    const value: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (isPlainObject(value)) return value;
+    problems.push(`${path.basename(file)}: must hold a JSON object`);
+  } catch (error) {
+    problems.push(`${path.basename(file)}: ${(error as Error).message}`);
+  }
+  return {};
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function flattenKeys(object: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(object).flatMap(([key, value]) =>
+    isPlainObject(value) ? flattenKeys(value, `${prefix}${key}.`) : [`${prefix}${key}`],
+  );
+}
+
+function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) {
+    const existing = target[key];
+    if (isPlainObject(value) && isPlainObject(existing)) deepMerge(existing, value);
+    else target[key] = isPlainObject(value) ? structuredClone(value) : value;
+  }
+}
+
+function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  const last = parts.pop() as string;
+  let node = target;
+  for (const part of parts) {
+    if (!isPlainObject(node[part])) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[last] = value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

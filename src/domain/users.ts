@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { DomainError } from './errors.js';
+
+export const ROLES = ['user', 'admin', 'it'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const LOCALES = ['fr', 'en'] as const;
+export type UserLocale = (typeof LOCALES)[number];
+
+export interface User {
+  id: number;
+  username: string;
+  displayName: string;
+  email: string;
+  role: Role;
+  locale: UserLocale | null;
+  disabled: boolean;
+  createdAt: Date;
+}
+
+export type UserErrorCode = 'invalid_user' | 'invalid_password' | 'username_taken' | 'user_not_found';
+export class UserError extends DomainError<UserErrorCode> {}
+
+/** ASVS 6.2: at least 8 characters, no composition rules, long passphrases allowed and never truncated. */
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 1024;
+
+/** Usernames are compared case-insensitively; campuses often use e-mail addresses as usernames. */
+export function normalizeUsername(username: string): string {
+  return username.trim().toLowerCase();
+}
+
+const newUserSchema = z.object({
+  username: z
+    .string()
+    .transform(normalizeUsername)
+    .pipe(z.string().regex(/^[a-z0-9][a-z0-9._@+-]{0,99}$/, 'letters, digits and . _ @ + - only, up to 100 characters')),
+  displayName: z.string().trim().min(1, 'is required').max(200),
+  email: z.email('is not a valid e-mail address').max(254),
+  role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
+  locale: z.enum(LOCALES).nullable().default(null),
+});
+
+export type NewUser = z.output<typeof newUserSchema>;
+
+export function validateNewUser(input: z.input<typeof newUserSchema>): NewUser {
+  const result = newUserSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  throw new UserError('invalid_user', problems.join('; '));
+}
+
+export function validateRole(role: string): Role {
+  if ((ROLES as readonly string[]).includes(role)) return role as Role;
+  throw new UserError('invalid_user', `role must be one of ${ROLES.join(', ')}`);
+}
+
+export function validatePassword(password: string): string {
+  const length = [...password].length;
+  if (length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH) {
+    throw new UserError('invalid_password', `password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`);
+  }
+  return password;
+}

@@ -1,0 +1,40 @@
+import type { Hundredths } from '../domain/ledger.js';
+import type { Locale } from './index.js';
+
+const numberFormats = new Map<Locale, Intl.NumberFormat>();
+const pluralRules = new Map<Locale, Intl.PluralRules>();
+
+/** "49,60" in French, "49.60" in English; exact (decimal string, never a float). */
+export function formatHundredths(amount: Hundredths, locale: Locale, { signed = false } = {}): string {
+  let format = numberFormats.get(locale);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    numberFormats.set(locale, format);
+  }
+  const magnitude = Math.abs(amount);
+  const decimal = `${Math.trunc(magnitude / 100)}.${String(magnitude % 100).padStart(2, '0')}`;
+  const sign = amount < 0 ? '−' : signed && amount > 0 ? '+' : '';
+  return sign + format.format(decimal as unknown as number);
+}
+
+/** Which plural form a displayed amount takes ("1,50 unité" but "1.50 units"). */
+export function pluralCategory(amount: Hundredths, locale: Locale): 'one' | 'other' {
+  let rules = pluralRules.get(locale);
+  if (!rules) {
+    rules = new Intl.PluralRules(locale, { minimumFractionDigits: 2 });
+    pluralRules.set(locale, rules);
+  }
+  return rules.select(Math.abs(amount) / 100) === 'one' ? 'one' : 'other';
+}
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+export function formatDateTime(date: Date, locale: Locale, timeZone: string): string {
+  const key = `${locale}|${timeZone}`;
+  let format = dateFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone });
+    dateFormats.set(key, format);
+  }
+  return format.format(date);
+}

@@ -1,0 +1,68 @@
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { systemClock } from './domain/clock.js';
+import { seedDemoData, type DemoLogin } from './domain/demo.js';
+import { createArgon2Hasher } from './domain/passwords.js';
+import { createUserManagement } from './domain/user-management.js';
+import { createLogger } from './logger.js';
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+function banner(url: string, demoLogins: readonly DemoLogin[]): string {
+  const lines = [`Recharge is running at ${url}`];
+  if (demoLogins.length > 0) {
+    lines.push('Demo data is on (simulated, no real money). Log in with:');
+    for (const login of demoLogins) lines.push(`  ${login.role.padEnd(6)} ${login.username} / ${login.password}`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config);
+  if (config.session.secretGenerated) logger.warn('SESSION_SECRET is not set: a random one is used, so sessions end when the portal restarts');
+  const db = createDatabase(config.database.target, { poolMax: config.database.poolMax });
+  const applied = await migrateToLatest(db.knex);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+
+  const clock = systemClock;
+  const hasher = createArgon2Hasher();
+  const demoLogins = config.demo.enabled ? await seedDemoData({ db, clock, users: createUserManagement({ db, hasher, clock }) }) : [];
+  const app = createApp({ config, db, logger, clock, hasher });
+
+  const server = app.listen(config.server.port, config.server.host, () => {
+    const { port } = server.address() as AddressInfo;
+    const url = config.server.port === 0 ? `http://localhost:${port}` : config.server.publicUrl;
+    console.log(banner(url, demoLogins));
+  });
+  server.on('error', (error) => {
+    logger.fatal({ err: error }, 'cannot listen');
+    process.exit(1);
+  });
+
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    server.close(() => void db.close().then(() => process.exit(0)));
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

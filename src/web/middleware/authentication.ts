@@ -1,0 +1,41 @@
+import type { RequestHandler } from 'express';
+import type { Config } from '../../config.js';
+import type { Database } from '../../db/database.js';
+import { findUserById, stripPassword } from '../../db/user-repository.js';
+import type { Clock } from '../../domain/clock.js';
+import { regenerateSession } from './session.js';
+
+/** lastSeenAt is refreshed at most this often, so that browsing does not write the session on every request. */
+const LAST_SEEN_RESOLUTION_MS = 60_000;
+
+/**
+ * Puts the signed-in person on the request. The session ends (a new, empty one replaces it) when the
+ * idle or absolute timeout has passed, or when the person was removed or disabled since logging in.
+ */
+export function loadSessionUser({ config, db, clock }: { config: Config; db: Database; clock: Clock }): RequestHandler {
+  const idleMs = config.session.idleMinutes * 60_000;
+  const absoluteMs = config.session.absoluteHours * 3_600_000;
+  return async (request, response, next) => {
+    const session = request.session;
+    if (session.userId === undefined) return next();
+    const now = clock.now().getTime();
+    const timedOut = now - (session.authenticatedAt ?? 0) > absoluteMs || now - (session.lastSeenAt ?? 0) > idleMs;
+    const user = timedOut ? undefined : await findUserById(db.knex, session.userId);
+    if (!user || user.disabled) {
+      const locale = session.locale;
+      await regenerateSession(request);
+      if (locale) request.session.locale = locale;
+      response.locals.sessionEnded = true;
+      return next();
+    }
+    if (now - (session.lastSeenAt ?? 0) > LAST_SEEN_RESOLUTION_MS) session.lastSeenAt = now;
+    request.user = stripPassword(user);
+    response.locals.user = request.user;
+    next();
+  };
+}
+
+export const requireUser: RequestHandler = (request, response, next) => {
+  if (request.user) return next();
+  response.redirect(303, response.locals.sessionEnded ? '/login?notice=session-expired' : '/login');
+};

@@ -1,0 +1,71 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Clock } from '../../domain/clock.js';
+import type { Authenticator } from '../../domain/authentication.js';
+import type { Translate } from '../../i18n/index.js';
+import { renderPage } from '../render.js';
+import { destroySession, regenerateSession } from '../middleware/session.js';
+
+const loginForm = z.object({
+  username: z.string().trim().min(1).max(320),
+  password: z.string().min(1).max(4096),
+});
+
+/** Notices the login page may show, by the `notice` query parameter (anything else is ignored). */
+const NOTICES: Record<string, string> = { 'logged-out': 'login.loggedOut', 'session-expired': 'login.sessionExpired' };
+
+export function authRoutes({ authenticate, clock, cookieName }: { authenticate: Authenticator; clock: Clock; cookieName: string }): Router {
+  const router = Router();
+
+  router.get('/login', async (request, response) => {
+    if (request.user) return response.redirect(303, '/account');
+    const t = response.locals.t as Translate;
+    const noticeKey = NOTICES[String(request.query.notice)];
+    await renderPage(response, 'pages/login', {
+      title: t('login.title'),
+      username: '',
+      notice: noticeKey ? t(noticeKey) : null,
+      error: response.locals.sessionEnded ? t('login.sessionExpired') : null,
+    });
+  });
+
+  router.post('/login', async (request, response) => {
+    const t = response.locals.t as Translate;
+    const form = loginForm.safeParse(request.body ?? {});
+    const username = typeof request.body?.username === 'string' ? request.body.username.slice(0, 320) : '';
+    const showForm = (status: number, error: string) =>
+      renderPage(response.status(status), 'pages/login', { title: t('login.title'), username, notice: null, error });
+    if (!form.success) return showForm(400, t('login.missingFields'));
+
+    const result = await authenticate({ ...form.data, ip: request.ip ?? 'unknown' });
+    switch (result.outcome) {
+      case 'invalid':
+        return showForm(401, t('login.invalid'));
+      case 'disabled':
+        return showForm(403, t('login.disabled'));
+      case 'throttled':
+        response.setHeader('Retry-After', String(result.retryAfterSeconds));
+        return showForm(429, t('login.throttled', { count: Math.ceil(result.retryAfterSeconds / 60) }));
+      case 'success': {
+        // A new session id at login: a session id planted before login is worthless afterwards.
+        const chosenLocale = request.session.locale;
+        await regenerateSession(request);
+        const now = clock.now().getTime();
+        request.session.userId = result.user.id;
+        request.session.authenticatedAt = now;
+        request.session.lastSeenAt = now;
+        const locale = result.user.locale ?? chosenLocale;
+        if (locale) request.session.locale = locale;
+        return response.redirect(303, '/account');
+      }
+    }
+  });
+
+  router.post('/logout', async (request, response) => {
+    await destroySession(request);
+    response.clearCookie(cookieName, { path: '/' });
+    response.redirect(303, '/login?notice=logged-out');
+  });
+
+  return router;
+}

@@ -1,0 +1,25 @@
+import { Router } from 'express';
+import type { Database } from '../../db/database.js';
+import { updateUser } from '../../db/user-repository.js';
+import type { Clock } from '../../domain/clock.js';
+import { isLocale } from '../../i18n/index.js';
+import { HttpError } from '../http-error.js';
+
+/** Only a path on this site: never `//host` or a full URL (no open redirect). */
+export function safeReturnPath(value: unknown): string {
+  return typeof value === 'string' && /^\/(?![/\\])[^\s]*$/.test(value) && value.length <= 2000 ? value : '/';
+}
+
+export function preferenceRoutes({ db, clock }: { db: Database; clock: Clock }): Router {
+  const router = Router();
+
+  router.post('/language', async (request, response) => {
+    const locale: unknown = request.body?.locale;
+    if (!isLocale(locale)) throw new HttpError(400, 'badRequest', 'unsupported language');
+    request.session.locale = locale;
+    if (request.user) await updateUser(db.knex, request.user.username, { locale }, clock.now());
+    response.redirect(303, safeReturnPath(request.body?.returnTo));
+  });
+
+  return router;
+}

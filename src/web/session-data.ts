@@ -1,0 +1,24 @@
+import type { User } from '../domain/users.js';
+import type { Locale } from '../i18n/index.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    userId: number;
+    /** Epoch ms of the login: the absolute timeout counts from here. */
+    authenticatedAt: number;
+    /** Epoch ms of the last request: the idle timeout counts from here. */
+    lastSeenAt: number;
+    /** The language the person picked, which outranks Accept-Language. */
+    locale: Locale;
+  }
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The signed-in person, set by loadSessionUser. */
+      user?: User;
+    }
+  }
+}

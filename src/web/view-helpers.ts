@@ -1,0 +1,20 @@
+import type { RequestHandler } from 'express';
+import type { Config } from '../config.js';
+import type { Hundredths } from '../domain/ledger.js';
+import { formatDateTime, formatHundredths, pluralCategory } from '../i18n/format.js';
+import type { Locale, Translate } from '../i18n/index.js';
+
+/** Formatting helpers for the views, bound to the request's language. */
+export function viewHelpers(config: Config): RequestHandler {
+  return (request, response, next) => {
+    const locale = response.locals.locale as Locale;
+    const t = response.locals.t as Translate;
+    response.locals.formatUnits = (amount: Hundredths) => t(`units.${pluralCategory(amount, locale)}`, { value: formatHundredths(amount, locale) });
+    response.locals.formatDelta = (amount: Hundredths) => formatHundredths(amount, locale, { signed: true });
+    response.locals.formatNumber = (amount: Hundredths) => formatHundredths(amount, locale);
+    response.locals.formatDateTime = (date: Date) => formatDateTime(date, locale, config.i18n.timeZone);
+    response.locals.currentPath = request.originalUrl;
+    response.locals.user ??= undefined;
+    next();
+  };
+}

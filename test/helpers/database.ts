@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import knexFactory from 'knex';
+import { createDatabase, type Database } from '../../src/db/database.js';
+import { checkLedger } from '../../src/db/ledger-check.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+
+export interface TestDatabase {
+  db: Database;
+  /** What DATABASE_URL would be for this database (for the CLI and child processes). */
+  url: string;
+  cleanup(): Promise<void>;
+}
+
+/** The dialect the db and integration suites run on: PostgreSQL when TEST_DATABASE_URL is set, else SQLite. */
+export const testDialect = process.env.TEST_DATABASE_URL ? 'postgres' : 'sqlite';
+
+/**
+ * A new, migrated, empty database: a temporary SQLite file, or a freshly created PostgreSQL database
+ * on the TEST_DATABASE_URL server. `cleanup` removes it.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (serverUrl) return createPostgresTestDatabase(serverUrl);
+  const dir = await mkdtemp(path.join(tmpdir(), 'recharge-test-'));
+  const filename = path.join(dir, 'recharge.sqlite');
+  const db = createDatabase({ dialect: 'sqlite', filename });
+  await migrateToLatest(db.knex);
+  return {
+    db,
+    url: `sqlite:${filename}`,
+    async cleanup() {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function createPostgresTestDatabase(serverUrl: string): Promise<TestDatabase> {
+  const name = `recharge_test_${randomBytes(6).toString('hex')}`;
+  const admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
+  await admin.raw(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const db = createDatabase({ dialect: 'postgres', connectionString: url.toString() }, { poolMax: 20 });
+  await migrateToLatest(db.knex);
+  return {
+    db,
+    url: url.toString(),
+    async cleanup() {
+      await db.close();
+      await admin.raw(`DROP DATABASE ${name} WITH (FORCE)`);
+      await admin.destroy();
+    },
+  };
+}
+
+/** Double entry holds: every transaction sums to zero, stored balances equal their entries. */
+export async function expectLedgerConsistent(db: Database): Promise<void> {
+  const report = await checkLedger(db.knex);
+  expect(report, JSON.stringify(report)).to.include({ ok: true, total: 0 });
+}

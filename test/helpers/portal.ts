@@ -1,0 +1,99 @@
+import { Writable } from 'node:stream';
+import type { Express } from 'express';
+import supertest from 'supertest';
+import { createApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { Clock } from '../../src/domain/clock.js';
+import { createArgon2Hasher, type PasswordHasher } from '../../src/domain/passwords.js';
+import { createUserManagement, type UserManagement } from '../../src/domain/user-management.js';
+import type { User } from '../../src/domain/users.js';
+import { createLedger, type Ledger } from '../../src/domain/accounts.js';
+import { createLogger } from '../../src/logger.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export class FakeClock implements Clock {
+  constructor(private time = Date.parse('2026-11-23T10:00:00Z')) {}
+  now(): Date {
+    return new Date(this.time);
+  }
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
+
+export const TEST_SESSION_SECRET = 'test-session-secret-0123456789abcdef0123456789';
+
+/** A hasher that counts verifications, to prove unknown usernames cost a verification too. */
+export function countingHasher(inner: PasswordHasher = createArgon2Hasher()): PasswordHasher & { verifications: number } {
+  const counting = {
+    verifications: 0,
+    hash: (password: string) => inner.hash(password),
+    verify: (hash: string, password: string) => {
+      counting.verifications += 1;
+      return inner.verify(hash, password);
+    },
+  };
+  return counting;
+}
+
+export interface TestPortal extends TestDatabase {
+  app: Express;
+  config: Config;
+  clock: FakeClock;
+  hasher: ReturnType<typeof countingHasher>;
+  users: UserManagement;
+  ledger: Ledger;
+  /** Every log line the portal wrote, parsed. */
+  logs: Array<Record<string, unknown>>;
+  rawLogs: string[];
+  addUser(username: string, password: string, extra?: Partial<{ role: 'user' | 'admin' | 'it'; displayName: string; email: string }>): Promise<User>;
+}
+
+/** The whole portal in-process on a fresh database, with a fake clock and captured logs. */
+export async function createTestPortal(env: Record<string, string> = {}): Promise<TestPortal> {
+  const database = await createTestDatabase();
+  const config = loadConfig({ env: { NODE_ENV: 'test', SESSION_SECRET: TEST_SESSION_SECRET, LOG_LEVEL: 'info', DATABASE_URL: database.url, ...env } });
+  const rawLogs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      rawLogs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const clock = new FakeClock();
+  const hasher = countingHasher();
+  const users = createUserManagement({ db: database.db, hasher, clock });
+  const app = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher });
+  return {
+    ...database,
+    app,
+    config,
+    clock,
+    hasher,
+    users,
+    ledger: createLedger({ db: database.db, clock }),
+    rawLogs,
+    get logs() {
+      return rawLogs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    addUser: (username, password, extra = {}) =>
+      users.addUser({ username, password, displayName: extra.displayName ?? `Name of ${username}`, email: extra.email ?? `${username}@example.edu`, role: extra.role ?? 'user', locale: null }),
+  };
+}
+
+export function csrfTokenFrom(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match?.[1]) throw new Error('no CSRF token in page');
+  return match[1];
+}
+
+export function sessionCookieOf(response: { headers: Record<string, unknown> }): string | undefined {
+  const cookies = (response.headers['set-cookie'] as string[] | undefined) ?? [];
+  return cookies.map((cookie) => cookie.split(';')[0]).find((cookie) => cookie?.startsWith('recharge.sid=') || cookie?.startsWith('__Host-recharge='));
+}
+
+/** Logs in through the form, as a browser would; returns the POST /login response. */
+export async function logIn(agent: ReturnType<typeof supertest.agent>, username: string, password: string, headers: Record<string, string> = {}) {
+  const page = await agent.get('/login').set(headers);
+  return agent.post('/login').set(headers).type('form').send({ _csrf: csrfTokenFrom(page.text), username, password });
+}

@@ -1,0 +1,99 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, EXAMPLE_SESSION_SECRET, loadConfig, projectRoot } from '../../src/config.js';
+
+const SECRET = 'a'.repeat(20) + 'b'.repeat(20);
+const PRODUCTION = { NODE_ENV: 'production', SESSION_SECRET: SECRET, PAYPAL_ENV: 'live' };
+
+function problemsOf(env: NodeJS.ProcessEnv, configDir?: string): string[] {
+  try {
+    loadConfig({ env, configDir });
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('configuration', () => {
+  it('merges the defaults, the environment file and environment variables into one frozen object', () => {
+    const config = loadConfig({ env: { NODE_ENV: 'development', PORT: '8080', DATABASE_URL: 'postgres://u@db/recharge', SESSION_IDLE_MINUTES: '20' } });
+    expect(config.server.port).to.equal(8080);
+    expect(config.server.publicUrl).to.equal('http://localhost:8080');
+    expect(config.log.level).to.equal('debug'); // from config/development.json
+    expect(config.session.idleMinutes).to.equal(20);
+    expect(config.database.target).to.deep.equal({ dialect: 'postgres', connectionString: 'postgres://u@db/recharge' });
+    expect(Object.isFrozen(config) && Object.isFrozen(config.server)).to.equal(true);
+    expect(() => {
+      (config.server as { port: number }).port = 1;
+    }).to.throw(TypeError);
+  });
+
+  it('defaults to an SQLite file under data/ and a generated session secret outside production', () => {
+    const config = loadConfig({ env: { NODE_ENV: 'development' } });
+    expect(config.database.target).to.deep.equal({ dialect: 'sqlite', filename: path.join(projectRoot, 'data', 'recharge.sqlite') });
+    expect(config.session.secretGenerated).to.equal(true);
+    expect(config.session.secret).to.have.length.of.at.least(32);
+    expect(config.demo.enabled).to.equal(true);
+  });
+
+  it('reads PUBLIC_URL and derives secure cookies from https', () => {
+    const config = loadConfig({ env: { NODE_ENV: 'development', PUBLIC_URL: 'https://print.example.edu/' } });
+    expect(config.server.publicUrl).to.equal('https://print.example.edu');
+    expect(config.server.secureCookies).to.equal(true);
+  });
+
+  it('names the key and its environment variable when a value is wrong', () => {
+    expect(problemsOf({ NODE_ENV: 'development', PORT: 'eighty' })[0]).to.match(/^server\.port \(PORT\): /);
+    expect(problemsOf({ NODE_ENV: 'development', PORT: '70000' })[0]).to.match(/^server\.port \(PORT\)/);
+    expect(problemsOf({ NODE_ENV: 'development', PUBLIC_URL: 'ftp://x' })[0]).to.match(/^server\.publicUrl \(PUBLIC_URL\): must be an http/);
+    expect(problemsOf({ NODE_ENV: 'development', SESSION_SECRET: 'short' })[0]).to.match(/^session\.secret \(SESSION_SECRET\): must be at least 32/);
+    expect(problemsOf({ NODE_ENV: 'development', DEMO_DATA: 'maybe' })[0]).to.match(/^demo\.enabled \(DEMO_DATA\)/);
+    expect(problemsOf({ NODE_ENV: 'development', TIME_ZONE: 'Mars/Olympus' })[0]).to.match(/^i18n\.timeZone \(TIME_ZONE\)/);
+    expect(problemsOf({ NODE_ENV: 'staging' })[0]).to.match(/^env: /);
+  });
+
+  it('refuses to start in production without a real session secret', () => {
+    expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: undefined })).to.deep.equal(['session.secret (SESSION_SECRET): is required in production']);
+    expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: EXAMPLE_SESSION_SECRET })[0]).to.match(/^session\.secret \(SESSION_SECRET\): is the example value/);
+  });
+
+  it('refuses demo data and simulated payments in production unless explicitly allowed', () => {
+    expect(problemsOf({ ...PRODUCTION, DEMO_DATA: 'true' })[0]).to.match(/^demo\.enabled \(DEMO_DATA\): demo data is refused in production/);
+    expect(problemsOf({ ...PRODUCTION, PAYPAL_ENV: 'simulator' })[0]).to.match(/^payments\.provider \(PAYPAL_ENV\): simulated payments are refused/);
+    const allowed = loadConfig({
+      env: { ...PRODUCTION, DEMO_DATA: 'true', ALLOW_DEMO_IN_PRODUCTION: 'true', PAYPAL_ENV: 'simulator', ALLOW_SIMULATED_PAYMENTS_IN_PRODUCTION: 'yes' },
+    });
+    expect(allowed.demo.enabled).to.equal(true);
+    expect(allowed.payments.provider).to.equal('simulator');
+  });
+
+  it('starts in production with a real secret, no demo data and real payments', () => {
+    const config = loadConfig({ env: PRODUCTION });
+    expect(config.demo.enabled).to.equal(false);
+    expect(config.session.secretGenerated).to.equal(false);
+  });
+
+  describe('with its own config folder', () => {
+    let dir: string;
+    beforeEach(async () => {
+      dir = await mkdtemp(path.join(tmpdir(), 'recharge-config-'));
+      await writeFile(path.join(dir, 'default.json'), await import('node:fs/promises').then((fs) => fs.readFile(path.join(projectRoot, 'config', 'default.json'), 'utf8')));
+    });
+    afterEach(() => rm(dir, { recursive: true, force: true }));
+
+    it('refuses a secret written in a JSON file: secrets come only from the environment', async () => {
+      await writeFile(path.join(dir, 'development.json'), JSON.stringify({ session: { secret: SECRET } }));
+      expect(problemsOf({ NODE_ENV: 'development' }, dir)).to.deep.equal([
+        'session.secret (config/development.json): secrets come only from the environment (SESSION_SECRET)',
+      ]);
+    });
+
+    it('names a file that is not valid JSON', async () => {
+      await writeFile(path.join(dir, 'development.json'), '{ "server": ');
+      expect(problemsOf({ NODE_ENV: 'development' }, dir)[0]).to.match(/^development\.json: /);
+    });
+  });
+});

@@ -1,0 +1,37 @@
+import { expect } from 'chai';
+import { normalizeUsername, UserError, validateNewUser, validatePassword, validateRole } from '../../src/domain/users.js';
+
+const valid = { username: ' Camille.Martin@Example.edu ', displayName: 'Camille Martin', email: 'camille@example.edu', role: 'user' as const };
+
+function codeOf(action: () => unknown): string {
+  try {
+    action();
+  } catch (error) {
+    expect(error).to.be.instanceOf(UserError);
+    return `${(error as UserError).code}: ${(error as Error).message}`;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('user rules', () => {
+  it('compares usernames without case or surrounding spaces', () => {
+    expect(normalizeUsername(' Etudiant ')).to.equal('etudiant');
+    expect(validateNewUser(valid).username).to.equal('camille.martin@example.edu');
+  });
+
+  it('names each bad field of a new user', () => {
+    expect(codeOf(() => validateNewUser({ ...valid, username: 'a b' }))).to.match(/^invalid_user: username: /);
+    expect(codeOf(() => validateNewUser({ ...valid, email: 'nope' }))).to.match(/email: is not a valid e-mail/);
+    expect(codeOf(() => validateNewUser({ ...valid, displayName: '  ' }))).to.match(/displayName: is required/);
+    expect(codeOf(() => validateNewUser({ ...valid, role: 'root' as 'user' }))).to.match(/role: must be one of user, admin, it/);
+    expect(codeOf(() => validateRole('root'))).to.match(/^invalid_user: role must be one of/);
+  });
+
+  it('accepts passwords of 8 to 1024 characters, counted as characters, never truncated', () => {
+    expect(codeOf(() => validatePassword('1234567'))).to.match(/^invalid_password/);
+    const unicode = '🔑é'.repeat(32); // 64 characters, 96 UTF-16 code units
+    expect(validatePassword(unicode)).to.equal(unicode);
+    expect(validatePassword('x'.repeat(1024))).to.have.length(1024);
+    expect(codeOf(() => validatePassword('x'.repeat(1025)))).to.match(/^invalid_password/);
+  });
+});
