@@ -24,7 +24,7 @@ interface Real {
   database: TestDatabase;
 }
 
-type Command = fc.AsyncCommand<Model, Real, true>;
+type Command = fc.AsyncCommand<Model, Real>;
 
 async function expectRefusal(action: Promise<unknown>, code: string): Promise<void> {
   const error = await action.then(

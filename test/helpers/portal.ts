@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
-import supertest from 'supertest';
+import type supertest from 'supertest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/domain/clock.js';
