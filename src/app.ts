@@ -68,6 +68,6 @@ export function createApp({ config, db, logger, clock = systemClock, hasher = cr
   app.use(preferenceRoutes({ db, clock }));
 
   app.use(notFoundHandler);
-  app.use(errorHandler({ logger, fallback: { locale: config.i18n.defaultLocale, t: translations(config.i18n.defaultLocale) } }));
+  app.use(errorHandler({ logger, defaultLocale: config.i18n.defaultLocale, translations }));
   return app;
 }

@@ -5,7 +5,7 @@ import { createAccount, findAccountByCode, getAccountByCode, type Account } from
 import { createLedger, type Ledger } from '../../src/domain/accounts.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { LedgerError, SystemAccount, type PostingLine, type TransactionRequest } from '../../src/domain/ledger.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, testDialect, type TestDatabase } from '../helpers/database.js';
 
 /** What the ledger should hold, kept by plain arithmetic. */
 interface Model {
@@ -159,7 +159,7 @@ const commands = fc.commands(
   { maxCommands: 25 },
 );
 
-describe('ledger against a model (property-based)', () => {
+describe(`ledger against a model, property-based (${testDialect})`, () => {
   let database: TestDatabase;
   before(async () => {
     database = await createTestDatabase();

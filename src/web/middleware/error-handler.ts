@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Locale, Translate } from '../../i18n/index.js';
+import { negotiateLocale } from './locale.js';
 import { HttpError, notFound, type ErrorPage } from '../http-error.js';
 import { renderPage } from '../render.js';
 import { CSRF_ERROR_CODE } from './csrf.js';
@@ -20,7 +21,7 @@ function classify(error: unknown): { status: number; page: ErrorPage } {
  * The one error handler: a friendly page in the person's language with the request id to quote to
  * support, never a stack trace. Unexpected errors are logged in full.
  */
-export function errorHandler({ logger, fallback }: { logger: Logger; fallback: { locale: Locale; t: Translate } }): ErrorRequestHandler {
+export function errorHandler({ logger, defaultLocale, translations }: { logger: Logger; defaultLocale: Locale; translations: (locale: Locale) => Translate }): ErrorRequestHandler {
   return (error, request, response, _next) => {
     const { status, page } = classify(error);
     if (status >= 500) {
@@ -32,8 +33,9 @@ export function errorHandler({ logger, fallback }: { logger: Logger; fallback: {
       request.socket.destroy();
       return;
     }
-    response.locals.locale ??= fallback.locale;
-    response.locals.t ??= fallback.t;
+    // An error before the locale middleware ran (session store down, bad body) still speaks the reader's language.
+    response.locals.locale ??= negotiateLocale(request, defaultLocale);
+    response.locals.t ??= translations(response.locals.locale as Locale);
     response.locals.user ??= undefined;
     response.status(status);
     const t = response.locals.t as Translate;

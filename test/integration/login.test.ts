@@ -1,0 +1,201 @@
+import { expect } from 'chai';
+import supertest from 'supertest';
+import { createTestPortal, csrfTokenFrom, logIn, sessionCookieOf, type TestPortal } from '../helpers/portal.js';
+import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
+
+const PASSWORD = 'correct horse battery';
+const MINUTE = 60_000;
+
+describe(`login and sessions (${testDialect})`, () => {
+  let portal: TestPortal;
+  before(async () => {
+    portal = await createTestPortal();
+    await portal.addUser('camille', PASSWORD, { displayName: 'Camille Martin' });
+  });
+  afterEach(() => expectLedgerConsistent(portal.db));
+  after(() => portal.cleanup());
+
+  it('shows the login page in French by default and in English for Accept-Language: en', async () => {
+    const french = await supertest(portal.app).get('/login').expect(200);
+    expect(french.text).to.include('<html lang="fr">').and.include('Nom d&#39;utilisateur');
+    const english = await supertest(portal.app).get('/login').set('Accept-Language', 'en-GB,en;q=0.9').expect(200);
+    expect(english.text).to.include('<html lang="en">').and.include('Username');
+    expect(english.headers['content-language']).to.equal('en');
+  });
+
+  it('logs in under a new session id, and the id from before login is worthless afterwards', async () => {
+    const agent = supertest.agent(portal.app);
+    const page = await agent.get('/login');
+    const before = sessionCookieOf(page);
+    expect(before).to.be.a('string');
+    const login = await agent.post('/login').type('form').send({ _csrf: csrfTokenFrom(page.text), username: 'Camille', password: PASSWORD });
+    expect(login.status).to.equal(303);
+    expect(login.headers.location).to.equal('/account');
+    const after = sessionCookieOf(login);
+    expect(after).to.be.a('string').and.not.equal(before);
+    await agent.get('/account').expect(200);
+    const planted = await supertest(portal.app).get('/account').set('Cookie', before as string);
+    expect(planted.status).to.equal(303);
+    expect(planted.headers.location).to.equal('/login');
+  });
+
+  it('answers an unknown username exactly as a wrong password, after the same password check', async () => {
+    const wrongPassword = await logIn(supertest.agent(portal.app), 'camille', 'not the password');
+    const verificationsBefore = portal.hasher.verifications;
+    const unknownUser = await logIn(supertest.agent(portal.app), 'nobody-here', 'not the password');
+    expect(portal.hasher.verifications - verificationsBefore).to.equal(1);
+    expect([wrongPassword.status, unknownUser.status]).to.deep.equal([401, 401]);
+    const message = (html: string) => /<p class="error"[^>]*>([^<]*)</.exec(html)?.[1];
+    expect(message(wrongPassword.text)).to.equal('Nom d&#39;utilisateur ou mot de passe incorrect.');
+    expect(message(unknownUser.text)).to.equal(message(wrongPassword.text));
+  });
+
+  it('refuses a login without its CSRF token, or with the token of another session', async () => {
+    const agent = supertest.agent(portal.app);
+    await agent.get('/login');
+    const missing = await agent.post('/login').type('form').send({ username: 'camille', password: PASSWORD });
+    expect(missing.status).to.equal(403);
+    expect(missing.text).to.include('Formulaire expiré');
+    const otherToken = csrfTokenFrom((await supertest(portal.app).get('/login')).text);
+    const foreign = await agent.post('/login').type('form').send({ _csrf: otherToken, username: 'camille', password: PASSWORD });
+    expect(foreign.status).to.equal(403);
+    await agent.get('/account').expect(303);
+  });
+
+  it('answers 400 with a clear message when a field is missing', async () => {
+    const agent = supertest.agent(portal.app);
+    const page = await agent.get('/login').set('Accept-Language', 'en');
+    const response = await agent.post('/login').set('Accept-Language', 'en').type('form').send({ _csrf: csrfTokenFrom(page.text), username: 'camille' });
+    expect(response.status).to.equal(400);
+    expect(response.text).to.include('Enter your username and your password.').and.include('value="camille"');
+  });
+
+  it('says an account is disabled only to someone who knows its password', async () => {
+    await portal.addUser('gone', PASSWORD);
+    await portal.users.setDisabled('gone', true);
+    const right = await logIn(supertest.agent(portal.app), 'gone', PASSWORD);
+    expect(right.status).to.equal(403);
+    expect(right.text).to.include('Ce compte est désactivé.');
+    const wrong = await logIn(supertest.agent(portal.app), 'gone', 'wrong password!');
+    expect(wrong.status).to.equal(401);
+  });
+
+  it('ends the sessions of a person who is disabled while logged in', async () => {
+    await portal.addUser('soon-disabled', PASSWORD);
+    const agent = supertest.agent(portal.app);
+    await logIn(agent, 'soon-disabled', PASSWORD);
+    await agent.get('/account').expect(200);
+    await portal.users.setDisabled('soon-disabled', true);
+    const response = await agent.get('/account');
+    expect(response.status).to.equal(303);
+    expect(response.headers.location).to.equal('/login?notice=session-expired');
+  });
+
+  it('keeps sessions in the database and removes them at logout', async () => {
+    const agent = supertest.agent(portal.app);
+    const login = await logIn(agent, 'camille', PASSWORD);
+    const cookie = sessionCookieOf(login) as string;
+    const sid = decodeURIComponent(cookie.split('=')[1] as string).slice(2).split('.')[0];
+    const stored = await portal.db.knex('sessions').where('sid', sid).first();
+    const data = typeof stored.sess === 'string' ? JSON.parse(stored.sess) : stored.sess;
+    expect(data.userId).to.be.a('number');
+
+    const account = await agent.get('/account');
+    await agent.post('/logout').type('form').send({}).expect(403);
+    const logout = await agent.post('/logout').type('form').send({ _csrf: csrfTokenFrom(account.text) });
+    expect(logout.status).to.equal(303);
+    expect(logout.headers.location).to.equal('/login?notice=logged-out');
+    expect(await portal.db.knex('sessions').where('sid', sid).first()).to.equal(undefined);
+    await supertest(portal.app).get('/account').set('Cookie', cookie).expect(303);
+    const loginPage = await agent.get(logout.headers.location as string);
+    expect(loginPage.text).to.include('Vous êtes déconnecté.');
+  });
+
+  it('sets an HttpOnly, SameSite=Lax cookie, without Secure over plain http', async () => {
+    const login = await logIn(supertest.agent(portal.app), 'camille', PASSWORD);
+    const cookie = (login.headers['set-cookie'] as unknown as string[]).find((value) => value.startsWith('recharge.sid='));
+    expect(cookie).to.match(/; HttpOnly/).and.match(/; SameSite=Lax/).and.match(/; Path=\//);
+    expect(cookie).not.to.match(/Secure/);
+  });
+
+  it('ends a session left idle longer than the idle timeout', async () => {
+    const agent = supertest.agent(portal.app);
+    await logIn(agent, 'camille', PASSWORD);
+    portal.clock.advance(29 * MINUTE);
+    await agent.get('/account').expect(200);
+    portal.clock.advance(31 * MINUTE);
+    const expired = await agent.get('/account');
+    expect(expired.headers.location).to.equal('/login?notice=session-expired');
+    const page = await agent.get('/login?notice=session-expired');
+    expect(page.text).to.include('Votre session a expiré.');
+  });
+
+  it('ends an active session at the absolute timeout', async () => {
+    const agent = supertest.agent(portal.app);
+    await logIn(agent, 'camille', PASSWORD);
+    for (let elapsed = 0; elapsed < 8 * 60; elapsed += 20) {
+      portal.clock.advance(20 * MINUTE);
+      if (elapsed + 20 <= 8 * 60) await agent.get('/account').expect(200);
+    }
+    portal.clock.advance(20 * MINUTE);
+    const expired = await agent.get('/account');
+    expect(expired.status).to.equal(303);
+    expect(expired.headers.location).to.equal('/login?notice=session-expired');
+  });
+});
+
+describe(`login behind an HTTPS proxy (${testDialect})`, () => {
+  let portal: TestPortal;
+  before(async () => {
+    portal = await createTestPortal({ PUBLIC_URL: 'https://print.example.edu', TRUST_PROXY: 'true' });
+    await portal.addUser('camille', PASSWORD);
+  });
+  after(() => portal.cleanup());
+
+  it('sets a Secure, __Host- prefixed cookie and HSTS', async () => {
+    // A cookie jar rightly keeps Secure cookies off plain http, and supertest speaks plain http to the
+    // app (TLS ends at the proxy), so the cookie is carried by hand here.
+    const https = { 'X-Forwarded-Proto': 'https' };
+    const page = await supertest(portal.app).get('/login').set(https);
+    const preLogin = sessionCookieOf(page) as string;
+    const login = await supertest(portal.app)
+      .post('/login')
+      .set({ ...https, Cookie: preLogin })
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(page.text), username: 'camille', password: PASSWORD });
+    expect(login.status).to.equal(303);
+    const cookie = (login.headers['set-cookie'] as unknown as string[]).find((value) => value.startsWith('__Host-recharge='));
+    expect(cookie).to.match(/; Secure/).and.match(/; HttpOnly/).and.match(/; Path=\//).and.not.match(/Domain=/);
+    expect(login.headers['strict-transport-security']).to.equal('max-age=31536000; includeSubDomains');
+    await supertest(portal.app).get('/account').set({ ...https, Cookie: sessionCookieOf(login) as string }).expect(200);
+  });
+});
+
+describe(`login throttling (${testDialect})`, () => {
+  let portal: TestPortal;
+  before(async () => {
+    portal = await createTestPortal({ TRUST_PROXY: 'true', LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_IP: '5', LOGIN_LOCK_MINUTES: '15' });
+    await portal.addUser('target', PASSWORD);
+  });
+  after(() => portal.cleanup());
+
+  const attempt = (username: string, password: string, ip: string) => logIn(supertest.agent(portal.app), username, password, { 'X-Forwarded-For': ip });
+
+  it('locks an account after repeated failures, whether or not it exists, then lets the right password in after the lock', async () => {
+    for (const username of ['target', 'no-such-person']) {
+      for (let index = 0; index < 3; index += 1) expect((await attempt(username, 'wrong password', `10.0.0.${index + 1}`)).status).to.equal(401);
+      const locked = await attempt(username, username === 'target' ? PASSWORD : 'wrong password', '10.0.0.9');
+      expect(locked.status).to.equal(429);
+      expect(locked.headers['retry-after']).to.equal('900');
+      expect(locked.text).to.include('Trop de tentatives. Réessayez dans 15 minutes.');
+    }
+    portal.clock.advance(15 * 60_000);
+    expect((await attempt('target', PASSWORD, '10.0.0.9')).status).to.equal(303);
+  });
+
+  it('locks an address that fails across many usernames', async () => {
+    for (let index = 0; index < 5; index += 1) expect((await attempt(`someone-${index}`, 'wrong password', '192.0.2.7')).status).to.equal(401);
+    expect((await attempt('target', PASSWORD, '192.0.2.7')).status).to.equal(429);
+    expect((await attempt('target', PASSWORD, '192.0.2.8')).status).to.equal(303);
+  });
+});
