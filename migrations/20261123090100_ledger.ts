@@ -20,7 +20,6 @@ export async function up(knex: Knex): Promise<void> {
     // Hundredths of a unit; the sum of this account's entries, kept in the same transaction as each entry.
     table.bigInteger('balance').notNullable().defaultTo(0);
     table.boolean('allow_negative').notNullable().defaultTo(false);
-    table.boolean('flagged').notNullable().defaultTo(false);
     table.timestamp('created_at', { useTz: true }).notNullable();
   });
 
@@ -48,7 +47,7 @@ export async function up(knex: Knex): Promise<void> {
 
   const now = new Date().toISOString();
   await knex('accounts').insert(
-    SYSTEM_ACCOUNTS.map((code) => ({ code, kind: 'system', balance: 0, allow_negative: true, flagged: false, created_at: now })),
+    SYSTEM_ACCOUNTS.map((code) => ({ code, kind: 'system', balance: 0, allow_negative: true, created_at: now })),
   );
 }
 

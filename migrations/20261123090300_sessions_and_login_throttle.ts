@@ -9,8 +9,9 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   await knex.schema.createTable('login_throttle', (table) => {
-    // "account:<username>" or "ip:<address>"; usernames that do not exist are throttled alike.
-    table.string('key', 320).primary();
+    // "account:<username>" (the login form takes up to 320 characters) or "ip:<address>";
+    // usernames that do not exist are throttled alike.
+    table.string('key', 400).primary();
     table.integer('failures').notNullable();
     table.bigInteger('window_started_at').notNullable();
     table.bigInteger('locked_until').nullable();

@@ -7,14 +7,14 @@ import { createLedger } from './domain/accounts.js';
 import { createAuthenticator } from './domain/authentication.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { createArgon2Hasher, type PasswordHasher } from './domain/passwords.js';
-import { createTranslations } from './i18n/index.js';
+import { createTranslations, SUPPORTED_LOCALES } from './i18n/index.js';
 import { loadSessionUser } from './web/middleware/authentication.js';
 import { csrfProtection } from './web/middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './web/middleware/error-handler.js';
 import { resolveLocale } from './web/middleware/locale.js';
 import { requestLogger } from './web/middleware/request-logger.js';
 import { securityHeaders } from './web/middleware/security-headers.js';
-import { sessionCookieName, sessions } from './web/middleware/session.js';
+import { sessionCookieName, sessionCookieOptions, sessions } from './web/middleware/session.js';
 import { accountRoutes } from './web/routes/account.js';
 import { authRoutes } from './web/routes/auth.js';
 import { healthRoutes } from './web/routes/health.js';
@@ -51,6 +51,7 @@ export function createApp({ config, db, logger, clock = systemClock, hasher = cr
   app.set('view cache', config.env !== 'development');
   app.disable('x-powered-by');
   app.locals.theme = theme;
+  app.locals.locales = SUPPORTED_LOCALES;
 
   app.use(requestLogger(logger));
   app.use(securityHeaders({ https: config.server.secureCookies }));
@@ -63,7 +64,7 @@ export function createApp({ config, db, logger, clock = systemClock, hasher = cr
   app.use(viewHelpers(config));
   app.use(csrfProtection());
 
-  app.use(authRoutes({ authenticate, clock, cookieName: sessionCookieName(config) }));
+  app.use(authRoutes({ authenticate, clock, cookie: { name: sessionCookieName(config), options: sessionCookieOptions(config) } }));
   app.use(accountRoutes({ ledger }));
   app.use(preferenceRoutes({ db, clock }));
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { SUPPORTED_LOCALES } from './i18n/index.js';
 
 export const projectRoot = path.resolve(import.meta.dirname, '..');
 
@@ -35,8 +36,9 @@ const ENVIRONMENT_KEYS = {
   LOG_LEVEL: 'log.level',
 } as const;
 
-/** Keys that must never sit in a committed JSON file. */
-const SECRET_KEYS = new Set(['session.secret']);
+/** Keys that must never sit in a committed JSON file (a database URL only when it carries a password). */
+const isSecretSetting = (key: string, value: unknown) =>
+  key === 'session.secret' || (key === 'database.url' && typeof value === 'string' && /:\/\/[^/@]*:[^/@]*@/.test(value));
 
 const environmentVariableOf = new Map<string, string>(
   Object.entries(ENVIRONMENT_KEYS).map(([variable, key]) => [key, variable]),
@@ -72,7 +74,7 @@ const httpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
   .transform((url) => url.replace(/\/+$/, ''));
 
-const locale = z.enum(['fr', 'en']);
+const locale = z.enum(SUPPORTED_LOCALES);
 
 const configSchema = z
   .object({
@@ -112,6 +114,15 @@ const configSchema = z
     }),
   })
   .superRefine((config, context) => {
+    if (config.server.publicUrl?.startsWith('https://') && config.server.trustProxy === false) {
+      // The portal speaks plain HTTP; with an https address TLS ends at a proxy. Without trusting it,
+      // Express sees every request as http and never sends the Secure session cookie: nobody could log in.
+      context.addIssue({
+        code: 'custom',
+        path: ['server', 'trustProxy'],
+        message: 'must name the TLS-terminating proxy (a hop count such as 1, or its addresses) when PUBLIC_URL is https',
+      });
+    }
     if (config.env !== 'production') return;
     const secret = config.session.secret;
     if (secret === undefined) {
@@ -175,8 +186,8 @@ export function loadConfig({ env = process.env, configDir = path.join(projectRoo
   const merged: Record<string, unknown> = { env: environment };
   for (const file of ['default.json', `${environment}.json`]) {
     const fromFile = readConfigFile(path.join(configDir, file), problems);
-    for (const key of flattenKeys(fromFile)) {
-      if (SECRET_KEYS.has(key)) {
+    for (const [key, value] of flattenEntries(fromFile)) {
+      if (isSecretSetting(key, value)) {
         problems.push(`${key} (config/${file}): secrets come only from the environment (${environmentVariableOf.get(key)})`);
       }
     }
@@ -244,9 +255,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function flattenKeys(object: Record<string, unknown>, prefix = ''): string[] {
-  return Object.entries(object).flatMap(([key, value]) =>
-    isPlainObject(value) ? flattenKeys(value, `${prefix}${key}.`) : [`${prefix}${key}`],
+function flattenEntries(object: Record<string, unknown>, prefix = ''): Array<[string, unknown]> {
+  return Object.entries(object).flatMap(([key, value]): Array<[string, unknown]> =>
+    isPlainObject(value) ? flattenEntries(value, `${prefix}${key}.`) : [[`${prefix}${key}`, value]],
   );
 }
 

@@ -103,14 +103,12 @@ async function userCommand(action: string, values: Record<string, string | boole
   const username = required('username');
   switch (action) {
     case 'add': {
-      const locale = values.locale;
-      if (locale !== undefined && locale !== 'fr' && locale !== 'en') throw new UsageError('--locale must be fr or en');
       const user = await users.addUser({
         username,
         displayName: required('name'),
         email: required('email'),
         role: required('role') as 'user',
-        locale: locale ?? null,
+        locale: (values.locale as 'fr' | undefined) ?? null,
         password: values['password-stdin'] ? await password() : null,
       });
       io.stdout.write(`Added ${user.role} ${user.username} (id ${user.id}).\n`);

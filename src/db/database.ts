@@ -55,6 +55,8 @@ function createSqlite(filename: string): Knex {
     connection: { filename },
     useNullAsDefault: true,
     // One connection per process: SQLite has one writer anyway, and this keeps in-process writers in a queue.
+    // So inside db.transaction() always query through `trx`: a query on `db.knex` would wait for the
+    // connection the transaction holds (until acquireConnectionTimeout).
     pool: {
       min: 1,
       max: 1,

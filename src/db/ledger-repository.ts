@@ -23,7 +23,6 @@ export interface Account {
   userId: number | null;
   balance: Hundredths;
   allowNegative: boolean;
-  flagged: boolean;
 }
 
 export interface HistoryRow {
@@ -128,11 +127,11 @@ async function applyToBalance(trx: Knex.Transaction, line: PostingLine, allowOve
   if (line.amount < 0 && !allowOverdraft) {
     void update.andWhere((guard) => guard.where('allow_negative', true).orWhere('balance', '>=', -line.amount));
   }
-  const changed = await update;
-  const account = await trx('accounts').where('id', line.accountId).first('balance');
-  if (!account) throw new LedgerError('account_not_found', `account ${line.accountId} does not exist`);
-  if (changed === 0) throw new LedgerError('insufficient_balance', `account ${line.accountId} has too few units`);
-  return toSafeInteger(account.balance);
+  const [updated] = (await update.returning('balance')) as Array<{ balance: unknown }>;
+  if (updated) return toSafeInteger(updated.balance);
+  const exists = await trx('accounts').where('id', line.accountId).first('id');
+  if (!exists) throw new LedgerError('account_not_found', `account ${line.accountId} does not exist`);
+  throw new LedgerError('insufficient_balance', `account ${line.accountId} has too few units`);
 }
 
 async function transactionLines(db: Queryable, transactionId: number): Promise<PostingLine[]> {
@@ -149,7 +148,6 @@ function toAccount(row: Record<string, unknown>): Account {
     userId: row.user_id == null ? null : toSafeInteger(row.user_id),
     balance: toSafeInteger(row.balance),
     allowNegative: Boolean(row.allow_negative),
-    flagged: Boolean(row.flagged),
   };
 }
 
@@ -180,7 +178,6 @@ export async function createAccount(
     user_id: account.userId ?? null,
     balance: 0,
     allow_negative: account.allowNegative ?? false,
-    flagged: false,
     created_at: now.toISOString(),
   });
   return getAccountByCode(db, account.code);

@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.js';
+import { isUniqueViolation, type Database } from '../db/database.js';
 import {
   countAccountEntries,
   findAccountByUserId,
@@ -23,21 +23,31 @@ export interface AccountPage {
 
 /** The ledger as the rest of the portal uses it: each call is one database transaction. */
 export function createLedger({ db, clock }: { db: Database; clock: Clock }) {
+  async function userAccount(userId: number): Promise<Account> {
+    const account = await findAccountByUserId(db.knex, userId);
+    if (!account) throw new LedgerError('account_not_found', `user ${userId} has no account`);
+    return account;
+  }
+
   return {
     post(request: TransactionRequest): Promise<PostResult> {
       return db.transaction((trx) => postTransaction(trx, request, clock.now()));
     },
-    reverse(request: Parameters<typeof reverseTransaction>[1]): Promise<PostResult> {
-      return db.transaction((trx) => reverseTransaction(trx, request, clock.now()));
+    async reverse(request: Parameters<typeof reverseTransaction>[1]): Promise<PostResult> {
+      const attempt = () => db.transaction((trx) => reverseTransaction(trx, request, clock.now()));
+      try {
+        return await attempt();
+      } catch (error) {
+        // Another reversal of the same transaction committed first (unique reverses_transaction_id):
+        // once more, the checks see it and answer already_reversed, or a replay for the same key.
+        if (!isUniqueViolation(error)) throw error;
+        return attempt();
+      }
     },
-    async userAccount(userId: number): Promise<Account> {
-      const account = await findAccountByUserId(db.knex, userId);
-      if (!account) throw new LedgerError('account_not_found', `user ${userId} has no account`);
-      return account;
-    },
+    userAccount,
     /** A person's account and one page of its history; a page past the end shows the last one. */
     async accountPage(userId: number, requestedPage: number): Promise<AccountPage> {
-      const account = await this.userAccount(userId);
+      const account = await userAccount(userId);
       const total = await countAccountEntries(db.knex, account.id);
       const pageCount = Math.max(1, Math.ceil(total / HISTORY_PAGE_SIZE));
       const page = Math.min(Math.max(1, requestedPage), pageCount);

@@ -27,3 +27,14 @@ export function recordFailure(state: ThrottleState | undefined, now: number, pol
   const windowStartedAt = fresh ? now : state.windowStartedAt;
   return { failures, windowStartedAt, lockedUntil: failures >= policy.maxFailures ? now + policy.lockMs : null };
 }
+
+/**
+ * Takes back one counted attempt that turned out to be the right password. Attempts are counted
+ * before the password is checked (so parallel attempts cannot outrun the count); a lock that only
+ * this in-flight count caused is lifted with it.
+ */
+export function forgiveAttempt(state: ThrottleState | undefined, policy: ThrottlePolicy): ThrottleState | undefined {
+  if (!state) return undefined;
+  const failures = Math.max(0, state.failures - 1);
+  return { ...state, failures, lockedUntil: failures >= policy.maxFailures ? state.lockedUntil : null };
+}

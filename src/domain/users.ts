@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { SUPPORTED_LOCALES, type Locale } from '../i18n/index.js';
 import { DomainError } from './errors.js';
 
 export const ROLES = ['user', 'admin', 'it'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const LOCALES = ['fr', 'en'] as const;
-export type UserLocale = (typeof LOCALES)[number];
+export type UserLocale = Locale;
 
 export interface User {
   id: number;
@@ -38,7 +38,7 @@ const newUserSchema = z.object({
   displayName: z.string().trim().min(1, 'is required').max(200),
   email: z.email('is not a valid e-mail address').max(254),
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
-  locale: z.enum(LOCALES).nullable().default(null),
+  locale: z.enum(SUPPORTED_LOCALES, { error: `must be one of ${SUPPORTED_LOCALES.join(', ')}` }).nullable().default(null),
 });
 
 export type NewUser = z.output<typeof newUserSchema>;

@@ -1,5 +1,5 @@
 /** Which error page to show: a key under `errors.` in the translation catalogs. */
-export type ErrorPage = 'badRequest' | 'forbidden' | 'csrf' | 'notFound' | 'tooLarge' | 'server' | 'unavailable';
+export type ErrorPage = 'badRequest' | 'csrf' | 'notFound' | 'tooLarge' | 'server';
 
 export class HttpError extends Error {
   constructor(

@@ -96,6 +96,18 @@ describe(`ledger in the database (${testDialect})`, () => {
     expect(Number(stored.reverses_transaction_id)).to.equal(original.transactionId);
   });
 
+  it('reverses a transaction once when different reversals race', async () => {
+    const account = await newAccount();
+    const original = await credit(account, 900);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, index) => ledger.reverse({ transactionId: original.transactionId, idempotencyKey: `race-${index}` })),
+    );
+    expect(results.filter((result) => result.status === 'fulfilled')).to.have.length(1);
+    const reasons = results.flatMap((result) => (result.status === 'rejected' ? [(result.reason as LedgerError).code] : []));
+    expect(reasons).to.deep.equal(Array(9).fill('already_reversed'));
+    expect(await balanceOf(account)).to.equal(0);
+  });
+
   it('refuses to post to an account that does not exist', async () => {
     const code = await refusalCode(
       ledger.post({ idempotencyKey: 'ghost', kind: 'adjustment', lines: [{ accountId: 987_654, amount: 5 }, { accountId: topUps.id, amount: -5 }] }),
@@ -130,7 +142,7 @@ describe(`ledger in the database (${testDialect})`, () => {
         db.transaction(async (trx) => {
           await trx('accounts').where('id', account.id).first('balance'); // a read first: the case a deferred BEGIN fails
           await new Promise((resolve) => setTimeout(resolve, 5));
-          await trx('accounts').where('id', account.id).update({ flagged: false });
+          await trx('accounts').where('id', account.id).update({ allow_negative: false });
           return index;
         });
       const secondLedger = createLedger({ db: second, clock: systemClock });

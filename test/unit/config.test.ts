@@ -40,9 +40,11 @@ describe('configuration', () => {
   });
 
   it('reads PUBLIC_URL and derives secure cookies from https', () => {
-    const config = loadConfig({ env: { NODE_ENV: 'development', PUBLIC_URL: 'https://print.example.edu/' } });
+    const config = loadConfig({ env: { NODE_ENV: 'development', PUBLIC_URL: 'https://print.example.edu/', TRUST_PROXY: '1' } });
     expect(config.server.publicUrl).to.equal('https://print.example.edu');
     expect(config.server.secureCookies).to.equal(true);
+    expect(config.server.trustProxy).to.equal(1);
+    expect(problemsOf({ NODE_ENV: 'development', PUBLIC_URL: 'https://print.example.edu' })[0]).to.match(/^server\.trustProxy \(TRUST_PROXY\): must name the TLS-terminating proxy/);
   });
 
   it('names the key and its environment variable when a value is wrong', () => {
@@ -89,6 +91,13 @@ describe('configuration', () => {
       expect(problemsOf({ NODE_ENV: 'development' }, dir)).to.deep.equal([
         'session.secret (config/development.json): secrets come only from the environment (SESSION_SECRET)',
       ]);
+    });
+
+    it('refuses a database URL with a password in a JSON file, but not one without', async () => {
+      await writeFile(path.join(dir, 'development.json'), JSON.stringify({ database: { url: 'postgres://recharge:hunter22@db/recharge' } }));
+      expect(problemsOf({ NODE_ENV: 'development' }, dir)[0]).to.equal('database.url (config/development.json): secrets come only from the environment (DATABASE_URL)');
+      await writeFile(path.join(dir, 'development.json'), JSON.stringify({ database: { url: 'postgres://db/recharge' } }));
+      expect(loadConfig({ env: { NODE_ENV: 'development' }, configDir: dir }).database.target).to.deep.equal({ dialect: 'postgres', connectionString: 'postgres://db/recharge' });
     });
 
     it('names a file that is not valid JSON', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { recordFailure, remainingLockMs, type ThrottleState } from '../../src/domain/login-throttle.js';
+import { forgiveAttempt, recordFailure, remainingLockMs, type ThrottleState } from '../../src/domain/login-throttle.js';
 
 const policy = { maxFailures: 3, windowMs: 60_000, lockMs: 300_000 };
 
@@ -24,6 +24,15 @@ describe('login throttling rules', () => {
   it('starts counting again after a lock has ended', () => {
     const locked: ThrottleState = { failures: 3, windowStartedAt: 0, lockedUntil: 10_000 };
     expect(recordFailure(locked, 10_000, policy)).to.deep.equal({ failures: 1, windowStartedAt: 10_000, lockedUntil: null });
+  });
+
+  it('forgives an attempt that had the right password, lifting the lock it alone caused', () => {
+    const reachedLimit = recordFailure(recordFailure(recordFailure(undefined, 0, policy), 1, policy), 2, policy);
+    expect(forgiveAttempt(reachedLimit, policy)).to.deep.equal({ failures: 2, windowStartedAt: 0, lockedUntil: null });
+    const overLimit: ThrottleState = { failures: 5, windowStartedAt: 0, lockedUntil: 9_000 };
+    expect(forgiveAttempt(overLimit, policy)).to.deep.equal({ failures: 4, windowStartedAt: 0, lockedUntil: 9_000 });
+    expect(forgiveAttempt({ failures: 0, windowStartedAt: 0, lockedUntil: null }, policy)?.failures).to.equal(0);
+    expect(forgiveAttempt(undefined, policy)).to.equal(undefined);
   });
 
   it('never locks for longer than the lock time, and only after the maximum failures', () => {

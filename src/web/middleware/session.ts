@@ -13,15 +13,17 @@ import '../session-data.js';
  */
 export const sessionCookieName = (config: Config) => (config.server.secureCookies ? '__Host-recharge' : 'recharge.sid');
 
+export const sessionCookieOptions = (config: Config) =>
+  ({ httpOnly: true, sameSite: 'lax', secure: config.server.secureCookies, path: '/' }) as const;
+
 export function sessions(config: Config, db: Database): RequestHandler {
-  const secure = config.server.secureCookies;
   return session({
     name: sessionCookieName(config),
     secret: config.session.secret,
     store: new ConnectSessionKnexStore({ knex: db.knex, tableName: 'sessions', createTable: false, cleanupInterval: 15 * 60_000 }),
     resave: false,
     saveUninitialized: false,
-    cookie: { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: config.session.absoluteHours * 3_600_000 },
+    cookie: { ...sessionCookieOptions(config), maxAge: config.session.absoluteHours * 3_600_000 },
   });
 }
 

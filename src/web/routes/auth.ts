@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type CookieOptions } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../../domain/clock.js';
 import type { Authenticator } from '../../domain/authentication.js';
@@ -14,7 +14,7 @@ const loginForm = z.object({
 /** Notices the login page may show, by the `notice` query parameter (anything else is ignored). */
 const NOTICES: Record<string, string> = { 'logged-out': 'login.loggedOut', 'session-expired': 'login.sessionExpired' };
 
-export function authRoutes({ authenticate, clock, cookieName }: { authenticate: Authenticator; clock: Clock; cookieName: string }): Router {
+export function authRoutes({ authenticate, clock, cookie }: { authenticate: Authenticator; clock: Clock; cookie: { name: string; options: CookieOptions } }): Router {
   const router = Router();
 
   router.get('/login', async (request, response) => {
@@ -63,7 +63,7 @@ export function authRoutes({ authenticate, clock, cookieName }: { authenticate: 
 
   router.post('/logout', async (request, response) => {
     await destroySession(request);
-    response.clearCookie(cookieName, { path: '/' });
+    response.clearCookie(cookie.name, cookie.options);
     response.redirect(303, '/login?notice=logged-out');
   });
 
