@@ -1,0 +1,54 @@
+import { DomainError } from './errors.js';
+
+export const ORDER_STATUSES = [
+  'created',
+  'awaiting_payment',
+  'approved',
+  'capture_pending',
+  'paid',
+  'partially_refunded',
+  'refunded',
+  'reversed',
+  'cancelled',
+  'expired',
+  'failed',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/**
+ * Where each status may go. Statuses only move forward: the graph has no cycle except a partial
+ * refund following another. `paid` means the units were credited; a refund or a reversal debits
+ * them again with a compensating ledger transaction.
+ */
+const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
+  created: ['awaiting_payment', 'cancelled', 'expired', 'failed'],
+  awaiting_payment: ['approved', 'capture_pending', 'paid', 'cancelled', 'expired', 'failed'],
+  approved: ['capture_pending', 'paid', 'expired', 'failed'],
+  capture_pending: ['paid', 'failed'],
+  paid: ['partially_refunded', 'refunded', 'reversed'],
+  partially_refunded: ['partially_refunded', 'refunded', 'reversed'],
+  refunded: [],
+  reversed: [],
+  cancelled: [],
+  expired: [],
+  failed: [],
+};
+
+export class OrderStatusError extends DomainError<'invalid_transition'> {}
+
+export function canMove(from: OrderStatus, to: OrderStatus): boolean {
+  return NEXT[from].includes(to);
+}
+
+export function assertMove(from: OrderStatus, to: OrderStatus): void {
+  if (!canMove(from, to)) throw new OrderStatusError('invalid_transition', `an order cannot go from ${from} to ${to}`);
+}
+
+/** Nothing more will happen to the order by itself (a person may still refund a paid one). */
+export function isSettled(status: OrderStatus): boolean {
+  return NEXT[status].length === 0 || status === 'paid' || status === 'partially_refunded';
+}
+
+export function nextStatuses(status: OrderStatus): readonly OrderStatus[] {
+  return NEXT[status];
+}

@@ -1,0 +1,38 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { assertMove, canMove, isSettled, nextStatuses, ORDER_STATUSES, OrderStatusError, type OrderStatus } from '../../src/domain/order-status.js';
+
+describe('order statuses', () => {
+  it('follows the happy path created → awaiting payment → approved → capture pending → paid', () => {
+    const path: OrderStatus[] = ['created', 'awaiting_payment', 'approved', 'capture_pending', 'paid', 'partially_refunded', 'refunded'];
+    path.slice(1).forEach((status, index) => expect(canMove(path[index] as OrderStatus, status), `${path[index]} → ${status}`).to.equal(true));
+  });
+
+  it('only moves forward: no walk through the graph ever comes back to a status it left', () => {
+    const status = fc.constantFrom(...ORDER_STATUSES);
+    fc.assert(
+      fc.property(status, fc.array(fc.nat(), { maxLength: 20 }), (start, choices) => {
+        const left = new Set<OrderStatus>();
+        let current = start;
+        for (const choice of choices) {
+          const options = nextStatuses(current).filter((next) => next !== current);
+          if (options.length === 0) break;
+          left.add(current);
+          current = options[choice % options.length] as OrderStatus;
+          expect(left.has(current), `came back to ${current}`).to.equal(false);
+        }
+      }),
+    );
+  });
+
+  it('never leaves a final status, and never un-pays an order except by refund or reversal', () => {
+    for (const final of ['refunded', 'reversed', 'cancelled', 'expired', 'failed'] as const) {
+      expect(nextStatuses(final)).to.deep.equal([]);
+      expect(isSettled(final)).to.equal(true);
+    }
+    expect(nextStatuses('paid')).to.have.members(['partially_refunded', 'refunded', 'reversed']);
+    expect(isSettled('approved')).to.equal(false);
+    expect(() => assertMove('paid', 'failed')).to.throw(OrderStatusError, 'an order cannot go from paid to failed');
+    expect(() => assertMove('capture_pending', 'cancelled')).to.throw(OrderStatusError);
+  });
+});
