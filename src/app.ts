@@ -5,9 +5,11 @@ import { projectRoot, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createLedger } from './domain/accounts.js';
 import { createAuthenticator } from './domain/authentication.js';
+import { createCheckout, type Checkout } from './domain/checkout.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { createArgon2Hasher, type PasswordHasher } from './domain/passwords.js';
 import { createTranslations, SUPPORTED_LOCALES } from './i18n/index.js';
+import type { PaymentGateway } from './payments/gateway.js';
 import { loadSessionUser } from './web/middleware/authentication.js';
 import { csrfProtection } from './web/middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './web/middleware/error-handler.js';
@@ -18,6 +20,9 @@ import { sessionCookieName, sessionCookieOptions, sessions } from './web/middlew
 import { accountRoutes } from './web/routes/account.js';
 import { authRoutes } from './web/routes/auth.js';
 import { healthRoutes } from './web/routes/health.js';
+import { orderRoutes } from './web/routes/orders.js';
+import { payPalWebhookRoutes } from './web/routes/paypal-webhook.js';
+import { topUpRoutes } from './web/routes/topup.js';
 import { preferenceRoutes } from './web/routes/preferences.js';
 import { loadTheme } from './web/theme.js';
 import { viewHelpers } from './web/view-helpers.js';
@@ -26,15 +31,31 @@ export interface AppDependencies {
   config: Config;
   db: Database;
   logger: Logger;
+  gateway: PaymentGateway;
   clock?: Clock;
   hasher?: PasswordHasher;
 }
 
+/** What the process entry needs besides the app: the checkout, for the reconciler. */
+export interface Portal {
+  app: Express;
+  checkout: Checkout;
+}
+
 /** Builds the portal from its dependencies, without listening: tests drive it in-process. */
-export function createApp({ config, db, logger, clock = systemClock, hasher = createArgon2Hasher() }: AppDependencies): Express {
+export function createApp({ config, db, logger, gateway, clock = systemClock, hasher = createArgon2Hasher() }: AppDependencies): Portal {
   const translations = createTranslations();
   const theme = loadTheme();
   const ledger = createLedger({ db, clock });
+  const checkout = createCheckout({
+    db,
+    gateway,
+    clock,
+    logger,
+    publicUrl: config.server.publicUrl,
+    brandName: config.payments.brandName,
+    orderExpiryMinutes: config.payments.orderExpiryMinutes,
+  });
   const minutes = (count: number) => count * 60_000;
   const authenticate = createAuthenticator({
     db,
@@ -52,11 +73,13 @@ export function createApp({ config, db, logger, clock = systemClock, hasher = cr
   app.disable('x-powered-by');
   app.locals.theme = theme;
   app.locals.locales = SUPPORTED_LOCALES;
+  app.locals.simulatedPayments = config.payments.provider === 'simulator';
 
   app.use(requestLogger(logger));
-  app.use(securityHeaders({ https: config.server.secureCookies }));
+  app.use(securityHeaders({ https: config.server.secureCookies, formActionOrigins: gateway.approvalOrigins }));
   app.use('/assets', express.static(theme.assetsDir, { index: false, maxAge: '1h' }));
   app.use(healthRoutes({ db }));
+  app.use(payPalWebhookRoutes({ gateway, checkout, logger }));
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 100 }));
   app.use(sessions(config, db));
   app.use(loadSessionUser({ config, db, clock }));
@@ -67,8 +90,10 @@ export function createApp({ config, db, logger, clock = systemClock, hasher = cr
   app.use(authRoutes({ authenticate, clock, cookie: { name: sessionCookieName(config), options: sessionCookieOptions(config) } }));
   app.use(accountRoutes({ ledger }));
   app.use(preferenceRoutes({ db, clock }));
+  app.use(topUpRoutes({ db, checkout, clock }));
+  app.use(orderRoutes({ checkout, seller: config.seller }));
 
   app.use(notFoundHandler);
   app.use(errorHandler({ logger, defaultLocale: config.i18n.defaultLocale, translations }));
-  return app;
+  return { app, checkout };
 }

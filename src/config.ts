@@ -33,12 +33,27 @@ const ENVIRONMENT_KEYS = {
   ALLOW_DEMO_IN_PRODUCTION: 'demo.allowInProduction',
   PAYPAL_ENV: 'payments.provider',
   ALLOW_SIMULATED_PAYMENTS_IN_PRODUCTION: 'payments.allowSimulatedInProduction',
+  PAYPAL_CLIENT_ID: 'payments.clientId',
+  PAYPAL_CLIENT_SECRET: 'payments.clientSecret',
+  PAYPAL_WEBHOOK_ID: 'payments.webhookId',
+  PAYPAL_API_BASE_URL: 'payments.apiBaseUrl',
+  PAYPAL_TIMEOUT_MS: 'payments.timeoutMs',
+  PAYPAL_WEBHOOK_VERIFICATION: 'payments.webhookVerification',
+  PAYPAL_SIM_PORT: 'payments.simulatorPort',
+  BRAND_NAME: 'payments.brandName',
+  ORDER_EXPIRY_MINUTES: 'payments.orderExpiryMinutes',
+  RECONCILE_INTERVAL_SECONDS: 'payments.reconcileIntervalSeconds',
+  SELLER_NAME: 'seller.name',
+  SELLER_ADDRESS: 'seller.address',
+  SELLER_VAT_NUMBER: 'seller.vatNumber',
+  SELLER_EMAIL: 'seller.email',
   LOG_LEVEL: 'log.level',
 } as const;
 
 /** Keys that must never sit in a committed JSON file (a database URL only when it carries a password). */
 const isSecretSetting = (key: string, value: unknown) =>
-  key === 'session.secret' || (key === 'database.url' && typeof value === 'string' && /:\/\/[^/@]*:[^/@]*@/.test(value));
+  key === 'session.secret' ||
+  key === 'payments.clientSecret' || (key === 'database.url' && typeof value === 'string' && /:\/\/[^/@]*:[^/@]*@/.test(value));
 
 const environmentVariableOf = new Map<string, string>(
   Object.entries(ENVIRONMENT_KEYS).map(([variable, key]) => [key, variable]),
@@ -108,6 +123,24 @@ const configSchema = z
     payments: z.object({
       provider: z.enum(['simulator', 'sandbox', 'live']),
       allowSimulatedInProduction: flag,
+      clientId: z.string().min(1).optional(),
+      clientSecret: z.string().min(1).optional(),
+      webhookId: z.string().min(1).optional(),
+      /** Overrides PayPal's host: a simulator started elsewhere (`npm run paypal-sim`), or a proxy. */
+      apiBaseUrl: httpUrl.optional(),
+      timeoutMs: integer(100, 120_000),
+      webhookVerification: z.enum(['offline', 'online']),
+      /** 0 = any free port; only used when the portal starts its own simulator. */
+      simulatorPort: integer(0, 65535),
+      brandName: z.string().min(1).max(127),
+      orderExpiryMinutes: integer(5, 7 * 24 * 60),
+      reconcileIntervalSeconds: integer(0, 24 * 3600),
+    }),
+    seller: z.object({
+      name: z.string().min(1).max(200),
+      address: z.string().max(500),
+      vatNumber: z.string().max(50),
+      email: z.string().max(254),
     }),
     log: z.object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -122,6 +155,13 @@ const configSchema = z
         path: ['server', 'trustProxy'],
         message: 'must name the TLS-terminating proxy (a hop count such as 1, or its addresses) when PUBLIC_URL is https',
       });
+    }
+    if (config.payments.provider !== 'simulator') {
+      for (const key of ['clientId', 'clientSecret', 'webhookId'] as const) {
+        if (!config.payments[key]) {
+          context.addIssue({ code: 'custom', path: ['payments', key], message: `is required with PAYPAL_ENV=${config.payments.provider}` });
+        }
+      }
     }
     if (config.env !== 'production') return;
     const secret = config.session.secret;

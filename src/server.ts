@@ -8,6 +8,8 @@ import { seedDemoData, type DemoLogin } from './domain/demo.js';
 import { createArgon2Hasher } from './domain/passwords.js';
 import { createUserManagement } from './domain/user-management.js';
 import { createLogger } from './logger.js';
+import { createGatewayFromConfig } from './payments/paypal/from-config.js';
+import { createPayPalSimulator, type PayPalSimulator } from './payments/paypal/simulator/index.js';
 
 function readConfig(): Config {
   try {
@@ -21,10 +23,11 @@ function readConfig(): Config {
   }
 }
 
-function banner(url: string, demoLogins: readonly DemoLogin[]): string {
+function banner(url: string, demoLogins: readonly DemoLogin[], simulator: PayPalSimulator | null): string {
   const lines = [`Recharge is running at ${url}`];
+  if (simulator) lines.push(`Payments go to the built-in PayPal simulator at ${simulator.baseUrl} (no real money).`);
   if (demoLogins.length > 0) {
-    lines.push('Demo data is on (simulated, no real money). Log in with:');
+    lines.push('Demo data is on. Log in with:');
     for (const login of demoLogins) lines.push(`  ${login.role.padEnd(6)} ${login.username} / ${login.password}`);
   }
   return lines.join('\n');
@@ -38,24 +41,37 @@ async function main(): Promise<void> {
   const applied = await migrateToLatest(db.knex);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
+  // Simulated payments without PAYPAL_API_BASE_URL: the simulator runs in this process, beside the portal.
+  const simulator = config.payments.provider === 'simulator' && !config.payments.apiBaseUrl ? createPayPalSimulator() : null;
+  const simulatorUrl = simulator ? await simulator.start(config.payments.simulatorPort) : undefined;
+  const gateway = createGatewayFromConfig(config.payments, simulatorUrl);
+
   const clock = systemClock;
   const hasher = createArgon2Hasher();
   const demoLogins = config.demo.enabled ? await seedDemoData({ db, clock, users: createUserManagement({ db, hasher, clock }) }) : [];
-  const app = createApp({ config, db, logger, clock, hasher });
+  const { app, checkout } = createApp({ config, db, logger, gateway, clock, hasher });
 
   const server = app.listen(config.server.port, config.server.host, () => {
     const { port } = server.address() as AddressInfo;
+    simulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhooks/paypal`);
     const url = config.server.port === 0 ? `http://localhost:${port}` : config.server.publicUrl;
-    console.log(banner(url, demoLogins));
+    console.log(banner(url, demoLogins, simulator));
   });
   server.on('error', (error) => {
     logger.fatal({ err: error }, 'cannot listen');
     process.exit(1);
   });
 
+  const sweep = async () => {
+    const result = await checkout.reconcile().catch((error: unknown) => logger.error({ err: error }, 'reconciler failed'));
+    if (result && result.changed > 0) logger.info(result, 'reconciler changed orders');
+  };
+  const reconciler = config.payments.reconcileIntervalSeconds > 0 ? setInterval(() => void sweep(), config.payments.reconcileIntervalSeconds * 1000) : null;
+
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
-    server.close(() => void db.close().then(() => process.exit(0)));
+    if (reconciler) clearInterval(reconciler);
+    server.close(() => void Promise.all([db.close(), simulator?.stop()]).then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.once('SIGINT', () => stop('SIGINT'));

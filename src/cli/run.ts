@@ -6,6 +6,9 @@ import { migrateDownAll, migrateToLatest } from '../db/migrate.js';
 import { systemClock } from '../domain/clock.js';
 import { DomainError } from '../domain/errors.js';
 import { createArgon2Hasher } from '../domain/passwords.js';
+import { createCheckout } from '../domain/checkout.js';
+import { createLogger } from '../logger.js';
+import { createGatewayFromConfig } from '../payments/paypal/from-config.js';
 import { createUserManagement } from '../domain/user-management.js';
 
 export interface CliIo {
@@ -20,6 +23,7 @@ export const USAGE = `Usage: npm run cli -- <command>
   migrate                      apply pending database migrations
   migrate down                 undo every migration (drops all data)
   ledger check                 recompute balances from the ledger entries and report mismatches
+  reconcile                    look up unfinished orders at PayPal: capture, credit, expire (safe to repeat)
   user add --username U --name N --email E --role user|admin|it [--locale fr|en] [--password-stdin]
   user passwd --username U --password-stdin
   user role --username U --role user|admin|it
@@ -72,6 +76,20 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     if (command === 'ledger check') return reportLedger(await checkLedger(db.knex), io);
+    if (command === 'reconcile') {
+      const checkout = createCheckout({
+        db,
+        gateway: createGatewayFromConfig(config.payments),
+        clock: systemClock,
+        logger: createLogger({ log: { level: 'warn' } }),
+        publicUrl: config.server.publicUrl,
+        brandName: config.payments.brandName,
+        orderExpiryMinutes: config.payments.orderExpiryMinutes,
+      });
+      const { examined, changed } = await checkout.reconcile();
+      io.stdout.write(`Examined ${examined} unfinished order(s); ${changed} changed.\n`);
+      return 0;
+    }
     if (positionals[0] === 'user' && positionals.length === 2) return await userCommand(positionals[1] as string, values, db, io);
     throw new UsageError(`unknown command: ${command}`);
   } catch (error) {

@@ -38,3 +38,18 @@ export function formatDateTime(date: Date, locale: Locale, timeZone: string): st
   }
   return format.format(date);
 }
+
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+/** "20,00 €" in French, "€20.00" in English; exact, like formatHundredths. */
+export function formatMoney(cents: number, currency: string, locale: Locale): string {
+  const key = `${locale}|${currency}`;
+  let format = moneyFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    moneyFormats.set(key, format);
+  }
+  const magnitude = Math.abs(cents);
+  const decimal = `${cents < 0 ? '-' : ''}${Math.trunc(magnitude / 100)}.${String(magnitude % 100).padStart(2, '0')}`;
+  return format.format(decimal as unknown as number);
+}

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import type supertest from 'supertest';
@@ -9,6 +10,9 @@ import { createUserManagement, type UserManagement } from '../../src/domain/user
 import type { User } from '../../src/domain/users.js';
 import { createLedger, type Ledger } from '../../src/domain/accounts.js';
 import { createLogger } from '../../src/logger.js';
+import type { Checkout } from '../../src/domain/checkout.js';
+import { createGatewayFromConfig } from '../../src/payments/paypal/from-config.js';
+import { createPayPalSimulator, type PayPalSimulator } from '../../src/payments/paypal/simulator/index.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export class FakeClock implements Clock {
@@ -38,6 +42,10 @@ export function countingHasher(inner: PasswordHasher = createArgon2Hasher()): Pa
 
 export interface TestPortal extends TestDatabase {
   app: Express;
+  /** The portal listening on an ephemeral port, so that the simulator's webhooks reach it. */
+  url: string;
+  checkout: Checkout;
+  simulator: PayPalSimulator;
   config: Config;
   clock: FakeClock;
   hasher: ReturnType<typeof countingHasher>;
@@ -49,7 +57,10 @@ export interface TestPortal extends TestDatabase {
   addUser(username: string, password: string, extra?: Partial<{ role: 'user' | 'admin' | 'it'; displayName: string; email: string }>): Promise<User>;
 }
 
-/** The whole portal in-process on a fresh database, with a fake clock and captured logs. */
+/**
+ * The whole portal in-process on a fresh database, with a fake clock, captured logs, and its own PayPal
+ * simulator on an ephemeral port (the real client, over HTTP, webhooks included).
+ */
 export async function createTestPortal(env: Record<string, string> = {}): Promise<TestPortal> {
   const database = await createTestDatabase();
   const config = loadConfig({ env: { NODE_ENV: 'test', SESSION_SECRET: TEST_SESSION_SECRET, LOG_LEVEL: 'info', DATABASE_URL: database.url, ...env } });
@@ -63,10 +74,25 @@ export async function createTestPortal(env: Record<string, string> = {}): Promis
   const clock = new FakeClock();
   const hasher = countingHasher();
   const users = createUserManagement({ db: database.db, hasher, clock });
-  const app = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher });
+  const simulator = createPayPalSimulator({ now: () => clock.now(), webhookRetry: { attempts: 3, delayMs: 20 } });
+  const gateway = createGatewayFromConfig(config.payments, await simulator.start());
+  const { app, checkout } = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher, gateway });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  simulator.setWebhookUrl(`${url}/webhooks/paypal`);
   return {
     ...database,
+    async cleanup() {
+      await simulator.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await database.cleanup();
+    },
     app,
+    url,
+    checkout,
+    simulator,
     config,
     clock,
     hasher,

@@ -12,9 +12,10 @@ describe(`the server process, as npm start runs it (${testDialect})`, () => {
   after(() => database.cleanup());
 
   it('migrates, seeds the demo, prints the URL and demo logins, and the printed student login shows 49,60 unités', async () => {
-    const child = spawnEntry('src/server.ts', [], { NODE_ENV: 'development', PORT: '0', DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
+    const child = spawnEntry('src/server.ts', [], { NODE_ENV: 'development', PORT: '0', PAYPAL_SIM_PORT: '0', DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
     try {
       const output = await waitForOutput(child, /Recharge is running at (\S+)[\s\S]*admin\s+\S+ \/ \S+/);
+      expect(output).to.match(/built-in PayPal simulator at http:\/\/127\.0\.0\.1:\d+/);
       const url = /Recharge is running at (\S+)/.exec(output)?.[1] as string;
       const [, username, password] = /user\s+(\S+) \/ (\S+)/.exec(output) ?? [];
       expect(url).to.match(/^http:\/\/localhost:\d+$/);

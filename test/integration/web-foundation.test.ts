@@ -27,7 +27,8 @@ describe(`web foundation (${testDialect})`, () => {
       'base-uri': "base-uri 'none'",
       'frame-ancestors': "frame-ancestors 'none'",
       'default-src': "default-src 'self'",
-      'form-action': "form-action 'self'",
+      // PayPal's origin (here the simulator's): browsers check form-action against the redirect after "Pay".
+      'form-action': `form-action 'self' ${new URL(portal.simulator.baseUrl).origin}`,
     });
     expect(directives['script-src']).to.equal(`script-src 'self' 'nonce-${nonce}'`);
     expect(csp).not.to.include('unsafe-inline');

@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import { ConfigError, EXAMPLE_SESSION_SECRET, loadConfig, projectRoot } from '../../src/config.js';
 
 const SECRET = 'a'.repeat(20) + 'b'.repeat(20);
-const PRODUCTION = { NODE_ENV: 'production', SESSION_SECRET: SECRET, PAYPAL_ENV: 'live' };
+const PAYPAL = { PAYPAL_CLIENT_ID: 'client-id', PAYPAL_CLIENT_SECRET: 'client-secret', PAYPAL_WEBHOOK_ID: 'WH-ID' };
+const PRODUCTION = { NODE_ENV: 'production', SESSION_SECRET: SECRET, PAYPAL_ENV: 'live', ...PAYPAL };
 
 function problemsOf(env: NodeJS.ProcessEnv, configDir?: string): string[] {
   try {
@@ -70,6 +71,15 @@ describe('configuration', () => {
     });
     expect(allowed.demo.enabled).to.equal(true);
     expect(allowed.payments.provider).to.equal('simulator');
+  });
+
+  it('needs PayPal credentials and a webhook id to talk to PayPal, and keeps the secret out of files', () => {
+    expect(problemsOf({ NODE_ENV: 'development', PAYPAL_ENV: 'sandbox' })).to.deep.equal([
+      'payments.clientId (PAYPAL_CLIENT_ID): is required with PAYPAL_ENV=sandbox',
+      'payments.clientSecret (PAYPAL_CLIENT_SECRET): is required with PAYPAL_ENV=sandbox',
+      'payments.webhookId (PAYPAL_WEBHOOK_ID): is required with PAYPAL_ENV=sandbox',
+    ]);
+    expect(loadConfig({ env: { NODE_ENV: 'development', PAYPAL_ENV: 'sandbox', ...PAYPAL } }).payments).to.include({ provider: 'sandbox', clientSecret: 'client-secret' });
   });
 
   it('starts in production with a real secret, no demo data and real payments', () => {

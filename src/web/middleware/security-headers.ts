@@ -5,8 +5,12 @@ import helmet from 'helmet';
 
 const nonceOf = (_request: IncomingMessage, response: ServerResponse) => `'nonce-${(response as ServerResponse & { locals: { nonce: string } }).locals.nonce}'`;
 
-/** A fresh nonce per response, then helmet's headers with a strict CSP built around it. */
-export function securityHeaders({ https }: { https: boolean }): RequestHandler[] {
+/**
+ * A fresh nonce per response, then helmet's headers with a strict CSP built around it. The payment
+ * provider's origin is allowed in form-action: browsers check it against the redirect that follows
+ * the "Pay" form.
+ */
+export function securityHeaders({ https, formActionOrigins }: { https: boolean; formActionOrigins: readonly string[] }): RequestHandler[] {
   return [
     (_request, response, next) => {
       response.locals.nonce = randomBytes(16).toString('base64');
@@ -22,7 +26,7 @@ export function securityHeaders({ https }: { https: boolean }): RequestHandler[]
           imgSrc: ["'self'", 'data:'],
           fontSrc: ["'self'"],
           connectSrc: ["'self'"],
-          formAction: ["'self'"],
+          formAction: ["'self'", ...formActionOrigins],
           objectSrc: ["'none'"],
           baseUri: ["'none'"],
           frameAncestors: ["'none'"],

@@ -1,0 +1,135 @@
+import type { Knex } from 'knex';
+import type { OrderStatus } from '../domain/order-status.js';
+import { formatOrderNumber, type Order, type OrderEvent } from '../domain/orders.js';
+import type { Currency, Quote } from '../domain/pricing.js';
+import { toDate, toSafeInteger, type Queryable } from './database.js';
+
+function toOrder(row: Record<string, unknown>): Order {
+  const id = toSafeInteger(row.id);
+  const createdAt = toDate(row.created_at);
+  const optionalText = (value: unknown) => (value == null ? null : String(value));
+  return {
+    id,
+    number: formatOrderNumber(id, createdAt),
+    userId: toSafeInteger(row.user_id),
+    status: row.status as OrderStatus,
+    kind: row.kind as Quote['kind'],
+    packId: optionalText(row.pack_id),
+    currency: row.currency as Currency,
+    priceCents: toSafeInteger(row.price_cents),
+    netCents: toSafeInteger(row.net_cents),
+    vatCents: toSafeInteger(row.vat_cents),
+    vatRateBasisPoints: toSafeInteger(row.vat_rate_basis_points),
+    units: toSafeInteger(row.units),
+    bonusUnits: toSafeInteger(row.bonus_units),
+    termsVersionId: toSafeInteger(row.terms_version_id),
+    paypalOrderId: optionalText(row.paypal_order_id),
+    paypalCaptureId: optionalText(row.paypal_capture_id),
+    approvalUrl: optionalText(row.approval_url),
+    ledgerTransactionId: row.ledger_transaction_id == null ? null : toSafeInteger(row.ledger_transaction_id),
+    refundedCents: toSafeInteger(row.refunded_cents),
+    createdAt,
+    updatedAt: toDate(row.updated_at),
+    paidAt: row.paid_at == null ? null : toDate(row.paid_at),
+  };
+}
+
+export async function insertOrder(trx: Knex.Transaction, order: { userId: number; quote: Quote; termsVersionId: number }, now: Date): Promise<Order> {
+  const { quote } = order;
+  const [row] = await trx('orders')
+    .insert({
+      user_id: order.userId,
+      status: 'created',
+      kind: quote.kind,
+      pack_id: quote.packId,
+      currency: quote.currency,
+      price_cents: quote.priceCents,
+      net_cents: quote.netCents,
+      vat_cents: quote.vatCents,
+      vat_rate_basis_points: quote.vatRateBasisPoints,
+      units: quote.units,
+      bonus_units: quote.bonusUnits,
+      terms_version_id: order.termsVersionId,
+      refunded_cents: 0,
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+    })
+    .returning('id');
+  const id = toSafeInteger((row as { id: unknown }).id);
+  await addOrderEvent(trx, id, { type: 'created', fromStatus: null, toStatus: 'created', detail: null }, now);
+  return (await findOrder(trx, { id })) as Order;
+}
+
+/** Finds an order by id or PayPal order id; with `userId`, only that person's (others' orders do not exist for them). */
+export async function findOrder(db: Queryable, by: { id?: number; paypalOrderId?: string; userId?: number }): Promise<Order | undefined> {
+  const query = db('orders');
+  if (by.id !== undefined) void query.where('id', by.id);
+  if (by.paypalOrderId !== undefined) void query.where('paypal_order_id', by.paypalOrderId);
+  if (by.userId !== undefined) void query.where('user_id', by.userId);
+  if (by.id === undefined && by.paypalOrderId === undefined) return undefined;
+  const row = await query.first();
+  return row ? toOrder(row) : undefined;
+}
+
+/**
+ * Moves an order to `to` only if it is still in one of `from` (a guarded update, so two paths racing
+ * cannot both move it), with the other columns given, and logs the event. True when it moved.
+ */
+export async function moveOrder(
+  trx: Knex.Transaction,
+  orderId: number,
+  move: { from: readonly OrderStatus[]; to: OrderStatus; columns?: Record<string, unknown>; detail?: string | null },
+  now: Date,
+): Promise<boolean> {
+  const current = await trx('orders').where('id', orderId).first('status');
+  const changed = await trx('orders')
+    .where('id', orderId)
+    .whereIn('status', [...move.from])
+    .update({ ...move.columns, status: move.to, updated_at: now.toISOString() });
+  if (changed === 0) return false;
+  await addOrderEvent(trx, orderId, { type: 'status', fromStatus: current?.status ?? null, toStatus: move.to, detail: move.detail ?? null }, now);
+  return true;
+}
+
+export async function updateOrderColumns(db: Queryable, orderId: number, columns: Record<string, unknown>, now: Date): Promise<void> {
+  await db('orders').where('id', orderId).update({ ...columns, updated_at: now.toISOString() });
+}
+
+export async function addOrderEvent(db: Queryable, orderId: number, event: Omit<OrderEvent, 'createdAt'>, now: Date): Promise<void> {
+  await db('order_events').insert({
+    order_id: orderId,
+    type: event.type,
+    from_status: event.fromStatus,
+    to_status: event.toStatus,
+    detail: event.detail?.slice(0, 1000) ?? null,
+    created_at: now.toISOString(),
+  });
+}
+
+export async function listOrderEvents(db: Queryable, orderId: number): Promise<OrderEvent[]> {
+  const rows: Array<Record<string, unknown>> = await db('order_events').where('order_id', orderId).orderBy('id');
+  return rows.map((row) => ({
+    type: String(row.type),
+    fromStatus: (row.from_status as OrderStatus | null) ?? null,
+    toStatus: (row.to_status as OrderStatus | null) ?? null,
+    detail: (row.detail as string | null) ?? null,
+    createdAt: toDate(row.created_at),
+  }));
+}
+
+/** Orders whose outcome is still open, oldest first: what the reconciler looks at. */
+export async function listOpenOrders(db: Queryable, statuses: readonly OrderStatus[], limit: number): Promise<Order[]> {
+  const rows: Array<Record<string, unknown>> = await db('orders').whereIn('status', [...statuses]).orderBy('id').limit(limit);
+  return rows.map(toOrder);
+}
+
+export async function hasWebhookEvent(db: Queryable, eventId: string): Promise<boolean> {
+  return (await db('webhook_events').where('event_id', eventId).first('event_id')) !== undefined;
+}
+
+export async function recordWebhookEvent(db: Queryable, event: { id: string; type: string; orderId: number | null }, now: Date): Promise<void> {
+  await db('webhook_events')
+    .insert({ event_id: event.id, event_type: event.type, order_id: event.orderId, received_at: now.toISOString() })
+    .onConflict('event_id')
+    .ignore();
+}

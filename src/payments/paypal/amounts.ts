@@ -1,0 +1,12 @@
+/** PayPal writes amounts as decimal strings ("12.50"); we count in integer cents (two-decimal currencies). */
+export function centsToPayPalValue(cents: number): string {
+  return `${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+}
+
+/** Null when the value is not a plain non-negative amount with at most two decimals. */
+export function payPalValueToCents(value: unknown): number | null {
+  if (typeof value !== 'string') return null;
+  const match = /^(\d{1,10})(?:\.(\d{1,2}))?$/.exec(value);
+  if (!match) return null;
+  return Number(match[1]) * 100 + Number((match[2] ?? '0').padEnd(2, '0'));
+}

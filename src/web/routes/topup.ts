@@ -1,0 +1,98 @@
+import { Router, type Response } from 'express';
+import type { Checkout } from '../../domain/checkout.js';
+import { CheckoutError } from '../../domain/checkout.js';
+import type { Clock } from '../../domain/clock.js';
+import { availablePacks, PricingError, type PriceList } from '../../domain/pricing.js';
+import type { Database } from '../../db/database.js';
+import { loadPriceList } from '../../db/price-list-repository.js';
+import { currentTerms, type TermsVersion } from '../../db/terms-repository.js';
+import type { Locale, Translate } from '../../i18n/index.js';
+import { formatMoney } from '../../i18n/format.js';
+import { requireUser } from '../middleware/authentication.js';
+import { renderPage } from '../render.js';
+
+type FieldErrors = Partial<Record<'offer' | 'amount' | 'terms', string>>;
+
+export function topUpRoutes({ db, checkout, clock }: { db: Database; checkout: Checkout; clock: Clock }): Router {
+  const router = Router();
+
+  async function showForm(response: Response, form: { offer?: string; amount?: string; errors?: FieldErrors; notice?: string | null }, status = 200) {
+    const t = response.locals.t as Translate;
+    const locale = response.locals.locale as Locale;
+    const [priceList, terms] = await Promise.all([loadPriceList(db.knex), currentTerms(db.knex)]);
+    const money = (cents: number) => formatMoney(cents, priceList.settings.currency, locale);
+    await renderPage(response.status(status), 'pages/topup', {
+      title: t('topup.title'),
+      packs: availablePacks(priceList, clock.now()),
+      freeAmount: priceList.freeAmount,
+      bonusTiers: bonusTiersNow(priceList, clock.now()).map((tier) => t('topup.bonusTier', { amount: money(tier.minCents), percent: tier.bonusBasisPoints / 100 })),
+      currency: priceList.settings.currency,
+      money,
+      terms: terms ?? null,
+      offer: form.offer ?? '',
+      amount: form.amount ?? '',
+      errors: form.errors ?? {},
+      notice: form.notice ?? null,
+    });
+  }
+
+  router.get('/topup', requireUser, async (request, response) => {
+    const t = response.locals.t as Translate;
+    const cancelled = typeof request.query.cancelled === 'string' && /^R-\d{4}-\d{6,9}$/.test(request.query.cancelled) ? request.query.cancelled : null;
+    await showForm(response, { notice: cancelled ? t('topup.cancelled', { number: cancelled }) : null });
+  });
+
+  router.post('/topup', requireUser, async (request, response) => {
+    const t = response.locals.t as Translate;
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const offer = typeof body.offer === 'string' ? body.offer : '';
+    const amount = typeof body.amount === 'string' ? body.amount.slice(0, 20) : '';
+    const errors: FieldErrors = {};
+    if (!offer) errors.offer = t('topup.errors.offer');
+    if (typeof body.terms !== 'string') errors.terms = t('topup.errors.terms');
+    if (Object.keys(errors).length === 0) {
+      try {
+        const choice = offer === 'free' ? { amount } : { packId: offer };
+        const order = await checkout.placeOrder(request.user!, choice, body.terms);
+        return response.redirect(303, `/orders/${order.number}`);
+      } catch (error) {
+        Object.assign(errors, await fieldErrorsFor(error, t, response.locals.locale as Locale));
+      }
+    }
+    await showForm(response, { offer, amount, errors }, 400);
+  });
+
+  router.get('/terms', async (_request, response) => {
+    const t = response.locals.t as Translate;
+    const terms = await currentTerms(db.knex);
+    await renderPage(response, 'pages/terms', { title: t('terms.title'), terms: terms ?? null, paragraphs: paragraphsOf(terms, response.locals.locale as Locale) });
+  });
+
+  async function fieldErrorsFor(error: unknown, t: Translate, locale: Locale): Promise<FieldErrors> {
+    if (error instanceof CheckoutError && (error.code === 'terms_not_accepted' || error.code === 'no_terms')) return { terms: t('topup.errors.terms') };
+    if (!(error instanceof PricingError)) throw error;
+    const { freeAmount: free, settings } = await loadPriceList(db.knex);
+    const money = (cents: number) => formatMoney(cents, settings.currency, locale);
+    switch (error.code) {
+      case 'invalid_amount':
+        return { amount: t('topup.errors.amount') };
+      case 'amount_out_of_range':
+        return { amount: t('topup.errors.range', { min: money(free?.minCents ?? 0), max: money(free?.maxCents ?? 0) }) };
+      case 'amount_off_step':
+        return { amount: t('topup.errors.step', { step: money(free?.stepCents ?? 0) }) };
+      default:
+        return { offer: t('topup.errors.offer') };
+    }
+  }
+
+  return router;
+}
+
+function bonusTiersNow(priceList: PriceList, now: Date) {
+  return priceList.bonusTiers.filter((tier) => (tier.validFrom === null || tier.validFrom <= now) && (tier.validUntil === null || now < tier.validUntil));
+}
+
+/** Terms are plain text; blank lines separate paragraphs (the views escape everything). */
+function paragraphsOf(terms: TermsVersion | undefined, locale: Locale): string[] {
+  return terms ? terms.body[locale].split(/\n\s*\n/).map((paragraph) => paragraph.trim()).filter(Boolean) : [];
+}
