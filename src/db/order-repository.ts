@@ -72,6 +72,17 @@ export async function findOrder(db: Queryable, by: { id?: number; paypalOrderId?
 }
 
 /**
+ * Locks the order's row for the rest of the transaction (PostgreSQL; SQLite has one writer anyway).
+ * Every transaction that changes an order takes this lock first, so transactions about one order
+ * queue on it instead of locking the ledger key, the webhook row and the order in different orders.
+ */
+export async function lockOrder(trx: Knex.Transaction, orderId: number): Promise<Order> {
+  const row = await trx('orders').where('id', orderId).forUpdate().first();
+  if (!row) throw new Error(`order ${orderId} does not exist`);
+  return toOrder(row);
+}
+
+/**
  * Moves an order to `to` only if it is still in one of `from` (a guarded update, so two paths racing
  * cannot both move it), with the other columns given, and logs the event. True when it moved.
  */

@@ -8,6 +8,7 @@ import {
   hasWebhookEvent,
   insertOrder,
   listOpenOrders,
+  lockOrder,
   moveOrder,
   recordWebhookEvent,
 } from '../db/order-repository.js';
@@ -171,6 +172,7 @@ export function createCheckout(deps: CheckoutDependencies) {
     const capture = snapshot.capture;
     const move = (from: readonly OrderStatus[], to: OrderStatus, detail: string, columns?: Record<string, unknown>) =>
       db.transaction(async (trx) => {
+        await lockOrder(trx, order.id);
         await record?.(trx);
         return moveOrder(trx, order.id, { from, to, detail, columns }, now);
       });
@@ -199,8 +201,8 @@ export function createCheckout(deps: CheckoutDependencies) {
   async function credit(order: Order, capture: CaptureSnapshot, snapshot: PaymentSnapshot, record?: Recorder): Promise<void> {
     const now = clock.now();
     await db.transaction(async (trx) => {
+      const current = await lockOrder(trx, order.id);
       await record?.(trx);
-      const current = (await findOrder(trx, { id: order.id })) as Order;
       const account = await findAccountByUserId(trx, order.userId);
       if (!account) throw new Error(`user ${order.userId} has no account`);
       if (!CREDITED.includes(current.status)) {

@@ -1,0 +1,46 @@
+import { expect } from 'chai';
+import type supertest from 'supertest';
+import { replacePriceList } from '../../src/db/price-list-repository.js';
+import { publishTerms } from '../../src/db/terms-repository.js';
+import { DEMO_PRICE_LIST, DEMO_TERMS } from '../../src/domain/demo.js';
+import { csrfTokenFrom, type TestPortal } from './portal.js';
+
+type Agent = ReturnType<typeof supertest.agent>;
+
+/** The demo price list and terms, as an admin would have published them. */
+export async function publishOffers(portal: TestPortal): Promise<number> {
+  await portal.db.transaction((trx) => replacePriceList(trx, DEMO_PRICE_LIST));
+  return (await publishTerms(portal.db.knex, DEMO_TERMS, portal.clock.now())).id;
+}
+
+/** Chooses an offer and accepts the terms; returns the order number. */
+export async function placeOrder(agent: Agent, fields: Record<string, string>): Promise<string> {
+  const form = await agent.get('/topup').expect(200);
+  const response = await agent.post('/topup').type('form').send({ _csrf: csrfTokenFrom(form.text), ...fields });
+  expect(response.status, response.text.slice(0, 300)).to.equal(303);
+  return (response.headers.location as string).replace('/orders/', '');
+}
+
+/** Presses "Pay with PayPal"; returns the PayPal order id from the approval link we were sent to. */
+export async function pay(agent: Agent, portal: TestPortal, number: string): Promise<string> {
+  const page = await agent.get(`/orders/${number}`).expect(200);
+  const response = await agent.post(`/orders/${number}/pay`).type('form').send({ _csrf: csrfTokenFrom(page.text) });
+  expect(response.status).to.equal(303);
+  const approval = new URL(response.headers.location as string);
+  expect(approval.origin).to.equal(new URL(portal.simulator.baseUrl).origin);
+  return approval.searchParams.get('token') as string;
+}
+
+/** The path and query of a URL the simulator sends the buyer to. */
+export const pathOf = (url: string) => {
+  const parsed = new URL(url);
+  return `${parsed.pathname}${parsed.search}`;
+};
+
+export async function balanceOf(portal: TestPortal, userId: number): Promise<number> {
+  return (await portal.ledger.userAccount(userId)).balance;
+}
+
+export async function captureCredits(portal: TestPortal): Promise<number> {
+  return (await portal.db.knex('ledger_transactions').where('idempotency_key', 'like', 'paypal-capture:%')).length;
+}
