@@ -1,0 +1,209 @@
+import { expect } from 'chai';
+import supertest from 'supertest';
+import type { User } from '../../src/domain/users.js';
+import { createGatewayFromConfig } from '../../src/payments/paypal/from-config.js';
+import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
+import { createTestPortal, logIn, type TestPortal } from '../helpers/portal.js';
+import { balanceOf, captureCredits, pathOf, pay, placeOrder, publishOffers } from '../helpers/topup.js';
+
+const PASSWORD = 'a good long password';
+
+describe(`payments when PayPal or the network misbehave (${testDialect})`, () => {
+  let portal: TestPortal;
+  let termsId: number;
+  let camille: User;
+  let agent: ReturnType<typeof supertest.agent>;
+
+  before(async () => {
+    portal = await createTestPortal({ PAYPAL_TIMEOUT_MS: '500' });
+    termsId = await publishOffers(portal);
+    camille = await portal.addUser('camille', PASSWORD);
+    agent = supertest.agent(portal.app);
+    await logIn(agent, 'camille', PASSWORD);
+  });
+  afterEach(async () => {
+    portal.simulator.clearFaults();
+    portal.simulator.setWebhookUrl(`${portal.url}/webhooks/paypal`);
+    await portal.simulator.flushWebhooks();
+    await expectLedgerConsistent(portal.db);
+  });
+  after(() => portal.cleanup());
+
+  /** An order for 10 units, sent to PayPal; the buyer has not approved yet. */
+  async function ordered(pack = 'pack-10') {
+    const number = await placeOrder(agent, { offer: pack, terms: String(termsId) });
+    return { number, paypalOrderId: await pay(agent, portal, number) };
+  }
+  const statusOf = async (number: string) => (await portal.checkout.ownOrder(camille, { id: Number(number.slice(-6)) })).status;
+
+  for (const [name, fault] of [
+    ['answers 500 before capturing', { type: 'http500', times: 1, operation: 'capture' }],
+    ['captures, then answers 500', { type: 'http500', times: 1, operation: 'capture', afterEffect: true }],
+    ['captures, then answers after our timeout', { type: 'delay', ms: 1500, operation: 'capture' }],
+    ['captures, then answers something unreadable', { type: 'garbled', operation: 'capture' }],
+  ] as const) {
+    it(`credits once when PayPal ${name}`, async () => {
+      const before = await balanceOf(portal, camille.id);
+      const credits = await captureCredits(portal);
+      const { number, paypalOrderId } = await ordered();
+      portal.simulator.setFault(fault, { orderId: paypalOrderId });
+      const back = await agent.get(pathOf(portal.simulator.approve(paypalOrderId)));
+      expect(back.headers.location).to.equal(`/orders/${number}`);
+      await portal.simulator.flushWebhooks();
+      await portal.checkout.reconcile();
+      expect(await statusOf(number)).to.equal('paid');
+      expect(await balanceOf(portal, camille.id)).to.equal(before + 1000);
+      expect(await captureCredits(portal)).to.equal(credits + 1);
+    });
+  }
+
+  it('shows "processing" for a pending capture and credits once when PayPal completes it', async () => {
+    const before = await balanceOf(portal, camille.id);
+    const { number, paypalOrderId } = await ordered();
+    portal.simulator.setFault({ type: 'pending' }, { orderId: paypalOrderId });
+    await agent.get(pathOf(portal.simulator.approve(paypalOrderId)));
+    const page = await agent.get(`/orders/${number}`);
+    expect(page.text).to.include('Paiement en cours de traitement par PayPal.');
+    expect(await balanceOf(portal, camille.id)).to.equal(before);
+    portal.simulator.completePendingCapture(paypalOrderId);
+    await portal.simulator.flushWebhooks();
+    expect(await statusOf(number)).to.equal('paid');
+    expect(await balanceOf(portal, camille.id)).to.equal(before + 1000);
+  });
+
+  it('fails a pending capture that PayPal denies, crediting nothing', async () => {
+    const before = await balanceOf(portal, camille.id);
+    const { number, paypalOrderId } = await ordered();
+    portal.simulator.setFault({ type: 'pending' }, { orderId: paypalOrderId });
+    await agent.get(pathOf(portal.simulator.approve(paypalOrderId)));
+    portal.simulator.denyPendingCapture(paypalOrderId);
+    await portal.simulator.flushWebhooks();
+    expect(await statusOf(number)).to.equal('failed');
+    expect(await balanceOf(portal, camille.id)).to.equal(before);
+  });
+
+  it('sends the buyer back to PayPal when the card is declined, and credits after a second approval', async () => {
+    const before = await balanceOf(portal, camille.id);
+    const { number, paypalOrderId } = await ordered();
+    portal.simulator.setFault({ type: 'decline' }, { orderId: paypalOrderId });
+    const declined = await agent.get(pathOf(portal.simulator.approve(paypalOrderId)));
+    expect(new URL(declined.headers.location as string).origin).to.equal(new URL(portal.simulator.baseUrl).origin);
+    expect(await balanceOf(portal, camille.id)).to.equal(before);
+    portal.simulator.clearFaults();
+    await agent.get(pathOf(portal.simulator.approve(paypalOrderId)));
+    expect(await statusOf(number)).to.equal('paid');
+    expect(await balanceOf(portal, camille.id)).to.equal(before + 1000);
+  });
+
+  it('captures on the APPROVED webhook when the buyer never comes back', async () => {
+    const before = await balanceOf(portal, camille.id);
+    const { number, paypalOrderId } = await ordered();
+    portal.simulator.approve(paypalOrderId);
+    await portal.simulator.flushWebhooks();
+    expect(await statusOf(number)).to.equal('paid');
+    expect(await balanceOf(portal, camille.id)).to.equal(before + 1000);
+  });
+
+  it('lets the reconciler capture and credit when every webhook is lost, and a second sweep changes nothing', async () => {
+    const before = await balanceOf(portal, camille.id);
+    portal.simulator.setWebhookUrl(null);
+    const { number, paypalOrderId } = await ordered();
+    portal.simulator.approve(paypalOrderId);
+    expect((await portal.checkout.reconcile()).changed).to.be.at.least(1);
+    expect(await statusOf(number)).to.equal('paid');
+    const again = await portal.checkout.reconcile();
+    expect(again.changed).to.equal(0);
+    expect(await balanceOf(portal, camille.id)).to.equal(before + 1000);
+  });
+
+  it('expires orders nobody paid in time', async () => {
+    const sent = await ordered();
+    const unsent = await placeOrder(agent, { offer: 'pack-5', terms: String(termsId) });
+    portal.clock.advance(181 * 60_000);
+    await portal.checkout.reconcile();
+    expect(await statusOf(sent.number)).to.equal('expired');
+    expect(await statusOf(unsent)).to.equal('expired');
+    await logIn(agent, 'camille', PASSWORD); // three idle hours also ended the session
+  });
+
+  it('refuses webhooks without PayPal headers (400), with a bad signature or a tampered body (401), and ignores replays', async () => {
+    const before = await balanceOf(portal, camille.id);
+    const { paypalOrderId } = await ordered();
+    portal.simulator.approve(paypalOrderId);
+    await portal.simulator.flushWebhooks();
+    const delivered = portal.simulator.deliveries.find((delivery) => delivery.body.includes(paypalOrderId) && delivery.status === 200);
+    expect(delivered).to.not.equal(undefined);
+    const send = (body: string, headers: Record<string, string>) =>
+      fetch(`${portal.url}/webhooks/paypal`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+    const { body, headers } = delivered!;
+    expect((await send(body, {})).status).to.equal(400);
+    expect((await send(body, { ...headers, 'paypal-transmission-sig': Buffer.from('forged').toString('base64') })).status).to.equal(401);
+    expect((await send(body.replace('10.00', '1000.00'), headers)).status).to.equal(401);
+    expect((await send(body, { ...headers, 'paypal-cert-url': 'https://evil.example/cert.pem' })).status).to.equal(401);
+    const replay = await send(body, headers);
+    expect(replay.status).to.equal(200);
+    expect(await replay.json()).to.deep.equal({ status: 'duplicate' });
+    expect(await balanceOf(portal, camille.id)).to.equal(before + 1000);
+  });
+
+  it('takes units back on a refund made at PayPal, in proportion, and flags an account it takes below zero', async () => {
+    const spender = await portal.addUser('spender', PASSWORD);
+    const buyer = supertest.agent(portal.app);
+    await logIn(buyer, 'spender', PASSWORD);
+    const number = await placeOrder(buyer, { offer: 'pack-20', terms: String(termsId) }); // 20,00 € → 22 units
+    const paypalOrderId = await pay(buyer, portal, number);
+    await buyer.get(pathOf(portal.simulator.approve(paypalOrderId)));
+    expect(await balanceOf(portal, spender.id)).to.equal(2200);
+
+    portal.simulator.refundCapture(paypalOrderId, '5.00');
+    await portal.simulator.flushWebhooks();
+    expect((await portal.checkout.ownOrder(spender, { paypalOrderId })).status).to.equal('partially_refunded');
+    expect(await balanceOf(portal, spender.id)).to.equal(2200 - 550); // a quarter of 22 units
+
+    const account = await portal.ledger.userAccount(spender.id);
+    const print = await portal.db.knex('accounts').where('code', 'system:usage:print').first();
+    await portal.ledger.post({ idempotencyKey: 'spend-all', kind: 'usage', lines: [{ accountId: account.id, amount: -1650 }, { accountId: Number(print.id), amount: 1650 }] });
+    portal.simulator.refundCapture(paypalOrderId);
+    await portal.simulator.flushWebhooks();
+    expect((await portal.checkout.ownOrder(spender, { paypalOrderId })).status).to.equal('refunded');
+    expect(await balanceOf(portal, spender.id)).to.equal(-1650);
+    expect((await portal.db.knex('accounts').where('id', account.id).first()).flagged).to.be.oneOf([true, 1]);
+  });
+
+  it('takes every unit back on a chargeback', async () => {
+    const before = await balanceOf(portal, camille.id);
+    const { number, paypalOrderId } = await ordered();
+    await agent.get(pathOf(portal.simulator.approve(paypalOrderId)));
+    portal.simulator.reverseCapture(paypalOrderId);
+    await portal.simulator.flushWebhooks();
+    expect(await statusOf(number)).to.equal('reversed');
+    expect(await balanceOf(portal, camille.id)).to.equal(before);
+  });
+
+  it('ends with the same ledger whatever order APPROVED, CAPTURE.COMPLETED and REFUNDED arrive in', async () => {
+    const outsider = createGatewayFromConfig(portal.config.payments, portal.simulator.baseUrl);
+    const permutations = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    const outcomes = [];
+    for (const permutation of permutations) {
+      const before = await balanceOf(portal, camille.id);
+      portal.simulator.setWebhookUrl(null);
+      const { number, paypalOrderId } = await ordered();
+      portal.simulator.approve(paypalOrderId);
+      await outsider.capture(paypalOrderId, `outside-${paypalOrderId}`); // captured without us, so that all three events exist
+      portal.simulator.refundCapture(paypalOrderId);
+      await portal.simulator.flushWebhooks();
+      const held = portal.simulator.deliveries.filter((delivery) => delivery.body.includes(paypalOrderId) && delivery.status === null);
+      const byType = (type: string) => held.find((delivery) => delivery.eventType === type)!;
+      const events = [byType('CHECKOUT.ORDER.APPROVED'), byType('PAYMENT.CAPTURE.COMPLETED'), byType('PAYMENT.CAPTURE.REFUNDED')];
+      for (const index of permutation) {
+        const { body, headers } = events[index]!;
+        const response = await fetch(`${portal.url}/webhooks/paypal`, { method: 'POST', body, headers });
+        expect(response.status).to.equal(200);
+      }
+      const order = await portal.checkout.ownOrder(camille, { id: Number(number.slice(-6)) });
+      const postings = await portal.db.knex('ledger_transactions').where('description', 'like', `${number}%`).orderBy('id').pluck('kind');
+      outcomes.push({ status: order.status, change: (await balanceOf(portal, camille.id)) - before, postings });
+    }
+    expect(outcomes).to.deep.equal(Array(6).fill({ status: 'refunded', change: 0, postings: ['top_up', 'reversal'] }));
+  });
+});
