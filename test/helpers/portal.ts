@@ -43,7 +43,7 @@ export function countingHasher(inner: PasswordHasher = createArgon2Hasher()): Pa
 export interface TestPortal extends TestDatabase {
   app: Express;
   /** The portal listening on an ephemeral port, so that the simulator's webhooks reach it. */
-  url: string;
+  baseUrl: string;
   checkout: Checkout;
   simulator: PayPalSimulator;
   config: Config;
@@ -79,8 +79,8 @@ export async function createTestPortal(env: Record<string, string> = {}): Promis
   const { app, checkout } = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher, gateway });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  simulator.setWebhookUrl(`${url}/webhooks/paypal`);
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  simulator.setWebhookUrl(`${baseUrl}/webhooks/paypal`);
   return {
     ...database,
     async cleanup() {
@@ -90,7 +90,7 @@ export async function createTestPortal(env: Record<string, string> = {}): Promis
       await database.cleanup();
     },
     app,
-    url,
+    baseUrl,
     checkout,
     simulator,
     config,

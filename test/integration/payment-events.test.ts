@@ -23,7 +23,7 @@ describe(`payments when PayPal or the network misbehave (${testDialect})`, () =>
   });
   afterEach(async () => {
     portal.simulator.clearFaults();
-    portal.simulator.setWebhookUrl(`${portal.url}/webhooks/paypal`);
+    portal.simulator.setWebhookUrl(`${portal.baseUrl}/webhooks/paypal`);
     await portal.simulator.flushWebhooks();
     await expectLedgerConsistent(portal.db);
   });
@@ -134,7 +134,7 @@ describe(`payments when PayPal or the network misbehave (${testDialect})`, () =>
     const delivered = portal.simulator.deliveries.find((delivery) => delivery.body.includes(paypalOrderId) && delivery.status === 200);
     expect(delivered).to.not.equal(undefined);
     const send = (body: string, headers: Record<string, string>) =>
-      fetch(`${portal.url}/webhooks/paypal`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+      fetch(`${portal.baseUrl}/webhooks/paypal`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
     const { body, headers } = delivered!;
     expect((await send(body, {})).status).to.equal(400);
     expect((await send(body, { ...headers, 'paypal-transmission-sig': Buffer.from('forged').toString('base64') })).status).to.equal(401);
@@ -197,7 +197,7 @@ describe(`payments when PayPal or the network misbehave (${testDialect})`, () =>
       const events = [byType('CHECKOUT.ORDER.APPROVED'), byType('PAYMENT.CAPTURE.COMPLETED'), byType('PAYMENT.CAPTURE.REFUNDED')];
       for (const index of permutation) {
         const { body, headers } = events[index]!;
-        const response = await fetch(`${portal.url}/webhooks/paypal`, { method: 'POST', body, headers });
+        const response = await fetch(`${portal.baseUrl}/webhooks/paypal`, { method: 'POST', body, headers });
         expect(response.status).to.equal(200);
       }
       const order = await portal.checkout.ownOrder(camille, { id: Number(number.slice(-6)) });

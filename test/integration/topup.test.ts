@@ -53,6 +53,10 @@ describe(`top-up with PayPal, end to end (${testDialect})`, () => {
     await portal.simulator.flushWebhooks();
     expect(await captureCredits(portal)).to.equal(1);
     expect((await agent.get('/account')).text).to.include(number);
+    // One OAuth token for create, capture and the webhook-triggered look-ups: it is cached.
+    expect(portal.simulator.requests.filter((request) => request.path === '/v1/oauth2/token')).to.have.length(1);
+    const create = portal.simulator.requests.find((request) => request.path === '/v2/checkout/orders');
+    expect(create?.requestId).to.match(/^create-order-\d+$/);
   });
 
   it('quotes a free amount on the server, bonus tier included', async () => {
