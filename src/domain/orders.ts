@@ -1,22 +1,13 @@
-import type { Hundredths } from './ledger.js';
 import type { OrderStatus } from './order-status.js';
-import type { Cents, Currency, Quote } from './pricing.js';
+import type { Cents, Quote } from './pricing.js';
 
-export interface Order {
+/** An order carries the quote it was placed with: later price changes never touch it. */
+export interface Order extends Quote {
   id: number;
   /** Human number shown to people and sent to PayPal as invoice_id, e.g. R-2026-000123. */
   number: string;
   userId: number;
   status: OrderStatus;
-  kind: Quote['kind'];
-  packId: string | null;
-  currency: Currency;
-  priceCents: Cents;
-  netCents: Cents;
-  vatCents: Cents;
-  vatRateBasisPoints: number;
-  units: Hundredths;
-  bonusUnits: Hundredths;
   termsVersionId: number;
   paypalOrderId: string | null;
   paypalCaptureId: string | null;

@@ -1,3 +1,5 @@
+import { centsToPayPalValue, payPalValueToCents } from '../amounts.js';
+
 /** Amounts stay PayPal's strings on the wire and integer cents in arithmetic (every simulated currency has two decimals). */
 
 const AMOUNT_VALUE = /^\d{1,10}(\.\d{2})?$/;
@@ -12,14 +14,8 @@ export const isAmountValue = (value: unknown): value is string => typeof value =
 export const isCurrencyCode = (value: unknown): value is string => typeof value === 'string' && CURRENCY_CODE.test(value);
 
 /** `value` must satisfy isAmountValue. */
-export function toCents(value: string): number {
-  const [whole, fraction = '00'] = value.split('.') as [string, string?];
-  return Number(whole) * 100 + Number(fraction);
-}
-
-export function fromCents(cents: number): string {
-  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
-}
+export const toCents = (value: string): number => payPalValueToCents(value) as number;
+export const fromCents = centsToPayPalValue;
 
 export const money = (currency: string, cents: number): Money => ({ currency_code: currency, value: fromCents(cents) });
 
