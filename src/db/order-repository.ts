@@ -128,9 +128,23 @@ export async function listOrderEvents(db: Queryable, orderId: number): Promise<O
   }));
 }
 
-/** Orders whose outcome is still open, oldest first: what the reconciler looks at. */
-export async function listOpenOrders(db: Queryable, statuses: readonly OrderStatus[], limit: number): Promise<Order[]> {
-  const rows: Array<Record<string, unknown>> = await db('orders').whereIn('status', [...statuses]).orderBy('id').limit(limit);
+/**
+ * One page (by id) of the orders the reconciler looks at: those in `statuses`, and those in
+ * `recentlyClosed` that reached PayPal and changed after `closedSince`.
+ */
+export async function listOrdersToReconcile(
+  db: Queryable,
+  query: { statuses: readonly OrderStatus[]; recentlyClosed: readonly OrderStatus[]; closedSince: Date; afterId: number; limit: number },
+): Promise<Order[]> {
+  const rows: Array<Record<string, unknown>> = await db('orders')
+    .where('id', '>', query.afterId)
+    .andWhere((where) =>
+      where.whereIn('status', [...query.statuses]).orWhere((closed) =>
+        closed.whereIn('status', [...query.recentlyClosed]).whereNotNull('paypal_order_id').where('updated_at', '>=', query.closedSince.toISOString()),
+      ),
+    )
+    .orderBy('id')
+    .limit(query.limit);
   return rows.map(toOrder);
 }
 

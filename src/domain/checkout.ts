@@ -7,7 +7,7 @@ import {
   findOrder,
   hasWebhookEvent,
   insertOrder,
-  listOpenOrders,
+  listOrdersToReconcile,
   lockOrder,
   moveOrder,
   recordWebhookEvent,
@@ -27,6 +27,9 @@ import type { User } from './users.js';
 export type CheckoutErrorCode = 'no_terms' | 'terms_not_accepted' | 'order_not_found' | 'order_not_payable' | 'payment_unavailable';
 export class CheckoutError extends DomainError<CheckoutErrorCode> {}
 
+/** The provider could not be reached about an event: answer so that it is delivered again. */
+export class ProviderUnreachableError extends Error {}
+
 export type OfferChoice = { packId: unknown } | { amount: unknown };
 
 export interface CheckoutDependencies {
@@ -43,6 +46,11 @@ export interface CheckoutDependencies {
 const OPEN: readonly OrderStatus[] = ['awaiting_payment', 'approved', 'capture_pending'];
 /** Statuses of orders whose units were credited. */
 const CREDITED: readonly OrderStatus[] = ['paid', 'partially_refunded', 'refunded', 'reversed'];
+/** Closed without payment on our side; still credited if PayPal turns out to have taken the money. */
+const CLOSED_UNPAID: readonly OrderStatus[] = ['cancelled', 'expired'];
+/** How long after closing an order the reconciler still looks it up at PayPal (approval + capture windows). */
+const CLOSED_WATCH_MS = 6 * 3600_000;
+const PAYPAL_UNAPPROVED = new Set(['CREATED', 'PAYER_ACTION_REQUIRED']);
 const CAPTURED_STATUSES = new Set(['COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'REVERSED']);
 
 /**
@@ -104,8 +112,11 @@ export function createCheckout(deps: CheckoutDependencies) {
     const moved = await db.transaction((trx) =>
       moveOrder(trx, order.id, { from: ['created'], to: 'awaiting_payment', columns: { paypal_order_id: created.providerOrderId, approval_url: created.approvalUrl } }, clock.now()),
     );
-    if (!moved) return (await ownOrder(user, { id: order.id })).approvalUrl ?? created.approvalUrl;
-    return created.approvalUrl;
+    if (moved) return created.approvalUrl;
+    // Another click stored its PayPal order first (same request id: the same order), or the order closed meanwhile.
+    const current = await ownOrder(user, { id: order.id });
+    if (current.status === 'awaiting_payment' && current.approvalUrl) return current.approvalUrl;
+    throw new CheckoutError('order_not_payable', `order ${order.number} is ${current.status}`);
   }
 
   /** The buyer is back from PayPal: capture now if it is not done. Never trusts the URL beyond finding the person's own order. */
@@ -119,7 +130,10 @@ export function createCheckout(deps: CheckoutDependencies) {
   async function cancelAtReturn(user: User, paypalOrderId: unknown): Promise<Order> {
     if (typeof paypalOrderId !== 'string' || paypalOrderId.length > 64) throw new CheckoutError('order_not_found', 'no such order');
     const order = await ownOrder(user, { paypalOrderId });
-    await db.transaction((trx) => moveOrder(trx, order.id, { from: ['created', 'awaiting_payment'], to: 'cancelled', detail: 'cancelled by the buyer at PayPal' }, clock.now()));
+    await db.transaction(async (trx) => {
+      await lockOrder(trx, order.id);
+      await moveOrder(trx, order.id, { from: ['created', 'awaiting_payment'], to: 'cancelled', detail: 'cancelled by the buyer at PayPal' }, clock.now());
+    });
     return ownOrder(user, { id: order.id });
   }
 
@@ -131,14 +145,25 @@ export function createCheckout(deps: CheckoutDependencies) {
    * only if PayPal says it is approved. `record` runs inside every database transaction that changes
    * something (the webhook's deduplication row goes with its effect).
    */
-  async function settle(order: Order, { captureFirst, record }: { captureFirst: boolean; record?: Recorder }): Promise<{ retryUrl: string | null }> {
-    if (!order.paypalOrderId) return { retryUrl: null };
+  async function settle(
+    order: Order,
+    { captureFirst, record }: { captureFirst: boolean; record?: Recorder },
+  ): Promise<{ retryUrl: string | null; snapshot: PaymentSnapshot | null; reached: boolean }> {
+    if (!order.paypalOrderId) return { retryUrl: null, snapshot: null, reached: true };
     const capturable = order.status === 'awaiting_payment' || order.status === 'approved';
     let outcome = captureFirst && capturable ? await tryCapture(order) : { snapshot: await lookUp(order), retryUrl: null };
     if (outcome.snapshot?.status === 'APPROVED' && !outcome.snapshot.capture && capturable) outcome = await tryCapture(order);
     if (outcome.snapshot) await apply(order, outcome.snapshot, record);
-    return { retryUrl: outcome.retryUrl };
+    return { ...outcome, reached: outcome.snapshot !== null || outcome.retryUrl !== null };
   }
+
+  const isApprovalUrl = (url: string | null | undefined): url is string => {
+    try {
+      return !!url && gateway.approvalOrigins.includes(new URL(url).origin);
+    } catch {
+      return false;
+    }
+  };
 
   async function lookUp(order: Order): Promise<PaymentSnapshot | null> {
     try {
@@ -158,7 +183,7 @@ export function createCheckout(deps: CheckoutDependencies) {
       if (!(error instanceof GatewayError)) throw error;
       if (error.kind === 'instrument_declined') {
         await addOrderEvent(db.knex, order.id, { type: 'instrument_declined', fromStatus: null, toStatus: null, detail: error.message }, clock.now());
-        const retryUrl = [error.details.approvalUrl, order.approvalUrl].find((url) => url && gateway.approvalOrigins.includes(new URL(url).origin)) ?? null;
+        const retryUrl = [error.details.approvalUrl, order.approvalUrl].find(isApprovalUrl) ?? null;
         return { snapshot: null, retryUrl };
       }
       // Already captured, not approved yet, no answer, an unreadable answer: look before deciding.
@@ -206,33 +231,41 @@ export function createCheckout(deps: CheckoutDependencies) {
       const account = await findAccountByUserId(trx, order.userId);
       if (!account) throw new Error(`user ${order.userId} has no account`);
       if (!CREDITED.includes(current.status)) {
-        if (!OPEN.includes(current.status)) {
+        const creditable = [...OPEN, ...CLOSED_UNPAID];
+        if (!creditable.includes(current.status)) {
           logger.error({ order: order.number, status: current.status, capture: capture.id }, 'a completed capture arrived for a closed order');
           await addOrderEvent(trx, order.id, { type: 'attention', fromStatus: null, toStatus: null, detail: `capture ${capture.id} completed while the order is ${current.status}` }, now);
           return;
         }
         const lines = await topUpLines(trx, account.id, order.units, order.bonusUnits, 1);
         const posted = await postTransaction(trx, { idempotencyKey: `paypal-capture:${capture.id}`, kind: 'top_up', description: order.number, lines }, now);
-        await moveOrder(trx, order.id, { from: OPEN, to: 'paid', detail: `capture ${capture.id}`, columns: { paypal_capture_id: capture.id, ledger_transaction_id: posted.transactionId, paid_at: now.toISOString() } }, now);
+        await moveOrder(trx, order.id, { from: creditable, to: 'paid', detail: `capture ${capture.id}`, columns: { paypal_capture_id: capture.id, ledger_transaction_id: posted.transactionId, paid_at: now.toISOString() } }, now);
       }
       await applyRefunds(trx, order, account.id, capture, snapshot, now);
     });
   }
 
   /**
-   * Takes back units for each completed refund (key: the refund id), in proportion to the amount
-   * refunded — all of them once the whole price is refunded — and everything left after a chargeback.
-   * Units already spent may take the balance below zero; the account is then flagged.
+   * Takes back units for each completed refund on its own (key: the refund id), in proportion to its
+   * amount and rounded down; once the whole price is refunded, the rounding remainder goes with a last
+   * posting; a chargeback takes everything left. Each posting depends only on its own refund, so the
+   * order in which PayPal lists or completes refunds changes nothing. Units already spent may take the
+   * balance below zero; the account is then flagged.
    */
   async function applyRefunds(trx: Knex.Transaction, order: Order, accountId: number, capture: CaptureSnapshot, snapshot: PaymentSnapshot, now: Date): Promise<void> {
     const total = order.units + order.bonusUnits;
     let refundedCents = 0;
     let debited = 0;
     for (const refund of snapshot.refunds.filter((candidate) => candidate.status === 'COMPLETED')) {
-      refundedCents = Math.min(order.priceCents, refundedCents + refund.amountCents);
-      const target = refundedCents >= order.priceCents ? total : Math.floor((total * refundedCents) / order.priceCents);
-      await takeBack(`paypal-refund:${refund.id}`, target - debited, 'refund');
-      debited = target;
+      const share = Math.floor((total * refund.amountCents) / order.priceCents);
+      await takeBack(`paypal-refund:${refund.id}`, share, 'refund');
+      debited += share;
+      refundedCents += refund.amountCents;
+    }
+    refundedCents = Math.min(refundedCents, order.priceCents);
+    if (refundedCents >= order.priceCents) {
+      await takeBack(`paypal-refund-rest:${capture.id}`, total - debited, 'refund');
+      debited = total;
     }
     const current = (await findOrder(trx, { id: order.id })) as Order;
     if (capture.status === 'REVERSED') {
@@ -267,29 +300,61 @@ export function createCheckout(deps: CheckoutDependencies) {
     const order = orderId !== undefined ? await findOrder(db.knex, { id: orderId }) : event.providerOrderId ? await findOrder(db.knex, { paypalOrderId: event.providerOrderId }) : undefined;
     const known = order && (!event.providerOrderId || order.paypalOrderId === event.providerOrderId) ? order : undefined;
     const record: Recorder = (trx) => recordWebhookEvent(trx, { id: event.id, type: event.type, orderId: known?.id ?? null }, clock.now());
-    if (known) await settle(known, { captureFirst: event.type === 'CHECKOUT.ORDER.APPROVED', record });
+    if (known) {
+      const { reached } = await settle(known, { captureFirst: event.type === 'CHECKOUT.ORDER.APPROVED', record });
+      if (!reached) throw new ProviderUnreachableError(`could not look up ${known.number} at the payment provider`);
+    }
     await record(db.knex);
     return known ? 'processed' : 'ignored';
   }
 
-  /** One sweep over unfinished orders: look each up, capture the approved, credit the completed, expire the stale. */
+  /**
+   * One sweep over unfinished orders, page by page: look each up, capture the approved, credit the
+   * completed, expire the stale — an order sent to PayPal only when PayPal itself says it was never
+   * approved (a failed look-up decides nothing). Recently closed orders are looked up too, in case
+   * PayPal took the money after all.
+   */
   async function reconcile(): Promise<{ examined: number; changed: number }> {
-    const orders = await listOpenOrders(db.knex, ['created', ...OPEN], 500);
-    const expiredBefore = clock.now().getTime() - deps.orderExpiryMinutes * 60_000;
+    const now = clock.now();
+    const expiredBefore = now.getTime() - deps.orderExpiryMinutes * 60_000;
+    let examined = 0;
     let changed = 0;
-    for (const order of orders) {
-      try {
-        if (order.status !== 'created') await settle(order, { captureFirst: false });
-        const current = (await findOrder(db.knex, { id: order.id })) as Order;
-        if ((current.status === 'created' || current.status === 'awaiting_payment') && current.createdAt.getTime() < expiredBefore) {
-          await db.transaction((trx) => moveOrder(trx, order.id, { from: ['created', 'awaiting_payment'], to: 'expired', detail: 'not paid in time' }, clock.now()));
+    for (let afterId = 0; ; ) {
+      const page = await listOrdersToReconcile(db.knex, {
+        statuses: ['created', ...OPEN],
+        recentlyClosed: CLOSED_UNPAID,
+        closedSince: new Date(now.getTime() - CLOSED_WATCH_MS),
+        afterId,
+        limit: 200,
+      });
+      if (page.length === 0) break;
+      afterId = page[page.length - 1]!.id;
+      for (const order of page) {
+        examined += 1;
+        try {
+          const stale = order.createdAt.getTime() < expiredBefore;
+          if (order.status === 'created') {
+            if (stale) await expire(order, ['created'], 'never sent to PayPal in time');
+          } else {
+            const { snapshot } = await settle(order, { captureFirst: false });
+            if (stale && order.status === 'awaiting_payment' && snapshot && !snapshot.capture && PAYPAL_UNAPPROVED.has(snapshot.status)) {
+              await expire(order, ['awaiting_payment'], 'not approved at PayPal in time');
+            }
+          }
+          if ((await findOrder(db.knex, { id: order.id }))?.status !== order.status) changed += 1;
+        } catch (error) {
+          logger.error({ err: error, order: order.number }, 'reconciling an order failed');
         }
-        if ((await findOrder(db.knex, { id: order.id }))?.status !== order.status) changed += 1;
-      } catch (error) {
-        logger.error({ err: error, order: order.number }, 'reconciling an order failed');
       }
     }
-    return { examined: orders.length, changed };
+    return { examined, changed };
+  }
+
+  async function expire(order: Order, from: readonly OrderStatus[], detail: string): Promise<void> {
+    await db.transaction(async (trx) => {
+      await lockOrder(trx, order.id);
+      await moveOrder(trx, order.id, { from, to: 'expired', detail }, clock.now());
+    });
   }
 
   return { placeOrder, startPayment, completeReturn, cancelAtReturn, settle, handleWebhook, reconcile, ownOrder };

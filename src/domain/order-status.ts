@@ -18,7 +18,9 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 /**
  * Where each status may go. Statuses only move forward: the graph has no cycle except a partial
  * refund following another. `paid` means the units were credited; a refund or a reversal debits
- * them again with a compensating ledger transaction.
+ * them again with a compensating ledger transaction. A cancelled or expired order may still become
+ * paid: if PayPal did take the money (the buyer paid in another tab, a capture raced the expiry),
+ * the units are owed.
  */
 const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
   created: ['awaiting_payment', 'cancelled', 'expired', 'failed'],
@@ -29,8 +31,8 @@ const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
   partially_refunded: ['partially_refunded', 'refunded', 'reversed'],
   refunded: [],
   reversed: [],
-  cancelled: [],
-  expired: [],
+  cancelled: ['paid'],
+  expired: ['paid'],
   failed: [],
 };
 
@@ -42,11 +44,6 @@ export function canMove(from: OrderStatus, to: OrderStatus): boolean {
 
 export function assertMove(from: OrderStatus, to: OrderStatus): void {
   if (!canMove(from, to)) throw new OrderStatusError('invalid_transition', `an order cannot go from ${from} to ${to}`);
-}
-
-/** Nothing more will happen to the order by itself (a person may still refund a paid one). */
-export function isSettled(status: OrderStatus): boolean {
-  return NEXT[status].length === 0 || status === 'paid' || status === 'partially_refunded';
 }
 
 export function nextStatuses(status: OrderStatus): readonly OrderStatus[] {

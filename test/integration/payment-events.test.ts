@@ -140,6 +140,7 @@ describe(`payments when PayPal or the network misbehave (${testDialect})`, () =>
     expect((await send(body, { ...headers, 'paypal-transmission-sig': Buffer.from('forged').toString('base64') })).status).to.equal(401);
     expect((await send(body.replace('10.00', '1000.00'), headers)).status).to.equal(401);
     expect((await send(body, { ...headers, 'paypal-cert-url': 'https://evil.example/cert.pem' })).status).to.equal(401);
+    expect((await send(body, { ...headers, 'paypal-cert-url': `${headers['paypal-cert-url']}?x=1` })).status).to.equal(401);
     const replay = await send(body, headers);
     expect(replay.status).to.equal(200);
     expect(await replay.json()).to.deep.equal({ status: 'duplicate' });
@@ -178,6 +179,77 @@ describe(`payments when PayPal or the network misbehave (${testDialect})`, () =>
     await portal.simulator.flushWebhooks();
     expect(await statusOf(number)).to.equal('reversed');
     expect(await balanceOf(portal, camille.id)).to.equal(before);
+  });
+
+  it('never expires an order PayPal captured, even when a look-up fails, and credits it once PayPal answers', async () => {
+    const before = await balanceOf(portal, camille.id);
+    portal.simulator.setWebhookUrl(null);
+    const { number, paypalOrderId } = await ordered();
+    portal.simulator.approve(paypalOrderId);
+    await createGatewayFromConfig(portal.config.payments, portal.simulator.baseUrl).capture(paypalOrderId, `outside-${paypalOrderId}`);
+    portal.clock.advance(181 * 60_000);
+    portal.simulator.setFault({ type: 'http500', times: 5, operation: 'get' }, { orderId: paypalOrderId });
+    await portal.checkout.reconcile();
+    expect(await statusOf(number)).to.equal('awaiting_payment');
+    portal.simulator.clearFaults();
+    await portal.checkout.reconcile();
+    expect(await statusOf(number)).to.equal('paid');
+    expect(await balanceOf(portal, camille.id)).to.equal(before + 1000);
+    await logIn(agent, 'camille', PASSWORD);
+  });
+
+  it('credits a payment that completes after its order was closed, rather than lose it', async () => {
+    const before = await balanceOf(portal, camille.id);
+    portal.simulator.setWebhookUrl(null);
+    const { number, paypalOrderId } = await ordered();
+    await agent.get(pathOf(portal.simulator.cancel(paypalOrderId)));
+    expect(await statusOf(number)).to.equal('cancelled');
+    portal.simulator.approve(paypalOrderId); // the buyer went back to PayPal's tab and paid anyway
+    await createGatewayFromConfig(portal.config.payments, portal.simulator.baseUrl).capture(paypalOrderId, `outside-${paypalOrderId}`);
+    await portal.checkout.reconcile();
+    expect(await statusOf(number)).to.equal('paid');
+    expect(await balanceOf(portal, camille.id)).to.equal(before + 1000);
+  });
+
+  it('answers 503 to a webhook it could not act on, so that PayPal redelivers it', async () => {
+    const before = await balanceOf(portal, camille.id);
+    const { number, paypalOrderId } = await ordered();
+    await agent.get(pathOf(portal.simulator.approve(paypalOrderId)));
+    await portal.simulator.flushWebhooks();
+    portal.simulator.setFault({ type: 'http500', times: 100, operation: 'get' }, { orderId: paypalOrderId });
+    portal.simulator.refundCapture(paypalOrderId);
+    await portal.simulator.flushWebhooks();
+    const refunded = portal.simulator.deliveries.filter((delivery) => delivery.eventType === 'PAYMENT.CAPTURE.REFUNDED' && delivery.body.includes(paypalOrderId));
+    expect(refunded.map((delivery) => delivery.status)).to.include(503).and.not.include(200);
+    expect(await statusOf(number)).to.equal('paid');
+    portal.simulator.clearFaults();
+    const { body, headers } = refunded[0]!;
+    expect((await fetch(`${portal.baseUrl}/webhooks/paypal`, { method: 'POST', body, headers })).status).to.equal(200);
+    expect(await statusOf(number)).to.equal('refunded');
+    expect(await balanceOf(portal, camille.id)).to.equal(before);
+  });
+
+  it('takes back each partial refund on its own, whatever amounts and order, and the rest with the last one', async () => {
+    const before = await balanceOf(portal, camille.id);
+    const { number, paypalOrderId } = await ordered('pack-20'); // 20,00 € → 22 units
+    await agent.get(pathOf(portal.simulator.approve(paypalOrderId)));
+    for (const [value, expected] of [['1.67', 2200 - 183], ['3.33', 2200 - 183 - 366], ['15.00', 0]] as const) {
+      portal.simulator.refundCapture(paypalOrderId, value);
+      await portal.simulator.flushWebhooks();
+      await portal.checkout.reconcile();
+      expect(await balanceOf(portal, camille.id), value).to.equal(before + expected);
+    }
+    expect(await statusOf(number)).to.equal('refunded');
+  });
+
+  it('refuses a delivery signed for another webhook listener', async () => {
+    const { paypalOrderId } = await ordered();
+    portal.simulator.approve(paypalOrderId);
+    await portal.simulator.flushWebhooks();
+    const delivered = portal.simulator.deliveries.find((delivery) => delivery.body.includes(paypalOrderId))!;
+    const otherListener = createGatewayFromConfig({ ...portal.config.payments, webhookId: 'ANOTHER-LISTENER' }, portal.simulator.baseUrl);
+    const error = await otherListener.verifyWebhook(delivered.headers, Buffer.from(delivered.body)).catch((caught: unknown) => caught as Error);
+    expect(error).to.have.property('reason', 'bad_signature');
   });
 
   it('ends with the same ledger whatever order APPROVED, CAPTURE.COMPLETED and REFUNDED arrive in', async () => {

@@ -35,6 +35,6 @@ export function createGatewayFromConfig(payments: Config['payments'], simulatorB
     approvalOrigins: [hosts.approval],
     clientId: payments.clientId as string,
     clientSecret: payments.clientSecret as string,
-    webhook: { webhookId: payments.webhookId as string, mode: payments.webhookVerification, certificateOrigins: PAYPAL_CERTIFICATE_ORIGINS, timeoutMs: payments.timeoutMs },
+    webhook: { webhookId: payments.webhookId as string, mode: payments.webhookVerification, certificateOrigins: PAYPAL_CERTIFICATE_ORIGINS[payments.provider], timeoutMs: payments.timeoutMs },
   });
 }

@@ -3,15 +3,21 @@ import { WebhookVerificationError, type PaymentWebhookEvent } from '../gateway.j
 import type { PayPalClient } from './client.js';
 import { WEBHOOK_AUTH_ALGO, WEBHOOK_HEADERS, webhookSignedMessage } from './webhook-signature.js';
 
-/** Where PayPal serves its webhook signing certificates. */
-export const PAYPAL_CERTIFICATE_ORIGINS = ['https://api.paypal.com', 'https://api-m.paypal.com', 'https://api.sandbox.paypal.com', 'https://api-m.sandbox.paypal.com'];
+/** Where PayPal serves its webhook signing certificates, per environment. */
+export const PAYPAL_CERTIFICATE_ORIGINS = {
+  live: ['https://api.paypal.com', 'https://api-m.paypal.com'],
+  sandbox: ['https://api.sandbox.paypal.com', 'https://api-m.sandbox.paypal.com'],
+} as const;
+
+/** Certificates kept in memory; PayPal rotates a handful, so more than this means someone is probing. */
+const MAX_CACHED_CERTIFICATES = 16;
 
 export interface WebhookVerifierOptions {
   /** The id of *our* listener, from PayPal's dashboard (part of the signed string). */
   webhookId: string;
   mode: 'offline' | 'online';
   /** Origins a PAYPAL-CERT-URL may point to; anything else is refused before any download. */
-  certificateOrigins: string[];
+  certificateOrigins: readonly string[];
   timeoutMs: number;
   client: PayPalClient;
   now?: () => Date;
@@ -32,7 +38,8 @@ export function createWebhookVerifier(options: WebhookVerifierOptions) {
   const certificateAt = (url: string): Promise<X509Certificate> => {
     let certificate = certificates.get(url);
     if (!certificate) {
-      certificate = fetch(url, { signal: AbortSignal.timeout(options.timeoutMs) })
+      if (certificates.size >= MAX_CACHED_CERTIFICATES) certificates.clear();
+      certificate = fetch(url, { signal: AbortSignal.timeout(options.timeoutMs), redirect: 'error' })
         .then(async (response) => {
           if (!response.ok) throw new Error(`HTTP ${response.status}`);
           return new X509Certificate(await response.text());
@@ -80,13 +87,15 @@ export function createWebhookVerifier(options: WebhookVerifierOptions) {
     }
 
     if (authAlgo !== WEBHOOK_AUTH_ALGO) throw new WebhookVerificationError('unsupported_algorithm', `unsupported algorithm ${authAlgo}`);
-    let origin: string;
+    let parsed: URL;
     try {
-      origin = new URL(certUrl).origin;
+      parsed = new URL(certUrl);
     } catch {
       throw new WebhookVerificationError('untrusted_certificate', 'the certificate URL is not a URL');
     }
-    if (!options.certificateOrigins.includes(origin)) throw new WebhookVerificationError('untrusted_certificate', `certificate host ${origin} is not allowed`);
+    if (!options.certificateOrigins.includes(parsed.origin) || parsed.search !== '' || parsed.hash !== '' || parsed.username !== '') {
+      throw new WebhookVerificationError('untrusted_certificate', `certificate URL on ${parsed.origin} is not allowed`);
+    }
     const certificate = await certificateAt(certUrl);
     const at = now();
     if (at < new Date(certificate.validFrom) || at > new Date(certificate.validTo)) {

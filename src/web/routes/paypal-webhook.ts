@@ -1,12 +1,13 @@
 import express, { Router } from 'express';
 import type { Logger } from 'pino';
-import type { Checkout } from '../../domain/checkout.js';
+import { ProviderUnreachableError, type Checkout } from '../../domain/checkout.js';
 import { WebhookVerificationError, type PaymentGateway } from '../../payments/gateway.js';
 
 /**
  * PayPal's webhook listener: raw body (the signature covers the exact bytes), no session, no CSRF
  * token (the signature authenticates it). 400 without PayPal's headers or with an unreadable event,
- * 401 on a bad signature, 2xx once handled (PayPal redelivers anything else).
+ * 401 on a bad signature, 503 when PayPal could not be asked about it, 2xx once handled (PayPal
+ * redelivers anything else).
  */
 export function payPalWebhookRoutes({ gateway, checkout, logger }: { gateway: PaymentGateway; checkout: Checkout; logger: Logger }): Router {
   const router = Router();
@@ -22,9 +23,16 @@ export function payPalWebhookRoutes({ gateway, checkout, logger }: { gateway: Pa
       response.status(status).json({ error: error.reason });
       return;
     }
-    const outcome = await checkout.handleWebhook(event);
-    logger.info({ event: event.id, type: event.type, outcome }, 'webhook handled');
-    response.json({ status: outcome });
+    try {
+      const outcome = await checkout.handleWebhook(event);
+      logger.info({ event: event.id, type: event.type, outcome }, 'webhook handled');
+      response.json({ status: outcome });
+    } catch (error) {
+      if (!(error instanceof ProviderUnreachableError)) throw error;
+      // Not recorded as handled: PayPal delivers it again, and the reconciler looks too.
+      logger.warn({ event: event.id, type: event.type }, error.message);
+      response.status(503).json({ error: 'provider_unreachable' });
+    }
   });
   return router;
 }
