@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { OrderStatus } from '../domain/order-status.js';
+import { assertMove, type OrderStatus } from '../domain/order-status.js';
 import { formatOrderNumber, type Order, type OrderEvent } from '../domain/orders.js';
 import type { Currency, Quote } from '../domain/pricing.js';
 import { toDate, toSafeInteger, type Queryable } from './database.js';
@@ -92,6 +92,8 @@ export async function moveOrder(
   move: { from: readonly OrderStatus[]; to: OrderStatus; columns?: Record<string, unknown>; detail?: string | null },
   now: Date,
 ): Promise<boolean> {
+  // The domain's state machine is the one rule: a caller asking for a move it forbids is a bug.
+  for (const from of move.from) assertMove(from, move.to);
   const current = await trx('orders').where('id', orderId).first('status');
   const changed = await trx('orders')
     .where('id', orderId)
@@ -100,10 +102,6 @@ export async function moveOrder(
   if (changed === 0) return false;
   await addOrderEvent(trx, orderId, { type: 'status', fromStatus: current?.status ?? null, toStatus: move.to, detail: move.detail ?? null }, now);
   return true;
-}
-
-export async function updateOrderColumns(db: Queryable, orderId: number, columns: Record<string, unknown>, now: Date): Promise<void> {
-  await db('orders').where('id', orderId).update({ ...columns, updated_at: now.toISOString() });
 }
 
 export async function addOrderEvent(db: Queryable, orderId: number, event: Omit<OrderEvent, 'createdAt'>, now: Date): Promise<void> {
@@ -115,17 +113,6 @@ export async function addOrderEvent(db: Queryable, orderId: number, event: Omit<
     detail: event.detail?.slice(0, 1000) ?? null,
     created_at: now.toISOString(),
   });
-}
-
-export async function listOrderEvents(db: Queryable, orderId: number): Promise<OrderEvent[]> {
-  const rows: Array<Record<string, unknown>> = await db('order_events').where('order_id', orderId).orderBy('id');
-  return rows.map((row) => ({
-    type: String(row.type),
-    fromStatus: (row.from_status as OrderStatus | null) ?? null,
-    toStatus: (row.to_status as OrderStatus | null) ?? null,
-    detail: (row.detail as string | null) ?? null,
-    createdAt: toDate(row.created_at),
-  }));
 }
 
 /**

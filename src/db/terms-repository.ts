@@ -23,11 +23,6 @@ export async function currentTerms(db: Queryable): Promise<TermsVersion | undefi
   return row ? toTerms(row) : undefined;
 }
 
-export async function findTermsVersion(db: Queryable, id: number): Promise<TermsVersion | undefined> {
-  const row = await db('terms_versions').where('id', id).first();
-  return row ? toTerms(row) : undefined;
-}
-
 /** Publishes a new version; earlier ones stay, for the orders that accepted them. */
 export async function publishTerms(db: Queryable, body: Record<Locale, string>, now: Date): Promise<TermsVersion> {
   const latest = await currentTerms(db);
