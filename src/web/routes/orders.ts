@@ -1,10 +1,10 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import type { Config } from '../../config.js';
 import { CheckoutError, type Checkout } from '../../domain/checkout.js';
 import { parseOrderNumber, type Order } from '../../domain/orders.js';
 import type { Locale, Translate } from '../../i18n/index.js';
 import { formatMoney } from '../../i18n/format.js';
-import { HttpError, notFound } from '../http-error.js';
+import { notFound } from '../http-error.js';
 import { requireUser } from '../middleware/authentication.js';
 import { renderPage } from '../render.js';
 
@@ -14,7 +14,7 @@ export function orderRoutes({ checkout, seller }: { checkout: Checkout; seller: 
   const router = Router();
 
   /** Another person's order, or no order at all: the same 404. */
-  async function orderOf(request: Parameters<Parameters<Router['get']>[1]>[0]): Promise<Order> {
+  async function orderOf(request: Request): Promise<Order> {
     const id = parseOrderNumber(request.params.number);
     if (id === null) throw notFound();
     try {
@@ -67,7 +67,7 @@ export function orderRoutes({ checkout, seller }: { checkout: Checkout; seller: 
       const order = await checkout.cancelAtReturn(request.user!, request.query.token);
       response.redirect(303, `/topup?cancelled=${order.number}`);
     } catch (error) {
-      if (error instanceof CheckoutError) throw new HttpError(404, 'notFound');
+      if (error instanceof CheckoutError) throw notFound();
       throw error;
     }
   });
