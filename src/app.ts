@@ -8,6 +8,7 @@ import { createAuthenticator } from './domain/authentication.js';
 import { createCheckout, type Checkout } from './domain/checkout.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { createArgon2Hasher, type PasswordHasher } from './domain/passwords.js';
+import { createUserManagement } from './domain/user-management.js';
 import { createTranslations, SUPPORTED_LOCALES } from './i18n/index.js';
 import type { PaymentGateway } from './payments/gateway.js';
 import { loadSessionUser } from './web/middleware/authentication.js';
@@ -18,6 +19,7 @@ import { requestLogger } from './web/middleware/request-logger.js';
 import { securityHeaders } from './web/middleware/security-headers.js';
 import { sessionCookieName, sessionCookieOptions, sessions } from './web/middleware/session.js';
 import { accountRoutes } from './web/routes/account.js';
+import { adminRoutes } from './web/routes/admin/index.js';
 import { authRoutes } from './web/routes/auth.js';
 import { healthRoutes } from './web/routes/health.js';
 import { orderRoutes } from './web/routes/orders.js';
@@ -92,6 +94,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(preferenceRoutes({ db, clock }));
   app.use(topUpRoutes({ db, checkout, clock }));
   app.use(orderRoutes({ checkout, seller: config.seller }));
+  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, users: createUserManagement({ db, hasher, clock }) }));
 
   app.use(notFoundHandler);
   app.use(errorHandler({ logger, defaultLocale: config.i18n.defaultLocale, translations }));

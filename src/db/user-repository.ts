@@ -17,6 +17,7 @@ function toUser(row: Record<string, unknown>): UserWithPassword {
     role: row.role as Role,
     locale: (row.locale as UserLocale | null) ?? null,
     disabled: Boolean(row.disabled),
+    sessionVersion: toSafeInteger(row.session_version),
     createdAt: toDate(row.created_at),
     passwordHash: (row.password_hash as string | null) ?? null,
   };
@@ -67,7 +68,10 @@ export function stripPassword({ passwordHash: _passwordHash, ...user }: UserWith
   return user;
 }
 
-/** Changes one person's row; fails with user_not_found when the username is unknown. */
+/**
+ * Changes one person's row; fails with user_not_found when the username is unknown. A new password,
+ * role or access ends the sessions opened before (the session version moves on).
+ */
 export async function updateUser(
   db: Queryable,
   username: string,
@@ -79,6 +83,9 @@ export async function updateUser(
   if (changes.role !== undefined) columns.role = changes.role;
   if (changes.disabled !== undefined) columns.disabled = changes.disabled;
   if (changes.locale !== undefined) columns.locale = changes.locale;
+  if (changes.passwordHash !== undefined || changes.role !== undefined || changes.disabled !== undefined) {
+    columns.session_version = db.raw('session_version + 1');
+  }
   const changed = await db('users').where('username', username).update(columns);
   if (changed === 0) throw new UserError('user_not_found', `no user named ${username}`);
 }

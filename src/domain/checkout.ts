@@ -19,7 +19,7 @@ import { GatewayError, type CaptureSnapshot, type PaymentGateway, type PaymentSn
 import type { Clock } from './clock.js';
 import { DomainError } from './errors.js';
 import { SystemAccount, type PostingLine } from './ledger.js';
-import type { OrderStatus } from './order-status.js';
+import { CREDITED_STATUSES, OPEN_STATUSES, type OrderStatus } from './order-status.js';
 import type { Order } from './orders.js';
 import { parseAmount, quoteFreeAmount, quotePack } from './pricing.js';
 import type { User } from './users.js';
@@ -42,10 +42,6 @@ export interface CheckoutDependencies {
   orderExpiryMinutes: number;
 }
 
-/** Statuses in which the payment may still be captured and credited. */
-const OPEN: readonly OrderStatus[] = ['awaiting_payment', 'approved', 'capture_pending'];
-/** Statuses of orders whose units were credited. */
-const CREDITED: readonly OrderStatus[] = ['paid', 'partially_refunded', 'refunded', 'reversed'];
 /** Closed without payment on our side; still credited if PayPal turns out to have taken the money. */
 const CLOSED_UNPAID: readonly OrderStatus[] = ['cancelled', 'expired'];
 /** How long after closing an order the reconciler still looks it up at PayPal (approval + capture windows). */
@@ -210,13 +206,13 @@ export function createCheckout(deps: CheckoutDependencies) {
     if (capture.amountCents !== order.priceCents || capture.currency !== order.currency || customId !== String(order.id)) {
       // Never credit what does not match what we asked for; a person has to look at it.
       logger.error({ order: order.number, capture: capture.id, amount: capture.amountCents, currency: capture.currency, customId }, 'capture does not match its order');
-      await move(OPEN, 'failed', `capture ${capture.id} does not match the order (${capture.amountCents} ${capture.currency}, custom_id ${customId})`);
+      await move(OPEN_STATUSES, 'failed', `capture ${capture.id} does not match the order (${capture.amountCents} ${capture.currency}, custom_id ${customId})`);
       return;
     }
     if (capture.status === 'PENDING') {
       await move(['awaiting_payment', 'approved'], 'capture_pending', `capture ${capture.id} pending: ${capture.reason ?? 'no reason given'}`, { paypal_capture_id: capture.id });
     } else if (capture.status === 'DECLINED' || capture.status === 'FAILED') {
-      await move(OPEN, 'failed', `capture ${capture.id} ${capture.status.toLowerCase()}`, { paypal_capture_id: capture.id });
+      await move(OPEN_STATUSES, 'failed', `capture ${capture.id} ${capture.status.toLowerCase()}`, { paypal_capture_id: capture.id });
     } else if (CAPTURED_STATUSES.has(capture.status)) {
       await credit(order, capture, snapshot, record);
     }
@@ -230,8 +226,8 @@ export function createCheckout(deps: CheckoutDependencies) {
       await record?.(trx);
       const account = await findAccountByUserId(trx, order.userId);
       if (!account) throw new Error(`user ${order.userId} has no account`);
-      if (!CREDITED.includes(current.status)) {
-        const creditable = [...OPEN, ...CLOSED_UNPAID];
+      if (!CREDITED_STATUSES.includes(current.status)) {
+        const creditable = [...OPEN_STATUSES, ...CLOSED_UNPAID];
         if (!creditable.includes(current.status)) {
           logger.error({ order: order.number, status: current.status, capture: capture.id }, 'a completed capture arrived for a closed order');
           await addOrderEvent(trx, order.id, { type: 'attention', fromStatus: null, toStatus: null, detail: `capture ${capture.id} completed while the order is ${current.status}` }, now);
@@ -321,7 +317,7 @@ export function createCheckout(deps: CheckoutDependencies) {
     let changed = 0;
     for (let afterId = 0; ; ) {
       const page = await listOrdersToReconcile(db.knex, {
-        statuses: ['created', ...OPEN],
+        statuses: ['created', ...OPEN_STATUSES],
         recentlyClosed: CLOSED_UNPAID,
         closedSince: new Date(now.getTime() - CLOSED_WATCH_MS),
         afterId,
@@ -344,6 +340,8 @@ export function createCheckout(deps: CheckoutDependencies) {
           if ((await findOrder(db.knex, { id: order.id }))?.status !== order.status) changed += 1;
         } catch (error) {
           logger.error({ err: error, order: order.number }, 'reconciling an order failed');
+          // Shown on the admin dashboard; if the database itself is what failed, the log line above is all there is.
+          await addOrderEvent(db.knex, order.id, { type: 'reconcile_error', fromStatus: null, toStatus: null, detail: error instanceof Error ? error.message : String(error) }, clock.now()).catch(() => undefined);
         }
       }
     }

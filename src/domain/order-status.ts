@@ -36,6 +36,11 @@ const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
   failed: [],
 };
 
+/** Statuses in which the payment may still be captured and credited. */
+export const OPEN_STATUSES: readonly OrderStatus[] = ['awaiting_payment', 'approved', 'capture_pending'];
+/** Statuses of orders whose units were credited (a refund or reversal may have taken some back since). */
+export const CREDITED_STATUSES: readonly OrderStatus[] = ['paid', 'partially_refunded', 'refunded', 'reversed'];
+
 export class OrderStatusError extends DomainError<'invalid_transition'> {}
 
 export function canMove(from: OrderStatus, to: OrderStatus): boolean {

@@ -15,6 +15,8 @@ export interface User {
   role: Role;
   locale: UserLocale | null;
   disabled: boolean;
+  /** Changes with the password, role or access: a session opened under another version has ended. */
+  sessionVersion: number;
   createdAt: Date;
 }
 

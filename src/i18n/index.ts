@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import i18next, { type TFunction } from 'i18next';
 
@@ -11,8 +11,26 @@ export function isLocale(value: unknown): value is Locale {
 
 export type Catalog = Record<string, unknown>;
 
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Catalog;
+
+/** Puts `addition` into `into`; the same message defined twice is a mistake, not an override. */
+function mergeCatalog(into: Catalog, addition: Catalog, where: string): Catalog {
+  for (const [key, value] of Object.entries(addition)) {
+    const existing = into[key];
+    const bothSections = typeof existing === 'object' && existing !== null && typeof value === 'object' && value !== null;
+    if (existing !== undefined && !bothSections) throw new Error(`translation ${where}${key} is defined twice`);
+    into[key] = bothSections ? mergeCatalog(existing as Catalog, value as Catalog, `${where}${key}.`) : value;
+  }
+  return into;
+}
+
+/** `locales/<locale>.json`, plus one file per area of the portal in `locales/<locale>/` (e.g. admin pages). */
 export function loadCatalog(locale: Locale): Catalog {
-  return JSON.parse(readFileSync(path.join(import.meta.dirname, 'locales', `${locale}.json`), 'utf8')) as Catalog;
+  const directory = path.join(import.meta.dirname, 'locales');
+  const catalog = readJson(path.join(directory, `${locale}.json`));
+  const areas = path.join(directory, locale);
+  const files = existsSync(areas) ? readdirSync(areas).filter((name) => name.endsWith('.json')).sort() : [];
+  return files.reduce((merged, name) => mergeCatalog(merged, readJson(path.join(areas, name)), ''), catalog);
 }
 
 export type Translate = TFunction;

@@ -1,5 +1,5 @@
 /** Which error page to show: a key under `errors.` in the translation catalogs. */
-export type ErrorPage = 'badRequest' | 'csrf' | 'notFound' | 'tooLarge' | 'server';
+export type ErrorPage = 'badRequest' | 'csrf' | 'forbidden' | 'notFound' | 'tooLarge' | 'server';
 
 export class HttpError extends Error {
   constructor(
@@ -13,3 +13,5 @@ export class HttpError extends Error {
 }
 
 export const notFound = () => new HttpError(404, 'notFound');
+
+export const forbidden = () => new HttpError(403, 'forbidden');

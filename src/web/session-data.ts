@@ -4,6 +4,8 @@ import type { Locale } from '../i18n/index.js';
 declare module 'express-session' {
   interface SessionData {
     userId: number;
+    /** The person's session version at login (see User.sessionVersion). */
+    sessionVersion: number;
     /** Epoch ms of the login: the absolute timeout counts from here. */
     authenticatedAt: number;
     /** Epoch ms of the last request: the idle timeout counts from here. */

@@ -3,6 +3,8 @@ import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import { findUserById, stripPassword } from '../../db/user-repository.js';
 import type { Clock } from '../../domain/clock.js';
+import type { Role } from '../../domain/users.js';
+import { forbidden } from '../http-error.js';
 import { regenerateSession } from './session.js';
 
 /** lastSeenAt is refreshed at most this often, so that browsing does not write the session on every request. */
@@ -10,7 +12,8 @@ const LAST_SEEN_RESOLUTION_MS = 60_000;
 
 /**
  * Puts the signed-in person on the request. The session ends (a new, empty one replaces it) when the
- * idle or absolute timeout has passed, or when the person was removed or disabled since logging in.
+ * idle or absolute timeout has passed, or when the person was removed or disabled, or their password
+ * or role changed, since logging in.
  */
 export function loadSessionUser({ config, db, clock }: { config: Config; db: Database; clock: Clock }): RequestHandler {
   const idleMs = config.session.idleMinutes * 60_000;
@@ -21,7 +24,7 @@ export function loadSessionUser({ config, db, clock }: { config: Config; db: Dat
     const now = clock.now().getTime();
     const timedOut = now - (session.authenticatedAt ?? 0) > absoluteMs || now - (session.lastSeenAt ?? 0) > idleMs;
     const user = timedOut ? undefined : await findUserById(db.knex, session.userId);
-    if (!user || user.disabled) {
+    if (!user || user.disabled || user.sessionVersion !== (session.sessionVersion ?? 0)) {
       const locale = session.locale;
       await regenerateSession(request);
       if (locale) request.session.locale = locale;
@@ -39,3 +42,11 @@ export const requireUser: RequestHandler = (request, response, next) => {
   if (request.user) return next();
   response.redirect(303, response.locals.sessionEnded ? '/login?notice=session-expired' : '/login');
 };
+
+/** Pages for some roles only: anyone else who is signed in gets 403, visitors are sent to log in. */
+export function requireRole(...roles: Role[]): RequestHandler {
+  return (request, response, next) => {
+    if (!request.user) return requireUser(request, response, next);
+    next(roles.includes(request.user.role) ? undefined : forbidden());
+  };
+}

@@ -2,8 +2,8 @@ import { Router } from 'express';
 import type { Ledger } from '../../domain/accounts.js';
 import type { HistoryRow } from '../../db/ledger-repository.js';
 import type { Translate } from '../../i18n/index.js';
-import { HttpError } from '../http-error.js';
 import { requireUser } from '../middleware/authentication.js';
+import { pageLinks, parsePage } from '../paging.js';
 import { renderPage } from '../render.js';
 
 const USAGE_ACCOUNT = /^system:usage:(print|copy|scan|fax)$/;
@@ -12,12 +12,6 @@ const USAGE_ACCOUNT = /^system:usage:(print|copy|scan|fax)$/;
 export function operationKey(row: Pick<HistoryRow, 'kind' | 'counterpart'>): string {
   const usage = row.kind === 'usage' ? USAGE_ACCOUNT.exec(row.counterpart ?? '') : null;
   return usage ? `operation.usage_${usage[1]}` : `operation.${row.kind}`;
-}
-
-function parsePage(value: unknown): number {
-  if (value === undefined) return 1;
-  if (typeof value !== 'string' || !/^[1-9]\d{0,5}$/.test(value)) throw new HttpError(400, 'badRequest', 'bad page number');
-  return Number(value);
 }
 
 export function accountRoutes({ ledger }: { ledger: Ledger }): Router {
@@ -32,6 +26,7 @@ export function accountRoutes({ ledger }: { ledger: Ledger }): Router {
     await renderPage(response, 'pages/account', {
       title: t('account.title'),
       ...view,
+      pager: pageLinks('/account', {}, view.page, view.pageCount),
       rows: view.history.map((row) => ({ ...row, label: t(operationKey(row)) })),
     });
   });

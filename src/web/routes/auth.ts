@@ -52,6 +52,7 @@ export function authRoutes({ authenticate, clock, cookie }: { authenticate: Auth
         await regenerateSession(request);
         const now = clock.now().getTime();
         request.session.userId = result.user.id;
+        request.session.sessionVersion = result.user.sessionVersion;
         request.session.authenticatedAt = now;
         request.session.lastSeenAt = now;
         const locale = result.user.locale ?? chosenLocale;

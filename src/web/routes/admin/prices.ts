@@ -1,0 +1,4 @@
+import type { Router } from 'express';
+import type { AdminDependencies } from './index.js';
+
+export function registerPriceRoutes(_router: Router, _deps: AdminDependencies): void {}
