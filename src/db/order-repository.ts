@@ -145,3 +145,44 @@ export async function recordWebhookEvent(db: Queryable, event: { id: string; typ
     .onConflict('event_id')
     .ignore();
 }
+
+export interface RefundRecord {
+  refundId: string;
+  orderId: number;
+  currency: string;
+  amountCents: number;
+  netCents: number;
+  vatCents: number;
+  ledgerTransactionId: number | null;
+}
+
+/** Records a completed refund once (PayPal's refund id is the key); a later sighting changes nothing. */
+export async function recordRefund(trx: Knex.Transaction, refund: RefundRecord, now: Date): Promise<void> {
+  await trx('payment_refunds')
+    .insert({
+      refund_id: refund.refundId,
+      order_id: refund.orderId,
+      currency: refund.currency,
+      amount_cents: refund.amountCents,
+      net_cents: refund.netCents,
+      vat_cents: refund.vatCents,
+      ledger_transaction_id: refund.ledgerTransactionId,
+      created_at: now.toISOString(),
+    })
+    .onConflict('refund_id')
+    .ignore();
+}
+
+export async function listRefunds(db: Queryable, orderId: number): Promise<Array<RefundRecord & { createdAt: Date }>> {
+  const rows: Array<Record<string, unknown>> = await db('payment_refunds').where('order_id', orderId).orderBy('created_at');
+  return rows.map((row) => ({
+    refundId: String(row.refund_id),
+    orderId: toSafeInteger(row.order_id),
+    currency: String(row.currency),
+    amountCents: toSafeInteger(row.amount_cents),
+    netCents: toSafeInteger(row.net_cents),
+    vatCents: toSafeInteger(row.vat_cents),
+    ledgerTransactionId: row.ledger_transaction_id == null ? null : toSafeInteger(row.ledger_transaction_id),
+    createdAt: toDate(row.created_at),
+  }));
+}

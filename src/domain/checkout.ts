@@ -10,6 +10,7 @@ import {
   listOrdersToReconcile,
   lockOrder,
   moveOrder,
+  recordRefund,
   recordWebhookEvent,
 } from '../db/order-repository.js';
 import { loadPriceList } from '../db/price-list-repository.js';
@@ -21,7 +22,7 @@ import { DomainError } from './errors.js';
 import { SystemAccount, type PostingLine } from './ledger.js';
 import { CREDITED_STATUSES, OPEN_STATUSES, type OrderStatus } from './order-status.js';
 import type { Order } from './orders.js';
-import { parseAmount, quoteFreeAmount, quotePack } from './pricing.js';
+import { parseAmount, quoteFreeAmount, quotePack, vatIncluded } from './pricing.js';
 import type { User } from './users.js';
 
 export type CheckoutErrorCode = 'no_terms' | 'terms_not_accepted' | 'order_not_found' | 'order_not_payable' | 'payment_unavailable';
@@ -254,7 +255,9 @@ export function createCheckout(deps: CheckoutDependencies) {
     let debited = 0;
     for (const refund of snapshot.refunds.filter((candidate) => candidate.status === 'COMPLETED')) {
       const share = Math.floor((total * refund.amountCents) / order.priceCents);
-      await takeBack(`paypal-refund:${refund.id}`, share, 'refund');
+      const ledgerTransactionId = await takeBack(`paypal-refund:${refund.id}`, share, 'refund');
+      const money = { currency: refund.currency, amountCents: refund.amountCents, ...vatIncluded(refund.amountCents, order.vatRateBasisPoints) };
+      await recordRefund(trx, { refundId: refund.id, orderId: order.id, ...money, ledgerTransactionId }, now);
       debited += share;
       refundedCents += refund.amountCents;
     }
@@ -272,12 +275,14 @@ export function createCheckout(deps: CheckoutDependencies) {
       await moveOrder(trx, order.id, { from: ['paid', 'partially_refunded'], to, detail: `refunded ${refundedCents} of ${order.priceCents}`, columns: { refunded_cents: refundedCents } }, now);
     }
 
-    async function takeBack(idempotencyKey: string, amount: number, kind: string): Promise<void> {
-      if (amount <= 0) return;
+    /** The ledger transaction taking `amount` back (replayed if already posted), or null when there is nothing to take. */
+    async function takeBack(idempotencyKey: string, amount: number, kind: string): Promise<number | null> {
+      if (amount <= 0) return null;
       const share = order.bonusUnits === 0 ? 0 : Math.floor((amount * order.bonusUnits) / total);
       const lines = await topUpLines(trx, accountId, amount - share, share, -1);
-      await postTransaction(trx, { idempotencyKey, kind: 'reversal', description: `${order.number} ${kind}`, lines, allowOverdraft: true }, now);
+      const posted = await postTransaction(trx, { idempotencyKey, kind: 'reversal', description: `${order.number} ${kind}`, lines, allowOverdraft: true }, now);
       await trx('accounts').where('id', accountId).where('balance', '<', 0).update({ flagged: true });
+      return posted.transactionId;
     }
   }
 

@@ -240,6 +240,16 @@ describe(`payments when PayPal or the network misbehave (${testDialect})`, () =>
       expect(await balanceOf(portal, camille.id), value).to.equal(before + expected);
     }
     expect(await statusOf(number)).to.equal('refunded');
+    // One accounting row per refund, once, with its VAT (20 % included), next to the posting that took the units back.
+    const order = await portal.db.knex('orders').where('paypal_order_id', paypalOrderId).first();
+    const refunds = await portal.db.knex('payment_refunds').where('order_id', order.id).orderBy('amount_cents');
+    expect(refunds.map((row) => [Number(row.amount_cents), Number(row.net_cents), Number(row.vat_cents)])).to.deep.equal([
+      [167, 139, 28],
+      [333, 278, 55],
+      [1500, 1250, 250],
+    ]);
+    const postings = await portal.db.knex('ledger_transactions').whereIn('id', refunds.map((row) => row.ledger_transaction_id));
+    expect(postings.map((row) => row.idempotency_key).sort()).to.deep.equal(refunds.map((row) => `paypal-refund:${row.refund_id}`).sort());
   });
 
   it('refuses a delivery signed for another webhook listener', async () => {
