@@ -64,6 +64,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     hasher,
     clock,
     perAccount: { maxFailures: config.login.maxFailuresPerAccount, windowMs: minutes(config.login.windowMinutes), lockMs: minutes(config.login.lockMinutes) },
+    privilegedAccount: { maxFailures: config.login.privilegedMaxFailures, windowMs: minutes(config.login.privilegedLockMinutes), lockMs: minutes(config.login.privilegedLockMinutes) },
     perIp: { maxFailures: config.login.maxFailuresPerIp, windowMs: minutes(config.login.windowMinutes), lockMs: minutes(config.login.lockMinutes) },
   });
 

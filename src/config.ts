@@ -27,6 +27,8 @@ const ENVIRONMENT_KEYS = {
   LOGIN_MAX_FAILURES_PER_IP: 'login.maxFailuresPerIp',
   LOGIN_WINDOW_MINUTES: 'login.windowMinutes',
   LOGIN_LOCK_MINUTES: 'login.lockMinutes',
+  LOGIN_PRIVILEGED_MAX_FAILURES: 'login.privilegedMaxFailures',
+  LOGIN_PRIVILEGED_LOCK_MINUTES: 'login.privilegedLockMinutes',
   DEFAULT_LOCALE: 'i18n.defaultLocale',
   TIME_ZONE: 'i18n.timeZone',
   DEMO_DATA: 'demo.enabled',
@@ -114,6 +116,9 @@ const configSchema = z
       maxFailuresPerIp: integer(1, 100000),
       windowMinutes: integer(1, 24 * 60),
       lockMinutes: integer(1, 24 * 60),
+      /** Admin and IT accounts: this many failures within the lock time lock the account for that long. */
+      privilegedMaxFailures: integer(1, 1000),
+      privilegedLockMinutes: integer(1, 24 * 60),
     }),
     i18n: z.object({
       defaultLocale: locale,

@@ -4,7 +4,9 @@ import { findUserByUsername, stripPassword } from '../db/user-repository.js';
 import type { Clock } from './clock.js';
 import { forgiveAttempt, recordFailure, remainingLockMs, type ThrottlePolicy } from './login-throttle.js';
 import { createDecoyHash, type PasswordHasher } from './passwords.js';
-import { normalizeUsername, type User } from './users.js';
+import { normalizeUsername, type Role, type User } from './users.js';
+
+const PRIVILEGED_ROLES: readonly Role[] = ['admin', 'it'];
 
 export type AuthenticationResult =
   | { outcome: 'success'; user: User }
@@ -17,6 +19,8 @@ export interface AuthenticatorDependencies {
   hasher: PasswordHasher;
   clock: Clock;
   perAccount: ThrottlePolicy;
+  /** Replaces perAccount for admin and IT accounts, whose takeover would cost the most. */
+  privilegedAccount: ThrottlePolicy;
   perIp: ThrottlePolicy;
 }
 
@@ -29,7 +33,7 @@ export type Authenticator = (credentials: { username: string; password: string; 
  * neither the answer nor its timing tells whether an account exists. "Disabled" is said only to
  * someone who gave the right password.
  */
-export function createAuthenticator({ db, hasher, clock, perAccount, perIp }: AuthenticatorDependencies): Authenticator {
+export function createAuthenticator({ db, hasher, clock, perAccount, privilegedAccount, perIp }: AuthenticatorDependencies): Authenticator {
   const decoyHash = createDecoyHash(hasher);
   void decoyHash(); // computed now, so that the first unknown username is not slower than the rest
   return async ({ username, password, ip }) => {
@@ -37,20 +41,21 @@ export function createAuthenticator({ db, hasher, clock, perAccount, perIp }: Au
     const normalized = normalizeUsername(username);
     const accountKey = `account:${normalized}`;
     const ipKey = `ip:${ip}`;
+    const user = await findUserByUsername(db.knex, normalized);
+    const accountPolicy = user && PRIVILEGED_ROLES.includes(user.role) ? privilegedAccount : perAccount;
     const waitMs = await updateThrottleStates(db, [accountKey, ipKey], (states) => {
       const wait = Math.max(remainingLockMs(states.get(accountKey), now), remainingLockMs(states.get(ipKey), now));
       const changes: ThrottleChanges =
         wait > 0
           ? new Map()
           : new Map([
-              [accountKey, recordFailure(states.get(accountKey), now, perAccount)],
+              [accountKey, recordFailure(states.get(accountKey), now, accountPolicy)],
               [ipKey, recordFailure(states.get(ipKey), now, perIp)],
             ]);
       return { result: wait, changes };
     });
     if (waitMs > 0) return { outcome: 'throttled', retryAfterSeconds: Math.ceil(waitMs / 1000) };
 
-    const user = await findUserByUsername(db.knex, normalized);
     const hash = user?.passwordHash ?? (await decoyHash());
     const matches = (await hasher.verify(hash, password)) && user?.passwordHash != null;
     if (!user || !matches) return { outcome: 'invalid' };

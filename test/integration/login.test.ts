@@ -95,6 +95,20 @@ describe(`login and sessions (${testDialect})`, () => {
     expect(response.headers.location).to.equal('/login?notice=session-expired');
   });
 
+  it('ends the sessions opened before a password or role change, and keeps later ones', async () => {
+    await portal.addUser('changing', PASSWORD);
+    for (const change of [() => portal.users.setPassword('changing', PASSWORD), () => portal.users.setRole('changing', 'it')]) {
+      const before = supertest.agent(portal.app);
+      await logIn(before, 'changing', PASSWORD);
+      await before.get('/account').expect(200);
+      await change();
+      expect((await before.get('/account')).headers.location).to.equal('/login?notice=session-expired');
+      const after = supertest.agent(portal.app);
+      await logIn(after, 'changing', PASSWORD);
+      await after.get('/account').expect(200);
+    }
+  });
+
   it('keeps sessions in the database and removes them at logout', async () => {
     const agent = supertest.agent(portal.app);
     const login = await logIn(agent, 'camille', PASSWORD);
@@ -209,5 +223,44 @@ describe(`login throttling (${testDialect})`, () => {
     for (let index = 0; index < 5; index += 1) expect((await attempt(`someone-${index}`, 'wrong password', '192.0.2.7')).status).to.equal(401);
     expect((await attempt('target', PASSWORD, '192.0.2.7')).status).to.equal(429);
     expect((await attempt('target', PASSWORD, '192.0.2.8')).status).to.equal(303);
+  });
+});
+
+describe(`admin and IT account lockout (${testDialect})`, () => {
+  let portal: TestPortal;
+  before(async () => {
+    // Default limits: 10 failures lock any account for 15 minutes, an admin or IT account for 30.
+    portal = await createTestPortal({ TRUST_PROXY: 'true' });
+    await portal.addUser('gestion', PASSWORD, { role: 'admin' });
+    await portal.addUser('informatique', PASSWORD, { role: 'it' });
+    await portal.addUser('etudiant', PASSWORD);
+  });
+  after(() => portal.cleanup());
+
+  const attempt = (username: string, password: string, ip: string) => logIn(supertest.agent(portal.app), username, password, { 'X-Forwarded-For': ip });
+
+  it('locks admin and IT accounts for 30 minutes after 10 failed logins from anywhere, other accounts for 15', async () => {
+    for (const username of ['gestion', 'informatique', 'etudiant']) {
+      for (let index = 0; index < 10; index += 1) expect((await attempt(username, 'wrong password', `10.2.${index}.1`)).status).to.equal(401);
+      const locked = await attempt(username, PASSWORD, '10.3.0.1');
+      expect(locked.status, username).to.equal(429);
+      expect(locked.headers['retry-after'], username).to.equal(username === 'etudiant' ? '900' : '1800');
+    }
+    portal.clock.advance(15 * 60_000);
+    expect((await attempt('etudiant', PASSWORD, '10.3.0.2')).status).to.equal(303);
+    expect((await attempt('gestion', PASSWORD, '10.3.0.2')).status).to.equal(429);
+    portal.clock.advance(14 * 60_000);
+    expect((await attempt('informatique', PASSWORD, '10.3.0.3')).status).to.equal(429);
+    portal.clock.advance(60_000);
+    expect((await attempt('gestion', PASSWORD, '10.3.0.4')).status).to.equal(303);
+    expect((await attempt('informatique', PASSWORD, '10.3.0.4')).status).to.equal(303);
+  });
+
+  it('does not lock an admin after 9 failures, and a success starts the count again', async () => {
+    await portal.addUser('autre-admin', PASSWORD, { role: 'admin' });
+    for (let round = 0; round < 2; round += 1) {
+      for (let index = 0; index < 9; index += 1) expect((await attempt('autre-admin', 'wrong password', `10.4.${index}.${round}`)).status).to.equal(401);
+      expect((await attempt('autre-admin', PASSWORD, '10.5.0.1')).status).to.equal(303);
+    }
   });
 });
