@@ -6,18 +6,27 @@ export type DayKey = string;
 export class CalendarError extends DomainError<'invalid_day'> {}
 
 const DAY_KEY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DAY_MS = 24 * 3600_000;
+
+// Building an Intl.DateTimeFormat costs far more than using one; exports format thousands of instants.
+const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
 
 function zonedParts(instant: Date, timeZone: string) {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(instant);
+  let format = wallClockFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    wallClockFormats.set(timeZone, format);
+  }
+  const parts = format.formatToParts(instant);
   const get = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((part) => part.type === type)?.value);
   return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
 }
@@ -46,11 +55,28 @@ export function parseDay(text: unknown): DayKey {
 
 /** The first instant of `day` in `timeZone` (midnight, or the first valid time if a DST change skips it). */
 export function startOfDay(day: DayKey, timeZone: string): Date {
+  return zonedInstant(day, 0, timeZone);
+}
+
+/**
+ * The instant the wall clock of `timeZone` shows `minutes` past midnight on `day`. A time the clocks
+ * show twice (going back) is its first occurrence; a time they skip (going forward) is the instant
+ * the old offset would give it, just after the jump — so a skipped midnight starts the day when the
+ * clocks resume.
+ */
+export function zonedInstant(day: DayKey, minutes: number, timeZone: string): Date {
   const [year, month, date] = parseDay(day).split('-').map(Number) as [number, number, number];
-  const wallClock = Date.UTC(year, month - 1, date);
-  const first = wallClock - offsetMs(new Date(wallClock), timeZone);
-  const second = wallClock - offsetMs(new Date(first), timeZone);
-  return new Date(first === second ? first : Math.min(first, second));
+  const wallClock = Date.UTC(year, month - 1, date) + minutes * 60_000;
+  // The offsets in force a day before and a day after: any DST change near the time lies between them.
+  const [before, after] = [wallClock - DAY_MS, wallClock + DAY_MS].map((around) => wallClock - offsetMs(new Date(around), timeZone)) as [number, number];
+  const shown = [before, after].filter((instant) => instant + offsetMs(new Date(instant), timeZone) === wallClock);
+  return new Date(shown.length > 0 ? Math.min(...shown) : before);
+}
+
+/** What the wall clock of `timeZone` shows at `instant`: the day, and the minutes past its midnight. */
+export function wallClockOf(instant: Date, timeZone: string): { day: DayKey; minutes: number } {
+  const { hour, minute } = zonedParts(instant, timeZone);
+  return { day: dayOf(instant, timeZone), minutes: hour * 60 + minute };
 }
 
 export function addDays(day: DayKey, count: number): DayKey {

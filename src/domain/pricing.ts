@@ -90,10 +90,15 @@ export function availablePacks(priceList: PriceList, now: Date): Pack[] {
   return priceList.packs.filter((pack) => pack.enabled && isValidAt(pack, now));
 }
 
+/** The bonus tiers in force now, from the lowest amount up. */
+export function availableBonusTiers(priceList: PriceList, now: Date): BonusTier[] {
+  return priceList.bonusTiers.filter((tier) => isValidAt(tier, now)).sort((a, b) => a.minCents - b.minCents);
+}
+
 /** The bonus for a free amount: the highest tier reached and valid now; bonus units rounded down. */
 export function freeAmountBonus(priceList: PriceList, amountCents: Cents, units: Hundredths, now: Date): Hundredths {
-  const tier = priceList.bonusTiers
-    .filter((candidate) => candidate.minCents <= amountCents && isValidAt(candidate, now))
+  const tier = availableBonusTiers(priceList, now)
+    .filter((candidate) => candidate.minCents <= amountCents)
     .reduce<BonusTier | undefined>((best, candidate) => (!best || candidate.minCents > best.minCents ? candidate : best), undefined);
   return tier ? Math.floor((units * tier.bonusBasisPoints) / BASIS) : 0;
 }
@@ -148,36 +153,125 @@ export function parseAmount(text: unknown): Cents {
   return Number(match[1]) * 100 + Number((match[2] ?? '0').padEnd(2, '0'));
 }
 
-/** Checks a whole price list: what admins will edit, and what demo data seeds. Returns it unchanged. */
-export function validatePriceList(priceList: PriceList): PriceList {
-  const problems: string[] = [];
+/**
+ * How many packs and bonus tiers a price list holds at most: beyond that the top-up page stops being a
+ * quick choice. The admin form sends every row in one POST, within the /admin body limits (src/app.ts).
+ */
+export const MAX_PACKS = 12;
+export const MAX_BONUS_TIERS = 10;
+const MAX_UNITS = 100_000_000; // 1 000 000,00 units
+
+export const PRICE_LIST_PROBLEM_CODES = [
+  'invalid_currency',
+  'vat_out_of_range',
+  'price_out_of_range',
+  'invalid_pack_id',
+  'duplicate_pack_id',
+  'units_out_of_range',
+  'bonus_out_of_range',
+  'window_reversed',
+  'too_many_packs',
+  'off_step',
+  'max_below_min',
+  'bonus_rate_out_of_range',
+  'too_many_tiers',
+  'duplicate_tier',
+  'tiers_not_increasing',
+] as const;
+export type PriceListProblemCode = (typeof PRICE_LIST_PROBLEM_CODES)[number];
+
+/**
+ * One broken rule of a price list: where (a property path such as `packs.2.priceCents`), which rule,
+ * and the numbers a message needs — `…Cents` are amounts in the list's currency, `…BasisPoints` rates,
+ * `…Units` hundredths of a unit.
+ */
+export interface PriceListProblem {
+  path: string;
+  code: PriceListProblemCode;
+  params?: Record<string, string | number>;
+}
+
+const wholeIn = (value: number, min: number, max: number) => Number.isSafeInteger(value) && value >= min && value <= max;
+
+const isReversed = (item: Validity) => item.validFrom !== null && item.validUntil !== null && item.validFrom >= item.validUntil;
+
+/** Some instant lies in both windows (`until` is exclusive). */
+function overlap(a: Validity, b: Validity): boolean {
+  const startsBeforeEnd = (start: Date | null, end: Date | null) => start === null || end === null || start < end;
+  return startsBeforeEnd(a.validFrom, b.validUntil) && startsBeforeEnd(b.validFrom, a.validUntil);
+}
+
+/** Every rule a price list breaks, in the order of its fields; none when it can be published. */
+export function priceListProblems(priceList: PriceList): PriceListProblem[] {
+  const problems: PriceListProblem[] = [];
+  const add = (path: string, code: PriceListProblemCode, params?: PriceListProblem['params']) => problems.push({ path, code, ...(params ? { params } : {}) });
+  const price = (path: string, value: number) => {
+    if (!wholeIn(value, 1, MAX_PRICE_CENTS)) add(path, 'price_out_of_range', { maxCents: MAX_PRICE_CENTS });
+  };
+  const window = (path: string, item: Validity) => {
+    if (isReversed(item)) add(`${path}.validUntil`, 'window_reversed');
+  };
+
   const { currency, vatRateBasisPoints, unitPriceCents } = priceList.settings;
-  const wholeIn = (value: number, min: number, max: number) => Number.isSafeInteger(value) && value >= min && value <= max;
-  if (!(CURRENCIES as readonly string[]).includes(currency)) problems.push(`currency must be one of ${CURRENCIES.join(', ')}`);
-  if (!wholeIn(vatRateBasisPoints, 0, 5_000)) problems.push('the VAT rate must be between 0 and 50 %');
-  if (!wholeIn(unitPriceCents, 1, MAX_PRICE_CENTS)) problems.push('the unit price must be positive');
+  if (!(CURRENCIES as readonly string[]).includes(currency)) add('settings.currency', 'invalid_currency');
+  if (!wholeIn(vatRateBasisPoints, 0, 5_000)) add('settings.vatRateBasisPoints', 'vat_out_of_range', { maxBasisPoints: 5_000 });
+  price('settings.unitPriceCents', unitPriceCents);
+
+  if (priceList.packs.length > MAX_PACKS) add('packs', 'too_many_packs', { max: MAX_PACKS });
   const ids = new Set<string>();
-  for (const pack of priceList.packs) {
-    if (!/^[a-z0-9-]{1,40}$/.test(pack.id) || ids.has(pack.id)) problems.push(`pack id ${pack.id} must be unique, a-z 0-9 -`);
+  priceList.packs.forEach((pack, index) => {
+    const path = `packs.${index}`;
+    if (!/^[a-z0-9-]{1,40}$/.test(pack.id)) add(`${path}.id`, 'invalid_pack_id');
+    else if (ids.has(pack.id)) add(`${path}.id`, 'duplicate_pack_id', { id: pack.id });
     ids.add(pack.id);
-    if (!wholeIn(pack.priceCents, 1, MAX_PRICE_CENTS)) problems.push(`pack ${pack.id}: the price must be positive`);
-    if (!wholeIn(pack.units, 1, 100_000_000)) problems.push(`pack ${pack.id}: the units must be positive`);
-    if (!wholeIn(pack.bonusUnits, 0, pack.units)) problems.push(`pack ${pack.id}: the bonus must be between 0 and the units`);
-    if (pack.validFrom && pack.validUntil && pack.validFrom >= pack.validUntil) problems.push(`pack ${pack.id}: the promotion ends before it starts`);
-  }
+    price(`${path}.priceCents`, pack.priceCents);
+    if (!wholeIn(pack.units, 1, MAX_UNITS)) add(`${path}.units`, 'units_out_of_range', { maxUnits: MAX_UNITS });
+    if (!wholeIn(pack.bonusUnits, 0, Math.max(pack.units, 0))) add(`${path}.bonusUnits`, 'bonus_out_of_range');
+    window(path, pack);
+  });
+
   const free = priceList.freeAmount;
-  if (free && !(wholeIn(free.stepCents, 1, MAX_PRICE_CENTS) && wholeIn(free.minCents, free.stepCents, MAX_PRICE_CENTS) && wholeIn(free.maxCents, free.minCents, MAX_PRICE_CENTS))) {
-    problems.push('free amount: need 0 < step ≤ minimum ≤ maximum');
+  if (free) {
+    price('freeAmount.stepCents', free.stepCents);
+    price('freeAmount.minCents', free.minCents);
+    price('freeAmount.maxCents', free.maxCents);
+    const step = wholeIn(free.stepCents, 1, MAX_PRICE_CENTS) ? free.stepCents : null;
+    if (step && free.minCents % step !== 0) add('freeAmount.minCents', 'off_step', { stepCents: step });
+    if (free.maxCents < free.minCents) add('freeAmount.maxCents', 'max_below_min');
+    else if (step && free.maxCents % step !== 0) add('freeAmount.maxCents', 'off_step', { stepCents: step });
   }
-  for (const tier of priceList.bonusTiers) {
-    if (!wholeIn(tier.minCents, 1, MAX_PRICE_CENTS) || !wholeIn(tier.bonusBasisPoints, 1, BASIS)) problems.push(`bonus tier from ${tier.minCents}: need an amount > 0 and a bonus of 0.01 % to 100 %`);
-  }
-  const permanent = priceList.bonusTiers.filter((tier) => tier.validFrom === null && tier.validUntil === null).sort((a, b) => a.minCents - b.minCents);
-  for (let index = 1; index < permanent.length; index += 1) {
-    if (permanent[index]!.bonusBasisPoints <= permanent[index - 1]!.bonusBasisPoints || permanent[index]!.minCents === permanent[index - 1]!.minCents) {
-      problems.push('bonus tiers: a higher amount must give a higher bonus');
+
+  if (priceList.bonusTiers.length > MAX_BONUS_TIERS) add('bonusTiers', 'too_many_tiers', { max: MAX_BONUS_TIERS });
+  priceList.bonusTiers.forEach((tier, index) => {
+    const path = `bonusTiers.${index}`;
+    price(`${path}.minCents`, tier.minCents);
+    if (!wholeIn(tier.bonusBasisPoints, 1, BASIS)) add(`${path}.bonusBasisPoints`, 'bonus_rate_out_of_range');
+    window(path, tier);
+    // Among the tiers valid at one same instant, a higher amount must give a higher bonus; the same
+    // amount twice would leave the bonus to chance. Checked against every earlier tier it overlaps.
+    const clash = priceList.bonusTiers.slice(0, index).find((other) => !isReversed(other) && !isReversed(tier) && overlap(tier, other) && !inOrder(other, tier));
+    if (!clash) return;
+    if (clash.minCents === tier.minCents) add(`${path}.minCents`, 'duplicate_tier', { amountCents: tier.minCents });
+    else {
+      const [lower, higher] = clash.minCents < tier.minCents ? [clash, tier] : [tier, clash];
+      add(`${path}.bonusBasisPoints`, 'tiers_not_increasing', {
+        lowerAmountCents: lower.minCents,
+        lowerBonusBasisPoints: lower.bonusBasisPoints,
+        higherAmountCents: higher.minCents,
+        higherBonusBasisPoints: higher.bonusBasisPoints,
+      });
     }
-  }
-  if (problems.length > 0) throw new PricingError('invalid_price_list', problems.join('; '));
+  });
+  return problems;
+}
+
+/** Two tiers agree when the one from the higher amount gives the higher bonus. */
+const inOrder = (a: BonusTier, b: BonusTier) =>
+  a.minCents !== b.minCents && a.bonusBasisPoints !== b.bonusBasisPoints && a.minCents < b.minCents === a.bonusBasisPoints < b.bonusBasisPoints;
+
+/** Checks a whole price list: what admins publish, and what demo data seeds. Returns it unchanged. */
+export function validatePriceList(priceList: PriceList): PriceList {
+  const problems = priceListProblems(priceList);
+  if (problems.length > 0) throw new PricingError('invalid_price_list', problems.map((problem) => `${problem.path}: ${problem.code}`).join('; '));
   return priceList;
 }

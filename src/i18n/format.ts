@@ -53,3 +53,15 @@ export function formatMoney(cents: number, currency: string, locale: Locale): st
   const decimal = `${cents < 0 ? '-' : ''}${Math.trunc(magnitude / 100)}.${String(magnitude % 100).padStart(2, '0')}`;
   return format.format(decimal as unknown as number);
 }
+
+const percentFormats = new Map<Locale, Intl.NumberFormat>();
+
+/** A rate in basis points as a percentage number: 550 is "5,5" in French, "5.5" in English. */
+export function formatPercent(basisPoints: number, locale: Locale): string {
+  let format = percentFormats.get(locale);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
+    percentFormats.set(locale, format);
+  }
+  return format.format(basisPoints / 100);
+}

@@ -142,7 +142,18 @@ describe('pricing rules', () => {
     } catch (error) {
       message = (error as Error).message;
     }
-    for (const expected of ['currency', 'VAT rate', 'unit price', 'pack a: the price', 'bonus must be between', 'ends before it starts', 'must be unique', 'units must be positive', 'free amount', 'higher bonus']) {
+    for (const expected of [
+      'settings.currency: invalid_currency',
+      'settings.vatRateBasisPoints: vat_out_of_range',
+      'settings.unitPriceCents: price_out_of_range',
+      'packs.0.priceCents: price_out_of_range',
+      'packs.0.bonusUnits: bonus_out_of_range',
+      'packs.0.validUntil: window_reversed',
+      'packs.1.id: duplicate_pack_id',
+      'packs.1.units: units_out_of_range',
+      'freeAmount.maxCents: max_below_min',
+      'bonusTiers.1.bonusBasisPoints: tiers_not_increasing',
+    ]) {
       expect(message).to.include(expected);
     }
   });

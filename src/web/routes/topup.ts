@@ -2,38 +2,24 @@ import { Router, type Response } from 'express';
 import type { Checkout } from '../../domain/checkout.js';
 import { CheckoutError } from '../../domain/checkout.js';
 import type { Clock } from '../../domain/clock.js';
-import { availablePacks, PricingError, type PriceList } from '../../domain/pricing.js';
+import { PricingError } from '../../domain/pricing.js';
 import type { Database } from '../../db/database.js';
 import { loadPriceList } from '../../db/price-list-repository.js';
-import { currentTerms, type TermsVersion } from '../../db/terms-repository.js';
+import { currentTerms } from '../../db/terms-repository.js';
 import type { Locale, Translate } from '../../i18n/index.js';
 import { formatMoney } from '../../i18n/format.js';
+import { renderMarkdown } from '../markdown.js';
 import { requireUser } from '../middleware/authentication.js';
 import { renderPage } from '../render.js';
-
-type FieldErrors = Partial<Record<'offer' | 'amount' | 'terms', string>>;
+import { topUpPageLocals, type TopUpFieldErrors, type TopUpPageInput } from '../topup-page.js';
 
 export function topUpRoutes({ db, checkout, clock }: { db: Database; checkout: Checkout; clock: Clock }): Router {
   const router = Router();
 
-  async function showForm(response: Response, form: { offer?: string; amount?: string; errors?: FieldErrors; notice?: string | null }, status = 200) {
-    const t = response.locals.t as Translate;
-    const locale = response.locals.locale as Locale;
+  async function showForm(response: Response, form: NonNullable<TopUpPageInput['form']>, status = 200) {
     const [priceList, terms] = await Promise.all([loadPriceList(db.knex), currentTerms(db.knex)]);
-    const money = (cents: number) => formatMoney(cents, priceList.settings.currency, locale);
-    await renderPage(response.status(status), 'pages/topup', {
-      title: t('topup.title'),
-      packs: availablePacks(priceList, clock.now()),
-      freeAmount: priceList.freeAmount,
-      bonusTiers: bonusTiersNow(priceList, clock.now()).map((tier) => t('topup.bonusTier', { amount: money(tier.minCents), percent: tier.bonusBasisPoints / 100 })),
-      currency: priceList.settings.currency,
-      money,
-      terms: terms ?? null,
-      offer: form.offer ?? '',
-      amount: form.amount ?? '',
-      errors: form.errors ?? {},
-      notice: form.notice ?? null,
-    });
+    const { t, locale } = response.locals as { t: Translate; locale: Locale };
+    await renderPage(response.status(status), 'pages/topup', topUpPageLocals({ priceList, terms: terms ?? null, now: clock.now(), t, locale, form }));
   }
 
   router.get('/topup', requireUser, async (request, response) => {
@@ -47,7 +33,7 @@ export function topUpRoutes({ db, checkout, clock }: { db: Database; checkout: C
     const body = (request.body ?? {}) as Record<string, unknown>;
     const offer = typeof body.offer === 'string' ? body.offer : '';
     const amount = typeof body.amount === 'string' ? body.amount.slice(0, 20) : '';
-    const errors: FieldErrors = {};
+    const errors: TopUpFieldErrors = {};
     if (!offer) errors.offer = t('topup.errors.offer');
     if (typeof body.terms !== 'string') errors.terms = t('topup.errors.terms');
     if (Object.keys(errors).length === 0) {
@@ -65,10 +51,10 @@ export function topUpRoutes({ db, checkout, clock }: { db: Database; checkout: C
   router.get('/terms', async (_request, response) => {
     const t = response.locals.t as Translate;
     const terms = await currentTerms(db.knex);
-    await renderPage(response, 'pages/terms', { title: t('terms.title'), terms: terms ?? null, paragraphs: paragraphsOf(terms, response.locals.locale as Locale) });
+    await renderPage(response, 'pages/terms', { title: t('terms.title'), terms: terms ?? null, html: terms ? renderMarkdown(terms.body[response.locals.locale as Locale]) : '' });
   });
 
-  async function fieldErrorsFor(error: unknown, t: Translate, locale: Locale): Promise<FieldErrors> {
+  async function fieldErrorsFor(error: unknown, t: Translate, locale: Locale): Promise<TopUpFieldErrors> {
     if (error instanceof CheckoutError && (error.code === 'terms_not_accepted' || error.code === 'no_terms')) return { terms: t('topup.errors.terms') };
     if (!(error instanceof PricingError)) throw error;
     const { freeAmount: free, settings } = await loadPriceList(db.knex);
@@ -86,13 +72,4 @@ export function topUpRoutes({ db, checkout, clock }: { db: Database; checkout: C
   }
 
   return router;
-}
-
-function bonusTiersNow(priceList: PriceList, now: Date) {
-  return priceList.bonusTiers.filter((tier) => (tier.validFrom === null || tier.validFrom <= now) && (tier.validUntil === null || now < tier.validUntil));
-}
-
-/** Terms are plain text; blank lines separate paragraphs (the views escape everything). */
-function paragraphsOf(terms: TermsVersion | undefined, locale: Locale): string[] {
-  return terms ? terms.body[locale].split(/\n\s*\n/).map((paragraph) => paragraph.trim()).filter(Boolean) : [];
 }
