@@ -20,6 +20,7 @@ import { securityHeaders } from './web/middleware/security-headers.js';
 import { sessionCookieName, sessionCookieOptions, sessions } from './web/middleware/session.js';
 import { accountRoutes } from './web/routes/account.js';
 import { adminRoutes } from './web/routes/admin/index.js';
+import { PEOPLE_IMPORT_PATH, peopleImportUpload } from './web/routes/admin/people-import.js';
 import { authRoutes } from './web/routes/auth.js';
 import { healthRoutes } from './web/routes/health.js';
 import { orderRoutes } from './web/routes/orders.js';
@@ -83,11 +84,15 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use('/assets', express.static(theme.assetsDir, { index: false, maxAge: '1h' }));
   app.use(healthRoutes({ db }));
   app.use(payPalWebhookRoutes({ gateway, checkout, logger }));
+  // Admin forms carry whole price lists and terms of sale; every other form is small.
+  app.use('/admin', express.urlencoded({ extended: false, limit: '512kb', parameterLimit: 500 }));
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 100 }));
   app.use(sessions(config, db));
   app.use(loadSessionUser({ config, db, clock }));
   app.use(resolveLocale(config.i18n.defaultLocale, translations));
   app.use(viewHelpers(config));
+  // The one multipart form: csrf-sync reads `_csrf` from the parsed body, so this upload is parsed first.
+  app.use(PEOPLE_IMPORT_PATH, peopleImportUpload);
   app.use(csrfProtection());
 
   app.use(authRoutes({ authenticate, clock, cookie: { name: sessionCookieName(config), options: sessionCookieOptions(config) } }));

@@ -53,6 +53,12 @@ export async function findUserByUsername(db: Queryable, username: string): Promi
   return row ? toUser(row) : undefined;
 }
 
+/** The person's row, locked until the end of the transaction (PostgreSQL; SQLite has one writer anyway). */
+export async function lockUserByUsername(trx: Knex.Transaction, username: string): Promise<UserWithPassword | undefined> {
+  const row = await trx('users').where('username', username).forUpdate().first();
+  return row ? toUser(row) : undefined;
+}
+
 export async function findUserById(db: Queryable, id: number): Promise<UserWithPassword | undefined> {
   const row = await db('users').where('id', id).first();
   return row ? toUser(row) : undefined;

@@ -20,8 +20,17 @@ export interface User {
   createdAt: Date;
 }
 
-export type UserErrorCode = 'invalid_user' | 'invalid_password' | 'username_taken' | 'user_not_found';
-export class UserError extends DomainError<UserErrorCode> {}
+export type UserErrorCode = 'invalid_user' | 'invalid_password' | 'username_taken' | 'user_not_found' | 'own_access' | 'own_role';
+export class UserError extends DomainError<UserErrorCode> {
+  constructor(
+    code: UserErrorCode,
+    message: string,
+    /** For invalid_user: the fields that broke a rule, so that a form or an import line can name them. */
+    readonly fields: ReadonlyArray<keyof NewUser> = [],
+  ) {
+    super(code, message);
+  }
+}
 
 /** ASVS 6.2: at least 8 characters, no composition rules, long passphrases allowed and never truncated. */
 export const PASSWORD_MIN_LENGTH = 8;
@@ -49,7 +58,8 @@ export function validateNewUser(input: z.input<typeof newUserSchema>): NewUser {
   const result = newUserSchema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  throw new UserError('invalid_user', problems.join('; '));
+  const fields = [...new Set(result.error.issues.map((issue) => issue.path[0] as keyof NewUser))];
+  throw new UserError('invalid_user', problems.join('; '), fields);
 }
 
 export function validateRole(role: string): Role {
@@ -63,4 +73,14 @@ export function validatePassword(password: string): string {
     throw new UserError('invalid_password', `password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`);
   }
   return password;
+}
+
+/**
+ * Nobody locks the portal out by mistake: an admin cannot disable themself nor give up their own
+ * admin role (another admin can).
+ */
+export function refuseSelfLockout(actor: Pick<User, 'id'>, person: Pick<User, 'id'>, change: { disabled?: boolean; role?: Role }): void {
+  if (actor.id !== person.id) return;
+  if (change.disabled === true) throw new UserError('own_access', 'admins cannot disable themselves');
+  if (change.role !== undefined && change.role !== 'admin') throw new UserError('own_role', 'admins cannot remove their own admin role');
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { normalizeUsername, UserError, validateNewUser, validatePassword, validateRole } from '../../src/domain/users.js';
+import { normalizeUsername, refuseSelfLockout, UserError, validateNewUser, validatePassword, validateRole } from '../../src/domain/users.js';
 
 const valid = { username: ' Camille.Martin@Example.edu ', displayName: 'Camille Martin', email: 'camille@example.edu', role: 'user' as const };
 
@@ -33,5 +33,23 @@ describe('user rules', () => {
     expect(validatePassword(unicode)).to.equal(unicode);
     expect(validatePassword('x'.repeat(1024))).to.have.length(1024);
     expect(codeOf(() => validatePassword('x'.repeat(1025)))).to.match(/^invalid_password/);
+  });
+
+  it('lists the bad fields of a new user, so that a form or an import line can name them', () => {
+    try {
+      validateNewUser({ ...valid, username: 'a b', email: 'nope', role: 'root' as 'user' });
+      expect.fail('expected a refusal');
+    } catch (error) {
+      expect((error as UserError).fields).to.deep.equal(['username', 'email', 'role']);
+    }
+  });
+
+  it('lets nobody lock themself out: an admin cannot disable themself nor drop their admin role', () => {
+    const admin = { id: 1 };
+    const other = { id: 2 };
+    expect(codeOf(() => refuseSelfLockout(admin, admin, { disabled: true }))).to.match(/^own_access: /);
+    for (const role of ['user', 'it'] as const) expect(codeOf(() => refuseSelfLockout(admin, admin, { role }))).to.match(/^own_role: /);
+    for (const change of [{ disabled: false }, { role: 'admin' as const }, { passwordHash: 'x' }]) expect(() => refuseSelfLockout(admin, admin, change)).not.to.throw();
+    for (const change of [{ disabled: true }, { role: 'user' as const }]) expect(() => refuseSelfLockout(admin, other, change)).not.to.throw();
   });
 });

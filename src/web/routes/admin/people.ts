@@ -1,4 +1,140 @@
-import type { Router } from 'express';
+import type { Request, Response, Router } from 'express';
+import { findPersonAccount, listPersonOrders, searchPeople } from '../../../db/people-repository.js';
+import { findUserByUsername } from '../../../db/user-repository.js';
+import { AdjustmentError, createAdjustments, newAdjustmentNonce, REASON_MAX_LENGTH } from '../../../domain/adjustments.js';
+import type { ChangeOutcome } from '../../../domain/user-management.js';
+import { normalizeUsername, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, ROLES, UserError } from '../../../domain/users.js';
+import type { Translate } from '../../../i18n/index.js';
+import { HttpError, notFound } from '../../http-error.js';
+import { pageLinks, parsePage } from '../../paging.js';
+import { renderPage } from '../../render.js';
+import { operationKey } from '../account.js';
 import type { AdminDependencies } from './index.js';
+import { registerPeopleImportRoutes } from './people-import.js';
 
-export function registerPeopleRoutes(_router: Router, _deps: AdminDependencies): void {}
+const PEOPLE_PAGE_SIZE = 25;
+const MAX_QUERY_LENGTH = 100;
+const ORDERS_SHOWN = 20;
+
+/** The notices a redirect may ask the person page to show, by name (never text from the URL). */
+const NOTICES = ['credited', 'debited', 'alreadyRecorded', 'disabled', 'enabled', 'password', 'role', 'unchanged'] as const;
+
+/** What the forms of the person page were sent with, and what is wrong with them. */
+interface PersonForms {
+  values?: Partial<Record<'direction' | 'amount' | 'reason' | 'nonce' | 'role', string>>;
+  errors?: Partial<Record<'direction' | 'amount' | 'reason' | 'access' | 'password' | 'role', string>>;
+}
+
+/** A form field as text; `maxLength` cuts what is shown back in a re-rendered form, never what is validated. */
+const text = (value: unknown, maxLength = Infinity) => (typeof value === 'string' ? value.slice(0, maxLength) : '');
+const bodyOf = (request: Request) => (request.body ?? {}) as Record<string, unknown>;
+const personPath = (username: string) => `/admin/people/${encodeURIComponent(username)}`;
+
+export function registerPeopleRoutes(router: Router, deps: AdminDependencies): void {
+  const { db, clock, ledger, users } = deps;
+  const adjustments = createAdjustments({ db, clock });
+
+  router.get('/admin/people', async (request, response) => {
+    const t = response.locals.t as Translate;
+    const { q } = request.query;
+    if (q !== undefined && typeof q !== 'string') throw new HttpError(400, 'badRequest', 'one search at a time');
+    const query = (q ?? '').trim();
+    const tooLong = query.length > MAX_QUERY_LENGTH;
+    const requestedPage = parsePage(request.query.page);
+    const found = tooLong ? { people: [], total: 0 } : await searchPeople(db.knex, { text: query, limit: PEOPLE_PAGE_SIZE, offset: (requestedPage - 1) * PEOPLE_PAGE_SIZE });
+    const pageCount = Math.max(1, Math.ceil(found.total / PEOPLE_PAGE_SIZE));
+    await renderPage(response.status(tooLong ? 400 : 200), 'admin/people/list', {
+      title: t('admin.people.list.title'),
+      adminSection: 'people',
+      query: query.slice(0, MAX_QUERY_LENGTH),
+      maxQueryLength: MAX_QUERY_LENGTH,
+      queryError: tooLong ? t('admin.people.list.searchTooLong', { max: MAX_QUERY_LENGTH }) : null,
+      ...found,
+      pager: pageLinks('/admin/people', query ? { q: query } : {}, Math.min(requestedPage, pageCount), pageCount),
+    });
+  });
+
+  /** The person page, with its forms as sent (`status` 400) or fresh. Unknown people are a 404. */
+  async function showPerson(request: Request, response: Response, forms: PersonForms = {}, status = 200) {
+    const t = response.locals.t as Translate;
+    const found = await findUserByUsername(db.knex, normalizeUsername(String(request.params.username)));
+    if (!found) throw notFound();
+    const { passwordHash, ...person } = found;
+    const [view, account, orders] = await Promise.all([
+      ledger.accountPage(person.id, parsePage(request.query.page)),
+      findPersonAccount(db.knex, person.id),
+      listPersonOrders(db.knex, person.id, ORDERS_SHOWN),
+    ]);
+    const notice = (NOTICES as readonly unknown[]).includes(request.query.notice) ? t(`admin.people.notices.${String(request.query.notice)}`) : null;
+    await renderPage(response.status(status), 'admin/people/person', {
+      title: person.displayName,
+      adminSection: 'people',
+      person,
+      hasPassword: passwordHash !== null,
+      account,
+      rows: view.history.map((row) => ({ ...row, label: t(operationKey(row)) })),
+      pager: pageLinks(personPath(person.username), {}, view.page, view.pageCount),
+      orders: orders.orders,
+      ordersTotal: orders.total,
+      notice: status === 200 ? notice : null,
+      values: { direction: '', amount: '', reason: '', nonce: newAdjustmentNonce(), role: person.role, ...forms.values },
+      errors: forms.errors ?? {},
+      roles: ROLES,
+      reasonMaxLength: REASON_MAX_LENGTH,
+      passwordMinLength: PASSWORD_MIN_LENGTH,
+    });
+  }
+
+  router.get('/admin/people/:username', (request, response) => showPerson(request, response));
+
+  router.post('/admin/people/:username/adjustments', async (request, response) => {
+    const t = response.locals.t as Translate;
+    const body = bodyOf(request);
+    const username = String(request.params.username);
+    try {
+      const result = await adjustments.adjust(request.user!, username, { direction: body.direction, amount: body.amount, reason: body.reason, nonce: body.nonce });
+      const notice = result.replayed ? 'alreadyRecorded' : result.direction === 'credit' ? 'credited' : 'debited';
+      return response.redirect(303, `${personPath(username)}?notice=${notice}`);
+    } catch (error) {
+      if (error instanceof UserError && error.code === 'user_not_found') throw notFound();
+      if (!(error instanceof AdjustmentError)) throw error;
+      if (error.code === 'invalid_nonce') throw new HttpError(400, 'badRequest', error.message);
+      const formatUnits = response.locals.formatUnits as (amount: number) => string;
+      const errors = Object.fromEntries(
+        Object.entries(error.problems).map(([field, problem]) => [field, t(`admin.people.adjust.errors.${problem}`, { max: REASON_MAX_LENGTH, balance: formatUnits(error.balance ?? 0) })]),
+      );
+      const values = { direction: text(body.direction, 10), amount: text(body.amount, 20), reason: text(body.reason, REASON_MAX_LENGTH), nonce: text(body.nonce, 64) };
+      await showPerson(request, response, { values, errors }, 400);
+    }
+  });
+
+  /** Runs an access, password or role change; a refusal re-renders the page with the message by `field`. */
+  async function changePerson(request: Request, response: Response, field: 'access' | 'password' | 'role', change: () => Promise<ChangeOutcome>, changedNotice: (typeof NOTICES)[number]) {
+    const t = response.locals.t as Translate;
+    try {
+      const outcome = await change();
+      response.redirect(303, `${personPath(String(request.params.username))}?notice=${outcome === 'changed' ? changedNotice : 'unchanged'}`);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      if (error.code === 'user_not_found') throw notFound();
+      const message = t(`admin.people.${field}.errors.${error.code}`, { min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH });
+      await showPerson(request, response, { values: field === 'role' ? { role: text(bodyOf(request).role, 10) } : {}, errors: { [field]: message } }, 400);
+    }
+  }
+
+  for (const disabled of [true, false]) {
+    router.post(`/admin/people/:username/${disabled ? 'disable' : 'enable'}`, (request, response) =>
+      changePerson(request, response, 'access', () => users.setDisabled(String(request.params.username), disabled, request.user!), disabled ? 'disabled' : 'enabled'),
+    );
+  }
+
+  router.post('/admin/people/:username/password', (request, response) =>
+    changePerson(request, response, 'password', () => users.setPassword(String(request.params.username), text(bodyOf(request).password), request.user!), 'password'),
+  );
+
+  router.post('/admin/people/:username/role', (request, response) =>
+    changePerson(request, response, 'role', () => users.setRole(String(request.params.username), text(bodyOf(request).role), request.user!), 'role'),
+  );
+
+  registerPeopleImportRoutes(router, deps);
+}
