@@ -52,3 +52,9 @@ export async function listAudit(db: Queryable, query: AuditQuery): Promise<{ ent
     })),
   };
 }
+
+/** Every action the log holds, alphabetically (the audit page's filter offers them). */
+export async function listAuditActions(db: Queryable): Promise<string[]> {
+  const rows: Array<{ action: unknown }> = await db('audit_log').distinct('action').orderBy('action');
+  return rows.map((row) => String(row.action));
+}

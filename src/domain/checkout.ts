@@ -8,6 +8,7 @@ import {
   hasWebhookEvent,
   insertOrder,
   listOrdersToReconcile,
+  listRefunds,
   lockOrder,
   moveOrder,
   recordRefund,
@@ -22,16 +23,36 @@ import { DomainError } from './errors.js';
 import { SystemAccount, type PostingLine } from './ledger.js';
 import { CREDITED_STATUSES, OPEN_STATUSES, type OrderStatus } from './order-status.js';
 import type { Order } from './orders.js';
-import { parseAmount, quoteFreeAmount, quotePack, vatIncluded } from './pricing.js';
+import { parseAmount, quoteFreeAmount, quotePack, vatIncluded, type Cents } from './pricing.js';
+import { refundShare, REFUNDABLE_STATUSES } from './refunds.js';
 import type { User } from './users.js';
 
-export type CheckoutErrorCode = 'no_terms' | 'terms_not_accepted' | 'order_not_found' | 'order_not_payable' | 'payment_unavailable';
+export type CheckoutErrorCode = 'no_terms' | 'terms_not_accepted' | 'order_not_found' | 'order_not_payable' | 'payment_unavailable' | 'order_not_refundable' | 'refund_refused';
 export class CheckoutError extends DomainError<CheckoutErrorCode> {}
 
 /** The provider could not be reached about an event: answer so that it is delivered again. */
 export class ProviderUnreachableError extends Error {}
 
 export type OfferChoice = { packId: unknown } | { amount: unknown };
+
+/** The idempotency keys of an order's postings: whichever path records an effect first, the others find it. */
+export const paymentLedgerKeys = {
+  credit: (captureId: string) => `paypal-capture:${captureId}`,
+  refund: (refundId: string) => `paypal-refund:${refundId}`,
+  /** The rounding remainder, once the whole price is refunded. */
+  refundRest: (captureId: string) => `paypal-refund-rest:${captureId}`,
+  reversal: (captureId: string) => `paypal-reversal:${captureId}`,
+};
+
+/**
+ * What became of a refund asked of the provider: `refunded` (with its id; `settled` when the
+ * payment could be read back and applied), or, after an unclear answer, `not_refunded` when a
+ * look-up shows no new refund and `unknown` when the look-up failed too.
+ */
+export type RefundOutcome =
+  | { kind: 'refunded'; refundId: string; status: string; settled: boolean }
+  | { kind: 'not_refunded' }
+  | { kind: 'unknown' };
 
 export interface CheckoutDependencies {
   db: Database;
@@ -235,7 +256,7 @@ export function createCheckout(deps: CheckoutDependencies) {
           return;
         }
         const lines = await topUpLines(trx, account.id, order.units, order.bonusUnits, 1);
-        const posted = await postTransaction(trx, { idempotencyKey: `paypal-capture:${capture.id}`, kind: 'top_up', description: order.number, lines }, now);
+        const posted = await postTransaction(trx, { idempotencyKey: paymentLedgerKeys.credit(capture.id), kind: 'top_up', description: order.number, lines }, now);
         await moveOrder(trx, order.id, { from: creditable, to: 'paid', detail: `capture ${capture.id}`, columns: { paypal_capture_id: capture.id, ledger_transaction_id: posted.transactionId, paid_at: now.toISOString() } }, now);
       }
       await applyRefunds(trx, order, account.id, capture, snapshot, now);
@@ -254,8 +275,8 @@ export function createCheckout(deps: CheckoutDependencies) {
     let refundedCents = 0;
     let debited = 0;
     for (const refund of snapshot.refunds.filter((candidate) => candidate.status === 'COMPLETED')) {
-      const share = Math.floor((total * refund.amountCents) / order.priceCents);
-      const ledgerTransactionId = await takeBack(`paypal-refund:${refund.id}`, share, 'refund');
+      const share = refundShare(order, refund.amountCents);
+      const ledgerTransactionId = await takeBack(paymentLedgerKeys.refund(refund.id), share, 'refund');
       const money = { currency: refund.currency, amountCents: refund.amountCents, ...vatIncluded(refund.amountCents, order.vatRateBasisPoints) };
       await recordRefund(trx, { refundId: refund.id, orderId: order.id, ...money, ledgerTransactionId }, now);
       debited += share;
@@ -263,12 +284,12 @@ export function createCheckout(deps: CheckoutDependencies) {
     }
     refundedCents = Math.min(refundedCents, order.priceCents);
     if (refundedCents >= order.priceCents) {
-      await takeBack(`paypal-refund-rest:${capture.id}`, total - debited, 'refund');
+      await takeBack(paymentLedgerKeys.refundRest(capture.id), total - debited, 'refund');
       debited = total;
     }
     const current = (await findOrder(trx, { id: order.id })) as Order;
     if (capture.status === 'REVERSED') {
-      await takeBack(`paypal-reversal:${capture.id}`, total - debited, 'reversal');
+      await takeBack(paymentLedgerKeys.reversal(capture.id), total - debited, 'reversal');
       await moveOrder(trx, order.id, { from: ['paid', 'partially_refunded'], to: 'reversed', detail: `capture ${capture.id} reversed`, columns: { refunded_cents: refundedCents } }, now);
     } else if (refundedCents > current.refundedCents) {
       const to: OrderStatus = refundedCents >= order.priceCents ? 'refunded' : 'partially_refunded';
@@ -353,6 +374,40 @@ export function createCheckout(deps: CheckoutDependencies) {
     return { examined, changed };
   }
 
+  /**
+   * Refunds part or all of a credited order at the provider, then settles the order: the units go
+   * back through applyRefunds, like any refund the provider reports. The same `requestId` refunds
+   * once however often it is sent. An unclear answer is followed by a look-up, never by a second
+   * refund: a new refund of this amount found there is taken as this one.
+   */
+  async function refund(order: Order, amountCents: Cents, requestId: string): Promise<RefundOutcome> {
+    if (!REFUNDABLE_STATUSES.includes(order.status) || !order.paypalCaptureId) throw new CheckoutError('order_not_refundable', `order ${order.number} is ${order.status}`);
+    const known = new Set((await listRefunds(db.knex, order.id)).map((recorded) => recorded.refundId));
+    let answer: { refundId: string; status: string } | null = null;
+    try {
+      answer = await gateway.refund(order.paypalCaptureId, { amountCents, currency: order.currency, requestId });
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      // Another request with this id still being answered is as unclear as a timeout.
+      if (error.kind !== 'unknown_outcome' && error.details.issue !== 'PREVIOUS_REQUEST_IN_PROGRESS') {
+        logger.warn({ err: error, order: order.number }, 'the refund was refused');
+        throw new CheckoutError('refund_refused', error.details.issue ?? error.message);
+      }
+      logger.warn({ err: error, order: order.number }, 'the refund did not answer clearly; looking the payment up');
+    }
+    const { snapshot } = await settle(order, { captureFirst: false });
+    if (answer) return { kind: 'refunded', ...answer, settled: snapshot !== null };
+    if (!snapshot) return { kind: 'unknown' };
+    const found = snapshot.refunds.find((candidate) => !known.has(candidate.id) && candidate.amountCents === amountCents);
+    return found ? { kind: 'refunded', refundId: found.id, status: found.status, settled: true } : { kind: 'not_refunded' };
+  }
+
+  /** "Check with PayPal now": looks one order up (capturing it if PayPal says approved) and applies what PayPal says. */
+  async function checkNow(order: Order): Promise<{ reached: boolean; after: Order }> {
+    const { reached } = await settle(order, { captureFirst: false });
+    return { reached, after: (await findOrder(db.knex, { id: order.id })) as Order };
+  }
+
   async function expire(order: Order, from: readonly OrderStatus[], detail: string): Promise<void> {
     await db.transaction(async (trx) => {
       await lockOrder(trx, order.id);
@@ -360,7 +415,7 @@ export function createCheckout(deps: CheckoutDependencies) {
     });
   }
 
-  return { placeOrder, startPayment, completeReturn, cancelAtReturn, settle, handleWebhook, reconcile, ownOrder };
+  return { placeOrder, startPayment, completeReturn, cancelAtReturn, settle, handleWebhook, reconcile, ownOrder, refund, checkNow };
 }
 
 export type Checkout = ReturnType<typeof createCheckout>;

@@ -3,6 +3,7 @@ import type supertest from 'supertest';
 import { replacePriceList } from '../../src/db/price-list-repository.js';
 import { publishTerms } from '../../src/db/terms-repository.js';
 import { DEMO_PRICE_LIST, DEMO_TERMS } from '../../src/domain/demo.js';
+import { expectLedgerConsistent } from './database.js';
 import { csrfTokenFrom, type TestPortal } from './portal.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
@@ -43,4 +44,12 @@ export async function balanceOf(portal: TestPortal, userId: number): Promise<num
 
 export async function captureCredits(portal: TestPortal): Promise<number> {
   return (await portal.db.knex('ledger_transactions').where('idempotency_key', 'like', 'paypal-capture:%')).length;
+}
+
+/** After each payment test: no faults left, webhooks back to the portal and delivered, the ledger consistent. */
+export async function restorePayments(portal: TestPortal): Promise<void> {
+  portal.simulator.clearFaults();
+  portal.simulator.setWebhookUrl(`${portal.baseUrl}/webhooks/paypal`);
+  await portal.simulator.flushWebhooks();
+  await expectLedgerConsistent(portal.db);
 }

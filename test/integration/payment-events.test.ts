@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import type { User } from '../../src/domain/users.js';
 import { createGatewayFromConfig } from '../../src/payments/paypal/from-config.js';
-import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
+import { testDialect } from '../helpers/database.js';
 import { createTestPortal, logIn, type TestPortal } from '../helpers/portal.js';
-import { balanceOf, captureCredits, pathOf, pay, placeOrder, publishOffers } from '../helpers/topup.js';
+import { balanceOf, captureCredits, pathOf, pay, placeOrder, publishOffers, restorePayments } from '../helpers/topup.js';
 
 const PASSWORD = 'a good long password';
 
@@ -21,12 +21,7 @@ describe(`payments when PayPal or the network misbehave (${testDialect})`, () =>
     agent = supertest.agent(portal.app);
     await logIn(agent, 'camille', PASSWORD);
   });
-  afterEach(async () => {
-    portal.simulator.clearFaults();
-    portal.simulator.setWebhookUrl(`${portal.baseUrl}/webhooks/paypal`);
-    await portal.simulator.flushWebhooks();
-    await expectLedgerConsistent(portal.db);
-  });
+  afterEach(() => restorePayments(portal));
   after(() => portal.cleanup());
 
   /** An order for 10 units, sent to PayPal; the buyer has not approved yet. */

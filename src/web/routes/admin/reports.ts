@@ -1,4 +1,149 @@
-import type { Router } from 'express';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { stringify } from 'csv-stringify';
+import type { Request, Response, Router } from 'express';
+import { recordAudit } from '../../../db/audit-repository.js';
+import { loadPriceList } from '../../../db/price-list-repository.js';
+import { exportedTransactionPages, paidTopUpPages } from '../../../db/report-repository.js';
+import { dayOf, firstOfMonth } from '../../../domain/calendar.js';
+import { checkDayRange, MAX_REPORT_DAYS, periodOf, type DayRange, type DayRangeErrors } from '../../../domain/day-range.js';
+import { tallyTopUpsPerDay, type DailyTopUps } from '../../../domain/top-ups-per-day.js';
+import { csvConventionsFor, EXPORT_COLUMNS, exportRecord, type ExportKind } from '../../../domain/transaction-export.js';
+import { formatMoney } from '../../../i18n/format.js';
+import type { Locale, Translate } from '../../../i18n/index.js';
+import { barChartSvg } from '../../charts/bar-chart.js';
+import { HttpError } from '../../http-error.js';
+import { renderPage } from '../../render.js';
+import type { Theme } from '../../theme.js';
+import { registerAuditRoutes } from './audit.js';
+import { dayRangeMessages, typedText } from './day-range-form.js';
 import type { AdminDependencies } from './index.js';
 
-export function registerReportRoutes(_router: Router, _deps: AdminDependencies): void {}
+/** Short and full labels of calendar days (a day key is a date, not an instant: formatted at UTC). */
+function dayFormats(locale: Locale) {
+  const short = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  const full = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
+  const at = (day: string) => new Date(`${day}T00:00:00Z`);
+  return { short: (day: string) => short.format(at(day)), full: (day: string) => full.format(at(day)) };
+}
+
+export function registerReportRoutes(router: Router, deps: AdminDependencies): void {
+  const { db, clock, config } = deps;
+  const timeZone = config.i18n.timeZone;
+
+  /** The range asked for, the current month up to today by default. */
+  function requestedRange(request: Request) {
+    const today = dayOf(clock.now(), timeZone);
+    const { range, errors } = checkDayRange({ from: request.query.from, to: request.query.to }, { from: firstOfMonth(today), to: today }, MAX_REPORT_DAYS);
+    const form = {
+      from: request.query.from === undefined ? (range.from ?? '') : typedText(request.query.from),
+      to: request.query.to === undefined ? (range.to ?? '') : typedText(request.query.to),
+    };
+    const valid = Object.keys(errors).length === 0 && range.from !== null && range.to !== null;
+    return { range: valid ? { from: range.from!, to: range.to! } : null, errors, form };
+  }
+
+  /** Top-ups paid per day, per currency: `currency` (the price list's, unless asked) is always there. */
+  async function dailyTopUps(range: DayRange, currency: string): Promise<DailyTopUps[]> {
+    const tally = tallyTopUpsPerDay(range, timeZone);
+    for await (const page of paidTopUpPages(db.knex, periodOf(range, timeZone))) for (const topUp of page) tally.add(topUp);
+    return tally.result(currency);
+  }
+  const priceListCurrency = async () => (await loadPriceList(db.knex)).settings.currency;
+
+  function chartOf(series: DailyTopUps, range: DayRange, response: Response) {
+    const t = response.locals.t as Translate;
+    const locale = response.locals.locale as Locale;
+    const money = (cents: number) => formatMoney(cents, series.currency, locale);
+    const days = dayFormats(locale);
+    const id = `chart-${series.currency.toLowerCase()}`;
+    const best = series.days.reduce((top, day) => (day.amountCents > top.amountCents ? day : top), series.days[0]!);
+    const summary = t('admin.reports.chart.summary', { count: series.count, amount: money(series.amountCents) });
+    const svg = barChartSvg({
+      id,
+      title: t('admin.reports.chart.svgTitle', { from: days.full(range.from), to: days.full(range.to), currency: series.currency }),
+      description: series.count > 0 ? `${summary} ${t('admin.reports.chart.best', { day: days.full(best.day), amount: money(best.amountCents) })}` : summary,
+      bars: series.days.map((day) => ({
+        value: day.amountCents,
+        label: days.short(day.day),
+        tooltip: t('admin.reports.chart.bar', { day: days.full(day.day), count: day.count, amount: money(day.amountCents) }),
+      })),
+      formatValue: money,
+      barColour: (response.app.locals.theme as Theme).colours.primary,
+    });
+    return { id, svg, days, money };
+  }
+
+  async function showReports(response: Response, form: { from: string; to: string }, range: DayRange | null, errors: DayRangeErrors, status = 200) {
+    const t = response.locals.t as Translate;
+    const charts = range
+      ? (await dailyTopUps(range, await priceListCurrency())).map((series) => {
+          const { id, svg, days, money } = chartOf(series, range, response);
+          const query = new URLSearchParams({ from: range.from, to: range.to, currency: series.currency });
+          return {
+            id,
+            currency: series.currency,
+            svg,
+            svgHref: `/admin/reports/top-ups.svg?${query.toString()}`,
+            days: series.days.map((day) => ({ day: day.day, label: days.full(day.day), count: day.count, amount: money(day.amountCents) })),
+            count: series.count,
+            amount: money(series.amountCents),
+          };
+        })
+      : [];
+    await renderPage(response.status(status), 'admin/reports/index', {
+      title: t('admin.reports.title'),
+      adminSection: 'reports',
+      form,
+      errors: dayRangeMessages(errors, t, 'reports'),
+      timeZone,
+      maxDays: MAX_REPORT_DAYS,
+      charts,
+    });
+  }
+
+  router.get('/admin/reports', async (request, response) => {
+    const { range, errors, form } = requestedRange(request);
+    await showReports(response, form, range, errors, range ? 200 : 400);
+  });
+
+  router.get('/admin/reports/transactions.csv', async (request, response) => {
+    const { range, errors, form } = requestedRange(request);
+    if (!range) return showReports(response, form, null, errors, 400);
+    const t = response.locals.t as Translate;
+    // Exporting everyone's transactions is itself traced: who took the figures, for which days.
+    await recordAudit(db.knex, { actor: request.user!, action: 'reports.export', target: `${range.from}/${range.to}`, before: null, after: range }, clock.now());
+
+    const { delimiter, decimalSeparator } = csvConventionsFor(response.locals.locale as Locale);
+    const format = { decimalSeparator, timeZone, kindLabel: (kind: ExportKind) => t(`admin.reports.kinds.${kind}`) };
+    const period = periodOf(range, timeZone);
+    async function* records() {
+      yield EXPORT_COLUMNS.map((column) => t(`admin.reports.csv.${column}`, { zone: timeZone }));
+      for await (const page of exportedTransactionPages(db.knex, period)) for (const row of page) yield exportRecord(row, format);
+    }
+    response.set({
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="recharge-transactions-${range.from}-${range.to}.csv"`,
+      'Cache-Control': 'no-store',
+    });
+    // Excel wants CRLF between records; a line break inside a text (descriptions) is quoted, never a new record.
+    try {
+      await pipeline(Readable.from(records()), stringify({ bom: true, delimiter, record_delimiter: 'windows', quoted_match: /[\r\n]/ }), response);
+    } catch (error) {
+      // The reader went away mid-download: nothing to answer, nothing went wrong here.
+      if ((error as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+    }
+  });
+
+  router.get('/admin/reports/top-ups.svg', async (request, response) => {
+    const { range, errors, form } = requestedRange(request);
+    if (!range) return showReports(response, form, null, errors, 400);
+    const currency = request.query.currency;
+    if (currency !== undefined && (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))) throw new HttpError(400, 'badRequest', 'bad currency');
+    const wanted = currency ?? (await priceListCurrency());
+    const series = (await dailyTopUps(range, wanted)).find((candidate) => candidate.currency === wanted)!;
+    response.type('image/svg+xml; charset=utf-8').set('Cache-Control', 'no-store').send(chartOf(series, range, response).svg);
+  });
+
+  registerAuditRoutes(router, deps);
+}

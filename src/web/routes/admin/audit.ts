@@ -1,0 +1,57 @@
+import type { Router } from 'express';
+import { listAudit, listAuditActions } from '../../../db/audit-repository.js';
+import { auditChanges } from '../../../domain/audit-changes.js';
+import { checkDayRange, periodOf } from '../../../domain/day-range.js';
+import type { Translate } from '../../../i18n/index.js';
+import { pageLinks, parsePage } from '../../paging.js';
+import { renderPage } from '../../render.js';
+import type { AdminDependencies } from './index.js';
+import { dayRangeMessages, typedText } from './day-range-form.js';
+
+export const AUDIT_PAGE_SIZE = 25;
+
+/** A filter left empty in the form filters nothing. */
+const filterValue = (value: unknown) => (value === '' ? undefined : value);
+
+export function registerAuditRoutes(router: Router, { db, config }: AdminDependencies): void {
+  const timeZone = config.i18n.timeZone;
+
+  router.get('/admin/audit', async (request, response) => {
+    const t = response.locals.t as Translate;
+    const requestedPage = parsePage(request.query.page);
+    const actions = await listAuditActions(db.knex);
+    const action = filterValue(request.query.action);
+    const { range, errors: rangeErrors } = checkDayRange({ from: filterValue(request.query.from), to: filterValue(request.query.to) }, { from: null, to: null }, null);
+    const errors: Record<string, string> = { ...dayRangeMessages(rangeErrors, t, 'audit') };
+    // The log is append-only, so an action once offered stays in the list: anything else is not a choice.
+    if (action !== undefined && !(typeof action === 'string' && actions.includes(action))) errors.action = t('admin.audit.errors.action');
+    const form = { action: typedText(request.query.action), from: typedText(request.query.from), to: typedText(request.query.to) };
+    const label = (name: string) => {
+      const text: unknown = t(`admin.audit.actions.${name}`, { defaultValue: '', returnObjects: true });
+      return typeof text === 'string' ? text : '';
+    };
+    const view = { title: t('admin.audit.title'), adminSection: 'audit', form, errors, timeZone, actions: actions.map((name) => ({ name, label: label(name) })) };
+    if (Object.keys(errors).length > 0) {
+      await renderPage(response.status(400), 'admin/audit/index', { ...view, entries: [], total: 0, pager: { pageCount: 0 } });
+      return;
+    }
+
+    const query = { ...periodOf(range, timeZone), ...(action === undefined ? {} : { action: action as string }) };
+    const pageOf = (page: number) => listAudit(db.knex, { ...query, limit: AUDIT_PAGE_SIZE, offset: (page - 1) * AUDIT_PAGE_SIZE });
+    let page = requestedPage;
+    let { entries, total } = await pageOf(page);
+    const pageCount = Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE));
+    if (page > pageCount) {
+      // A page past the end (the filters changed) shows the last one.
+      page = pageCount;
+      ({ entries, total } = await pageOf(page));
+    }
+    const filters = Object.fromEntries(Object.entries(form).filter(([, value]) => value !== ''));
+    await renderPage(response, 'admin/audit/index', {
+      ...view,
+      total,
+      entries: entries.map((entry) => ({ ...entry, label: label(entry.action), changes: auditChanges(entry.before, entry.after) })),
+      pager: pageLinks('/admin/audit', filters, page, pageCount),
+    });
+  });
+}
