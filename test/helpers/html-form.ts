@@ -28,3 +28,13 @@ export function formFields(html: string, action: string): Record<string, string>
   }
   return fields;
 }
+
+/** Typed over a form's fields; undefined removes the field, as if the browser had not sent it. */
+export function withChanges(fields: Record<string, string>, changes: Record<string, string | undefined>): Record<string, string> {
+  const changed = { ...fields };
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) delete changed[name];
+    else changed[name] = value;
+  }
+  return changed;
+}

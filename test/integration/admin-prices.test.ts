@@ -5,7 +5,7 @@ import { DEMO_PRICE_LIST } from '../../src/domain/demo.js';
 import { MAX_BONUS_TIERS, MAX_PACKS, type PriceList } from '../../src/domain/pricing.js';
 import type { User } from '../../src/domain/users.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
-import { formFields } from '../helpers/html-form.js';
+import { formFields, withChanges } from '../helpers/html-form.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { balanceOf, pathOf, pay, placeOrder, publishOffers } from '../helpers/topup.js';
 
@@ -38,12 +38,7 @@ describe(`administration: price list (${testDialect})`, () => {
   /** The editor's fields as the browser sends them, with `changes` typed over them. */
   const editorFields = async (agent: Agent, changes: Record<string, string | undefined> = {}, path = '/admin/prices') => {
     const page = await agent.get(path).expect(200);
-    const fields: Record<string, string> = { ...formFields(page.text, '/admin/prices'), _csrf: csrfTokenFrom(page.text) };
-    for (const [name, value] of Object.entries(changes)) {
-      if (value === undefined) delete fields[name];
-      else fields[name] = value;
-    }
-    return fields;
+    return withChanges({ ...formFields(page.text, '/admin/prices'), _csrf: csrfTokenFrom(page.text) }, changes);
   };
 
   /** Submits the editor; on success, returns the preview's path. */

@@ -4,7 +4,7 @@ import { currentTerms } from '../../src/db/terms-repository.js';
 import { DEMO_TERMS } from '../../src/domain/demo.js';
 import { MAX_TERMS_LENGTH } from '../../src/domain/terms.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
-import { formFields } from '../helpers/html-form.js';
+import { formFields, withChanges } from '../helpers/html-form.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { publishOffers } from '../helpers/topup.js';
 
@@ -63,12 +63,7 @@ describe(`administration: terms of sale (${testDialect})`, () => {
   /** The editor's fields as the browser sends them, with `changes` typed over them. */
   const editorFields = async (agent: Agent, changes: Record<string, string | undefined> = {}) => {
     const page = await agent.get('/admin/terms').expect(200);
-    const fields: Record<string, string> = { ...formFields(page.text, '/admin/terms'), _csrf: csrfTokenFrom(page.text) };
-    for (const [name, value] of Object.entries(changes)) {
-      if (value === undefined) delete fields[name];
-      else fields[name] = value;
-    }
-    return fields;
+    return withChanges({ ...formFields(page.text, '/admin/terms'), _csrf: csrfTokenFrom(page.text) }, changes);
   };
 
   /** Presses "Preview" on the editor with `changes` typed in. */
