@@ -54,6 +54,18 @@ describe('administration: access', function () {
     expect(await portal.db.knex('audit_log').select('id')).to.deep.equal([]);
   });
 
+  it('answers admins on every admin page without a script and without a server error', async () => {
+    const admin = supertest.agent(portal.app);
+    await logIn(admin, 'gestion', 'admin-password');
+    const pages = routes.filter((route) => route.method === 'GET');
+    expect(pages.length).to.be.greaterThan(10);
+    for (const route of pages) {
+      const response = await admin.get(concrete(route.path));
+      expect(response.status, route.path).to.be.below(500);
+      expect(response.text, route.path).not.to.match(/<script/i);
+    }
+  });
+
   it('shows admins the dashboard and a link to it, and users no link', async () => {
     const admin = supertest.agent(portal.app);
     await logIn(admin, 'gestion', 'admin-password');
