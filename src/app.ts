@@ -65,7 +65,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     hasher,
     clock,
     perAccount: { maxFailures: config.login.maxFailuresPerAccount, windowMs: minutes(config.login.windowMinutes), lockMs: minutes(config.login.lockMinutes) },
-    privilegedAccount: { maxFailures: config.login.privilegedMaxFailures, windowMs: minutes(config.login.privilegedLockMinutes), lockMs: minutes(config.login.privilegedLockMinutes) },
+    privilegedAccount: { maxFailures: config.login.privilegedMaxFailures, windowMs: minutes(config.login.windowMinutes), lockMs: minutes(config.login.privilegedLockMinutes) },
     perIp: { maxFailures: config.login.maxFailuresPerIp, windowMs: minutes(config.login.windowMinutes), lockMs: minutes(config.login.lockMinutes) },
   });
 
@@ -84,13 +84,15 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use('/assets', express.static(theme.assetsDir, { index: false, maxAge: '1h' }));
   app.use(healthRoutes({ db }));
   app.use(payPalWebhookRoutes({ gateway, checkout, logger }));
-  // Admin forms carry whole price lists and terms of sale; every other form is small.
-  app.use('/admin', express.urlencoded({ extended: false, limit: '512kb', parameterLimit: 500 }));
-  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 100 }));
+  const smallForms = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 100 });
+  // Admin forms carry whole price lists and terms of sale: parsed once the person is known to be an admin.
+  const adminForms = express.urlencoded({ extended: false, limit: '512kb', parameterLimit: 500 });
+  app.use((request, response, next) => (isAdminPath(request.path) ? next() : smallForms(request, response, next)));
   app.use(sessions(config, db));
   app.use(loadSessionUser({ config, db, clock }));
   app.use(resolveLocale(config.i18n.defaultLocale, translations));
   app.use(viewHelpers(config));
+  app.use('/admin', (request, response, next) => (request.user?.role === 'admin' ? adminForms : smallForms)(request, response, next));
   // The one multipart form: csrf-sync reads `_csrf` from the parsed body, so this upload is parsed first.
   app.use(PEOPLE_IMPORT_PATH, peopleImportUpload);
   app.use(csrfProtection());
@@ -106,3 +108,5 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(errorHandler({ logger, defaultLocale: config.i18n.defaultLocale, translations }));
   return { app, checkout };
 }
+
+const isAdminPath = (path: string) => /^\/admin(\/|$)/i.test(path);

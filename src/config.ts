@@ -116,7 +116,7 @@ const configSchema = z
       maxFailuresPerIp: integer(1, 100000),
       windowMinutes: integer(1, 24 * 60),
       lockMinutes: integer(1, 24 * 60),
-      /** Admin and IT accounts: this many failures within the lock time lock the account for that long. */
+      /** Admin and IT accounts: this many failures within the window lock the account this long. */
       privilegedMaxFailures: integer(1, 1000),
       privilegedLockMinutes: integer(1, 24 * 60),
     }),

@@ -142,37 +142,63 @@ export async function listTransactionsByKeys(db: Queryable, keys: readonly strin
   }));
 }
 
+export type RefundRequestStatus = 'pending' | 'refunded' | 'not_refunded';
+
 export interface RefundRequest {
   requestId: string;
   orderId: number;
-  refundId: string;
+  status: RefundRequestStatus;
+  refundId: string | null;
   amountCents: Cents;
+  /** The units the refund will take back, held against the balance while it is pending. */
+  unitsReserved: number;
   reason: string;
   requestedBy: number;
 }
 
-/** The refund a form's request id already obtained, if any. */
+/** A form's refund request, if it was sent before. */
 export async function findRefundRequest(db: Queryable, requestId: string): Promise<RefundRequest | undefined> {
   const row = (await db('admin_refund_requests').where('request_id', requestId).first()) as Record<string, unknown> | undefined;
   return row ? toRefundRequest(row) : undefined;
 }
 
-/** Records a refund an admin obtained; false when this request, or this PayPal refund, was already recorded. */
-export async function recordRefundRequest(trx: Knex.Transaction, request: RefundRequest, now: Date): Promise<boolean> {
-  const inserted: unknown[] = await trx('admin_refund_requests')
+/** Writes a request as pending, before PayPal is asked (a new one, or one PayPal said no to, asked again). */
+export async function savePendingRefundRequest(trx: Knex.Transaction, request: Omit<RefundRequest, 'status' | 'refundId'>, now: Date): Promise<void> {
+  await trx('admin_refund_requests')
     .insert({
       request_id: request.requestId,
       order_id: request.orderId,
-      refund_id: request.refundId,
+      status: 'pending',
       amount_cents: request.amountCents,
+      units_reserved: request.unitsReserved,
       reason: request.reason,
       requested_by: request.requestedBy,
       created_at: now.toISOString(),
+      updated_at: now.toISOString(),
     })
-    .onConflict()
-    .ignore()
-    .returning('request_id');
-  return inserted.length > 0;
+    .onConflict('request_id')
+    .merge({ status: 'pending', units_reserved: request.unitsReserved, reason: request.reason, requested_by: request.requestedBy, updated_at: now.toISOString() });
+}
+
+/** Closes a request with PayPal's answer; false when it was already refunded (a second answer changes nothing). */
+export async function closeRefundRequest(trx: Knex.Transaction, requestId: string, outcome: { status: 'refunded'; refundId: string } | { status: 'not_refunded' }, now: Date): Promise<boolean> {
+  const changed = await trx('admin_refund_requests')
+    .where('request_id', requestId)
+    .whereNot('status', 'refunded')
+    .update({ status: outcome.status, refund_id: outcome.status === 'refunded' ? outcome.refundId : null, updated_at: now.toISOString() });
+  return changed > 0;
+}
+
+/** Units held by a person's pending refund requests made since `since` (older ones were settled by PayPal's word or given up). */
+export async function unitsHeldByPendingRefunds(db: Queryable, userId: number, since: Date): Promise<number> {
+  const row = await db('admin_refund_requests as r')
+    .join('orders as o', 'o.id', 'r.order_id')
+    .where('o.user_id', userId)
+    .where('r.status', 'pending')
+    .where('r.updated_at', '>=', since.toISOString())
+    .sum({ held: 'r.units_reserved' })
+    .first();
+  return toSafeInteger(row?.held ?? 0);
 }
 
 /** Who asked for each of an order's refunds, and why, by PayPal refund id. */
@@ -189,8 +215,10 @@ function toRefundRequest(row: Record<string, unknown>): RefundRequest {
   return {
     requestId: String(row.request_id),
     orderId: toSafeInteger(row.order_id),
-    refundId: String(row.refund_id),
+    status: row.status as RefundRequestStatus,
+    refundId: row.refund_id == null ? null : String(row.refund_id),
     amountCents: toSafeInteger(row.amount_cents),
+    unitsReserved: toSafeInteger(row.units_reserved),
     reason: String(row.reason),
     requestedBy: toSafeInteger(row.requested_by),
   };

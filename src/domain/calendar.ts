@@ -49,7 +49,8 @@ export function parseDay(text: unknown): DayKey {
   if (!match) throw new CalendarError('invalid_day', 'expected a day as YYYY-MM-DD');
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
   const date = new Date(Date.UTC(year, month - 1, day));
-  if (year < 2000 || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) throw new CalendarError('invalid_day', `${String(text)} is not a day`);
+  // Bounded so that the day after is still a YYYY-MM-DD day (9999-12-31 has none).
+  if (year < 2000 || year > 2999 || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) throw new CalendarError('invalid_day', `${String(text)} is not a day`);
   return text as DayKey;
 }
 

@@ -7,16 +7,19 @@ import {
   listOrderWebhooks,
   listRefundRequests,
   listTransactionsByKeys,
-  recordRefundRequest,
+  closeRefundRequest,
+  savePendingRefundRequest,
   termsVersionNumber,
+  unitsHeldByPendingRefunds,
 } from '../db/order-admin-repository.js';
 import { listRefunds, lockOrder } from '../db/order-repository.js';
+import { lockPersonAccount } from '../db/people-repository.js';
 import { loadRefundPolicy, saveRefundPolicy } from '../db/refund-policy-repository.js';
 import { paymentLedgerKeys, type Checkout } from './checkout.js';
 import type { Clock } from './clock.js';
 import type { Order } from './orders.js';
 import type { Cents } from './pricing.js';
-import { checkRefundAmount, checkUnitsAvailable, unitsTakenBack, type RefundPolicy } from './refunds.js';
+import { checkRefundAmount, checkUnitsAvailable, RefundError, unitsTakenBack, type RefundPolicy } from './refunds.js';
 import type { User } from './users.js';
 
 /**
@@ -29,6 +32,9 @@ export type AdminRefundResult =
   | { kind: 'already_refunded'; refundId: string }
   | { kind: 'not_refunded' }
   | { kind: 'unknown' };
+
+/** How long a refund PayPal has not clearly answered holds its units against the person's balance. */
+const PENDING_REFUND_HOLD_MS = 15 * 60_000;
 
 /** What the audit log keeps of an order before and after an admin acted on it. */
 const auditedState = (order: Order) => ({ status: order.status, refundedCents: order.refundedCents, paypalCaptureId: order.paypalCaptureId });
@@ -57,26 +63,52 @@ export function createOrderAdministration({ db, checkout, clock }: { db: Databas
 
   /**
    * Refunds `amountCents` of a credited order at PayPal, once per form (`nonce`), and records who
-   * asked and why. Under the 'refuse' policy, a refund that would take back units the person has
-   * already spent is refused before PayPal is asked. Units the person spends between this check and
-   * PayPal's answer are still taken back (the balance may then go below zero and the account is flagged).
+   * asked and why. The request is written first, under the order's and the person's locks, holding
+   * the units it will take back: under the 'refuse' policy a refund that would take back units the
+   * person has spent — or that another pending refund already holds — is refused before PayPal is
+   * asked. Units spent between this check and PayPal's answer are still taken back (the balance may
+   * then go below zero and the account is flagged).
    */
   async function refund(actor: User, order: Order, request: { amountCents: Cents; reason: string; nonce: string }): Promise<AdminRefundResult> {
     const requestId = `admin-refund-${order.id}-${request.nonce}`;
-    const earlier = await findRefundRequest(db.knex, requestId);
-    if (earlier) return { kind: 'already_refunded', refundId: earlier.refundId };
-    checkRefundAmount(order, request.amountCents);
-    const [policy, person, earlierRefunds] = await Promise.all([loadRefundPolicy(db.knex), findOrderPerson(db.knex, order.userId), listRefunds(db.knex, order.id)]);
-    if (!person) throw new Error(`the person of order ${order.number} has no account`);
-    const units = unitsTakenBack(order, earlierRefunds.map((refunded) => refunded.amountCents), request.amountCents);
-    checkUnitsAvailable(policy, person.balance, units);
-
-    const outcome = await checkout.refund(order, request.amountCents, requestId);
-    if (outcome.kind !== 'refunded') return outcome;
     const now = clock.now();
+    const prepared = await db.transaction(async (trx) => {
+      const current = await lockOrder(trx, order.id);
+      const account = await lockPersonAccount(trx, order.userId);
+      if (!account) throw new Error(`the person of order ${order.number} has no account`);
+      const earlier = await findRefundRequest(trx, requestId);
+      // The same PayPal-Request-Id with another amount would make PayPal replay the first refund.
+      if (earlier && earlier.amountCents !== request.amountCents) throw new RefundError('form_reused', `this form already asked for ${earlier.amountCents} cents`);
+      if (earlier?.status === 'refunded') return { current, alreadyRefunded: earlier.refundId };
+      if (earlier?.status === 'pending') return { current, alreadyRefunded: null };
+      checkRefundAmount(current, request.amountCents);
+      const policy = await loadRefundPolicy(trx);
+      const earlierRefunds = await listRefunds(trx, order.id);
+      const held = await unitsHeldByPendingRefunds(trx, order.userId, new Date(now.getTime() - PENDING_REFUND_HOLD_MS));
+      const units = unitsTakenBack(current, earlierRefunds.map((refunded) => refunded.amountCents), request.amountCents);
+      checkUnitsAvailable(policy, account.balance - held, units);
+      await savePendingRefundRequest(trx, { requestId, orderId: order.id, amountCents: request.amountCents, unitsReserved: units, reason: request.reason, requestedBy: actor.id }, now);
+      return { current, alreadyRefunded: null };
+    });
+    if (prepared.alreadyRefunded) return { kind: 'already_refunded', refundId: prepared.alreadyRefunded };
+
+    let outcome;
+    try {
+      outcome = await checkout.refund(prepared.current, request.amountCents, requestId);
+    } catch (error) {
+      await db.transaction((trx) => closeRefundRequest(trx, requestId, { status: 'not_refunded' }, clock.now()));
+      throw error;
+    }
+    // Unknown: the request stays pending (its units held) until the same form is sent again or the hold ends.
+    if (outcome.kind === 'unknown') return outcome;
+    if (outcome.kind === 'not_refunded') {
+      await db.transaction((trx) => closeRefundRequest(trx, requestId, { status: 'not_refunded' }, clock.now()));
+      return outcome;
+    }
+    const refunded = outcome;
     const recorded = await db.transaction(async (trx) => {
       const after = await lockOrder(trx, order.id);
-      const first = await recordRefundRequest(trx, { requestId, orderId: order.id, refundId: outcome.refundId, amountCents: request.amountCents, reason: request.reason, requestedBy: actor.id }, now);
+      const first = await closeRefundRequest(trx, requestId, { status: 'refunded', refundId: refunded.refundId }, clock.now());
       if (first) {
         await recordAudit(
           trx,
@@ -85,14 +117,14 @@ export function createOrderAdministration({ db, checkout, clock }: { db: Databas
             action: 'order.refund',
             target: order.number,
             before: auditedState(order),
-            after: { ...auditedState(after), refundId: outcome.refundId, paypalStatus: outcome.status, amountCents: request.amountCents, reason: request.reason },
+            after: { ...auditedState(after), refundId: refunded.refundId, paypalStatus: refunded.status, amountCents: request.amountCents, reason: request.reason },
           },
-          now,
+          clock.now(),
         );
       }
       return first;
     });
-    return recorded ? { kind: 'refunded', refundId: outcome.refundId, settled: outcome.settled } : { kind: 'already_refunded', refundId: outcome.refundId };
+    return recorded ? { kind: 'refunded', refundId: refunded.refundId, settled: refunded.settled } : { kind: 'already_refunded', refundId: refunded.refundId };
   }
 
   /** Reconciles one order with PayPal now; audited when PayPal answered. */

@@ -81,7 +81,9 @@ export function createPeopleImports({ db, clock }: { db: Database; clock: Clock 
           );
         }
         const summary = { count: checked.people.length, totalUnits: checked.totalUnits };
-        await recordAudit(trx, { actor, action: 'people.import', target: `import ${importId}`, before: null, after: { importId, ...summary } }, now);
+        // Roles granted by a file are what an audit must show: who became admin or IT.
+        const privileged = checked.people.filter((person) => person.role !== 'user').map((person) => `${person.username} (${person.role})`);
+        await recordAudit(trx, { actor, action: 'people.import', target: `import ${importId}`, before: null, after: { importId, ...summary, privileged } }, now);
         return summary;
       });
     },

@@ -17,7 +17,7 @@ export function isRefundPolicy(value: unknown): value is RefundPolicy {
 /** Orders whose units were credited and not yet wholly taken back. */
 export const REFUNDABLE_STATUSES: readonly OrderStatus[] = ['paid', 'partially_refunded'];
 
-export type RefundErrorCode = 'not_refundable' | 'amount_not_positive' | 'amount_exceeds_remaining' | 'units_spent';
+export type RefundErrorCode = 'not_refundable' | 'amount_not_positive' | 'amount_exceeds_remaining' | 'units_spent' | 'form_reused';
 
 export class RefundError extends DomainError<RefundErrorCode> {
   constructor(

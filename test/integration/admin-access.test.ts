@@ -54,6 +54,20 @@ describe('administration: access', function () {
     expect(await portal.db.knex('audit_log').select('id')).to.deep.equal([]);
   });
 
+  it('reads large admin forms only for admins: anyone else gets 413 before anything is parsed', async () => {
+    const large = { fr: 'é'.repeat(20_000), en: 'e'.repeat(20_000), base: '1', action: 'preview' };
+    const anonymous = await supertest(portal.app).post('/admin/terms').type('form').send(large);
+    expect(anonymous.status).to.equal(413);
+    const student = supertest.agent(portal.app);
+    await logIn(student, 'etudiant', 'student-password');
+    const token = csrfTokenFrom((await student.get('/account').expect(200)).text);
+    expect((await student.post('/admin/terms').type('form').send({ _csrf: token, ...large })).status).to.equal(413);
+    const admin = supertest.agent(portal.app);
+    await logIn(admin, 'gestion', 'admin-password');
+    const adminToken = csrfTokenFrom((await admin.get('/admin').expect(200)).text);
+    expect((await admin.post('/admin/terms').type('form').send({ _csrf: adminToken, ...large })).status).not.to.equal(413);
+  });
+
   it('answers admins on every admin page without a script and without a server error', async () => {
     const admin = supertest.agent(portal.app);
     await logIn(admin, 'gestion', 'admin-password');

@@ -110,6 +110,7 @@ describe(`administration: audit log (${testDialect})`, function () {
     ['an action that is not in the log', 'action=terms.publish', 'action', 'Choisissez une action de la liste.'],
     ['a repeated action', 'action=prices.publish&action=person.role', 'action', 'Choisissez une action de la liste.'],
     ['a day that does not exist', 'from=2026-11-31', 'from', 'Saisissez un jour qui existe, au format AAAA-MM-JJ.'],
+    ['a day at the end of the calendar', 'to=9999-12-31', 'to', 'Saisissez un jour qui existe, au format AAAA-MM-JJ.'],
     ['an end before the start', 'from=2026-11-23&to=2026-11-22', 'to', 'Le dernier jour doit être le premier jour ou un jour après.'],
   ] as const) {
     it(`answers 400 to ${name}, with the message on the field and no entries`, async () => {

@@ -108,7 +108,7 @@ describe(`administration: people import (${testDialect})`, function () {
     ].sort());
     expect((await portal.ledger.userAccount(people[1].id)).balance).to.equal(0);
     const audit = await knex()('audit_log').where('action', 'people.import').select('actor_username', 'target', 'before_json', 'after_json');
-    expect(audit).to.deep.equal([{ actor_username: 'gestion', target: `import ${importId}`, before_json: null, after_json: JSON.stringify({ importId, count: 3, totalUnits: 1550 }) }]);
+    expect(audit).to.deep.equal([{ actor_username: 'gestion', target: `import ${importId}`, before_json: null, after_json: JSON.stringify({ importId, count: 3, totalUnits: 1550, privileged: ['chloe (it)'] }) }]);
     expect((await logIn(supertest.agent(portal.app), 'bruno', 'any password at all')).status).to.equal(401);
 
     const afterImport = await state();

@@ -131,6 +131,7 @@ describe(`administration: orders (${testDialect})`, () => {
       const cases: Array<[string, string, string]> = [
         ['status=lost', 'Choisissez un état dans la liste.', 'Choose a status from the list.'],
         ['from=2026-02-30', 'Indiquez une date au format AAAA-MM-JJ, par exemple 2026-11-24.', 'Enter a date as YYYY-MM-DD, for example 2026-11-24.'],
+        ['to=9999-12-31', 'Indiquez une date au format AAAA-MM-JJ, par exemple 2026-11-24.', 'Enter a date as YYYY-MM-DD, for example 2026-11-24.'],
         ['to=24/11/2026', 'Indiquez une date au format AAAA-MM-JJ, par exemple 2026-11-24.', 'Enter a date as YYYY-MM-DD, for example 2026-11-24.'],
         ['from=2026-11-25&to=2026-11-24', 'La date de fin doit être postérieure ou égale à la date de début.', 'The end date must be on or after the start date.'],
         ['person=bob%20smith', 'Indiquez un identifiant ou son début (lettres, chiffres et . _ @ + -).', 'Enter a username or its beginning (letters, digits and . _ @ + -).'],

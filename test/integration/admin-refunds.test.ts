@@ -3,6 +3,7 @@ import supertest from 'supertest';
 import type { OfferChoice } from '../../src/domain/checkout.js';
 import type { Order } from '../../src/domain/orders.js';
 import type { User } from '../../src/domain/users.js';
+import { saveRefundPolicy } from '../../src/db/refund-policy-repository.js';
 import { testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { balanceOf, publishOffers, restorePayments } from '../helpers/topup.js';
@@ -67,7 +68,8 @@ describe(`administration: refunds (${testDialect})`, () => {
       order: await current(order),
       balance: await balanceOf(portal, buyer.id),
       refunds: await portal.db.knex('payment_refunds').where('order_id', order.id),
-      requests: await portal.db.knex('admin_refund_requests').where('order_id', order.id),
+      // A request PayPal refused stays on record as not refunded: a trace of the attempt, not a change.
+      requests: await portal.db.knex('admin_refund_requests').where('order_id', order.id).whereNot('status', 'not_refunded'),
       audits: (await portal.db.knex('audit_log').select('id')).length,
       calls: refundCalls(order),
       paypal: atPayPal(order),
@@ -273,6 +275,32 @@ describe(`administration: refunds (${testDialect})`, () => {
     expect(await current(order)).to.include({ status: 'partially_refunded', refundedCents: 700 });
     expect(await refundAudits(order)).to.have.length(2);
     expect(await portal.db.knex('admin_refund_requests').where('order_id', order.id)).to.have.length(2);
+  });
+
+  it("under 'refuse', lets only one of two refunds at once take the same units", async () => {
+    await saveRefundPolicy(portal.db.knex, 'refuse');
+    const [first, second] = [await paidOrder(), await paidOrder()];
+    await spend((await balanceOf(portal, buyer.id)) - 2200); // enough for one full refund, not two
+    const pages = [await orderPage(first), await orderPage(second)];
+    const answers = await Promise.all([refund(first, pages[0]!), refund(second, pages[1]!)]);
+    expect(answers.map((response) => response.status)).to.have.members([303, 409]);
+    expect(plain(answers.find((response) => response.status === 409)!.text)).to.include('il manque 22,00 unités');
+    await portal.simulator.flushWebhooks();
+    expect(await balanceOf(portal, buyer.id)).to.equal(0);
+    expect(refundCalls(first) + refundCalls(second)).to.equal(1);
+  });
+
+  it('refuses a form sent again with another amount, since PayPal would replay its first refund', async () => {
+    const order = await paidOrder();
+    const page = await orderPage(order);
+    expect((await refund(order, page, { amount: '6,00' })).status).to.equal(303);
+    const reused = await refund(order, page, { amount: '1,00' });
+    expect(reused.status).to.equal(409);
+    expect(plain(reused.text)).to.include('Ce formulaire a déjà servi à demander un autre montant.');
+    await portal.simulator.flushWebhooks();
+    expect(atPayPal(order).refunds).to.deep.equal(['6.00']);
+    expect(refundCalls(order)).to.equal(1);
+    expect(await refundAudits(order)).to.have.length(1);
   });
 
   it('changes nothing when PayPal refuses the refund, and says why', async () => {

@@ -169,11 +169,14 @@ describe(`administration: reports (${testDialect})`, function () {
       await portal.db.knex('admin_refund_requests').insert({
         request_id: 'refund-form-nonce',
         order_id: order.id,
+        status: 'refunded',
         refund_id: known.refundId,
         amount_cents: 500,
+        units_reserved: 550,
         reason: 'Double paiement',
         requested_by: admin.id,
         created_at: portal.clock.now().toISOString(),
+        updated_at: portal.clock.now().toISOString(),
       });
       const response = await asText(agent.get('/admin/reports/transactions.csv?from=2026-11-23&to=2026-11-23')).expect(200);
       const refundRow = (response.body as string).split('\r\n').find((line) => line.includes(`;${known.refundId};`));
@@ -235,6 +238,7 @@ describe(`administration: reports (${testDialect})`, function () {
       ['a day that does not exist', 'from=2026-02-30&to=2026-03-01', 'from', /Saisissez un jour qui existe, au format AAAA-MM-JJ\./],
       ['a day in another format', 'from=01/11/2026&to=2026-11-23', 'from', /Saisissez un jour qui existe/],
       ['an empty day', 'from=2026-11-01&to=', 'to', /Saisissez un jour qui existe/],
+      ['a day at the end of the calendar', 'from=9999-12-01&to=9999-12-31', 'from', /Saisissez un jour qui existe/],
       ['a repeated parameter', 'from=2026-11-01&from=2026-11-02&to=2026-11-23', 'from', /Saisissez un jour qui existe/],
       ['an end before the start', 'from=2026-11-23&to=2026-11-22', 'to', /Le dernier jour doit être le premier jour ou un jour après\./],
       ['more than 366 days', 'from=2025-01-01&to=2026-01-02', 'to', /La période ne peut pas dépasser 366 jours\./],

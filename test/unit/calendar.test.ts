@@ -26,7 +26,7 @@ describe('calendar days in a time zone', () => {
   });
 
   it('refuses days that are not days', () => {
-    for (const text of ['2026-02-30', '2026-13-01', '26-01-01', '2026-1-1', '', undefined, ['2026-01-01'], '1999-12-31']) {
+    for (const text of ['2026-02-30', '2026-13-01', '26-01-01', '2026-1-1', '', undefined, ['2026-01-01'], '1999-12-31', '3000-01-01', '9999-12-31']) {
       expect(() => parseDay(text), String(text)).to.throw(/day/);
     }
     expect(parseDay('2028-02-29')).to.equal('2028-02-29');

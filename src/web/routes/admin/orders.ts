@@ -156,6 +156,7 @@ export function registerOrderRoutes(router: Router, { db, clock, checkout, confi
         if (error.code === 'not_refundable') {
           return showOrder(response, order, { form, problem: t('admin.orders.refund.errors.notRefundable', { status: t(`order.statusName.${order.status}`) }) }, 409);
         }
+        if (error.code === 'form_reused') return showOrder(response, order, { form, problem: t('admin.orders.refund.errors.formReused') }, 409);
         return showOrder(response, order, { form, problem: t('admin.orders.refund.errors.unitsSpent', { missing: formatUnits(error.missingUnits) }) }, 409);
       }
       if (error instanceof CheckoutError && error.code === 'refund_refused') {
