@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { recordAudit } from '../db/audit-repository.js';
 import type { Database } from '../db/database.js';
 import { getAccountByCode, postTransaction } from '../db/ledger-repository.js';
@@ -7,6 +6,7 @@ import { findUserByUsername } from '../db/user-repository.js';
 import type { AuditRecord } from './audit.js';
 import type { Clock } from './clock.js';
 import { DomainError } from './errors.js';
+import { isFormNonce } from './form-nonce.js';
 import { LedgerError, SystemAccount, type Hundredths } from './ledger.js';
 import { parseAmount, PricingError } from './pricing.js';
 import { normalizeUsername, UserError } from './users.js';
@@ -58,11 +58,6 @@ export interface AdjustmentResult {
   direction: AdjustmentDirection;
 }
 
-const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
-
-export function newAdjustmentNonce(): string {
-  return randomBytes(16).toString('base64url');
-}
 
 /** The ledger key of one submitted form: the nonce, scoped to the person. */
 export function adjustmentKey(userId: number, nonce: string): string {
@@ -71,7 +66,7 @@ export function adjustmentKey(userId: number, nonce: string): string {
 
 /** Checks every field of the form and names each bad one; amounts are typed in units ("12,50"). */
 export function validateAdjustment(form: AdjustmentForm): Adjustment {
-  if (typeof form.nonce !== 'string' || !NONCE.test(form.nonce)) throw new AdjustmentError('invalid_nonce', 'the form has no valid nonce');
+  if (!isFormNonce(form.nonce)) throw new AdjustmentError('invalid_nonce', 'the form has no valid nonce');
   const problems: AdjustmentProblems = {};
   const direction = (ADJUSTMENT_DIRECTIONS as readonly unknown[]).includes(form.direction) ? (form.direction as AdjustmentDirection) : null;
   if (!direction) problems.direction = 'direction';

@@ -1,4 +1,5 @@
 import { addDays, parseDay, startOfDay, wallClockOf, zonedInstant } from './calendar.js';
+import { decimalText } from './decimal.js';
 import {
   MAX_BONUS_TIERS,
   MAX_PACKS,
@@ -133,7 +134,7 @@ export function priceListFormFromBody(body: Record<string, unknown>): PriceListF
 export interface FormattingOptions {
   timeZone: string;
   /** "," in French, "." in English: what the admin would type. */
-  decimalSeparator: string;
+  decimalSeparator: '.' | ',';
 }
 
 const emptyPack = (): PackRow => ({ id: '', position: '', price: '', units: '', bonus: '', enabled: true, from: '', until: '', remove: false });
@@ -141,8 +142,8 @@ const emptyTier = (): TierRow => ({ amount: '', bonus: '', from: '', until: '', 
 
 /** The form showing `priceList`, plus one blank pack and one blank tier while there is room for them. */
 export function priceListFormOf(priceList: PriceList, version: number, { timeZone, decimalSeparator }: FormattingOptions): PriceListForm {
-  const money = (cents: number) => decimalText(cents, decimalSeparator, 2);
-  const number = (hundredths: number) => decimalText(hundredths, decimalSeparator, 0);
+  const money = (cents: number) => decimalText(cents, decimalSeparator);
+  const number = (hundredths: number) => shortDecimalText(hundredths, decimalSeparator);
   const { settings, freeAmount } = priceList;
   const packs = priceList.packs.map(
     (pack, index): PackRow => ({
@@ -180,12 +181,9 @@ export function priceListFormOf(priceList: PriceList, version: number, { timeZon
   };
 }
 
-/** Hundredths as typed: "12,50" with two decimals at least, else as few as needed ("20", "5,5"). */
-function decimalText(hundredths: number, separator: string, minimumDecimals: 0 | 2): string {
-  const whole = Math.trunc(hundredths / 100);
-  let decimals = String(hundredths % 100).padStart(2, '0');
-  if (minimumDecimals === 0) decimals = decimals.replace(/0+$/, '');
-  return decimals ? `${whole}${separator}${decimals}` : String(whole);
+/** Hundredths as few decimals as needed, as people type them: "20", "5,5". */
+function shortDecimalText(hundredths: number, separator: '.' | ','): string {
+  return decimalText(hundredths, separator).replace(/0+$/, '').replace(/[.,]$/, '');
 }
 
 /**

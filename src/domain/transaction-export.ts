@@ -1,4 +1,5 @@
 import { wallClockOf } from './calendar.js';
+import { decimalSeparatorOf, decimalText } from './decimal.js';
 import { paymentLedgerKeys } from './checkout.js';
 import { USAGE_CATEGORIES, type Hundredths, type TransactionKind } from './ledger.js';
 import { formatOrderNumber } from './orders.js';
@@ -94,13 +95,8 @@ export interface CsvConventions {
 }
 
 export function csvConventionsFor(locale: string): CsvConventions {
-  return locale === 'fr' ? { delimiter: ';', decimalSeparator: ',' } : { delimiter: ',', decimalSeparator: '.' };
-}
-
-/** `-1234,50`: a plain signed decimal a spreadsheet reads as a number (no grouping, ASCII minus). */
-export function decimalText(hundredths: number, decimalSeparator: CsvConventions['decimalSeparator']): string {
-  const magnitude = Math.abs(hundredths);
-  return `${hundredths < 0 ? '-' : ''}${Math.trunc(magnitude / 100)}${decimalSeparator}${String(magnitude % 100).padStart(2, '0')}`;
+  const decimalSeparator = decimalSeparatorOf(locale);
+  return { delimiter: decimalSeparator === ',' ? ';' : ',', decimalSeparator };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { decimalText } from '../domain/decimal.js';
 import type { Hundredths } from '../domain/ledger.js';
 import type { Locale } from './index.js';
 
@@ -12,7 +13,7 @@ export function formatHundredths(amount: Hundredths, locale: Locale, { signed = 
     numberFormats.set(locale, format);
   }
   const magnitude = Math.abs(amount);
-  const decimal = `${Math.trunc(magnitude / 100)}.${String(magnitude % 100).padStart(2, '0')}`;
+  const decimal = decimalText(magnitude);
   const sign = amount < 0 ? '−' : signed && amount > 0 ? '+' : '';
   return sign + format.format(decimal as unknown as number);
 }
@@ -49,9 +50,7 @@ export function formatMoney(cents: number, currency: string, locale: Locale): st
     format = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: 2, maximumFractionDigits: 2 });
     moneyFormats.set(key, format);
   }
-  const magnitude = Math.abs(cents);
-  const decimal = `${cents < 0 ? '-' : ''}${Math.trunc(magnitude / 100)}.${String(magnitude % 100).padStart(2, '0')}`;
-  return format.format(decimal as unknown as number);
+  return format.format(decimalText(cents) as unknown as number);
 }
 
 const percentFormats = new Map<Locale, Intl.NumberFormat>();

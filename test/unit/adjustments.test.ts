@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { adjustmentKey, AdjustmentError, newAdjustmentNonce, REASON_MAX_LENGTH, validateAdjustment, type AdjustmentForm } from '../../src/domain/adjustments.js';
+import { newFormNonce } from '../../src/domain/form-nonce.js';
+import { adjustmentKey, AdjustmentError, REASON_MAX_LENGTH, validateAdjustment, type AdjustmentForm } from '../../src/domain/adjustments.js';
 
 const NONCE = 'abcdefghijklmnop-_0123';
 const form = (fields: Partial<AdjustmentForm> = {}): AdjustmentForm => ({ direction: 'credit', amount: '12,50', reason: 'Lost print job', nonce: NONCE, ...fields });
@@ -40,9 +41,9 @@ describe('manual adjustments', () => {
     for (const nonce of [undefined, '', 'short', 'has spaces in it......', 'x'.repeat(65), ['a'.repeat(20)]]) {
       expect(() => validateAdjustment(form({ nonce }))).to.throw(AdjustmentError).with.property('code', 'invalid_nonce');
     }
-    const fresh = newAdjustmentNonce();
+    const fresh = newFormNonce();
     expect(validateAdjustment(form({ nonce: fresh })).nonce).to.equal(fresh);
-    expect(newAdjustmentNonce()).not.to.equal(fresh);
+    expect(newFormNonce()).not.to.equal(fresh);
   });
 
   it('derives one ledger key per person and form, within the ledger key length', () => {

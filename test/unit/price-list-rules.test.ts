@@ -133,8 +133,8 @@ describe('price list rules', () => {
 });
 
 describe('the price list form', () => {
-  const fr = { timeZone: ZONE, decimalSeparator: ',' };
-  const en = { timeZone: ZONE, decimalSeparator: '.' };
+  const fr = { timeZone: ZONE, decimalSeparator: ',' as const };
+  const en = { timeZone: ZONE, decimalSeparator: '.' as const };
 
   it('reads back exactly the price list it shows, in French and in English', () => {
     fc.assert(

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
+import { decimalText } from '../../src/domain/decimal.js';
 import fc from 'fast-check';
 import {
   csvConventionsFor,
   dateTimeText,
-  decimalText,
   EXPORT_COLUMNS,
   exportKind,
   exportRecord,

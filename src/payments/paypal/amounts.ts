@@ -1,6 +1,8 @@
+import { decimalText } from '../../domain/decimal.js';
+
 /** PayPal writes amounts as decimal strings ("12.50"); we count in integer cents (two-decimal currencies). */
 export function centsToPayPalValue(cents: number): string {
-  return `${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+  return decimalText(cents);
 }
 
 /** Null when the value is not a plain non-negative amount with at most two decimals. */

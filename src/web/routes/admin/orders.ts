@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
 import { countOrders, searchOrders } from '../../../db/order-admin-repository.js';
 import { findOrder } from '../../../db/order-repository.js';
 import { CheckoutError } from '../../../domain/checkout.js';
 import type { Hundredths } from '../../../domain/ledger.js';
+import { decimalSeparatorOf, decimalText } from '../../../domain/decimal.js';
+import { isFormNonce, newFormNonce } from '../../../domain/form-nonce.js';
 import { createOrderAdministration } from '../../../domain/order-administration.js';
 import { ORDERS_PAGE_SIZE, parseOrderFilters, type ParsedOrderFilters } from '../../../domain/order-search.js';
 import { ORDER_STATUSES, type OrderStatus } from '../../../domain/order-status.js';
@@ -33,13 +34,11 @@ interface OrderPageState {
 
 const REASON_MAX_LENGTH = 500;
 /** 16 random bytes, base64url: the form's identity, from which its PayPal-Request-Id is derived. */
-const NONCE = /^[A-Za-z0-9_-]{22}$/;
-const newNonce = () => randomBytes(16).toString('base64url');
 const LIST_NOTICES = new Set(['policySaved']);
 const REFUND_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 /** An amount as an admin would type it back: "5,00" in French, "5.00" in English (what parseAmount reads). */
-const typedAmount = (cents: Cents, locale: Locale) => `${Math.trunc(cents / 100)}${locale === 'fr' ? ',' : '.'}${String(cents % 100).padStart(2, '0')}`;
+const typedAmount = (cents: Cents, locale: Locale) => decimalText(cents, decimalSeparatorOf(locale));
 
 export function registerOrderRoutes(router: Router, { db, clock, checkout, config }: AdminDependencies): void {
   const administration = createOrderAdministration({ db, checkout, clock });
@@ -107,7 +106,7 @@ export function registerOrderRoutes(router: Router, { db, clock, checkout, confi
       money: (cents: number) => formatMoney(cents, order.currency, locale),
       refundable,
       policy: await administration.refundPolicy(),
-      form: state.form ?? { amount: typedAmount(refundable, locale), reason: '', nonce: newNonce() },
+      form: state.form ?? { amount: typedAmount(refundable, locale), reason: '', nonce: newFormNonce() },
       errors: state.errors ?? {},
       problem: state.problem ?? null,
       notice: state.notice ?? null,
@@ -124,7 +123,7 @@ export function registerOrderRoutes(router: Router, { db, clock, checkout, confi
     const locale = response.locals.locale as Locale;
     const order = await orderOf(request);
     const body = (request.body ?? {}) as Record<string, unknown>;
-    if (typeof body.nonce !== 'string' || !NONCE.test(body.nonce)) throw new HttpError(400, 'badRequest', 'refund form without a valid nonce');
+    if (!isFormNonce(body.nonce)) throw new HttpError(400, 'badRequest', 'refund form without a valid nonce');
     const form: RefundForm = {
       amount: typeof body.amount === 'string' ? body.amount.trim().slice(0, 20) : '',
       reason: typeof body.reason === 'string' ? body.reason.trim() : '',

@@ -1,7 +1,8 @@
 import type { Request, Response, Router } from 'express';
 import { findPersonAccount, listPersonOrders, searchPeople } from '../../../db/people-repository.js';
 import { findUserByUsername } from '../../../db/user-repository.js';
-import { AdjustmentError, createAdjustments, newAdjustmentNonce, REASON_MAX_LENGTH } from '../../../domain/adjustments.js';
+import { AdjustmentError, createAdjustments, REASON_MAX_LENGTH } from '../../../domain/adjustments.js';
+import { newFormNonce } from '../../../domain/form-nonce.js';
 import type { ChangeOutcome } from '../../../domain/user-management.js';
 import { normalizeUsername, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, ROLES, UserError } from '../../../domain/users.js';
 import type { Translate } from '../../../i18n/index.js';
@@ -77,7 +78,7 @@ export function registerPeopleRoutes(router: Router, deps: AdminDependencies): v
       orders: orders.orders,
       ordersTotal: orders.total,
       notice: status === 200 ? notice : null,
-      values: { direction: '', amount: '', reason: '', nonce: newAdjustmentNonce(), role: person.role, ...forms.values },
+      values: { direction: '', amount: '', reason: '', nonce: newFormNonce(), role: person.role, ...forms.values },
       errors: forms.errors ?? {},
       roles: ROLES,
       reasonMaxLength: REASON_MAX_LENGTH,

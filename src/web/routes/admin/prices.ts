@@ -12,6 +12,7 @@ import {
   type PriceFormProblem,
   type PriceListForm,
 } from '../../../domain/price-list-form.js';
+import { decimalSeparatorOf } from '../../../domain/decimal.js';
 import { createPriceListPublishing, PriceListPublishingError } from '../../../domain/price-list-publishing.js';
 import { CURRENCIES, MAX_BONUS_TIERS, MAX_PACKS, type Currency } from '../../../domain/pricing.js';
 import { formatHundredths, formatMoney, formatPercent } from '../../../i18n/format.js';
@@ -49,7 +50,7 @@ export function registerPriceRoutes(router: Router, { db, clock, config }: Admin
     });
   }
 
-  const formatting = (locale: Locale) => ({ timeZone, decimalSeparator: decimalSeparator(locale) });
+  const formatting = (locale: Locale) => ({ timeZone, decimalSeparator: decimalSeparatorOf(locale) });
 
   router.get('/admin/prices', async (request, response) => {
     const { t, locale } = response.locals as { t: Translate; locale: Locale };
@@ -128,11 +129,6 @@ export function registerPriceRoutes(router: Router, { db, clock, config }: Admin
 
 function wholeNumber(value: unknown): number | null {
   return typeof value === 'string' && WHOLE_NUMBER.test(value) ? Number(value) : null;
-}
-
-/** "," in French, "." in English: how amounts are shown in the form, so that they read as typed. */
-function decimalSeparator(locale: Locale): string {
-  return new Intl.NumberFormat(locale).formatToParts(1.5).find((part) => part.type === 'decimal')?.value ?? '.';
 }
 
 /** One message per field (the first problem found), in the reader's language, amounts in the form's currency. */
