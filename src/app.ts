@@ -27,7 +27,10 @@ import { orderRoutes } from './web/routes/orders.js';
 import { payPalWebhookRoutes } from './web/routes/paypal-webhook.js';
 import { topUpRoutes } from './web/routes/topup.js';
 import { preferenceRoutes } from './web/routes/preferences.js';
-import { loadTheme } from './web/theme.js';
+import { brandingPreview, publishedTheme } from './web/middleware/theme.js';
+import { themeAssetRoutes } from './web/routes/theme-assets.js';
+import { themedViews } from './web/themes/themed-views.js';
+import { createThemeService } from './web/themes/theme-service.js';
 import { viewHelpers } from './web/view-helpers.js';
 
 export interface AppDependencies {
@@ -48,7 +51,15 @@ export interface Portal {
 /** Builds the portal from its dependencies, without listening: tests drive it in-process. */
 export function createApp({ config, db, logger, gateway, clock = systemClock, hasher = createArgon2Hasher() }: AppDependencies): Portal {
   const translations = createTranslations();
-  const theme = loadTheme();
+  const viewsDir = path.join(projectRoot, 'views');
+  const views = themedViews(viewsDir);
+  const themes = createThemeService({
+    db,
+    themesDir: config.branding.themesDir,
+    defaultViewsDir: viewsDir,
+    defaultTheme: config.branding.defaultTheme,
+    refreshMs: config.branding.refreshSeconds * 1000,
+  });
   const ledger = createLedger({ db, clock });
   const checkout = createCheckout({
     db,
@@ -71,25 +82,32 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
 
   const app = express();
   app.set('trust proxy', config.server.trustProxy);
+  const cacheViews = config.env !== 'development';
+  app.engine('ejs', views.engine(cacheViews));
   app.set('view engine', 'ejs');
-  app.set('views', path.join(projectRoot, 'views'));
-  app.set('view cache', config.env !== 'development');
+  app.set('views', viewsDir);
+  app.set('view cache', cacheViews);
   app.disable('x-powered-by');
-  app.locals.theme = theme;
+  app.locals.themedViews = views;
+  app.locals.themes = themes;
   app.locals.locales = SUPPORTED_LOCALES;
   app.locals.simulatedPayments = config.payments.provider === 'simulator';
 
   app.use(requestLogger(logger));
   app.use(securityHeaders({ https: config.server.secureCookies, formActionOrigins: gateway.approvalOrigins }));
-  app.use('/assets', express.static(theme.assetsDir, { index: false, maxAge: '1h' }));
+  // The portal's own stylesheet ships in the default theme; other themes add their theme.css over it.
+  app.use('/assets', express.static(path.join(config.branding.themesDir, 'default', 'assets'), { index: false, maxAge: '1h' }));
+  app.use(themeAssetRoutes(themes));
   app.use(healthRoutes({ db }));
   app.use(payPalWebhookRoutes({ gateway, checkout, logger }));
   const smallForms = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 100 });
   // Admin forms carry whole price lists and terms of sale: parsed once the person is known to be an admin.
   const adminForms = express.urlencoded({ extended: false, limit: '512kb', parameterLimit: 500 });
   app.use((request, response, next) => (isAdminPath(request.path) ? next() : smallForms(request, response, next)));
+  app.use(publishedTheme(themes));
   app.use(sessions(config, db));
   app.use(loadSessionUser({ config, db, clock }));
+  app.use(brandingPreview({ db, themes }));
   app.use(resolveLocale(config.i18n.defaultLocale, translations));
   app.use(viewHelpers(config));
   app.use('/admin', (request, response, next) => (request.user?.role === 'admin' ? adminForms : smallForms)(request, response, next));

@@ -49,6 +49,10 @@ const ENVIRONMENT_KEYS = {
   SELLER_ADDRESS: 'seller.address',
   SELLER_VAT_NUMBER: 'seller.vatNumber',
   SELLER_EMAIL: 'seller.email',
+  THEME: 'branding.defaultTheme',
+  THEMES_DIR: 'branding.themesDir',
+  UPLOADS_DIR: 'branding.uploadsDir',
+  BRANDING_REFRESH_SECONDS: 'branding.refreshSeconds',
   LOG_LEVEL: 'log.level',
 } as const;
 
@@ -147,6 +151,16 @@ const configSchema = z
       vatNumber: z.string().max(50),
       email: z.string().max(254),
     }),
+    branding: z.object({
+      /** The theme folder shown until IT publishes a look. */
+      defaultTheme: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be a theme folder name (lowercase letters, digits, dashes)'),
+      /** Where theme folders live (relative to the project). */
+      themesDir: z.string().min(1),
+      /** Where uploaded logos and favicons are kept: never a folder served as static files. */
+      uploadsDir: z.string().min(1),
+      /** How often an instance asks the database whether another instance published a new look. */
+      refreshSeconds: integer(0, 3600),
+    }),
     log: z.object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     }),
@@ -204,6 +218,8 @@ export type DatabaseTarget =
 export type Locale = z.infer<typeof locale>;
 
 export interface Config extends Omit<ParsedConfig, 'server' | 'database' | 'session'> {
+  /** Folders are absolute paths. */
+  branding: ParsedConfig['branding'];
   server: Omit<ParsedConfig['server'], 'publicUrl'> & { publicUrl: string; secureCookies: boolean };
   database: { target: DatabaseTarget; poolMax: number };
   session: Omit<ParsedConfig['session'], 'secret'> & { secret: string; secretGenerated: boolean };
@@ -265,6 +281,11 @@ function finish(parsed: ParsedConfig): Config {
     server: { ...parsed.server, publicUrl, secureCookies: publicUrl.startsWith('https://') },
     database: { target: parseDatabaseUrl(parsed.database.url), poolMax: parsed.database.poolMax },
     session: { ...parsed.session, secret, secretGenerated: parsed.session.secret === undefined },
+    branding: {
+      ...parsed.branding,
+      themesDir: path.resolve(projectRoot, parsed.branding.themesDir),
+      uploadsDir: path.resolve(projectRoot, parsed.branding.uploadsDir),
+    },
   };
 }
 

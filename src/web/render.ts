@@ -1,12 +1,20 @@
 import type { Response } from 'express';
+import type { ThemedViews } from './themes/themed-views.js';
+import type { PresentedTheme, ThemeService } from './themes/theme-service.js';
 
-/** Renders `view` into the layout (views/layout.ejs receives it as `body`). */
+function renderView(response: Response, views: ThemedViews, theme: PresentedTheme, view: string, locals: Record<string, unknown>): Promise<string> {
+  return new Promise<string>((resolve, reject) =>
+    views.withTheme(theme.views, () =>
+      response.render(views.resolveView(view, theme.views), { ...locals, theme }, (error, html) => (error ? reject(error) : resolve(html))),
+    ),
+  );
+}
+
+/** Renders `view` into the layout (views/layout.ejs receives it as `body`), the theme's copies of either first. */
 export async function renderPage(response: Response, view: string, locals: Record<string, unknown> = {}): Promise<void> {
-  const body = await new Promise<string>((resolve, reject) =>
-    response.render(view, locals, (error, html) => (error ? reject(error) : resolve(html))),
-  );
-  const page = await new Promise<string>((resolve, reject) =>
-    response.render('layout', { ...locals, body }, (error, html) => (error ? reject(error) : resolve(html))),
-  );
+  const views = response.app.locals.themedViews as ThemedViews;
+  const theme = (response.locals.theme as PresentedTheme | undefined) ?? (await (response.app.locals.themes as ThemeService).current());
+  const body = await renderView(response, views, theme, view, locals);
+  const page = await renderView(response, views, theme, 'layout', { ...locals, body });
   response.type('html').send(page);
 }

@@ -12,6 +12,8 @@ declare module 'express-session' {
     lastSeenAt: number;
     /** The language the person picked, which outranks Accept-Language. */
     locale: Locale;
+    /** IT is looking at the portal in this unpublished branding version. */
+    brandingPreview: number;
   }
 }
 

@@ -14,7 +14,7 @@ import type { Locale, Translate } from '../../../i18n/index.js';
 import { barChartSvg } from '../../charts/bar-chart.js';
 import { HttpError } from '../../http-error.js';
 import { renderPage } from '../../render.js';
-import type { Theme } from '../../theme.js';
+import type { PresentedTheme } from '../../themes/theme-service.js';
 import { registerAuditRoutes } from './audit.js';
 import { dayRangeMessages, typedText } from './day-range-form.js';
 import type { AdminDependencies } from './index.js';
@@ -69,7 +69,7 @@ export function registerReportRoutes(router: Router, deps: AdminDependencies): v
         tooltip: t('admin.reports.chart.bar', { day: days.full(day.day), count: day.count, amount: money(day.amountCents) }),
       })),
       formatValue: money,
-      barColour: (response.app.locals.theme as Theme).colours.primary,
+      barColour: (response.locals.theme as PresentedTheme).palette.primary,
     });
     return { id, svg, days, money };
   }
