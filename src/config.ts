@@ -175,6 +175,12 @@ const configSchema = z
         message: 'must name the TLS-terminating proxy (a hop count such as 1, or its addresses) when PUBLIC_URL is https',
       });
     }
+    const themesDir = path.resolve(projectRoot, config.branding.themesDir);
+    const uploadsDir = path.resolve(projectRoot, config.branding.uploadsDir);
+    if (!path.relative(themesDir, uploadsDir).startsWith('..')) {
+      // Theme assets are served as static files: an upload there would skip its fixed Content-Type.
+      context.addIssue({ code: 'custom', path: ['branding', 'uploadsDir'], message: 'must be outside the themes folder, which is served to browsers' });
+    }
     if (config.payments.provider !== 'simulator') {
       for (const key of ['clientId', 'clientSecret', 'webhookId'] as const) {
         if (!config.payments[key]) {

@@ -56,6 +56,16 @@ describe('configuration', () => {
     expect(problemsOf({ NODE_ENV: 'development', DEMO_DATA: 'maybe' })[0]).to.match(/^demo\.enabled \(DEMO_DATA\)/);
     expect(problemsOf({ NODE_ENV: 'development', TIME_ZONE: 'Mars/Olympus' })[0]).to.match(/^i18n\.timeZone \(TIME_ZONE\)/);
     expect(problemsOf({ NODE_ENV: 'staging' })[0]).to.match(/^env: /);
+    expect(problemsOf({ NODE_ENV: 'development', THEME: '../etc' })[0]).to.match(/^branding\.defaultTheme \(THEME\): must be a theme folder name/);
+    expect(problemsOf({ NODE_ENV: 'development', BRANDING_REFRESH_SECONDS: '-1' })[0]).to.match(/^branding\.refreshSeconds \(BRANDING_REFRESH_SECONDS\)/);
+  });
+
+  it('resolves the themes and uploads folders from the project, and keeps uploads out of the themes', () => {
+    const config = loadConfig({ env: { NODE_ENV: 'development' } });
+    expect(config.branding.themesDir).to.equal(path.join(projectRoot, 'themes'));
+    expect(config.branding.uploadsDir).to.equal(path.join(projectRoot, 'data', 'uploads'));
+    expect(loadConfig({ env: { NODE_ENV: 'development', UPLOADS_DIR: '/srv/recharge/uploads' } }).branding.uploadsDir).to.equal('/srv/recharge/uploads');
+    expect(problemsOf({ NODE_ENV: 'development', UPLOADS_DIR: 'themes/default/assets' })[0]).to.match(/^branding\.uploadsDir \(UPLOADS_DIR\): must be outside the themes folder/);
   });
 
   it('refuses to start in production without a real session secret', () => {
