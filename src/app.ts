@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { projectRoot, type Config } from './config.js';
 import type { Database } from './db/database.js';
+import { createUploadStore } from './db/upload-store.js';
 import { createLedger } from './domain/accounts.js';
 import { createAuthenticator } from './domain/authentication.js';
 import { createCheckout, type Checkout } from './domain/checkout.js';
@@ -23,6 +24,9 @@ import { adminRoutes } from './web/routes/admin/index.js';
 import { PEOPLE_IMPORT_PATH, peopleImportUpload } from './web/routes/admin/people-import.js';
 import { authRoutes } from './web/routes/auth.js';
 import { healthRoutes } from './web/routes/health.js';
+import { itRoutes } from './web/routes/it/index.js';
+import { BRANDING_DRAFT_PATH, brandingFormUpload } from './web/routes/it/branding-upload.js';
+import { uploadRoutes } from './web/routes/uploads.js';
 import { orderRoutes } from './web/routes/orders.js';
 import { payPalWebhookRoutes } from './web/routes/paypal-webhook.js';
 import { topUpRoutes } from './web/routes/topup.js';
@@ -60,6 +64,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     defaultTheme: config.branding.defaultTheme,
     refreshMs: config.branding.refreshSeconds * 1000,
   });
+  const uploads = createUploadStore(config.branding.uploadsDir);
   const ledger = createLedger({ db, clock });
   const checkout = createCheckout({
     db,
@@ -98,6 +103,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   // The portal's own stylesheet ships in the default theme; other themes add their theme.css over it.
   app.use('/assets', express.static(path.join(config.branding.themesDir, 'default', 'assets'), { index: false, maxAge: '1h' }));
   app.use(themeAssetRoutes(themes));
+  app.use(uploadRoutes({ db, uploads }));
   app.use(healthRoutes({ db }));
   app.use(payPalWebhookRoutes({ gateway, checkout, logger }));
   const smallForms = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 100 });
@@ -111,8 +117,9 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(resolveLocale(config.i18n.defaultLocale, translations));
   app.use(viewHelpers(config));
   app.use('/admin', (request, response, next) => (request.user?.role === 'admin' ? adminForms : smallForms)(request, response, next));
-  // The one multipart form: csrf-sync reads `_csrf` from the parsed body, so this upload is parsed first.
+  // The multipart forms: csrf-sync reads `_csrf` from the parsed body, so these uploads are parsed first.
   app.use(PEOPLE_IMPORT_PATH, peopleImportUpload);
+  app.use(BRANDING_DRAFT_PATH, brandingFormUpload);
   app.use(csrfProtection());
 
   app.use(authRoutes({ authenticate, clock, cookie: { name: sessionCookieName(config), options: sessionCookieOptions(config) } }));
@@ -121,6 +128,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(topUpRoutes({ db, checkout, clock }));
   app.use(orderRoutes({ checkout, seller: config.seller }));
   app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, users: createUserManagement({ db, hasher, clock }) }));
+  app.use(itRoutes({ db, clock, themes, uploads }));
 
   app.use(notFoundHandler);
   app.use(errorHandler({ logger, defaultLocale: config.i18n.defaultLocale, translations }));

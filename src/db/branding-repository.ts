@@ -138,3 +138,8 @@ export async function latestPublication(db: Queryable): Promise<{ id: number; ve
   const row = await db('branding_publications').orderBy('id', 'desc').first('id', 'version_id');
   return row ? { id: toSafeInteger(row.id), versionId: toSafeInteger(row.version_id) } : null;
 }
+
+/** Whether the version was ever live (only those can be restored). */
+export async function wasPublished(db: Queryable, versionId: number): Promise<boolean> {
+  return (await db('branding_publications').where({ version_id: versionId }).first('id')) !== undefined;
+}

@@ -20,6 +20,7 @@ export interface DemoLogin {
 export const DEMO_LOGINS: readonly DemoLogin[] = [
   { username: 'etudiant', password: 'etudiant-demo', displayName: 'Camille Martin', email: 'camille.martin@example.edu', role: 'user' },
   { username: 'admin', password: 'admin-demo-2026', displayName: 'Alex Dupont', email: 'admin@example.edu', role: 'admin' },
+  { username: 'informatique', password: 'informatique-demo', displayName: 'Sam Leroy', email: 'informatique@example.edu', role: 'it' },
 ];
 
 const DAY_MS = 24 * 60 * 60 * 1000;

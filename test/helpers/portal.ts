@@ -1,4 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import type supertest from 'supertest';
@@ -63,7 +66,9 @@ export interface TestPortal extends TestDatabase {
  */
 export async function createTestPortal(env: Record<string, string> = {}): Promise<TestPortal> {
   const database = await createTestDatabase();
-  const config = loadConfig({ env: { NODE_ENV: 'test', SESSION_SECRET: TEST_SESSION_SECRET, LOG_LEVEL: 'info', DATABASE_URL: database.url, ...env } });
+  // Each portal keeps IT's uploads in a folder of its own, removed with it.
+  const uploadsDir = await mkdtemp(path.join(tmpdir(), 'recharge-uploads-'));
+  const config = loadConfig({ env: { NODE_ENV: 'test', SESSION_SECRET: TEST_SESSION_SECRET, LOG_LEVEL: 'info', DATABASE_URL: database.url, UPLOADS_DIR: uploadsDir, ...env } });
   const rawLogs: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -88,6 +93,7 @@ export async function createTestPortal(env: Record<string, string> = {}): Promis
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await database.cleanup();
+      await rm(uploadsDir, { recursive: true, force: true });
     },
     app,
     baseUrl,

@@ -44,6 +44,12 @@ describe('theme-first views', () => {
     expect(await render(views, theme, 'admin/deep/page', { who: 'y' })).to.equal('deep[box[theme label y]]');
   });
 
+  it('finds overrides for a second set of views in the same process (EJS caches templates process-wide)', async () => {
+    const again = themedViews(path.join(root, 'views'));
+    expect(await render(views, undefined, 'admin/deep/page', { who: 1 })).to.equal('deep[box[default label 1]]');
+    expect(await render(again, theme, 'admin/deep/page', { who: 2 })).to.equal('deep[box[theme label 2]]');
+  });
+
   it('keeps renders of different themes apart, though compiled templates are cached and shared', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, index) => render(views, index % 2 ? theme : undefined, 'admin/deep/page', { who: index })),

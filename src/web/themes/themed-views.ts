@@ -8,6 +8,35 @@ export interface ViewOverrides {
   overrides: ReadonlySet<string>;
 }
 
+/** The theme of the render in progress, and the portal views it overrides. */
+interface Rendering {
+  defaultViewsDir: string;
+  theme: ViewOverrides;
+}
+
+/**
+ * One store for the whole process: EJS caches each compiled template, with the includer it was
+ * compiled with, globally per file. A store per app would leave a second app in the same process
+ * (the tests build many) asking the first app's store, and its overrides would never be found.
+ */
+const rendering = new AsyncLocalStorage<Rendering>();
+
+function relativeName(file: string, { defaultViewsDir, theme }: Rendering): string | null {
+  for (const root of [defaultViewsDir, theme.viewsDir]) {
+    const relative = path.relative(root, file);
+    if (!relative.startsWith('..') && !path.isAbsolute(relative)) return relative.split(path.sep).join('/');
+  }
+  return null;
+}
+
+const overrideOf = (relative: string | null, theme: ViewOverrides | undefined): string | null =>
+  relative !== null && theme?.overrides.has(relative) ? path.join(theme.viewsDir, relative) : null;
+
+const includer = (original: string, parsed: string | undefined) => {
+  const current = rendering.getStore();
+  return { filename: (parsed && current && overrideOf(relativeName(parsed, current), current.theme)) || parsed || original };
+};
+
 /**
  * Theme-first view lookup. Pages are resolved by `resolveView`; includes inside any template go
  * through EJS's `includer`, which asks the theme of the render in progress. Compiled templates are
@@ -15,30 +44,11 @@ export interface ViewOverrides {
  * an AsyncLocalStorage around each render.
  */
 export function themedViews(defaultViewsDir: string) {
-  const current = new AsyncLocalStorage<ViewOverrides>();
-
-  const relativeName = (file: string, theme: ViewOverrides | undefined): string | null => {
-    for (const root of [defaultViewsDir, theme?.viewsDir]) {
-      if (!root) continue;
-      const relative = path.relative(root, file);
-      if (!relative.startsWith('..') && !path.isAbsolute(relative)) return relative.split(path.sep).join('/');
-    }
-    return null;
-  };
-
-  const overrideOf = (relative: string | null, theme: ViewOverrides | undefined): string | null =>
-    relative !== null && theme?.overrides.has(relative) ? path.join(theme.viewsDir, relative) : null;
-
   /** `pages/account` → the theme's copy if it has one, else the portal's. */
   function resolveView(name: string, theme: ViewOverrides | undefined): string {
     const relative = `${name}.ejs`;
     return overrideOf(relative, theme) ?? path.join(defaultViewsDir, relative);
   }
-
-  const includer = (original: string, parsed: string | undefined) => {
-    const theme = current.getStore();
-    return { filename: (parsed && overrideOf(relativeName(parsed, theme), theme)) || parsed || original };
-  };
 
   /** The Express view engine: EJS with the includer and the portal's views as the include root. */
   function engine(cache: boolean) {
@@ -48,7 +58,7 @@ export function themedViews(defaultViewsDir: string) {
 
   /** Runs a render with `theme`'s overrides visible to every include inside it. */
   const withTheme = <T>(theme: ViewOverrides | undefined, render: () => T): T =>
-    theme ? current.run(theme, render) : current.exit(render);
+    theme ? rendering.run({ defaultViewsDir, theme }, render) : rendering.exit(render);
 
   return { resolveView, engine, withTheme };
 }
