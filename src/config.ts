@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { THEME_NAME } from './domain/branding.js';
 import { SUPPORTED_LOCALES } from './i18n/index.js';
 
 export const projectRoot = path.resolve(import.meta.dirname, '..');
@@ -153,7 +154,7 @@ const configSchema = z
     }),
     branding: z.object({
       /** The theme folder shown until IT publishes a look. */
-      defaultTheme: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be a theme folder name (lowercase letters, digits, dashes)'),
+      defaultTheme: z.string().regex(THEME_NAME, 'must be a theme folder name (lowercase letters, digits, dashes)'),
       /** Where theme folders live (relative to the project). */
       themesDir: z.string().min(1),
       /** Where uploaded logos and favicons are kept: never a folder served as static files. */

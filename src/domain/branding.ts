@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { SUPPORTED_LOCALES, type Locale } from '../i18n/index.js';
 import { colourProblems, HEX_COLOUR, type ColourProblem, type ThemeColours } from './colour-contrast.js';
 
+/** A theme folder's name is also its URL segment: short, lowercase, no dots. */
+export const THEME_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
 /** The organisation's own words, per language: where each shows is in the README's theme contract. */
 export const MESSAGE_NAMES = ['welcome', 'topUpIntro', 'confirmation', 'contact'] as const;
 export type MessageName = (typeof MESSAGE_NAMES)[number];

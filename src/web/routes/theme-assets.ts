@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { Router, type NextFunction, type Response } from 'express';
+import { ASSET_FILE } from '../themes/theme-folder.js';
 import type { ThemeService } from '../themes/theme-service.js';
 
-const ASSET = /^[\w-]+\.(svg|png|jpe?g|webp|ico|woff2)$/;
 
 /**
  * A theme folder's public files: its theme.css and assets/. Nothing else in the folder (theme.json,
@@ -27,7 +27,7 @@ export function themeAssetRoutes(themes: ThemeService): Router {
 
   router.get('/themes/:folder/assets/:file', async (request, response, next) => {
     const folder = themes.folderNamed(request.params.folder);
-    if (!folder || !ASSET.test(request.params.file)) return next();
+    if (!folder || !ASSET_FILE.test(request.params.file)) return next();
     await send(response, next, folder.assetsDir, request.params.file);
   });
 

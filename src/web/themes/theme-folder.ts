@@ -1,12 +1,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { themeColoursSchema, themeMessagesSchema, type ThemeMessages } from '../../domain/branding.js';
+import { THEME_NAME, themeColoursSchema, themeMessagesSchema, type ThemeMessages } from '../../domain/branding.js';
 import { colourProblems, type ThemeColours } from '../../domain/colour-contrast.js';
 
-/** A theme folder's name is also its URL segment: short, lowercase, no dots. */
-export const THEME_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
-const ASSET_FILE = /^[\w-]+\.(svg|png|jpe?g|webp|ico|woff2)$/;
+/** A file a theme may serve from its assets/ folder: a plain name, an image or a font. */
+export const ASSET_FILE = /^[\w-]+\.(svg|png|jpe?g|webp|ico|woff2)$/;
 
 const themeFileSchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
