@@ -9,6 +9,7 @@ import { createAuthenticator } from './domain/authentication.js';
 import { createCheckout, type Checkout } from './domain/checkout.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { createArgon2Hasher, type PasswordHasher } from './domain/passwords.js';
+import { createPrintApi } from './domain/print-api.js';
 import { createUserManagement } from './domain/user-management.js';
 import { createTranslations, SUPPORTED_LOCALES } from './i18n/index.js';
 import type { PaymentGateway } from './payments/gateway.js';
@@ -19,6 +20,7 @@ import { resolveLocale } from './web/middleware/locale.js';
 import { requestLogger } from './web/middleware/request-logger.js';
 import { securityHeaders } from './web/middleware/security-headers.js';
 import { sessionCookieName, sessionCookieOptions, sessions } from './web/middleware/session.js';
+import { printApiRoutes } from './web/api/routes.js';
 import { accountRoutes } from './web/routes/account.js';
 import { adminRoutes } from './web/routes/admin/index.js';
 import { PEOPLE_IMPORT_PATH, peopleImportUpload } from './web/routes/admin/people-import.js';
@@ -106,6 +108,17 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(uploadRoutes({ db, uploads }));
   app.use(healthRoutes({ db }));
   app.use(payPalWebhookRoutes({ gateway, checkout, logger }));
+  app.use(
+    printApiRoutes({
+      db,
+      clock,
+      printApi: createPrintApi({ db, ledger }),
+      publicUrl: config.server.publicUrl,
+      defaultLocale: config.i18n.defaultLocale,
+      translations,
+      logger,
+    }),
+  );
   const smallForms = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 100 });
   // Admin forms carry whole price lists and terms of sale: parsed once the person is known to be an admin.
   const adminForms = express.urlencoded({ extended: false, limit: '512kb', parameterLimit: 500 });
@@ -123,7 +136,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(csrfProtection());
 
   app.use(authRoutes({ authenticate, clock, cookie: { name: sessionCookieName(config), options: sessionCookieOptions(config) } }));
-  app.use(accountRoutes({ ledger }));
+  app.use(accountRoutes({ ledger, timeZone: config.i18n.timeZone }));
   app.use(preferenceRoutes({ db, clock }));
   app.use(topUpRoutes({ db, checkout, clock }));
   app.use(orderRoutes({ checkout, seller: config.seller }));

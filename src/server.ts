@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { systemClock } from './domain/clock.js';
-import { seedDemoData, type DemoLogin } from './domain/demo.js';
+import { DEMO_API_KEY, seedDemoData, type DemoLogin } from './domain/demo.js';
 import { createArgon2Hasher } from './domain/passwords.js';
 import { createUserManagement } from './domain/user-management.js';
 import { createLogger } from './logger.js';
@@ -29,6 +29,7 @@ function banner(url: string, demoLogins: readonly DemoLogin[], simulator: PayPal
   if (demoLogins.length > 0) {
     lines.push('Demo data is on. Log in with:');
     for (const login of demoLogins) lines.push(`  ${login.role.padEnd(6)} ${login.username} / ${login.password}`);
+    lines.push(`Demo print-server API key: ${DEMO_API_KEY}`);
   }
   return lines.join('\n');
 }

@@ -6,10 +6,9 @@ import {
   validateTransaction,
   type Hundredths,
   type PostingLine,
-  type TransactionKind,
   type TransactionRequest,
 } from '../domain/ledger.js';
-import { toDate, toSafeInteger, type Queryable } from './database.js';
+import { toSafeInteger, type Queryable } from './database.js';
 
 export interface PostResult {
   transactionId: number;
@@ -23,17 +22,6 @@ export interface Account {
   userId: number | null;
   balance: Hundredths;
   allowNegative: boolean;
-}
-
-export interface HistoryRow {
-  transactionId: number;
-  kind: TransactionKind;
-  description: string | null;
-  /** The code of the first other account of the transaction, e.g. `system:usage:print`. */
-  counterpart: string | null;
-  createdAt: Date;
-  amount: Hundredths;
-  balanceAfter: Hundredths;
 }
 
 /**
@@ -181,36 +169,4 @@ export async function createAccount(
     created_at: now.toISOString(),
   });
   return getAccountByCode(db, account.code);
-}
-
-export async function countAccountEntries(db: Queryable, accountId: number): Promise<number> {
-  const row = await db('ledger_entries').where('account_id', accountId).count({ total: '*' }).first();
-  return toSafeInteger(row?.total ?? 0);
-}
-
-/** One page of an account's history, newest first. */
-export async function listAccountHistory(db: Queryable, accountId: number, page: { limit: number; offset: number }): Promise<HistoryRow[]> {
-  const counterpart = db('ledger_entries as other')
-    .join('accounts as other_account', 'other_account.id', 'other.account_id')
-    .whereRaw('other.transaction_id = entry.transaction_id')
-    .andWhereRaw('other.account_id <> entry.account_id')
-    .orderBy('other.id')
-    .limit(1)
-    .select('other_account.code');
-  const rows: Array<Record<string, unknown>> = await db('ledger_entries as entry')
-    .join('ledger_transactions as tx', 'tx.id', 'entry.transaction_id')
-    .where('entry.account_id', accountId)
-    .orderBy('entry.id', 'desc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .select('tx.id', 'tx.kind', 'tx.description', 'tx.created_at', 'entry.amount', 'entry.balance_after', counterpart.as('counterpart'));
-  return rows.map((row) => ({
-    transactionId: toSafeInteger(row.id),
-    kind: row.kind as TransactionKind,
-    description: (row.description as string | null) ?? null,
-    counterpart: (row.counterpart as string | null) ?? null,
-    createdAt: toDate(row.created_at),
-    amount: toSafeInteger(row.amount),
-    balanceAfter: toSafeInteger(row.balance_after),
-  }));
 }

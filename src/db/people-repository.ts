@@ -23,6 +23,8 @@ export interface PersonAccount {
   id: number;
   balance: Hundredths;
   flagged: boolean;
+  /** Whether debits (print servers, refunds) may take it below zero: staff billed afterwards, say. */
+  allowNegative: boolean;
 }
 
 export interface PersonOrder {
@@ -81,16 +83,20 @@ export async function searchPeople(db: Queryable, search: { text: string; limit:
 }
 
 export async function findPersonAccount(db: Queryable, userId: number): Promise<PersonAccount | undefined> {
-  return toPersonAccount(await db('accounts').where('user_id', userId).first('id', 'balance', 'flagged'));
+  return toPersonAccount(await db('accounts').where('user_id', userId).first('id', 'balance', 'flagged', 'allow_negative'));
 }
 
 /** The person's account, locked until the end of the transaction (PostgreSQL; SQLite has one writer anyway). */
 export async function lockPersonAccount(trx: Knex.Transaction, userId: number): Promise<PersonAccount | undefined> {
-  return toPersonAccount(await trx('accounts').where('user_id', userId).forUpdate().first('id', 'balance', 'flagged'));
+  return toPersonAccount(await trx('accounts').where('user_id', userId).forUpdate().first('id', 'balance', 'flagged', 'allow_negative'));
 }
 
 function toPersonAccount(row: Record<string, unknown> | undefined): PersonAccount | undefined {
-  return row && { id: toSafeInteger(row.id), balance: toSafeInteger(row.balance), flagged: Boolean(row.flagged) };
+  return row && { id: toSafeInteger(row.id), balance: toSafeInteger(row.balance), flagged: Boolean(row.flagged), allowNegative: Boolean(row.allow_negative) };
+}
+
+export async function setAccountAllowNegative(db: Queryable, accountId: number, allowNegative: boolean): Promise<void> {
+  await db('accounts').where('id', accountId).update({ allow_negative: allowNegative });
 }
 
 export async function isLedgerKeyRecorded(db: Queryable, idempotencyKey: string): Promise<boolean> {

@@ -1,16 +1,10 @@
+import { countAccountEntries, listAccountHistory, usedUnitsByCategory, type HistoryRow } from '../db/account-history-repository.js';
 import { isUniqueViolation, type Database } from '../db/database.js';
-import {
-  countAccountEntries,
-  findAccountByUserId,
-  listAccountHistory,
-  postTransaction,
-  reverseTransaction,
-  type Account,
-  type HistoryRow,
-  type PostResult,
-} from '../db/ledger-repository.js';
+import { findAccountByUserId, postTransaction, reverseTransaction, type Account, type PostResult } from '../db/ledger-repository.js';
+import type { HistoryFilter } from './account-history.js';
 import type { Clock } from './clock.js';
-import { LedgerError, type TransactionRequest } from './ledger.js';
+import { LedgerError, USAGE_CATEGORIES, type TransactionRequest } from './ledger.js';
+import { summarizeUsage, type UsageSummary } from './usage-summary.js';
 
 export const HISTORY_PAGE_SIZE = 20;
 
@@ -45,14 +39,19 @@ export function createLedger({ db, clock }: { db: Database; clock: Clock }) {
       }
     },
     userAccount,
-    /** A person's account and one page of its history; a page past the end shows the last one. */
-    async accountPage(userId: number, requestedPage: number): Promise<AccountPage> {
+    /** A person's account and one page of its history as filtered; a page past the end shows the last one. */
+    async accountPage(userId: number, requestedPage: number, filter: HistoryFilter = {}): Promise<AccountPage> {
       const account = await userAccount(userId);
-      const total = await countAccountEntries(db.knex, account.id);
+      const total = await countAccountEntries(db.knex, account.id, filter);
       const pageCount = Math.max(1, Math.ceil(total / HISTORY_PAGE_SIZE));
       const page = Math.min(Math.max(1, requestedPage), pageCount);
-      const history = await listAccountHistory(db.knex, account.id, { limit: HISTORY_PAGE_SIZE, offset: (page - 1) * HISTORY_PAGE_SIZE });
+      const history = await listAccountHistory(db.knex, account.id, { ...filter, limit: HISTORY_PAGE_SIZE, offset: (page - 1) * HISTORY_PAGE_SIZE });
       return { account, history, page, pageCount };
+    },
+    /** Units the account used per category in the filter's period; top-ups use nothing, one category only itself. */
+    async usageSummary(accountId: number, filter: HistoryFilter = {}): Promise<UsageSummary> {
+      const categories = filter.category === undefined ? USAGE_CATEGORIES : filter.category === 'top_up' ? [] : [filter.category];
+      return summarizeUsage(await usedUnitsByCategory(db.knex, accountId, categories, filter));
     },
   };
 }

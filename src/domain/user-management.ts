@@ -1,5 +1,6 @@
 import { recordAudit } from '../db/audit-repository.js';
 import type { Database } from '../db/database.js';
+import { lockPersonAccount, setAccountAllowNegative } from '../db/people-repository.js';
 import { findUserByUsername, insertUser, lockUserByUsername, stripPassword, updateUser, type UserWithPassword } from '../db/user-repository.js';
 import type { AuditRecord } from './audit.js';
 import type { Clock } from './clock.js';
@@ -75,6 +76,19 @@ export function createUserManagement({ db, hasher, clock }: UserManagementDepend
           ? null
           : { columns: { disabled }, action: disabled ? 'person.disable' : 'person.enable', before: { disabled: person.disabled }, after: { disabled } },
       );
+    },
+    /** Lets the person's account go below zero, or not; the balance itself is not touched. */
+    async setAllowNegative(username: string, allowNegative: boolean, actor: Actor): Promise<ChangeOutcome> {
+      const now = clock.now();
+      return db.transaction(async (trx) => {
+        const person = await lockUserByUsername(trx, normalizeUsername(username));
+        const account = person && (await lockPersonAccount(trx, person.id));
+        if (!person || !account) throw new UserError('user_not_found', `no user named ${normalizeUsername(username)}`);
+        if (account.allowNegative === allowNegative) return 'unchanged';
+        await setAccountAllowNegative(trx, account.id, allowNegative);
+        await recordAudit(trx, { actor, action: 'person.allow_negative', target: person.username, before: { allowNegative: account.allowNegative }, after: { allowNegative } }, now);
+        return 'changed';
+      });
     },
     async findUser(username: string): Promise<User | undefined> {
       const user = await findUserByUsername(db.knex, normalizeUsername(username));

@@ -25,14 +25,15 @@ export const PAGE_NAMES = [
   'receipt',
   'admin-dashboard',
   'admin-orders',
+  'admin-api-keys',
   'it-branding',
   'account-en',
 ] as const;
 
 /**
  * Puts the portal in the state the pages need, through the browser as the student would: one order
- * left at its recap (offer chosen, terms accepted), one paid on the simulator's approval page. Returns
- * where each page is.
+ * left at its recap (offer chosen, terms accepted), one paid on the simulator's approval page; and as
+ * the admin, two print-server keys, one of them revoked. Returns where each page is.
  */
 export async function preparePortalPages(session: PortalInBrowser): Promise<Map<string, PortalPage>> {
   const { page, context } = await session.open({ width: 1280, as: 'etudiant' });
@@ -40,6 +41,7 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
     const basket = await placeOrder(page, 'pack-20');
     const paid = await placeOrder(page, 'pack-10');
     await payOnApprovalPage(page, paid);
+    await prepareApiKeys(session);
     const brandingViewer = session.logins.find((login) => login.role === 'it')?.username ?? 'admin';
     const pages: PortalPage[] = [
       { name: 'login', path: '/login', locale: 'fr' },
@@ -50,6 +52,7 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
       { name: 'receipt', path: `${paid}/receipt`, as: 'etudiant', locale: 'fr' },
       { name: 'admin-dashboard', path: '/admin', as: 'admin', locale: 'fr' },
       { name: 'admin-orders', path: '/admin/orders', as: 'admin', locale: 'fr' },
+      { name: 'admin-api-keys', path: '/admin/api-keys', as: 'admin', locale: 'fr' },
       { name: 'it-branding', path: '/it/branding', as: brandingViewer, locale: 'fr' },
       { name: 'account-en', path: '/account', as: 'etudiant', locale: 'en' },
     ];
@@ -75,4 +78,22 @@ export async function payOnApprovalPage(page: Page, orderPath: string): Promise<
   await Promise.all([page.waitForURL((url) => url.pathname === orderPath), page.locator('form[action="/checkoutnow/approve"] button').click()]);
   const status = await page.locator('#order-status').getAttribute('class');
   if (!status?.includes('status--paid')) throw new Error(`the order at ${orderPath} is not paid after approval: ${status}`);
+}
+
+/** Creates two print-server keys through the admin's form and revokes the first, so the list shows both states (the demo's own key stays as it is). */
+async function prepareApiKeys(session: PortalInBrowser): Promise<void> {
+  const { page, context } = await session.open({ width: 1280, as: 'admin' });
+  try {
+    for (const name of ['Bibliothèque – salle B', 'Reprographie']) {
+      await page.goto('/admin/api-keys');
+      await page.locator('#name').fill(name);
+      await page.locator('form[action="/admin/api-keys"] button[type="submit"]').click();
+      // The answer to the form is the page showing the new key, at the same address.
+      if (!(await page.locator('#secret').inputValue()).startsWith('rk_')) throw new Error(`no key shown after creating ${name}`);
+    }
+    await page.goto('/admin/api-keys');
+    await Promise.all([page.waitForURL(/notice=revoked/), page.getByRole('button', { name: /Bibliothèque – salle B/ }).click()]);
+  } finally {
+    await context.close();
+  }
 }

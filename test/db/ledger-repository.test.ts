@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { checkLedger } from '../../src/db/ledger-check.js';
-import { createAccount, findAccountByCode, getAccountByCode, listAccountHistory, type Account } from '../../src/db/ledger-repository.js';
+import { listAccountHistory } from '../../src/db/account-history-repository.js';
+import { createAccount, findAccountByCode, getAccountByCode, type Account } from '../../src/db/ledger-repository.js';
 import { parseDatabaseUrl } from '../../src/config.js';
 import { createLedger, type Ledger } from '../../src/domain/accounts.js';
 import { systemClock } from '../../src/domain/clock.js';

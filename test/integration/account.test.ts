@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { getAccountByCode } from '../../src/db/ledger-repository.js';
-import { SystemAccount } from '../../src/domain/ledger.js';
+import { getAccountByCode, postTransaction, reverseTransaction } from '../../src/db/ledger-repository.js';
+import type { UsageDebit } from '../../src/db/usage-repository.js';
+import { createApiKeyManagement } from '../../src/domain/api-key-management.js';
+import { SystemAccount, type UsageCategory } from '../../src/domain/ledger.js';
+import { recordUsage } from '../../src/domain/usage-debits.js';
 import type { User } from '../../src/domain/users.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
@@ -80,6 +83,16 @@ describe(`account page (${testDialect})`, () => {
 
     expect((await agent.get('/account?page=99').expect(200)).text).to.include('Page 3 sur 3');
     for (const bad of ['0', 'abc', '-1', '1.5', '9999999']) await agent.get(`/account?page=${bad}`).expect(400);
+
+    // Filtered, the pages keep the filter: 44 print jobs, the top-up left out.
+    const today = '2026-11-23';
+    const printed = await agent.get(`/account?category=print&from=${today}&to=${today}&page=2`).expect(200);
+    expect(printed.text).to.include('Page 2 sur 3');
+    expect(printed.text).to.include(`href="/account?category=print&amp;from=${today}&amp;to=${today}&amp;page=1" rel="prev"`);
+    expect(printed.text).to.include(`href="/account?category=print&amp;from=${today}&amp;to=${today}&amp;page=3" rel="next"`);
+    const lastPrinted = await agent.get(`/account?category=print&from=${today}&to=${today}&page=3`).expect(200);
+    expect(rowsOf(lastPrinted.text).map((row) => row[1])).to.deep.equal(['−0,04', '−0,03', '−0,02', '−0,01']);
+    expect((await agent.get('/account?category=top_up').expect(200)).text).not.to.include('rel="next"');
   });
 
   it("never shows another person's operations", async () => {
@@ -90,6 +103,183 @@ describe(`account page (${testDialect})`, () => {
     const page = await agent.get('/account');
     expect(page.text).not.to.include('7,77');
     expect(rowsOf(page.text)).to.have.length(2);
+  });
+});
+
+describe(`usage by category and the history filter (${testDialect})`, () => {
+  let portal: TestPortal;
+  let apiKeyId: number;
+  let job = 0;
+  const debits = new Map<number, UsageDebit>();
+
+  const topUp = async (user: User, amount: number, at: string) => {
+    const account = await portal.ledger.userAccount(user.id);
+    await portal.db.transaction(async (trx) => {
+      const topUps = await getAccountByCode(trx, SystemAccount.topUps);
+      await postTransaction(trx, { idempotencyKey: `top-up:${at}:${user.id}`, kind: 'top_up', lines: [{ accountId: account.id, amount }, { accountId: topUps.id, amount: -amount }] }, new Date(at));
+    });
+  };
+  /** A job the print server debited: reference `job-<n>`, n counted from 1 in this suite. */
+  const use = async (user: User, category: UsageCategory, amount: number, pages: number | null, at: string) => {
+    const account = await portal.ledger.userAccount(user.id);
+    job += 1;
+    const number = job;
+    const request = { apiKeyId, accountId: account.id, category, amount, pages, reference: `job-${number}`, ledgerKey: `test:job:${number}` };
+    debits.set(number, await portal.db.transaction((trx) => recordUsage(trx, request, new Date(at))));
+  };
+  const cancel = (number: number, at: string) =>
+    portal.db.transaction((trx) => reverseTransaction(trx, { transactionId: debits.get(number)!.transactionId, idempotencyKey: `test:cancel:${number}` }, new Date(at)));
+
+  /** The summary table: [category, units, share], spaces inside numbers made plain. */
+  const usageOf = (html: string) =>
+    [...html.matchAll(/<tr data-category="[a-z]+">\s*<th scope="row">([^<]*)<\/th>\s*<td class="number">([^<]*)<\/td>\s*<td class="number">([^<]*)<\/td>/g)].map((match) =>
+      match.slice(1, 4).map((text) => text.replace(/[\u00a0\u202f]/g, ' ').replace('&lt;', '<')),
+    );
+  const totalOf = (html: string) => /data-total="(\d+)"/.exec(html)?.[1];
+  /** The history: [operation, details, amount]. */
+  const historyOf = (html: string) =>
+    [...html.matchAll(/<tr>\s*<td><time[^>]*>[^<]*<\/time><\/td>\s*<td>([^<]*?)\s*(?:<span class="muted history__details">([^<]*)<\/span>)?<\/td>\s*<td class="number [a-z]+">([^<]*)<\/td>/g)].map((match) => [
+      match[1],
+      match[2] ?? '',
+      match[3],
+    ]);
+
+  let lou: User;
+  let agent: ReturnType<typeof supertest.agent>;
+
+  before(async () => {
+    portal = await createTestPortal();
+    apiKeyId = (await createApiKeyManagement({ db: portal.db, clock: portal.clock }).create({ name: 'Test printers', actor: null })).id;
+    lou = await portal.addUser('lou', PASSWORD);
+    await topUp(lou, 5000, '2026-09-01T08:00:00Z');
+    await use(lou, 'print', 300, 30, '2026-09-10T09:00:00Z'); // job-1
+    await use(lou, 'print', 120, 12, '2026-09-11T09:00:00Z'); // job-2, cancelled in October
+    // 00:30 on 1 October in Paris (UTC+2), 00:30 on 1 November in Paris (UTC+1): days are the portal's.
+    await use(lou, 'copy', 50, 10, '2026-09-30T22:30:00Z'); // job-3
+    await use(lou, 'scan', 25, null, '2026-10-06T09:00:00Z'); // job-4
+    await cancel(2, '2026-10-07T09:00:00Z');
+    await use(lou, 'fax', 15, 1, '2026-10-31T23:30:00Z'); // job-5
+    agent = supertest.agent(portal.app);
+    await logIn(agent, 'lou', PASSWORD);
+  });
+  afterEach(() => expectLedgerConsistent(portal.db));
+  after(() => portal.cleanup());
+
+  it('shows the units used per category and their shares, cancelled jobs left out, with a chart', async () => {
+    const page = await agent.get('/account').expect(200);
+    expect(page.text).to.include('Utilisation par catégorie').and.include("Depuis l&#39;ouverture du compte");
+    expect(usageOf(page.text)).to.deep.equal([
+      ['Impression', '3,00', '77 %'],
+      ['Copie', '0,50', '13 %'],
+      ['Scan', '0,25', '6 %'],
+      ['Fax', '0,15', '4 %'],
+    ]);
+    expect(totalOf(page.text)).to.equal('390');
+    expect(page.text).to.match(/<svg [^>]*class="chart chart--share"[^>]*role="img"/);
+    expect(page.text).to.include('<rect class="chart__bar" x="0" y="22" width="231"');
+    expect(/<desc id="usage-chart-desc">([^<]*)<\/desc>/.exec(page.text)?.[1]?.replace(/[\u00a0\u202f]/g, ' ')).to.equal(
+      'Depuis l&#39;ouverture du compte, 3,90 unités utilisées : Impression 77 %, Copie 13 %, Scan 6 %, Fax 4 %.',
+    );
+
+    const english = await agent.get('/account').set('Accept-Language', 'en').expect(200);
+    expect(english.text).to.include('Usage by category');
+    expect(usageOf(english.text).map((row) => row[0])).to.deep.equal(['Print', 'Copy', 'Scan', 'Fax']);
+  });
+
+  it('shows the pages and the reference of each job, and the job a cancellation cancels', async () => {
+    const page = await agent.get('/account').expect(200);
+    expect(historyOf(page.text)).to.deep.equal([
+      ['Fax', '1 page · réf. job-5', '−0,15'],
+      ['Annulation', 'Impression · 12 pages · réf. job-2', '+1,20'],
+      ['Scan', 'réf. job-4', '−0,25'],
+      ['Copie', '10 pages · réf. job-3', '−0,50'],
+      ['Impression', '12 pages · réf. job-2', '−1,20'],
+      ['Impression', '30 pages · réf. job-1', '−3,00'],
+      ['Rechargement', '', '+50,00'],
+    ]);
+    expect(historyOf((await agent.get('/account').set('Accept-Language', 'en')).text)[0]).to.deep.equal(['Fax', '1 page · ref. job-5', '−0.15']);
+  });
+
+  it('narrows the summary and the history to a category', async () => {
+    const print = await agent.get('/account?category=print').expect(200);
+    expect(print.text).to.match(/<option value="print" selected>/);
+    expect(usageOf(print.text)).to.deep.equal([['Impression', '3,00', '100 %']]);
+    expect(historyOf(print.text).map((row) => row[2])).to.deep.equal(['+1,20', '−1,20', '−3,00']);
+
+    const topUps = await agent.get('/account?category=top_up').expect(200);
+    expect(historyOf(topUps.text)).to.deep.equal([['Rechargement', '', '+50,00']]);
+    expect(usageOf(topUps.text)).to.deep.equal([]);
+    expect(topUps.text).to.include('Aucune utilisation ne correspond à ce filtre.').and.not.include('chart--share');
+  });
+
+  it('narrows the summary and the history to whole days of the portal, a cancellation counted with its job', async () => {
+    const october = await agent.get('/account?from=2026-10-01&to=2026-10-31').expect(200);
+    expect(october.text).to.include('Du 1 octobre 2026 au 31 octobre 2026');
+    // The print job cancelled in October was made in September: October used nothing of it.
+    expect(usageOf(october.text)).to.deep.equal([
+      ['Impression', '0,00', '0 %'],
+      ['Copie', '0,50', '67 %'],
+      ['Scan', '0,25', '33 %'],
+      ['Fax', '0,00', '0 %'],
+    ]);
+    expect(historyOf(october.text).map((row) => row[1])).to.deep.equal(['Impression · 12 pages · réf. job-2', 'réf. job-4', '10 pages · réf. job-3']);
+
+    const september = await agent.get('/account?from=2026-09-01&to=2026-09-30&category=print').expect(200);
+    expect(usageOf(september.text)).to.deep.equal([['Impression', '3,00', '100 %']]);
+    expect(historyOf(september.text).map((row) => row[1])).to.deep.equal(['12 pages · réf. job-2', '30 pages · réf. job-1']);
+
+    const sinceNovember = await agent.get('/account?from=2026-11-01').expect(200);
+    expect(sinceNovember.text).to.include('Depuis le 1 novembre 2026');
+    expect(historyOf(sinceNovember.text).map((row) => row[0])).to.deep.equal(['Fax']);
+    expect(totalOf(sinceNovember.text)).to.equal('15');
+
+    const untilSeptember = await agent.get('/account?to=2026-09-10&category=').expect(200);
+    expect(untilSeptember.text).to.include('Jusqu&#39;au 10 septembre 2026');
+    expect(historyOf(untilSeptember.text)).to.have.length(2);
+
+    const empty = await agent.get('/account?from=2026-01-01&to=2026-01-31').expect(200);
+    expect(empty.text).to.include('Aucune opération ne correspond à ce filtre.').and.include('Aucune utilisation ne correspond à ce filtre.');
+  });
+
+  it('refuses a filter that is not one, in the reader\'s language, showing no figures', async () => {
+    const bad = ['category=usage', 'category=print&category=copy', 'from=2026-02-30', 'to=tomorrow', 'from=2026-10-02&to=2026-10-01'];
+    for (const query of bad) {
+      const page = await agent.get(`/account?${query}`);
+      expect(page.status, query).to.equal(400);
+      expect(page.text, query).to.include('Le filtre n&#39;est pas valide').and.include('aria-invalid="true"');
+      expect(historyOf(page.text), query).to.deep.equal([]);
+      expect(page.text, query).not.to.include('usage-title');
+    }
+    const english = await agent.get('/account?from=2026-10-02&to=2026-10-01').set('Accept-Language', 'en').expect(400);
+    expect(english.text).to.include('The last day must be the first day or a later one.').and.include('value="2026-10-02"');
+    expect((await agent.get('/account?category=fax').set('Accept-Language', 'en').expect(200)).text).to.include('Show everything');
+  });
+
+  it('shows a share that rounds to 0 % while something was used as less than 1 %', async () => {
+    const sam = await portal.addUser('sam', PASSWORD);
+    await topUp(sam, 20_000, '2026-11-02T08:00:00Z');
+    await use(sam, 'print', 10_000, 2000, '2026-11-03T09:00:00Z');
+    await use(sam, 'scan', 5, 1, '2026-11-04T09:00:00Z');
+    const samAgent = supertest.agent(portal.app);
+    await logIn(samAgent, 'sam', PASSWORD);
+    expect(usageOf((await samAgent.get('/account').expect(200)).text)).to.deep.equal([
+      ['Impression', '100,00', '100 %'],
+      ['Copie', '0,00', '0 %'],
+      ['Scan', '0,05', '< 1 %'],
+      ['Fax', '0,00', '0 %'],
+    ]);
+  });
+
+  it("never counts or shows another person's usage", async () => {
+    const other = await portal.addUser('noor', PASSWORD);
+    await topUp(other, 2000, '2026-10-01T08:00:00Z');
+    await use(other, 'print', 777, 77, '2026-10-02T09:00:00Z');
+    await use(other, 'fax', 150, 10, '2026-10-03T09:00:00Z');
+    for (const query of ['', '?category=print', '?category=fax&from=2026-10-01&to=2026-10-31']) {
+      const page = await agent.get(`/account${query}`).expect(200);
+      expect(page.text, query).not.to.include('7,77').and.not.to.include('77 pages').and.not.to.include('1,50').and.not.to.match(/job-[67]\b/);
+    }
+    expect(totalOf((await agent.get('/account')).text)).to.equal('390');
   });
 });
 

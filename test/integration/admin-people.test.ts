@@ -282,6 +282,28 @@ describe(`administration: people (${testDialect})`, function () {
       ]);
     });
 
+    it('lets an account go below zero for the print servers, and back, audited; the balance is untouched', async () => {
+      await portal.addUser('personnel', PASSWORD);
+      const allowNegative = async () => Boolean((await portal.db.knex('accounts').join('users', 'users.id', 'accounts.user_id').where('users.username', 'personnel').first('accounts.allow_negative')).allow_negative);
+      expect((await admin.get('/admin/people/personnel').expect(200)).text).to.include('/admin/people/personnel/negative-balance/allow');
+      const allowed = await sendPersonForm('personnel', 'negative-balance/allow');
+      expect(allowed.headers.location).to.equal('/admin/people/personnel?notice=negativeAllowed');
+      expect(await allowNegative()).to.equal(true);
+      const page = await admin.get(allowed.headers.location as string).expect(200);
+      expect(page.text).to.include('Ce compte peut désormais passer en négatif.').and.include('/admin/people/personnel/negative-balance/refuse');
+      expect((await sendPersonForm('personnel', 'negative-balance/allow')).headers.location).to.equal('/admin/people/personnel?notice=unchanged');
+      expect((await sendPersonForm('personnel', 'negative-balance/refuse')).headers.location).to.equal('/admin/people/personnel?notice=negativeRefused');
+      expect(await allowNegative()).to.equal(false);
+      expect((await auditRows()).filter((row) => row.target === 'personnel').map((row) => [row.action, row.before_json, row.after_json])).to.deep.equal([
+        ['person.allow_negative', '{"allowNegative":false}', '{"allowNegative":true}'],
+        ['person.allow_negative', '{"allowNegative":true}', '{"allowNegative":false}'],
+      ]);
+      const forged = await admin.post('/admin/people/personnel/negative-balance/allow').type('form').send({ _csrf: 'forged' });
+      expect(forged.status).to.equal(403);
+      expect(await allowNegative()).to.equal(false);
+      expect((await sendPersonForm('personnel', 'negative-balance/maybe')).status).to.equal(404);
+    });
+
     it('lets another admin disable an admin, but no admin disable themself or drop their own admin role', async () => {
       const before = await state();
       const ownAccess = await sendPersonForm('gestion', 'disable');

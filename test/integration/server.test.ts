@@ -1,8 +1,23 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestDatabase, testDialect, type TestDatabase } from '../helpers/database.js';
+import { findActiveApiKey } from '../../src/db/api-key-repository.js';
+import { API_KEY_PATTERN, hashApiKey } from '../../src/domain/api-keys.js';
+import { DEMO_API_KEY, DEMO_API_KEY_NAME, demoStudentHistory, seedDemoData } from '../../src/domain/demo.js';
+import { USAGE_CATEGORIES } from '../../src/domain/ledger.js';
+import { createTestDatabase, expectLedgerConsistent, testDialect, type TestDatabase } from '../helpers/database.js';
 import { runEntry, spawnEntry, waitForOutput } from '../helpers/processes.js';
-import { csrfTokenFrom } from '../helpers/portal.js';
+import { createTestPortal, csrfTokenFrom, type TestPortal } from '../helpers/portal.js';
+
+/** The student's balance once the demo history is recorded: what the top-ups brought, less the jobs not cancelled. */
+function demoStudentBalance(): number {
+  const history = demoStudentHistory();
+  const cancelled = new Set(history.flatMap((event) => (event.type === 'cancel' ? [event.job] : [])));
+  return history.reduce((balance, event) => {
+    if (event.type === 'top_up') return balance + event.units + event.bonusUnits;
+    if (event.type === 'job' && !cancelled.has(event.number)) return balance - event.amount;
+    return balance;
+  }, 0);
+}
 
 describe(`the server process, as npm start runs it (${testDialect})`, () => {
   let database: TestDatabase;
@@ -11,11 +26,12 @@ describe(`the server process, as npm start runs it (${testDialect})`, () => {
   });
   after(() => database.cleanup());
 
-  it('migrates, seeds the demo, prints the URL and demo logins, and the printed student login shows 49,60 unités', async () => {
+  it('migrates, seeds the demo, prints the URL, the demo logins and API key, and the printed student login shows the demo balance and usage', async () => {
     const child = spawnEntry('src/server.ts', [], { NODE_ENV: 'development', PORT: '0', PAYPAL_SIM_PORT: '0', DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
     try {
       const output = await waitForOutput(child, /Recharge is running at (\S+)[\s\S]*admin\s+\S+ \/ \S+/);
       expect(output).to.match(/built-in PayPal simulator at http:\/\/127\.0\.0\.1:\d+/);
+      expect(output).to.include(`Demo print-server API key: ${DEMO_API_KEY}`);
       const url = /Recharge is running at (\S+)/.exec(output)?.[1] as string;
       const [, username, password] = /user\s+(\S+) \/ (\S+)/.exec(output) ?? [];
       expect(url).to.match(/^http:\/\/localhost:\d+$/);
@@ -24,7 +40,8 @@ describe(`the server process, as npm start runs it (${testDialect})`, () => {
       const login = await agent.post('/login').type('form').send({ _csrf: csrfTokenFrom(page.text), username, password });
       expect(login.status).to.equal(303);
       const account = await agent.get('/account').expect(200);
-      expect(account.text).to.include('49,60 unités').and.include('Camille Martin');
+      expect(account.text).to.include(`data-balance="${demoStudentBalance()}"`).and.include('Camille Martin');
+      for (const category of USAGE_CATEGORIES) expect(account.text).to.include(`<tr data-category="${category}">`);
       expect((await agent.get('/healthz')).body.status).to.equal('ok');
     } finally {
       const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -37,5 +54,75 @@ describe(`the server process, as npm start runs it (${testDialect})`, () => {
     const result = await runEntry('src/server.ts', [], { env: { NODE_ENV: 'production', DATABASE_URL: database.url } });
     expect(result.code).to.equal(1);
     expect(result.stderr).to.include('Invalid configuration:').and.include('session.secret (SESSION_SECRET): is required in production');
+  });
+});
+
+describe(`demo data (${testDialect})`, () => {
+  let portal: TestPortal;
+  before(async () => {
+    portal = await createTestPortal();
+  });
+  afterEach(() => expectLedgerConsistent(portal.db));
+  after(() => portal.cleanup());
+
+  const seed = () => seedDemoData({ db: portal.db, clock: portal.clock, users: portal.users });
+  const counts = async () => {
+    const knex = portal.db.knex;
+    const count = async (table: string) => Number((await knex(table).count({ total: '*' }).first())?.total);
+    return { transactions: await count('ledger_transactions'), debits: await count('usage_debits'), keys: await count('api_keys'), users: await count('users'), lastUse: (await knex('api_keys').first('last_used_at'))?.last_used_at };
+  };
+
+  it('gives the student six months of usage in every category, print most, fax least, through the demo API key', async () => {
+    await seed();
+    const knex = portal.db.knex;
+    const student = (await portal.users.findUser('etudiant'))!;
+    const account = await portal.ledger.userAccount(student.id);
+    const key = await findActiveApiKey(knex, hashApiKey(DEMO_API_KEY));
+    expect(key?.name).to.equal(DEMO_API_KEY_NAME);
+
+    const debits: Array<Record<string, unknown>> = await knex('usage_debits').where('account_id', account.id).select('category', 'amount', 'pages', 'reference', 'api_key_id', 'created_at');
+    const jobs = Object.fromEntries(USAGE_CATEGORIES.map((category) => [category, debits.filter((debit) => debit.category === category).length]));
+    expect(jobs.fax).to.be.greaterThan(0);
+    expect(jobs.print).to.be.greaterThan(2 * jobs.copy!);
+    expect(jobs.copy).to.be.greaterThan(jobs.scan!);
+    expect(jobs.scan).to.be.greaterThan(jobs.fax!);
+    for (const debit of debits) {
+      expect(debit.api_key_id).to.equal(key!.id);
+      expect(debit.reference).to.match(/^demo-job-\d{4}$/);
+      const pages = Number(debit.pages);
+      expect(pages).to.be.within(1, 40);
+      // 0.05 to 0.15 unit per page.
+      expect(Number(debit.amount) / pages).to.be.oneOf([5, 15]);
+    }
+    const now = portal.clock.now().getTime();
+    const ages = debits.map((debit) => (now - new Date(String(debit.created_at)).getTime()) / 86_400_000);
+    expect(Math.min(...ages)).to.be.greaterThan(0);
+    expect(Math.max(...ages)).to.be.within(150, 185);
+
+    const cancellations = await knex('ledger_transactions as reversal')
+      .join('usage_debits as debit', 'debit.transaction_id', 'reversal.reverses_transaction_id')
+      .where('debit.account_id', account.id)
+      .select('debit.category');
+    expect(cancellations.map((row: { category: string }) => row.category)).to.deep.equal(['print', 'print']);
+
+    // Top-ups along the way: the balance never went below zero, and ends where the plan says.
+    const entries: Array<{ balance_after: unknown }> = await knex('ledger_entries').where('account_id', account.id).select('balance_after');
+    expect(entries.every((entry) => Number(entry.balance_after) >= 0)).to.equal(true);
+    expect(await knex('ledger_transactions').where('kind', 'top_up').count({ total: '*' }).first()).to.satisfy((row: { total: unknown }) => Number(row.total) >= 3);
+    expect(account.balance).to.be.greaterThan(0).and.equal(demoStudentBalance());
+  });
+
+  it('changes nothing when seeded again, even days later', async () => {
+    await seed();
+    const before = await counts();
+    await seed();
+    portal.clock.advance(3 * 86_400_000);
+    await seed();
+    expect(await counts()).to.deep.equal(before);
+  });
+
+  it('records the same history on every start: a fixed seed, no Math.random', () => {
+    expect(JSON.stringify(demoStudentHistory())).to.equal(JSON.stringify(demoStudentHistory()));
+    expect(DEMO_API_KEY).to.match(API_KEY_PATTERN);
   });
 });

@@ -39,7 +39,14 @@ export function axisStep(max: number): number {
   return Math.max(1, nice * power);
 }
 
-const number = (value: number) => String(Math.round(value * 100) / 100);
+/** A coordinate, to the hundredth. */
+export const svgNumber = (value: number) => String(Math.round(value * 100) / 100);
+
+/** The id and the colour go into attributes as they are: only plain values are accepted. */
+export function checkChartAttributes(id: string, colour: string): void {
+  if (!/^[a-z][a-z0-9-]*$/.test(id)) throw new Error(`chart id ${id} is not a plain lower-case id`);
+  if (!/^#[0-9a-f]{6}$/i.test(colour)) throw new Error(`bar colour ${colour} is not #rrggbb`);
+}
 
 /**
  * A bar chart as an SVG document, without scripts or `style` attributes (the CSP forbids them):
@@ -47,8 +54,7 @@ const number = (value: number) => String(Math.round(value * 100) / 100);
  * and the axis shows zero alone.
  */
 export function barChartSvg(chart: BarChart): string {
-  if (!/^[a-z][a-z0-9-]*$/.test(chart.id)) throw new Error(`chart id ${chart.id} is not a plain lower-case id`);
-  if (!/^#[0-9a-f]{6}$/i.test(chart.barColour)) throw new Error(`bar colour ${chart.barColour} is not #rrggbb`);
+  checkChartAttributes(chart.id, chart.barColour);
   const max = Math.max(0, ...chart.bars.map((bar) => bar.value));
   const step = axisStep(max);
   const top = max > 0 ? Math.ceil(max / step) * step : 0;
@@ -59,8 +65,8 @@ export function barChartSvg(chart: BarChart): string {
   for (let value = 0; value <= top; value += step) ticks.push(value);
   const grid = ticks.map(
     (value) =>
-      `<line class="chart__grid" x1="${PLOT.left}" x2="${CHART_SIZE.width - PLOT.right}" y1="${number(yOf(value))}" y2="${number(yOf(value))}" stroke="${GRID_COLOUR}" stroke-width="1"/>` +
-      `<text class="chart__value" x="${PLOT.left - 6}" y="${number(yOf(value))}" text-anchor="end" dominant-baseline="middle" fill="currentColor">${escapeXml(chart.formatValue(value))}</text>`,
+      `<line class="chart__grid" x1="${PLOT.left}" x2="${CHART_SIZE.width - PLOT.right}" y1="${svgNumber(yOf(value))}" y2="${svgNumber(yOf(value))}" stroke="${GRID_COLOUR}" stroke-width="1"/>` +
+      `<text class="chart__value" x="${PLOT.left - 6}" y="${svgNumber(yOf(value))}" text-anchor="end" dominant-baseline="middle" fill="currentColor">${escapeXml(chart.formatValue(value))}</text>`,
   );
 
   const slot = chart.bars.length > 0 ? PLOT_WIDTH / chart.bars.length : PLOT_WIDTH;
@@ -69,11 +75,11 @@ export function barChartSvg(chart: BarChart): string {
   const bars = chart.bars.map((bar, index) => {
     const x = PLOT.left + index * slot + (slot - barWidth) / 2;
     const y = yOf(bar.value);
-    return `<rect class="chart__bar" x="${number(x)}" y="${number(y)}" width="${number(barWidth)}" height="${number(baseline - y)}" fill="${chart.barColour}"><title>${escapeXml(bar.tooltip)}</title></rect>`;
+    return `<rect class="chart__bar" x="${svgNumber(x)}" y="${svgNumber(y)}" width="${svgNumber(barWidth)}" height="${svgNumber(baseline - y)}" fill="${chart.barColour}"><title>${escapeXml(bar.tooltip)}</title></rect>`;
   });
   const labels = chart.bars.flatMap((bar, index) =>
     index % labelEvery === 0
-      ? [`<text class="chart__label" x="${number(PLOT.left + (index + 0.5) * slot)}" y="${baseline + 18}" text-anchor="middle" fill="currentColor">${escapeXml(bar.label)}</text>`]
+      ? [`<text class="chart__label" x="${svgNumber(PLOT.left + (index + 0.5) * slot)}" y="${baseline + 18}" text-anchor="middle" fill="currentColor">${escapeXml(bar.label)}</text>`]
       : [],
   );
 

@@ -1,20 +1,87 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
+import type { HistoryRow } from '../../db/account-history-repository.js';
+import { checkHistoryFilter, HISTORY_CATEGORIES, type HistoryCategory, type HistoryFilter, type HistoryFilterErrors } from '../../domain/account-history.js';
 import type { Ledger } from '../../domain/accounts.js';
-import type { HistoryRow } from '../../db/ledger-repository.js';
-import type { Translate } from '../../i18n/index.js';
+import type { OpenDayRange } from '../../domain/day-range.js';
+import type { UsageSummary } from '../../domain/usage-summary.js';
+import type { Locale, Translate } from '../../i18n/index.js';
+import { shareChartSvg } from '../charts/share-chart.js';
 import { requireUser } from '../middleware/authentication.js';
 import { pageLinks, parsePage } from '../paging.js';
 import { renderPage } from '../render.js';
-
-const USAGE_ACCOUNT = /^system:usage:(print|copy|scan|fax)$/;
+import type { PresentedTheme } from '../themes/theme-service.js';
+import { typedText } from '../day-range-form.js';
 
 /** The translation key naming an operation: usage is named by its category (print, copy…). */
-export function operationKey(row: Pick<HistoryRow, 'kind' | 'counterpart'>): string {
-  const usage = row.kind === 'usage' ? USAGE_ACCOUNT.exec(row.counterpart ?? '') : null;
-  return usage ? `operation.usage_${usage[1]}` : `operation.${row.kind}`;
+export function operationKey(row: Pick<HistoryRow, 'kind' | 'category'>): string {
+  return row.kind === 'usage' && row.category ? `operation.usage_${row.category}` : `operation.${row.kind}`;
 }
 
-export function accountRoutes({ ledger }: { ledger: Ledger }): Router {
+/** What the history says besides the operation: a cancellation names the category of the job it cancels; a job, its pages and reference. */
+function rowDetails(row: HistoryRow, t: Translate): string[] {
+  return [
+    row.kind !== 'usage' && row.category ? t(`operation.usage_${row.category}`) : null,
+    row.pages === null ? null : t('account.pages', { count: row.pages }),
+    row.reference === null ? null : t('account.reference', { reference: row.reference }),
+    row.description,
+  ].filter((detail): detail is string => Boolean(detail));
+}
+
+const categoryKey = (category: HistoryCategory) => (category === 'top_up' ? 'account.filters.topUps' : `operation.usage_${category}`);
+
+const FILTER_MESSAGES = {
+  invalid_day: 'account.filters.errors.invalidDay',
+  to_before_from: 'account.filters.errors.toBeforeFrom',
+  unknown_category: 'account.filters.errors.category',
+} as const;
+
+const filterMessages = (errors: HistoryFilterErrors, t: Translate): Record<string, string> =>
+  Object.fromEntries(Object.entries(errors).map(([field, problem]) => [field, t(FILTER_MESSAGES[problem as keyof typeof FILTER_MESSAGES])]));
+
+/** The period in words: a calendar day is a date, not an instant, so it is formatted at UTC. */
+function periodText(range: OpenDayRange, t: Translate, locale: Locale): string {
+  const format = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' });
+  const day = (key: string) => format.format(new Date(`${key}T00:00:00Z`));
+  if (range.from && range.to) return t('account.usage.period.between', { from: day(range.from), to: day(range.to) });
+  if (range.from) return t('account.usage.period.since', { from: day(range.from) });
+  if (range.to) return t('account.usage.period.until', { to: day(range.to) });
+  return t('account.usage.period.all');
+}
+
+/**
+ * The summary as the page shows it: a table (the figures) and a chart (the shares) drawn in the
+ * theme's colour; a filter on one category shows that category alone. A share that rounds to 0 %
+ * while something was used reads "less than 1 %".
+ */
+function presentSummary(summary: UsageSummary, filter: HistoryFilter, period: string, response: Response) {
+  const t = response.locals.t as Translate;
+  const locale = response.locals.locale as Locale;
+  const formatUnits = response.locals.formatUnits as (amount: number) => string;
+  const percent = new Intl.NumberFormat(locale, { style: 'percent' });
+  const shown = summary.categories.filter((usage) => filter.category === undefined || filter.category === usage.category);
+  const categories = shown.map((usage) => ({
+    ...usage,
+    label: t(`operation.usage_${usage.category}`),
+    share: usage.percent === 0 && usage.units > 0 ? t('account.usage.belowOnePercent', { percent: percent.format(0.01) }) : percent.format(usage.percent / 100),
+  }));
+  const chart =
+    summary.total > 0
+      ? shareChartSvg({
+          id: 'usage-chart',
+          title: t('account.usage.chartTitle'),
+          description: t('account.usage.chartDescription', {
+            period,
+            total: formatUnits(summary.total),
+            shares: categories.map((usage) => `${usage.label} ${usage.share}`).join(', '),
+          }),
+          parts: categories.map((usage) => ({ label: usage.label, percent: usage.percent, valueText: usage.share })),
+          barColour: (response.locals.theme as PresentedTheme).palette.primary,
+        })
+      : null;
+  return { total: summary.total, categories, chart, period };
+}
+
+export function accountRoutes({ ledger, timeZone }: { ledger: Ledger; timeZone: string }): Router {
   const router = Router();
 
   router.get('/', (request, response) => response.redirect(303, request.user ? '/account' : '/login'));
@@ -22,12 +89,32 @@ export function accountRoutes({ ledger }: { ledger: Ledger }): Router {
   router.get('/account', requireUser, async (request, response) => {
     const t = response.locals.t as Translate;
     const user = request.user!;
-    const view = await ledger.accountPage(user.id, parsePage(request.query.page));
-    await renderPage(response, 'pages/account', {
+    const requestedPage = parsePage(request.query.page);
+    const { category, from, to } = request.query;
+    const { filter, range, errors } = checkHistoryFilter({ category, from, to }, timeZone);
+    const form = { category: typedText(category), from: typedText(from), to: typedText(to) };
+    const view = {
       title: t('account.title'),
+      form,
+      errors: filterMessages(errors, t),
+      timeZone,
+      categories: HISTORY_CATEGORIES.map((value) => ({ value, label: t(categoryKey(value)) })),
+      filtered: Object.values(form).some((value) => value !== ''),
+    };
+    if (Object.keys(errors).length > 0) {
+      await renderPage(response.status(400), 'pages/account', { ...view, account: await ledger.userAccount(user.id), usage: null, rows: [], pager: { pageCount: 0 } });
+      return;
+    }
+
+    const page = await ledger.accountPage(user.id, requestedPage, filter);
+    const summary = await ledger.usageSummary(page.account.id, filter);
+    const filters = Object.fromEntries(Object.entries(form).filter(([, value]) => value !== ''));
+    await renderPage(response, 'pages/account', {
       ...view,
-      pager: pageLinks('/account', {}, view.page, view.pageCount),
-      rows: view.history.map((row) => ({ ...row, label: t(operationKey(row)) })),
+      account: page.account,
+      usage: presentSummary(summary, filter, periodText(range, t, response.locals.locale as Locale), response),
+      pager: pageLinks('/account', filters, page.page, page.pageCount),
+      rows: page.history.map((row) => ({ ...row, label: t(operationKey(row)), details: rowDetails(row, t) })),
     });
   });
 

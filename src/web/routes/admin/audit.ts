@@ -6,7 +6,7 @@ import type { Translate } from '../../../i18n/index.js';
 import { pageLinks, parsePage } from '../../paging.js';
 import { renderPage } from '../../render.js';
 import type { AdminDependencies } from './index.js';
-import { dayRangeMessages, typedText } from './day-range-form.js';
+import { dayRangeMessages, typedText } from '../../day-range-form.js';
 
 export const AUDIT_PAGE_SIZE = 25;
 

@@ -7,6 +7,7 @@ import type { Clock } from '../../../domain/clock.js';
 import type { UserManagement } from '../../../domain/user-management.js';
 import type { PaymentGateway } from '../../../payments/gateway.js';
 import { requireRole } from '../../middleware/authentication.js';
+import { registerApiKeyRoutes } from './api-keys.js';
 import { registerDashboardRoutes } from './dashboard.js';
 import { registerOrderRoutes } from './orders.js';
 import { registerPeopleRoutes } from './people.js';
@@ -37,5 +38,6 @@ export function adminRoutes(deps: AdminDependencies): Router {
   registerPeopleRoutes(router, deps);
   registerOrderRoutes(router, deps);
   registerReportRoutes(router, deps);
+  registerApiKeyRoutes(router, deps);
   return router;
 }

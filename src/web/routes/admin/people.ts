@@ -18,7 +18,7 @@ const MAX_QUERY_LENGTH = 100;
 const ORDERS_SHOWN = 20;
 
 /** The notices a redirect may ask the person page to show, by name (never text from the URL). */
-const NOTICES = ['credited', 'debited', 'alreadyRecorded', 'disabled', 'enabled', 'password', 'role', 'unchanged'] as const;
+const NOTICES = ['credited', 'debited', 'alreadyRecorded', 'disabled', 'enabled', 'negativeAllowed', 'negativeRefused', 'password', 'role', 'unchanged'] as const;
 
 /** What the forms of the person page were sent with, and what is wrong with them. */
 interface PersonForms {
@@ -126,6 +126,12 @@ export function registerPeopleRoutes(router: Router, deps: AdminDependencies): v
   for (const disabled of [true, false]) {
     router.post(`/admin/people/:username/${disabled ? 'disable' : 'enable'}`, (request, response) =>
       changePerson(request, response, 'access', () => users.setDisabled(String(request.params.username), disabled, request.user!), disabled ? 'disabled' : 'enabled'),
+    );
+  }
+
+  for (const allowed of [true, false]) {
+    router.post(`/admin/people/:username/negative-balance/${allowed ? 'allow' : 'refuse'}`, (request, response) =>
+      changePerson(request, response, 'access', () => users.setAllowNegative(String(request.params.username), allowed, request.user!), allowed ? 'negativeAllowed' : 'negativeRefused'),
     );
   }
 

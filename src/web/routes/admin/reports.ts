@@ -16,7 +16,7 @@ import { HttpError } from '../../http-error.js';
 import { renderPage } from '../../render.js';
 import type { PresentedTheme } from '../../themes/theme-service.js';
 import { registerAuditRoutes } from './audit.js';
-import { dayRangeMessages, typedText } from './day-range-form.js';
+import { dayRangeMessages, typedText } from '../../day-range-form.js';
 import type { AdminDependencies } from './index.js';
 
 /** Short and full labels of calendar days (a day key is a date, not an instant: formatted at UTC). */

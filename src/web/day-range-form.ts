@@ -1,5 +1,5 @@
-import { MAX_REPORT_DAYS, type DayRange, type DayRangeErrors } from '../../../domain/day-range.js';
-import type { Translate } from '../../../i18n/index.js';
+import { MAX_REPORT_DAYS, type DayRange, type DayRangeErrors } from '../domain/day-range.js';
+import type { Translate } from '../i18n/index.js';
 
 /** The message for each problem of a typed range, by field, in the section's words. */
 export function dayRangeMessages(errors: DayRangeErrors, t: Translate, section: 'reports' | 'audit'): Partial<Record<keyof DayRange, string>> {
