@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import supertest from 'supertest';
 import { createApiKeyManagement } from '../../src/domain/api-key-management.js';
+import { logIn } from '../helpers/portal.js';
 import { apiPortalPerTest, newIdempotencyKey, type ApiPortal } from './print-api-helpers.js';
 
 const debit = (body: unknown, key: string | null = newIdempotencyKey(), extra: Record<string, string> = {}) => ({
@@ -51,6 +53,17 @@ describe('Print-server API v1', function () {
       }
       expect(await api.counts()).to.deep.equal(before);
       expect(await api.balanceOf(alice.accountId)).to.equal(1000);
+    });
+
+    it('does not take a signed-in browser for a print server: a session cookie opens nothing', async () => {
+      await api.portal.addUser('root', 'root-password-123', { role: 'admin' });
+      const browser = supertest.agent(api.portal.app);
+      expect((await logIn(browser, 'root', 'root-password-123')).status).to.equal(303);
+      expect((await browser.get('/api/v1/accounts/alice')).status).to.equal(401);
+      const before = await api.counts();
+      const forged = await browser.post('/api/v1/accounts/alice/debits').set('Idempotency-Key', 'from-a-browser').send({ category: 'print', units: 1, reference: 'b' });
+      expect(forged.status).to.equal(401);
+      expect(await api.counts()).to.deep.equal(before);
     });
 
     it('serves the OpenAPI document and the problem types without a key', async () => {

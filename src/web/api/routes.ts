@@ -66,8 +66,9 @@ export function printApiRoutes(deps: PrintApiRouteDependencies): Router {
     next();
   });
 
+  const contract = openApiDocument(publicUrl);
   router.get(`${API_BASE}/openapi.json`, (_request, response) => {
-    response.json(openApiDocument(publicUrl));
+    response.json(contract);
   });
 
   router.get(`${API_BASE}/problems/:type`, (request, response) => {
