@@ -5,9 +5,9 @@ import type { Database } from '../db/database.js';
 import { findAccountHolder, findUsageDebitByReference, type AccountHolder, type UsageDebit } from '../db/usage-repository.js';
 import type { Ledger } from './accounts.js';
 import { DomainError } from './errors.js';
-import { USAGE_CATEGORIES } from './ledger.js';
+import { LedgerError, USAGE_CATEGORIES } from './ledger.js';
 import { recordUsage } from './usage-debits.js';
-import { normalizeUsername } from './users.js';
+import { normalizeUsername, USERNAME_PATTERN } from './users.js';
 
 export type PrintApiErrorCode = 'account_not_found' | 'account_disabled' | 'debit_not_found';
 export class PrintApiError extends DomainError<PrintApiErrorCode> {
@@ -30,6 +30,9 @@ const MAX_PAGES = 100_000;
  */
 const hasAtMostTwoDecimals = (value: number) => /^\d+(\.\d{1,2})?$/.test(String(value));
 
+/** A job's reference: 1 to 100 visible ASCII characters. */
+const REFERENCE_PATTERN = /^[\x21-\x7e]{1,100}$/;
+
 /** What a print server sends to debit a job. Unknown fields are refused: a typo must not go unnoticed. */
 export const usageDebitInput = z
   .object({
@@ -44,7 +47,7 @@ export const usageDebitInput = z
     pages: z.number().int().min(0).max(MAX_PAGES).optional().describe('Pages or sheets of the job, shown in the person\'s history.'),
     reference: z
       .string()
-      .regex(/^[\x21-\x7e]{1,100}$/, 'a reference is 1 to 100 visible ASCII characters')
+      .regex(REFERENCE_PATTERN, 'a reference is 1 to 100 visible ASCII characters')
       .describe('The job\'s identifier on the print server, unique per API key: the debit is cancelled by it.'),
   })
   .strict();
@@ -61,15 +64,17 @@ export interface DebitOutcome {
 
 /** What the print servers may do, each scoped to the API key that asks. */
 export function createPrintApi({ db, ledger }: { db: Database; ledger: Ledger }) {
+  // Names nobody can have are not looked up: some (a NUL byte) would make PostgreSQL fail.
   async function holderOf(db: Knex | Knex.Transaction, username: string): Promise<AccountHolder> {
-    const holder = await findAccountHolder(db, normalizeUsername(username));
+    const normalized = normalizeUsername(username);
+    const holder = USERNAME_PATTERN.test(normalized) ? await findAccountHolder(db, normalized) : undefined;
     if (!holder) throw new PrintApiError('account_not_found', { username });
     return holder;
   }
 
   async function debitOf(db: Knex | Knex.Transaction, apiKeyId: number, username: string, reference: string): Promise<DebitOutcome> {
     const holder = await holderOf(db, username);
-    const debit = await findUsageDebitByReference(db, apiKeyId, reference);
+    const debit = REFERENCE_PATTERN.test(reference) ? await findUsageDebitByReference(db, apiKeyId, reference) : undefined;
     if (!debit || debit.accountId !== holder.accountId) throw new PrintApiError('debit_not_found', { username, reference });
     return { holder, debit };
   }
@@ -108,7 +113,12 @@ export function createPrintApi({ db, ledger }: { db: Database; ledger: Ledger })
     async cancel(apiKeyId: number, username: string, reference: string): Promise<DebitOutcome> {
       const { debit } = await debitOf(db.knex, apiKeyId, username, reference);
       if (!debit.cancellationId) {
-        await ledger.reverse({ transactionId: debit.transactionId, idempotencyKey: `api-usage-cancel:${debit.transactionId}`, description: null });
+        try {
+          await ledger.reverse({ transactionId: debit.transactionId, idempotencyKey: `api-usage-cancel:${debit.transactionId}`, description: null });
+        } catch (error) {
+          // Reversed a moment ago by someone else (an admin): cancelled all the same.
+          if (!(error instanceof LedgerError && error.code === 'already_reversed')) throw error;
+        }
       }
       return debitOf(db.knex, apiKeyId, username, reference);
     },

@@ -41,11 +41,11 @@ export function normalizeUsername(username: string): string {
   return username.trim().toLowerCase();
 }
 
+/** What a username may be once normalized: nobody has any other, so anything else names nobody. */
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._@+-]{0,99}$/;
+
 const newUserSchema = z.object({
-  username: z
-    .string()
-    .transform(normalizeUsername)
-    .pipe(z.string().regex(/^[a-z0-9][a-z0-9._@+-]{0,99}$/, 'letters, digits and . _ @ + - only, up to 100 characters')),
+  username: z.string().transform(normalizeUsername).pipe(z.string().regex(USERNAME_PATTERN, 'letters, digits and . _ @ + - only, up to 100 characters')),
   displayName: z.string().trim().min(1, 'is required').max(200),
   email: z.email('is not a valid e-mail address').max(254),
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),

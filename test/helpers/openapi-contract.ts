@@ -110,7 +110,12 @@ export class ApiContract {
         return '([^/]+)';
       });
       const match = new RegExp(`^${pattern}$`).exec(path);
-      if (match) return { template, params: Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(match[index + 1]!)])) };
+      if (!match) continue;
+      try {
+        return { template, params: Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(match[index + 1]!)])) };
+      } catch {
+        return null; // a parameter that does not decode names no documented resource
+      }
     }
     return null;
   }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+import supertest from 'supertest';
 import { IDEMPOTENCY_LEASE_MS, requestFingerprint } from '../../src/domain/idempotency.js';
 import { testDialect } from '../helpers/database.js';
 import { apiPortalPerTest, newIdempotencyKey, type ApiPortal } from './print-api-helpers.js';
@@ -92,6 +93,46 @@ describe('Print-server API v1: bad input, races and the contract', function () {
     const large = await api.api({ ...debitCall({ ...valid, padding: 'x'.repeat(9000) }), conforms: false });
     expect(large.status).to.equal(413);
     await expectNothingRecorded(before);
+  });
+
+  it('answers hostile addresses with problems, never a 500: bad encodings, NUL bytes, other letter cases, huge cursors', async () => {
+    const before = await api.counts();
+    for (const [path, status] of [
+      ['/accounts/%E0%A4%A', 404],
+      ['/accounts/a%00b', 404],
+      ['/accounts/alice/debits/%E0%A4%A', 404],
+      ['/accounts/alice/debits/a%00b', 404],
+      [`/accounts/${'a'.repeat(101)}`, 404],
+      ['/accounts/alice/transactions?before=99999999999', 400],
+      ['/accounts/alice/transactions?before=2147483648', 400],
+    ] as const) {
+      const answer = await api.api({ method: 'GET', path, conforms: 'unknown' });
+      expect(answer.status, path).to.equal(status);
+      expect(answer.headers['content-type'], path).to.match(/^application\/problem\+json/);
+    }
+    const cancel = await api.api({ method: 'POST', path: '/accounts/alice/debits/a%00b/cancel', conforms: 'unknown' });
+    expect(cancel.status).to.equal(404);
+    const nul = await api.api({ ...debitCall({ ...valid }), path: '/accounts/a%00b/debits', conforms: 'unknown' });
+    expect(nul.status).to.equal(404);
+    for (const path of ['/API/v1/accounts/nobody', '/Api/V1/accounts/alice/debits/none']) {
+      const answer = await supertest(api.portal.baseUrl).get(path).set('Authorization', `Bearer ${api.secret}`);
+      expect(answer.status, path).to.equal(404);
+      expect(answer.headers['content-type'], path).to.match(/^application\/problem\+json/);
+    }
+    expect((await supertest(api.portal.baseUrl).get('/API/V1/accounts/alice')).status).to.equal(401);
+    expect(await api.counts()).to.deep.equal({ ...before, idempotencyKeys: before.idempotencyKeys + 1 });
+    expect(await api.balanceOf(alice.accountId)).to.equal(1000);
+  });
+
+  it('cancels a job an admin already reversed: 200 cancelled, one reversal', async () => {
+    const created = await api.api(debitCall({ category: 'print', units: 1, reference: 'twice' }));
+    expect(created.status).to.equal(201);
+    const [debit] = await api.portal.db.knex('usage_debits').select('transaction_id');
+    await api.portal.ledger.reverse({ transactionId: Number(debit.transaction_id), idempotencyKey: 'admin-correction' });
+    const cancelled = await api.api({ method: 'POST', path: '/accounts/alice/debits/twice/cancel' });
+    expect(cancelled.body).to.include({ status: 'cancelled' });
+    expect(await api.portal.db.knex('ledger_transactions').where('kind', 'reversal').select('id')).to.have.length(1);
+    expect(await api.balanceOf(alice.accountId)).to.equal(1000);
   });
 
   it('never fails with 5xx on any JSON body: 201 with exactly the units asked, or 400 with nothing recorded', async () => {

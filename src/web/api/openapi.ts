@@ -16,21 +16,18 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output') {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ 'application/json': { schema } });
 
-function problems(...types: ProblemType[]) {
+function problems(...types: ProblemType[]): Record<string, { description: string; headers: Record<string, object>; content: object }> {
   const byStatus = new Map<number, ProblemType[]>();
   for (const type of [...types, 'unauthorized', 'internal-error'] as ProblemType[]) {
     byStatus.set(PROBLEM_TYPES[type], [...(byStatus.get(PROBLEM_TYPES[type]) ?? []), type]);
   }
   return Object.fromEntries(
-    [...byStatus].map(([status, names]) => [
-      String(status),
-      {
-        description: `Problem: ${names.join(', ')}.`,
-        ...(status === 401 ? { headers: { 'WWW-Authenticate': { required: true, schema: { type: 'string' } } } } : {}),
-        ...(status === 409 && names.includes('request-in-progress') ? { headers: { 'Retry-After': { description: 'For request-in-progress.', schema: { type: 'string' } } } } : {}),
-        content: { [PROBLEM_MEDIA_TYPE]: { schema: ref('Problem') } },
-      },
-    ]),
+    [...byStatus].map(([status, names]) => {
+      const headers: Record<string, object> = {};
+      if (status === 401) headers['WWW-Authenticate'] = { required: true, schema: { type: 'string' } };
+      if (names.includes('request-in-progress')) headers['Retry-After'] = { description: 'For request-in-progress.', schema: { type: 'string' } };
+      return [String(status), { description: `Problem: ${names.join(', ')}.`, headers, content: { [PROBLEM_MEDIA_TYPE]: { schema: ref('Problem') } } }];
+    }),
   );
 }
 
@@ -39,6 +36,11 @@ const reference = { name: 'reference', in: 'path', required: true, description: 
 const replayedHeader = {
   'Idempotent-Replayed': { description: '`true` when this is the saved response of an earlier request with the same key.', schema: { type: 'string', enum: ['true'] } },
 };
+
+/** Saved answers of a debit can come back as replays, errors included. */
+function replayable(responses: ReturnType<typeof problems>): ReturnType<typeof problems> {
+  return Object.fromEntries(Object.entries(responses).map(([status, response]) => [status, { ...response, headers: { ...response.headers, ...replayedHeader } }]));
+}
 
 /** The API's contract, served at /api/v1/openapi.json; the tests check every request and response against it. */
 export function openApiDocument(publicUrl: string) {
@@ -103,7 +105,7 @@ export function openApiDocument(publicUrl: string) {
           requestBody: { required: true, content: json(ref('DebitRequest')) },
           responses: {
             '201': { description: 'Debited.', headers: replayedHeader, content: json(ref('Debit')) },
-            ...problems(
+            ...replayable(problems(
               'invalid-request',
               'malformed-json',
               'idempotency-key-required',
@@ -115,7 +117,7 @@ export function openApiDocument(publicUrl: string) {
               'payload-too-large',
               'unsupported-media-type',
               'idempotency-key-reused',
-            ),
+            )),
           },
         },
       },
@@ -142,7 +144,7 @@ export function openApiDocument(publicUrl: string) {
           parameters: [
             username,
             { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },
-            { name: 'before', in: 'query', required: false, description: 'From the `next` link: entries older than this one.', schema: { type: 'integer', minimum: 1 } },
+            { name: 'before', in: 'query', required: false, description: 'From the `next` link: entries older than this one.', schema: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } },
           ],
           responses: { '200': { description: 'One page.', content: json(ref('TransactionPage')) }, ...problems('invalid-request', 'account-not-found') },
         },

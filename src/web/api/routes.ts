@@ -41,10 +41,13 @@ function problemOf(error: unknown, request: Request): ApiProblem | null {
   }
   if (error instanceof ReferenceInUseError) return new ApiProblem('reference-in-use', { reference: error.reference });
   if (error instanceof IdempotencyError) return new ApiProblem(error.code === 'key_reused' ? 'idempotency-key-reused' : 'request-in-progress');
-  const { type } = error as { type?: string };
+  const { type, status } = error as { type?: string; status?: unknown };
   if (type === 'entity.parse.failed') return new ApiProblem('malformed-json');
   if (type === 'entity.too.large') return new ApiProblem('payload-too-large');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new ApiProblem('unsupported-media-type');
+  // A path that does not decode (`%E0%A4%A`) names nothing.
+  if (error instanceof URIError) return new ApiProblem('not-found');
+  if (typeof status === 'number' && status >= 400 && status < 500) return new ApiProblem('invalid-request');
   return null;
 }
 
@@ -59,6 +62,8 @@ export function printApiRoutes(deps: PrintApiRouteDependencies): Router {
   const context = (request: Request, response: Response) => ({ t: response.locals.t as Translate, publicUrl, instance: request.originalUrl.split('?')[0] ?? '' });
 
   router.use(API_BASE, (request, response, next) => {
+    // Express matches paths case-insensitively: whatever reached the API gets the API's answers.
+    response.locals.inApi = true;
     const locale = negotiateLocale(request, deps.defaultLocale);
     response.locals.t = deps.translations(locale);
     response.setHeader('Content-Language', locale);
@@ -135,7 +140,7 @@ export function printApiRoutes(deps: PrintApiRouteDependencies): Router {
   });
 
   const apiErrors: ErrorRequestHandler = (error, request, response, next) => {
-    if (!request.originalUrl.startsWith(`${API_BASE}/`) && request.originalUrl !== API_BASE) return next(error);
+    if (response.locals.inApi !== true) return next(error);
     const problem = problemOf(error, request);
     if (!problem) {
       (response as unknown as { err: unknown }).err = error;

@@ -10,9 +10,11 @@ import { unitsOf } from './representations.js';
 import { invalidRequest } from './problem.js';
 
 const wholeNumber = (max: number) => z.string().regex(/^[1-9]\d{0,11}$/).transform(Number).pipe(z.number().int().min(1).max(max));
+/** Entry ids are 32-bit integers in the database (PostgreSQL refuses larger values in a comparison). */
+export const MAX_ENTRY_ID = 2_147_483_647;
 
 const pageQuery = z
-  .object({ limit: wholeNumber(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE), before: wholeNumber(Number.MAX_SAFE_INTEGER).optional() })
+  .object({ limit: wholeNumber(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE), before: wholeNumber(MAX_ENTRY_ID).optional() })
   .strict();
 
 /** GET …/transactions: keyset paging on the account's entries, so a page never repeats or skips one when new entries arrive. */
