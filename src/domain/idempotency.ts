@@ -19,7 +19,7 @@ export type { IdempotencyScope, StoredResponse };
 export class IdempotencyError extends DomainError<'key_reused' | 'in_flight'> {}
 
 /** `Idempotency-Key` values: 1 to 255 visible ASCII characters (a UUID fits with room to spare). */
-export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /**
  * How long a request holds its key. A holder that died (process killed) has done nothing, since its

@@ -21,7 +21,7 @@ export class PrintApiError extends DomainError<PrintApiErrorCode> {
 }
 
 /** The most one job may take: 10,000 units, far above any real print, copy, scan or fax job. */
-export const MAX_USAGE_UNITS = 10_000;
+const MAX_USAGE_UNITS = 10_000;
 const MAX_PAGES = 100_000;
 
 /**
@@ -55,7 +55,7 @@ export const usageDebitInput = z
 export type UsageDebitInput = z.infer<typeof usageDebitInput>;
 
 /** Hundredths from units already checked to have at most two decimals. */
-export const unitsToHundredths = (units: number) => Math.round(units * 100);
+const unitsToHundredths = (units: number) => Math.round(units * 100);
 
 export interface DebitOutcome {
   holder: AccountHolder;

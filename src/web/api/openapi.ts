@@ -6,6 +6,8 @@ import { accountSchema, debitSchema, problemSchema, problemTypeSchema, transacti
 export const API_BASE = '/api/v1';
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
+/** Entry ids are 32-bit integers in the database (PostgreSQL refuses larger values in a comparison). */
+export const MAX_ENTRY_ID = 2_147_483_647;
 
 /** A zod schema as JSON Schema 2020-12, OpenAPI 3.1's dialect; the `$schema` line belongs to documents, not components. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output') {
@@ -144,7 +146,7 @@ export function openApiDocument(publicUrl: string) {
           parameters: [
             username,
             { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },
-            { name: 'before', in: 'query', required: false, description: 'From the `next` link: entries older than this one.', schema: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } },
+            { name: 'before', in: 'query', required: false, description: 'From the `next` link: entries older than this one.', schema: { type: 'integer', minimum: 1, maximum: MAX_ENTRY_ID } },
           ],
           responses: { '200': { description: 'One page.', content: json(ref('TransactionPage')) }, ...problems('invalid-request', 'account-not-found') },
         },

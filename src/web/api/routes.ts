@@ -27,7 +27,7 @@ export interface PrintApiRouteDependencies {
 }
 
 /** The key a request was authenticated with, set by `authenticateApiKey`. */
-export const apiKeyOf = (response: Response) => response.locals.apiKey as { id: number; name: string };
+const apiKeyOf = (response: Response) => response.locals.apiKey as { id: number; name: string };
 
 /** The failures the domain reports, as problems; null for anything unexpected. */
 function problemOf(error: unknown, request: Request): ApiProblem | null {

@@ -4,14 +4,13 @@ import { listAccountHistory } from '../../db/account-history-repository.js';
 import type { Database } from '../../db/database.js';
 import type { PrintApi } from '../../domain/print-api.js';
 import type { Translate } from '../../i18n/index.js';
-import { API_BASE, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './openapi.js';
+import { API_BASE, DEFAULT_PAGE_SIZE, MAX_ENTRY_ID, MAX_PAGE_SIZE } from './openapi.js';
 import type { transactionPageSchema} from './representations.js';
 import { unitsOf } from './representations.js';
 import { invalidRequest } from './problem.js';
 
 const wholeNumber = (max: number) => z.string().regex(/^[1-9]\d{0,11}$/).transform(Number).pipe(z.number().int().min(1).max(max));
-/** Entry ids are 32-bit integers in the database (PostgreSQL refuses larger values in a comparison). */
-export const MAX_ENTRY_ID = 2_147_483_647;
+
 
 const pageQuery = z
   .object({ limit: wholeNumber(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE), before: wholeNumber(MAX_ENTRY_ID).optional() })
