@@ -7,6 +7,11 @@ import { createUploadStore } from './db/upload-store.js';
 import { createLedger } from './domain/accounts.js';
 import { createAuthenticator } from './domain/authentication.js';
 import { createCheckout, type Checkout } from './domain/checkout.js';
+import { createDocumentIssuing, type DocumentIssuing } from './domain/document-issuing.js';
+import { createDocumentFiles } from './documents/document-files.js';
+import { createDocumentMails, type DocumentMails } from './mail/document-mail.js';
+import { createMailDelivery, type MailDelivery } from './mail/mail-delivery.js';
+import { createMailTransport } from './mail/transport.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { createArgon2Hasher, type PasswordHasher } from './domain/passwords.js';
 import { createPrintApi } from './domain/print-api.js';
@@ -35,6 +40,8 @@ import { topUpRoutes } from './web/routes/topup.js';
 import { preferenceRoutes } from './web/routes/preferences.js';
 import { brandingPreview, publishedTheme } from './web/middleware/theme.js';
 import { themeAssetRoutes } from './web/routes/theme-assets.js';
+import { documentRoutes } from './web/routes/documents.js';
+import { createDocumentBranding } from './web/themes/document-branding.js';
 import { themedViews } from './web/themes/themed-views.js';
 import { createThemeService } from './web/themes/theme-service.js';
 import { viewHelpers } from './web/view-helpers.js';
@@ -48,10 +55,13 @@ export interface AppDependencies {
   hasher?: PasswordHasher;
 }
 
-/** What the process entry needs besides the app: the checkout, for the reconciler. */
+/** What the process entry needs besides the app: the checkout (reconciler), documents (those missing at start), mail (its timer). */
 export interface Portal {
   app: Express;
   checkout: Checkout;
+  documents: DocumentIssuing;
+  documentMails: DocumentMails;
+  mail: MailDelivery;
 }
 
 /** Builds the portal from its dependencies, without listening: tests drive it in-process. */
@@ -68,6 +78,18 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   });
   const uploads = createUploadStore(config.branding.uploadsDir);
   const ledger = createLedger({ db, clock });
+  const documents = createDocumentIssuing({ seller: config.seller, defaultLocale: config.i18n.defaultLocale, mailDomain: new URL(config.server.publicUrl).hostname });
+  const documentFiles = createDocumentFiles({ db, translations, timeZone: config.i18n.timeZone, branding: createDocumentBranding({ themes, uploads }) });
+  const documentMails = createDocumentMails({ db, translations, files: documentFiles, from: config.mail.from, publicUrl: config.server.publicUrl, timeZone: config.i18n.timeZone });
+  const mail = createMailDelivery({
+    db,
+    clock,
+    logger,
+    transport: createMailTransport(config.mail),
+    compose: documentMails.compose,
+    giveUpAfterMs: config.mail.giveUpHours * 3600_000,
+    deliverOnIssue: config.mail.sendOnIssue,
+  });
   const checkout = createCheckout({
     db,
     gateway,
@@ -76,6 +98,8 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     publicUrl: config.server.publicUrl,
     brandName: config.payments.brandName,
     orderExpiryMinutes: config.payments.orderExpiryMinutes,
+    documents,
+    onDocumentsIssued: mail.kick,
   });
   const minutes = (count: number) => count * 60_000;
   const authenticate = createAuthenticator({
@@ -139,13 +163,14 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(accountRoutes({ ledger, timeZone: config.i18n.timeZone }));
   app.use(preferenceRoutes({ db, clock }));
   app.use(topUpRoutes({ db, checkout, clock }));
-  app.use(orderRoutes({ checkout, seller: config.seller }));
-  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, users: createUserManagement({ db, hasher, clock }) }));
+  app.use(orderRoutes({ checkout, seller: config.seller, db }));
+  app.use(documentRoutes({ db, files: documentFiles }));
+  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, documentMails, users: createUserManagement({ db, hasher, clock }) }));
   app.use(itRoutes({ db, clock, themes, uploads }));
 
   app.use(notFoundHandler);
   app.use(errorHandler({ logger, defaultLocale: config.i18n.defaultLocale, translations }));
-  return { app, checkout };
+  return { app, checkout, documents, documentMails, mail };
 }
 
 const isAdminPath = (path: string) => /^\/admin(\/|$)/i.test(path);

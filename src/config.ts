@@ -14,7 +14,7 @@ export const EXAMPLE_SESSION_SECRET = 'change-me-to-a-long-random-string-of-at-l
  * Environment variables people expect, mapped to their place in the config.
  * Every key a deployment may need to change has one, so no JSON file must be edited in production.
  */
-const ENVIRONMENT_KEYS = {
+export const ENVIRONMENT_KEYS = {
   HOST: 'server.host',
   PORT: 'server.port',
   PUBLIC_URL: 'server.publicUrl',
@@ -54,13 +54,25 @@ const ENVIRONMENT_KEYS = {
   THEMES_DIR: 'branding.themesDir',
   UPLOADS_DIR: 'branding.uploadsDir',
   BRANDING_REFRESH_SECONDS: 'branding.refreshSeconds',
+  MAIL_DELIVERY: 'mail.delivery',
+  MAIL_FROM: 'mail.from',
+  MAIL_INTERVAL_SECONDS: 'mail.deliveryIntervalSeconds',
+  MAIL_SEND_ON_ISSUE: 'mail.sendOnIssue',
+  MAIL_GIVE_UP_HOURS: 'mail.giveUpHours',
+  SMTP_HOST: 'mail.smtp.host',
+  SMTP_PORT: 'mail.smtp.port',
+  SMTP_SECURE: 'mail.smtp.secure',
+  SMTP_REQUIRE_TLS: 'mail.smtp.requireTls',
+  SMTP_USER: 'mail.smtp.user',
+  SMTP_PASSWORD: 'mail.smtp.password',
   LOG_LEVEL: 'log.level',
 } as const;
 
 /** Keys that must never sit in a committed JSON file (a database URL only when it carries a password). */
 const isSecretSetting = (key: string, value: unknown) =>
   key === 'session.secret' ||
-  key === 'payments.clientSecret' || (key === 'database.url' && typeof value === 'string' && /:\/\/[^/@]*:[^/@]*@/.test(value));
+  key === 'payments.clientSecret' ||
+  key === 'mail.smtp.password' || (key === 'database.url' && typeof value === 'string' && /:\/\/[^/@]*:[^/@]*@/.test(value));
 
 const environmentVariableOf = new Map<string, string>(
   Object.entries(ENVIRONMENT_KEYS).map(([variable, key]) => [key, variable]),
@@ -162,6 +174,28 @@ const configSchema = z
       /** How often an instance asks the database whether another instance published a new look. */
       refreshSeconds: integer(0, 3600),
     }),
+    mail: z.object({
+      /** `keep`: mails stay in the portal for admins to read (demo, trials); `smtp`: sent through mail.smtp. */
+      delivery: z.enum(['keep', 'smtp']),
+      /** The sender: `no-reply@example.edu` or `Recharge <no-reply@example.edu>`. */
+      from: z.string().max(254).refine(isMailbox, 'must be an address such as no-reply@example.edu or Recharge <no-reply@example.edu>'),
+      smtp: z.object({
+        host: z.string().min(1).max(253).optional(),
+        port: integer(1, 65535),
+        /** TLS from the first byte (port 465); otherwise STARTTLS is used when the server offers it. */
+        secure: flag,
+        /** Refuse to send unless the server upgrades to TLS (STARTTLS). */
+        requireTls: flag,
+        user: z.string().min(1).max(254).optional(),
+        password: z.string().min(1).max(1000).optional(),
+      }),
+      /** How often queued mails are looked at, retries included (0: no timer). */
+      deliveryIntervalSeconds: integer(0, 3600),
+      /** Send as soon as a receipt is issued, besides the timer (off in tests, which deliver when they choose). */
+      sendOnIssue: flag,
+      /** After this long without success a mail is marked failed for an admin to look at. */
+      giveUpHours: integer(1, 24 * 14),
+    }),
     log: z.object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     }),
@@ -189,6 +223,12 @@ const configSchema = z
         }
       }
     }
+    if (config.mail.delivery === 'smtp' && !config.mail.smtp.host) {
+      context.addIssue({ code: 'custom', path: ['mail', 'smtp', 'host'], message: 'is required with MAIL_DELIVERY=smtp' });
+    }
+    if (!config.mail.smtp.user !== !config.mail.smtp.password) {
+      context.addIssue({ code: 'custom', path: ['mail', 'smtp', config.mail.smtp.user ? 'password' : 'user'], message: 'SMTP_USER and SMTP_PASSWORD go together' });
+    }
     if (config.env !== 'production') return;
     const secret = config.session.secret;
     if (secret === undefined) {
@@ -199,6 +239,9 @@ const configSchema = z
         path: ['session', 'secret'],
         message: 'is the example value from .env.example; generate one with `openssl rand -hex 32`',
       });
+    }
+    if (config.mail.delivery === 'smtp' && /@recharge\.example>?$/.test(config.mail.from)) {
+      context.addIssue({ code: 'custom', path: ['mail', 'from'], message: 'is the example sender; set the address receipts are sent from' });
     }
     if (config.demo.enabled && !config.demo.allowInProduction) {
       context.addIssue({
@@ -301,6 +344,13 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: 'postgres', connectionString: url };
   const file = url.replace(/^sqlite:(\/\/)?/i, '');
   return { dialect: 'sqlite', filename: path.resolve(projectRoot, file) };
+}
+
+/** A bare address or `Display Name <address>`, on one line (a line break would add mail headers). */
+function isMailbox(value: string): boolean {
+  const address = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/;
+  const named = /^([^<>\r\n"]+|"[^"\r\n]+") <([^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+)>$/.exec(value);
+  return address.test(value) || named !== null;
 }
 
 function isKnownTimeZone(zone: string): boolean {

@@ -23,9 +23,10 @@ function readConfig(): Config {
   }
 }
 
-function banner(url: string, demoLogins: readonly DemoLogin[], simulator: PayPalSimulator | null): string {
+function banner(url: string, demoLogins: readonly DemoLogin[], simulator: PayPalSimulator | null, mailDelivery: Config['mail']['delivery']): string {
   const lines = [`Recharge is running at ${url}`];
   if (simulator) lines.push(`Payments go to the built-in PayPal simulator at ${simulator.baseUrl} (no real money).`);
+  if (mailDelivery === 'keep') lines.push(`Receipts are not e-mailed: they are kept in the admin mailbox at ${url}/admin/mails.`);
   if (demoLogins.length > 0) {
     lines.push('Demo data is on. Log in with:');
     for (const login of demoLogins) lines.push(`  ${login.role.padEnd(6)} ${login.username} / ${login.password}`);
@@ -50,13 +51,15 @@ async function main(): Promise<void> {
   const clock = systemClock;
   const hasher = createArgon2Hasher();
   const demoLogins = config.demo.enabled ? await seedDemoData({ db, clock, users: createUserManagement({ db, hasher, clock }) }) : [];
-  const { app, checkout } = createApp({ config, db, logger, gateway, clock, hasher });
+  const { app, checkout, documents, mail } = createApp({ config, db, logger, gateway, clock, hasher });
+  const backfilled = await documents.issueMissing(db, clock.now());
+  if (backfilled.length > 0) logger.info({ documents: backfilled.length }, 'issued the receipts and credit notes missing for earlier payments and refunds');
 
   const server = app.listen(config.server.port, config.server.host, () => {
     const { port } = server.address() as AddressInfo;
     simulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhooks/paypal`);
     const url = config.server.port === 0 ? `http://localhost:${port}` : config.server.publicUrl;
-    console.log(banner(url, demoLogins, simulator));
+    console.log(banner(url, demoLogins, simulator, config.mail.delivery));
   });
   server.on('error', (error) => {
     logger.fatal({ err: error }, 'cannot listen');
@@ -69,10 +72,20 @@ async function main(): Promise<void> {
   };
   const reconciler = config.payments.reconcileIntervalSeconds > 0 ? setInterval(() => void sweep(), config.payments.reconcileIntervalSeconds * 1000) : null;
 
+  // Mails queued while the portal was down, and retries whose time has come.
+  const deliverMails = async () => {
+    const counts = await mail.deliverDue().catch((error: unknown) => logger.error({ err: error }, 'mail delivery failed'));
+    if (counts && Object.values(counts).some((count) => count > 0)) logger.info(counts, 'mails delivered');
+  };
+  void deliverMails();
+  const mailer = config.mail.deliveryIntervalSeconds > 0 ? setInterval(() => void deliverMails(), config.mail.deliveryIntervalSeconds * 1000) : null;
+
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     if (reconciler) clearInterval(reconciler);
-    server.close(() => void Promise.all([db.close(), simulator?.stop()]).then(() => process.exit(0)));
+    if (mailer) clearInterval(mailer);
+    // A delivery run in progress finishes (its sends are bounded by the transport's timeouts) before the database closes.
+    server.close(() => void Promise.all([mail.idle().then(() => db.close()), simulator?.stop()]).then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.once('SIGINT', () => stop('SIGINT'));

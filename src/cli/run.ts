@@ -7,6 +7,7 @@ import { systemClock } from '../domain/clock.js';
 import { DomainError } from '../domain/errors.js';
 import { createArgon2Hasher } from '../domain/passwords.js';
 import { createCheckout } from '../domain/checkout.js';
+import { createDocumentIssuing } from '../domain/document-issuing.js';
 import { createLogger } from '../logger.js';
 import { createGatewayFromConfig } from '../payments/paypal/from-config.js';
 import { createUserManagement } from '../domain/user-management.js';
@@ -85,6 +86,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         publicUrl: config.server.publicUrl,
         brandName: config.payments.brandName,
         orderExpiryMinutes: config.payments.orderExpiryMinutes,
+        // Receipts are issued here too; their mails wait in the outbox for a running portal to send.
+        documents: createDocumentIssuing({ seller: config.seller, defaultLocale: config.i18n.defaultLocale, mailDomain: new URL(config.server.publicUrl).hostname }),
       });
       const { examined, changed } = await checkout.reconcile();
       io.stdout.write(`Examined ${examined} unfinished order(s); ${changed} changed.\n`);

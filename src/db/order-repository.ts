@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { assertMove, type OrderStatus } from '../domain/order-status.js';
 import { formatOrderNumber, type Order, type OrderEvent } from '../domain/orders.js';
 import type { Currency, Quote } from '../domain/pricing.js';
+import { isLocale, type Locale } from '../i18n/index.js';
 import { toDate, toSafeInteger, type Queryable } from './database.js';
 
 function toOrder(row: Record<string, unknown>): Order {
@@ -31,10 +32,11 @@ function toOrder(row: Record<string, unknown>): Order {
     createdAt,
     updatedAt: toDate(row.updated_at),
     paidAt: row.paid_at == null ? null : toDate(row.paid_at),
+    locale: isLocale(row.locale) ? row.locale : null,
   };
 }
 
-export async function insertOrder(trx: Knex.Transaction, order: { userId: number; quote: Quote; termsVersionId: number }, now: Date): Promise<Order> {
+export async function insertOrder(trx: Knex.Transaction, order: { userId: number; quote: Quote; termsVersionId: number; locale: Locale }, now: Date): Promise<Order> {
   const { quote } = order;
   const [row] = await trx('orders')
     .insert({
@@ -51,6 +53,7 @@ export async function insertOrder(trx: Knex.Transaction, order: { userId: number
       bonus_units: quote.bonusUnits,
       terms_version_id: order.termsVersionId,
       refunded_cents: 0,
+      locale: order.locale,
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
     })

@@ -19,6 +19,7 @@ import { currentTerms } from '../db/terms-repository.js';
 import type { Locale } from '../i18n/index.js';
 import { GatewayError, type CaptureSnapshot, type PaymentGateway, type PaymentSnapshot, type PaymentWebhookEvent } from '../payments/gateway.js';
 import type { Clock } from './clock.js';
+import type { DocumentIssuing } from './document-issuing.js';
 import { DomainError } from './errors.js';
 import { SystemAccount, type PostingLine } from './ledger.js';
 import { CREDITED_STATUSES, OPEN_STATUSES, type OrderStatus } from './order-status.js';
@@ -62,6 +63,9 @@ export interface CheckoutDependencies {
   publicUrl: string;
   brandName: string;
   orderExpiryMinutes: number;
+  documents: DocumentIssuing;
+  /** Called after a transaction that issued a receipt or credit note has committed: its mail may go now. */
+  onDocumentsIssued?: () => void;
 }
 
 /** Closed without payment on our side; still credited if PayPal turns out to have taken the money. */
@@ -81,14 +85,14 @@ const CAPTURED_STATUSES = new Set(['COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDED'
 export function createCheckout(deps: CheckoutDependencies) {
   const { db, gateway, clock, logger } = deps;
 
-  async function placeOrder(user: User, choice: OfferChoice, acceptedTermsId: unknown): Promise<Order> {
+  async function placeOrder(user: User, choice: OfferChoice, acceptedTermsId: unknown, locale: Locale): Promise<Order> {
     const terms = await currentTerms(db.knex);
     if (!terms) throw new CheckoutError('no_terms', 'no terms of sale are published');
     if (String(acceptedTermsId) !== String(terms.id)) throw new CheckoutError('terms_not_accepted', 'the current terms of sale were not accepted');
     const now = clock.now();
     const priceList = await loadPriceList(db.knex);
     const quote = 'packId' in choice ? quotePack(priceList, choice.packId, now) : quoteFreeAmount(priceList, parseAmount(choice.amount), now);
-    return db.transaction((trx) => insertOrder(trx, { userId: user.id, quote, termsVersionId: terms.id }, now));
+    return db.transaction((trx) => insertOrder(trx, { userId: user.id, quote, termsVersionId: terms.id, locale }, now));
   }
 
   async function ownOrder(user: User, by: { id?: number; paypalOrderId?: string }): Promise<Order> {
@@ -243,7 +247,8 @@ export function createCheckout(deps: CheckoutDependencies) {
   /** Credits the units once (key: the capture id), then applies refunds and reversals, all in one transaction. */
   async function credit(order: Order, capture: CaptureSnapshot, snapshot: PaymentSnapshot, record?: Recorder): Promise<void> {
     const now = clock.now();
-    await db.transaction(async (trx) => {
+    const issued = await db.transaction(async (trx) => {
+      let issuedAny = false;
       const current = await lockOrder(trx, order.id);
       await record?.(trx);
       const account = await findAccountByUserId(trx, order.userId);
@@ -253,14 +258,17 @@ export function createCheckout(deps: CheckoutDependencies) {
         if (!creditable.includes(current.status)) {
           logger.error({ order: order.number, status: current.status, capture: capture.id }, 'a completed capture arrived for a closed order');
           await addOrderEvent(trx, order.id, { type: 'attention', fromStatus: null, toStatus: null, detail: `capture ${capture.id} completed while the order is ${current.status}` }, now);
-          return;
+          return false;
         }
         const lines = await topUpLines(trx, account.id, order.units, order.bonusUnits, 1);
         const posted = await postTransaction(trx, { idempotencyKey: paymentLedgerKeys.credit(capture.id), kind: 'top_up', description: order.number, lines }, now);
         await moveOrder(trx, order.id, { from: creditable, to: 'paid', detail: `capture ${capture.id}`, columns: { paypal_capture_id: capture.id, ledger_transaction_id: posted.transactionId, paid_at: now.toISOString() } }, now);
+        issuedAny = (await deps.documents.issueReceipt(trx, order, now)).created;
       }
-      await applyRefunds(trx, order, account.id, capture, snapshot, now);
+      const creditNotes = await applyRefunds(trx, order, account.id, capture, snapshot, now);
+      return issuedAny || creditNotes > 0;
     });
+    if (issued) deps.onDocumentsIssued?.();
   }
 
   /**
@@ -268,9 +276,11 @@ export function createCheckout(deps: CheckoutDependencies) {
    * amount and rounded down; once the whole price is refunded, the rounding remainder goes with a last
    * posting; a chargeback takes everything left. Each posting depends only on its own refund, so the
    * order in which PayPal lists or completes refunds changes nothing. Units already spent may take the
-   * balance below zero; the account is then flagged.
+   * balance below zero; the account is then flagged. Each refund gets its credit note; returns how
+   * many were issued now.
    */
-  async function applyRefunds(trx: Knex.Transaction, order: Order, accountId: number, capture: CaptureSnapshot, snapshot: PaymentSnapshot, now: Date): Promise<void> {
+  async function applyRefunds(trx: Knex.Transaction, order: Order, accountId: number, capture: CaptureSnapshot, snapshot: PaymentSnapshot, now: Date): Promise<number> {
+    let creditNotes = 0;
     const total = order.units + order.bonusUnits;
     let refundedCents = 0;
     let debited = 0;
@@ -279,6 +289,7 @@ export function createCheckout(deps: CheckoutDependencies) {
       const ledgerTransactionId = await takeBack(paymentLedgerKeys.refund(refund.id), share, 'refund');
       const money = { currency: refund.currency, amountCents: refund.amountCents, ...vatIncluded(refund.amountCents, order.vatRateBasisPoints) };
       await recordRefund(trx, { refundId: refund.id, orderId: order.id, ...money, ledgerTransactionId }, now);
+      if ((await deps.documents.issueCreditNote(trx, order, refund.id, now)).created) creditNotes += 1;
       debited += share;
       refundedCents += refund.amountCents;
     }
@@ -295,6 +306,7 @@ export function createCheckout(deps: CheckoutDependencies) {
       const to: OrderStatus = refundedCents >= order.priceCents ? 'refunded' : 'partially_refunded';
       await moveOrder(trx, order.id, { from: ['paid', 'partially_refunded'], to, detail: `refunded ${refundedCents} of ${order.priceCents}`, columns: { refunded_cents: refundedCents } }, now);
     }
+    return creditNotes;
 
     /** The ledger transaction taking `amount` back (replayed if already posted), or null when there is nothing to take. */
     async function takeBack(idempotencyKey: string, amount: number, kind: string): Promise<number | null> {

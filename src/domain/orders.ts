@@ -1,3 +1,4 @@
+import type { Locale } from '../i18n/index.js';
 import type { OrderStatus } from './order-status.js';
 import type { Cents, Quote } from './pricing.js';
 
@@ -17,6 +18,8 @@ export interface Order extends Quote {
   createdAt: Date;
   updatedAt: Date;
   paidAt: Date | null;
+  /** The language the buyer ordered in (null for orders placed before it was kept). */
+  locale: Locale | null;
 }
 
 export interface OrderEvent {

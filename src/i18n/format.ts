@@ -1,6 +1,6 @@
 import { decimalText } from '../domain/decimal.js';
 import type { Hundredths } from '../domain/ledger.js';
-import type { Locale } from './index.js';
+import type { Locale, Translate } from './index.js';
 
 const numberFormats = new Map<Locale, Intl.NumberFormat>();
 const pluralRules = new Map<Locale, Intl.PluralRules>();
@@ -16,6 +16,11 @@ export function formatHundredths(amount: Hundredths, locale: Locale, { signed = 
   const decimal = decimalText(magnitude);
   const sign = amount < 0 ? '−' : signed && amount > 0 ? '+' : '';
   return sign + format.format(decimal as unknown as number);
+}
+
+/** "12,50 unités", "1,00 unité", "1.00 unit": an amount of units with its word, in `t`'s language. */
+export function formatUnits(t: Translate, amount: Hundredths, locale: Locale): string {
+  return t(`units.${pluralCategory(amount, locale)}`, { value: formatHundredths(amount, locale) });
 }
 
 /** Which plural form a displayed amount takes ("1,50 unité" but "1.50 units"). */

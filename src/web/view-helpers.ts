@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Config } from '../config.js';
 import type { Hundredths } from '../domain/ledger.js';
-import { formatDateTime, formatHundredths, formatMoney, pluralCategory } from '../i18n/format.js';
+import { formatDateTime, formatHundredths, formatMoney, formatUnits } from '../i18n/format.js';
 import type { Locale, Translate } from '../i18n/index.js';
 
 /** Formatting helpers for the views, bound to the request's language. */
@@ -9,7 +9,7 @@ export function viewHelpers(config: Config): RequestHandler {
   return (request, response, next) => {
     const locale = response.locals.locale as Locale;
     const t = response.locals.t as Translate;
-    response.locals.formatUnits = (amount: Hundredths) => t(`units.${pluralCategory(amount, locale)}`, { value: formatHundredths(amount, locale) });
+    response.locals.formatUnits = (amount: Hundredths) => formatUnits(t, amount, locale);
     response.locals.formatDelta = (amount: Hundredths) => formatHundredths(amount, locale, { signed: true });
     response.locals.formatNumber = (amount: Hundredths) => formatHundredths(amount, locale);
     response.locals.formatMoney = (cents: number, currency: string) => formatMoney(cents, currency, locale);

@@ -26,14 +26,17 @@ export const PAGE_NAMES = [
   'admin-dashboard',
   'admin-orders',
   'admin-api-keys',
+  'admin-mails',
+  'admin-mail',
   'it-branding',
   'account-en',
 ] as const;
 
 /**
  * Puts the portal in the state the pages need, through the browser as the student would: one order
- * left at its recap (offer chosen, terms accepted), one paid on the simulator's approval page; and as
- * the admin, two print-server keys, one of them revoked. Returns where each page is.
+ * left at its recap (offer chosen, terms accepted), one paid on the simulator's approval page (its
+ * receipt mailed, that is kept in demo mode); and as the admin, two print-server keys, one of them
+ * revoked. Returns where each page is.
  */
 export async function preparePortalPages(session: PortalInBrowser): Promise<Map<string, PortalPage>> {
   const { page, context } = await session.open({ width: 1280, as: 'etudiant' });
@@ -42,6 +45,7 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
     const paid = await placeOrder(page, 'pack-10');
     await payOnApprovalPage(page, paid);
     await prepareApiKeys(session);
+    const mail = await receiptMail(session);
     const brandingViewer = session.logins.find((login) => login.role === 'it')?.username ?? 'admin';
     const pages: PortalPage[] = [
       { name: 'login', path: '/login', locale: 'fr' },
@@ -53,6 +57,8 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
       { name: 'admin-dashboard', path: '/admin', as: 'admin', locale: 'fr' },
       { name: 'admin-orders', path: '/admin/orders', as: 'admin', locale: 'fr' },
       { name: 'admin-api-keys', path: '/admin/api-keys', as: 'admin', locale: 'fr' },
+      { name: 'admin-mails', path: '/admin/mails', as: 'admin', locale: 'fr' },
+      { name: 'admin-mail', path: mail, as: 'admin', locale: 'fr' },
       { name: 'it-branding', path: '/it/branding', as: brandingViewer, locale: 'fr' },
       { name: 'account-en', path: '/account', as: 'etudiant', locale: 'en' },
     ];
@@ -96,4 +102,12 @@ async function prepareApiKeys(session: PortalInBrowser): Promise<void> {
   } finally {
     await context.close();
   }
+}
+
+/** The admin's page of the paid order's receipt mail, kept as in the demo (the test portal delivers only when asked). */
+async function receiptMail(session: PortalInBrowser): Promise<string> {
+  await session.portal.mail.deliverDue();
+  const row = (await session.portal.db.knex('mail_outbox').orderBy('id', 'desc').first('id')) as { id: unknown } | undefined;
+  if (!row) throw new Error('no receipt mail queued after the payment');
+  return `/admin/mails/${Number(row.id)}`;
 }

@@ -14,6 +14,9 @@ import type { User } from '../../src/domain/users.js';
 import { createLedger, type Ledger } from '../../src/domain/accounts.js';
 import { createLogger } from '../../src/logger.js';
 import type { Checkout } from '../../src/domain/checkout.js';
+import type { DocumentIssuing } from '../../src/domain/document-issuing.js';
+import type { DocumentMails } from '../../src/mail/document-mail.js';
+import type { MailDelivery } from '../../src/mail/mail-delivery.js';
 import { createGatewayFromConfig } from '../../src/payments/paypal/from-config.js';
 import { createPayPalSimulator, type PayPalSimulator } from '../../src/payments/paypal/simulator/index.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -48,6 +51,11 @@ export interface TestPortal extends TestDatabase {
   /** The portal listening on an ephemeral port, so that the simulator's webhooks reach it. */
   baseUrl: string;
   checkout: Checkout;
+  /** Receipts and credit notes (issueMissing). */
+  documents: DocumentIssuing;
+  /** The outbox's delivery: in the test config (no timer, MAIL_SEND_ON_ISSUE off) mails go only when a test calls deliverDue(). */
+  mail: MailDelivery;
+  documentMails: DocumentMails;
   simulator: PayPalSimulator;
   config: Config;
   clock: FakeClock;
@@ -81,7 +89,7 @@ export async function createTestPortal(env: Record<string, string> = {}): Promis
   const users = createUserManagement({ db: database.db, hasher, clock });
   const simulator = createPayPalSimulator({ now: () => clock.now(), webhookRetry: { attempts: 3, delayMs: 20 } });
   const gateway = createGatewayFromConfig(config.payments, await simulator.start());
-  const { app, checkout } = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher, gateway });
+  const { app, checkout, documents, documentMails, mail } = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher, gateway });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -89,6 +97,7 @@ export async function createTestPortal(env: Record<string, string> = {}): Promis
   return {
     ...database,
     async cleanup() {
+      await mail.idle();
       await simulator.stop();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -98,6 +107,9 @@ export async function createTestPortal(env: Record<string, string> = {}): Promis
     app,
     baseUrl,
     checkout,
+    documents,
+    mail,
+    documentMails,
     simulator,
     config,
     clock,

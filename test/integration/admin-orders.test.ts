@@ -29,7 +29,7 @@ describe(`administration: orders (${testDialect})`, () => {
   }
 
   async function order(user: User, choice: OfferChoice): Promise<Order> {
-    return portal.checkout.placeOrder(user, choice, termsId);
+    return portal.checkout.placeOrder(user, choice, termsId, 'fr');
   }
   async function sentToPayPal(user: User, choice: OfferChoice): Promise<Order> {
     const placed = await order(user, choice);

@@ -34,7 +34,7 @@ describe(`administration: refunds (${testDialect})`, () => {
 
   /** A paid order of 20,00 € for 22 units (20 + 2 bonus), unless told otherwise. */
   async function paidOrder(choice: OfferChoice = { packId: 'pack-20' }): Promise<Order> {
-    const placed = await portal.checkout.placeOrder(buyer, choice, termsId);
+    const placed = await portal.checkout.placeOrder(buyer, choice, termsId, 'fr');
     await portal.checkout.startPayment(buyer, placed.id, 'fr');
     const sent = await portal.checkout.ownOrder(buyer, { id: placed.id });
     portal.simulator.approve(sent.paypalOrderId!);
@@ -163,7 +163,7 @@ describe(`administration: refunds (${testDialect})`, () => {
   });
 
   it('refuses to refund an order that was not paid, or no longer can be, with 409', async () => {
-    const unpaid = await portal.checkout.placeOrder(buyer, { packId: 'pack-10' }, termsId);
+    const unpaid = await portal.checkout.placeOrder(buyer, { packId: 'pack-10' }, termsId, 'fr');
     const paid = await paidOrder();
     const page = await orderPage(paid);
     const unpaidPage = await orderPage(unpaid);

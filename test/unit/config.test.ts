@@ -2,11 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, EXAMPLE_SESSION_SECRET, loadConfig, projectRoot } from '../../src/config.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, ENVIRONMENT_KEYS, EXAMPLE_SESSION_SECRET, loadConfig, projectRoot } from '../../src/config.js';
 
 const SECRET = 'a'.repeat(20) + 'b'.repeat(20);
 const PAYPAL = { PAYPAL_CLIENT_ID: 'client-id', PAYPAL_CLIENT_SECRET: 'client-secret', PAYPAL_WEBHOOK_ID: 'WH-ID' };
-const PRODUCTION = { NODE_ENV: 'production', SESSION_SECRET: SECRET, PAYPAL_ENV: 'live', ...PAYPAL };
+const SMTP = { SMTP_HOST: 'smtp.example.edu', MAIL_FROM: 'Impressions <impressions@example.edu>' };
+const PRODUCTION = { NODE_ENV: 'production', SESSION_SECRET: SECRET, PAYPAL_ENV: 'live', ...PAYPAL, ...SMTP };
 
 function problemsOf(env: NodeJS.ProcessEnv, configDir?: string): string[] {
   try {
@@ -60,6 +62,11 @@ describe('configuration', () => {
     expect(problemsOf({ NODE_ENV: 'development', BRANDING_REFRESH_SECONDS: '-1' })[0]).to.match(/^branding\.refreshSeconds \(BRANDING_REFRESH_SECONDS\)/);
   });
 
+  it('lists every environment variable it reads in .env.example', () => {
+    const listed = new Set(readFileSync(path.join(projectRoot, '.env.example'), 'utf8').match(/^[A-Z_]+(?==)/gm));
+    expect(Object.keys(ENVIRONMENT_KEYS).filter((variable) => !listed.has(variable))).to.deep.equal([]);
+  });
+
   it('resolves the themes and uploads folders from the project, and keeps uploads out of the themes', () => {
     const config = loadConfig({ env: { NODE_ENV: 'development' } });
     expect(config.branding.themesDir).to.equal(path.join(projectRoot, 'themes'));
@@ -92,10 +99,28 @@ describe('configuration', () => {
     expect(loadConfig({ env: { NODE_ENV: 'development', PAYPAL_ENV: 'sandbox', ...PAYPAL } }).payments).to.include({ provider: 'sandbox', clientSecret: 'client-secret' });
   });
 
-  it('starts in production with a real secret, no demo data and real payments', () => {
+  it('starts in production with a real secret, no demo data, real payments and mail sent by SMTP', () => {
     const config = loadConfig({ env: PRODUCTION });
     expect(config.demo.enabled).to.equal(false);
     expect(config.session.secretGenerated).to.equal(false);
+    expect(config.mail).to.deep.include({ delivery: 'smtp', from: 'Impressions <impressions@example.edu>', sendOnIssue: true });
+    expect(config.mail.smtp).to.deep.equal({ host: 'smtp.example.edu', port: 587, secure: false, requireTls: false });
+  });
+
+  it('keeps mail in the portal by default, and needs a server and a real sender to send it', () => {
+    expect(loadConfig({ env: { NODE_ENV: 'development' } }).mail.delivery).to.equal('keep');
+    expect(problemsOf({ NODE_ENV: 'development', MAIL_DELIVERY: 'smtp' })).to.deep.equal(['mail.smtp.host (SMTP_HOST): is required with MAIL_DELIVERY=smtp']);
+    expect(problemsOf({ ...PRODUCTION, SMTP_HOST: undefined, MAIL_FROM: undefined })).to.deep.equal([
+      'mail.smtp.host (SMTP_HOST): is required with MAIL_DELIVERY=smtp',
+      'mail.from (MAIL_FROM): is the example sender; set the address receipts are sent from',
+    ]);
+    expect(problemsOf({ NODE_ENV: 'development', SMTP_USER: 'mailer' })).to.deep.equal(['mail.smtp.password (SMTP_PASSWORD): SMTP_USER and SMTP_PASSWORD go together']);
+    const sending = loadConfig({ env: { ...PRODUCTION, SMTP_PORT: '465', SMTP_SECURE: 'true', SMTP_USER: 'mailer', SMTP_PASSWORD: 'p4ss' } });
+    expect(sending.mail.smtp).to.deep.include({ port: 465, secure: true, user: 'mailer', password: 'p4ss' });
+    for (const from of ['no address', 'a@b', 'Name <a@b.c', 'x@y.z\r\nBcc: all@example.edu', 'Name\n <a@b.co>']) {
+      expect(problemsOf({ NODE_ENV: 'development', MAIL_FROM: from })[0], from).to.match(/^mail\.from \(MAIL_FROM\): must be an address/);
+    }
+    expect(loadConfig({ env: { NODE_ENV: 'development', MAIL_FROM: 'no-reply@example.edu' } }).mail.from).to.equal('no-reply@example.edu');
   });
 
   describe('with its own config folder', () => {
@@ -118,6 +143,11 @@ describe('configuration', () => {
       expect(problemsOf({ NODE_ENV: 'development' }, dir)[0]).to.equal('database.url (config/development.json): secrets come only from the environment (DATABASE_URL)');
       await writeFile(path.join(dir, 'development.json'), JSON.stringify({ database: { url: 'postgres://db/recharge' } }));
       expect(loadConfig({ env: { NODE_ENV: 'development' }, configDir: dir }).database.target).to.deep.equal({ dialect: 'postgres', connectionString: 'postgres://db/recharge' });
+    });
+
+    it('refuses an SMTP password written in a JSON file', async () => {
+      await writeFile(path.join(dir, 'development.json'), JSON.stringify({ mail: { smtp: { user: 'mailer', password: 'p4ss' } } }));
+      expect(problemsOf({ NODE_ENV: 'development' }, dir)).to.deep.equal(['mail.smtp.password (config/development.json): secrets come only from the environment (SMTP_PASSWORD)']);
     });
 
     it('names a file that is not valid JSON', async () => {

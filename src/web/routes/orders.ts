@@ -1,5 +1,7 @@
 import { Router, type Request } from 'express';
 import type { Config } from '../../config.js';
+import type { Database } from '../../db/database.js';
+import { listOrderDocuments } from '../../db/document-repository.js';
 import { CheckoutError, type Checkout } from '../../domain/checkout.js';
 import { parseOrderNumber, type Order } from '../../domain/orders.js';
 import type { Locale, Translate } from '../../i18n/index.js';
@@ -7,10 +9,11 @@ import { formatMoney } from '../../i18n/format.js';
 import { notFound } from '../http-error.js';
 import { requireUser } from '../middleware/authentication.js';
 import { renderPage } from '../render.js';
+import { documentUrl } from './documents.js';
 
 const RECEIPT_STATUSES = new Set(['paid', 'partially_refunded', 'refunded']);
 
-export function orderRoutes({ checkout, seller }: { checkout: Checkout; seller: Config['seller'] }): Router {
+export function orderRoutes({ checkout, seller, db }: { checkout: Checkout; seller: Config['seller']; db: Database }): Router {
   const router = Router();
 
   /** Another person's order, or no order at all: the same 404. */
@@ -25,13 +28,19 @@ export function orderRoutes({ checkout, seller }: { checkout: Checkout; seller: 
     }
   }
 
-  const viewOf = (order: Order, locale: Locale) => ({ order, money: (cents: number) => formatMoney(cents, order.currency, locale), vatRate: order.vatRateBasisPoints / 100 });
+  const viewOf = async (order: Order, locale: Locale) => ({
+    order,
+    money: (cents: number) => formatMoney(cents, order.currency, locale),
+    vatRate: order.vatRateBasisPoints / 100,
+    documents: await listOrderDocuments(db.knex, order.id),
+    documentUrl,
+  });
 
   router.get('/orders/:number', requireUser, async (request, response) => {
     const t = response.locals.t as Translate;
     const order = await orderOf(request);
     const problem = typeof request.query.problem === 'string' && ['notPayable', 'paymentUnavailable'].includes(request.query.problem) ? t(`order.${request.query.problem}`) : null;
-    await renderPage(response, 'pages/order', { title: t('order.title', { number: order.number }), ...viewOf(order, response.locals.locale as Locale), problem });
+    await renderPage(response, 'pages/order', { title: t('order.title', { number: order.number }), ...(await viewOf(order, response.locals.locale as Locale)), problem });
   });
 
   router.post('/orders/:number/pay', requireUser, async (request, response) => {
@@ -48,7 +57,7 @@ export function orderRoutes({ checkout, seller }: { checkout: Checkout; seller: 
     const t = response.locals.t as Translate;
     const order = await orderOf(request);
     if (!RECEIPT_STATUSES.has(order.status)) throw notFound();
-    await renderPage(response, 'pages/receipt', { title: t('receipt.title', { number: order.number }), ...viewOf(order, response.locals.locale as Locale), seller });
+    await renderPage(response, 'pages/receipt', { title: t('receipt.title', { number: order.number }), ...(await viewOf(order, response.locals.locale as Locale)), seller });
   });
 
   // PayPal sends the buyer back here with ?token=<PayPal order id>; the token only finds the person's own order.

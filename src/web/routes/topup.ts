@@ -39,7 +39,7 @@ export function topUpRoutes({ db, checkout, clock }: { db: Database; checkout: C
     if (Object.keys(errors).length === 0) {
       try {
         const choice = offer === 'free' ? { amount } : { packId: offer };
-        const order = await checkout.placeOrder(request.user!, choice, body.terms);
+        const order = await checkout.placeOrder(request.user!, choice, body.terms, response.locals.locale as Locale);
         return response.redirect(303, `/orders/${order.number}`);
       } catch (error) {
         Object.assign(errors, await fieldErrorsFor(error, t, response.locals.locale as Locale));

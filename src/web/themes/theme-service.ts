@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Database } from '../../db/database.js';
 import { findVersion, latestPublication } from '../../db/branding-repository.js';
 import type { BrandingSettings, ThemeMessages } from '../../domain/branding.js';
@@ -17,6 +18,8 @@ export interface PresentedTheme {
   cssVariables: string;
   messages: ThemeMessages;
   logoUrl: string;
+  /** Where the logo's bytes are, for what draws it outside a page (PDF documents). */
+  logoFile: LogoFile;
   faviconUrl: string;
   /** The folder's theme.css, drawn over the portal's stylesheet. */
   stylesheetUrl: string | null;
@@ -24,6 +27,9 @@ export interface PresentedTheme {
   /** The branding version shown, or null for the theme folder as it ships. */
   versionId: number | null;
 }
+
+/** An uploaded logo (a PNG in the upload store), or a file in the theme folder's assets (SVG, PNG, JPEG, WebP, ICO). */
+export type LogoFile = { upload: string } | { path: string };
 
 export const uploadUrl = (id: string) => `/uploads/${id}.png`;
 export const themeAssetUrl = (folder: string, file: string) => `/themes/${folder}/assets/${file}`;
@@ -41,6 +47,7 @@ export function present(folder: ThemeFolder, settings: BrandingSettings | null, 
       .join(' '),
     messages: settings?.messages ?? folder.messages,
     logoUrl: settings?.logoUploadId ? uploadUrl(settings.logoUploadId) : themeAssetUrl(folder.name, folder.logo),
+    logoFile: settings?.logoUploadId ? { upload: settings.logoUploadId } : { path: path.join(folder.assetsDir, folder.logo) },
     faviconUrl: settings?.faviconUploadId ? uploadUrl(settings.faviconUploadId) : themeAssetUrl(folder.name, folder.favicon),
     stylesheetUrl: folder.hasStylesheet ? `/themes/${folder.name}/theme.css` : null,
     views: { viewsDir: folder.viewsDir, overrides: folder.overrides },

@@ -5,10 +5,13 @@ import type { Ledger } from '../../../domain/accounts.js';
 import type { Checkout } from '../../../domain/checkout.js';
 import type { Clock } from '../../../domain/clock.js';
 import type { UserManagement } from '../../../domain/user-management.js';
+import type { DocumentMails } from '../../../mail/document-mail.js';
+import type { MailDelivery } from '../../../mail/mail-delivery.js';
 import type { PaymentGateway } from '../../../payments/gateway.js';
 import { requireRole } from '../../middleware/authentication.js';
 import { registerApiKeyRoutes } from './api-keys.js';
 import { registerDashboardRoutes } from './dashboard.js';
+import { registerMailRoutes } from './mails.js';
 import { registerOrderRoutes } from './orders.js';
 import { registerPeopleRoutes } from './people.js';
 import { registerPriceRoutes } from './prices.js';
@@ -23,6 +26,8 @@ export interface AdminDependencies {
   checkout: Checkout;
   gateway: PaymentGateway;
   users: UserManagement;
+  mail: MailDelivery;
+  documentMails: DocumentMails;
 }
 
 /**
@@ -39,5 +44,6 @@ export function adminRoutes(deps: AdminDependencies): Router {
   registerOrderRoutes(router, deps);
   registerReportRoutes(router, deps);
   registerApiKeyRoutes(router, deps);
+  registerMailRoutes(router, deps);
   return router;
 }

@@ -1,4 +1,5 @@
 import type { Request, Response, Router } from 'express';
+import { listOrderDocuments } from '../../../db/document-repository.js';
 import { countOrders, searchOrders } from '../../../db/order-admin-repository.js';
 import { findOrder } from '../../../db/order-repository.js';
 import { CheckoutError } from '../../../domain/checkout.js';
@@ -16,6 +17,7 @@ import type { Locale, Translate } from '../../../i18n/index.js';
 import { HttpError, notFound } from '../../http-error.js';
 import { pageLinks, parsePage } from '../../paging.js';
 import { renderPage } from '../../render.js';
+import { documentUrl } from '../documents.js';
 import type { AdminDependencies } from './index.js';
 
 type RefundField = 'amount' | 'reason';
@@ -103,6 +105,8 @@ export function registerOrderRoutes(router: Router, { db, clock, checkout, confi
       adminSection: 'orders',
       order,
       ...(await administration.orderDetails(order)),
+      documents: await listOrderDocuments(db.knex, order.id),
+      documentUrl,
       money: (cents: number) => formatMoney(cents, order.currency, locale),
       refundable,
       policy: await administration.refundPolicy(),

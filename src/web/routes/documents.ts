@@ -1,0 +1,38 @@
+import { Router } from 'express';
+import type { Database } from '../../db/database.js';
+import { findDocument } from '../../db/document-repository.js';
+import { findOrder } from '../../db/order-repository.js';
+import { parseDocumentNumber } from '../../domain/documents.js';
+import type { DocumentFiles } from '../../documents/document-files.js';
+import type { Locale } from '../../i18n/index.js';
+import { notFound } from '../http-error.js';
+import { requireUser } from '../middleware/authentication.js';
+
+/** The URL of a document's PDF, e.g. /documents/RC-000001.pdf. */
+export const documentUrl = (number: string) => `/documents/${number}.pdf`;
+
+/**
+ * Receipts and credit notes as PDF downloads, for their buyer and for admins. Anyone else gets the
+ * 404 of a number that was never issued, so numbers cannot be probed.
+ */
+export function documentRoutes({ db, files }: { db: Database; files: DocumentFiles }): Router {
+  const router = Router();
+
+  router.get('/documents/:file', requireUser, async (request, response) => {
+    const { file } = request.params;
+    const number = typeof file === 'string' ? /^(.+)\.pdf$/.exec(file)?.[1] : undefined;
+    const document = number !== undefined && parseDocumentNumber(number) ? await findDocument(db.knex, { number }) : undefined;
+    if (!document) throw notFound();
+    const user = request.user!;
+    const order = await findOrder(db.knex, user.role === 'admin' ? { id: document.orderId } : { id: document.orderId, userId: user.id });
+    if (!order) throw notFound();
+    // The buyer reads it in the language they are using now; an admin in the buyer's.
+    const locale = order.userId === user.id ? (response.locals.locale as Locale) : document.locale;
+    const pdf = await files.pdf(document, locale);
+    response.set({ 'Content-Type': 'application/pdf', 'Cache-Control': 'private, no-store', 'Content-Length': String(pdf.length) });
+    response.attachment(files.fileName(document));
+    response.end(pdf);
+  });
+
+  return router;
+}

@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import { issueDocument, listOrderDocuments } from '../../src/db/document-repository.js';
+import { insertOrder } from '../../src/db/order-repository.js';
+import { publishTerms } from '../../src/db/terms-repository.js';
+import { findAccountByUserId, getAccountByCode, postTransaction } from '../../src/db/ledger-repository.js';
+import { DEMO_TERMS } from '../../src/domain/demo.js';
+import { createDocumentIssuing } from '../../src/domain/document-issuing.js';
+import { documentSourceKeys, type DocumentKind } from '../../src/domain/documents.js';
+import { SystemAccount } from '../../src/domain/ledger.js';
+import type { Order } from '../../src/domain/orders.js';
+import type { Quote } from '../../src/domain/pricing.js';
+import { createUserManagement } from '../../src/domain/user-management.js';
+import type { User } from '../../src/domain/users.js';
+import { isUniqueViolation } from '../../src/db/database.js';
+import { createTestDatabase, expectLedgerConsistent, testDialect, type TestDatabase } from '../helpers/database.js';
+
+const QUOTE: Quote = { kind: 'pack', packId: 'pack-10', currency: 'EUR', priceCents: 1000, netCents: 833, vatCents: 167, vatRateBasisPoints: 2000, units: 1000, bonusUnits: 50 };
+const SELLER = { name: 'Université Exemple', address: '1 rue des Écoles\n75005 Paris', vatNumber: 'FR00123456789', email: 'compta@example.edu' };
+
+class Rollback extends Error {}
+
+describe(`receipt and credit-note numbers in the database (${testDialect})`, () => {
+  let database: TestDatabase;
+  let buyer: User;
+  let termsId: number;
+  let now = Date.parse('2026-11-23T10:00:00Z');
+  const issuing = createDocumentIssuing({ seller: SELLER, defaultLocale: 'fr', mailDomain: 'recharge.test' });
+  const tick = () => new Date((now += 1000));
+
+  const newOrder = () => database.db.transaction((trx) => insertOrder(trx, { userId: buyer.id, quote: QUOTE, termsVersionId: termsId, locale: 'en' }, tick()));
+  const issueFor = (order: Order, kind: DocumentKind = 'receipt', key = documentSourceKeys.receipt(order.id)) =>
+    database.db.transaction((trx) =>
+      issueDocument(trx, { kind, sourceKey: key, orderId: order.id, refundId: null, locale: 'fr', buyer: { name: 'B', username: 'b', email: 'b@example.edu' }, seller: SELLER }, tick()),
+    );
+  /** An order credited the way it was before receipts existed: its ledger posting, and no document. */
+  async function creditedLongAgo(order: Order, paidAt: Date): Promise<void> {
+    const account = (await findAccountByUserId(database.db.knex, buyer.id))!;
+    const posted = await database.db.transaction(async (trx) => {
+      const topUps = await getAccountByCode(trx, SystemAccount.topUps);
+      return postTransaction(trx, { idempotencyKey: `old-credit:${order.id}`, kind: 'top_up', description: order.number, lines: [{ accountId: account.id, amount: 1050 }, { accountId: topUps.id, amount: -1050 }] }, tick());
+    });
+    await database.db.knex('orders').where('id', order.id).update({ status: 'paid', ledger_transaction_id: posted.transactionId, paid_at: paidAt.toISOString() });
+  }
+  const numbers = async (kind: DocumentKind) =>
+    (await database.db.knex('documents').where('kind', kind).orderBy('series_number').select('series_number')).map((row: { series_number: unknown }) => Number(row.series_number));
+
+  beforeEach(async () => {
+    database = await createTestDatabase();
+    const hasher = { hash: async () => 'not-a-real-hash', verify: async () => false };
+    buyer = await createUserManagement({ db: database.db, hasher, clock: { now: tick } }).addUser({ username: 'zoe', password: null, displayName: 'Ζωή Ёлкина', email: 'zoe@example.edu', role: 'user', locale: null });
+    termsId = (await publishTerms(database.db.knex, DEMO_TERMS, tick())).id;
+  });
+  afterEach(async () => {
+    await expectLedgerConsistent(database.db);
+    await database.cleanup();
+  });
+
+  it('numbers receipts one after the other, apart from order numbers, and issues a document once per source', async () => {
+    const first = await newOrder();
+    const second = await newOrder();
+    const a = await issueFor(first);
+    const again = await issueFor(first);
+    const b = await issueFor(second);
+    expect([a.document.number, b.document.number]).to.deep.equal(['RC-000001', 'RC-000002']);
+    expect(again).to.deep.equal({ document: a.document, created: false });
+    expect(a.document.number).not.to.equal(first.number);
+    expect(await numbers('receipt')).to.deep.equal([1, 2]);
+  });
+
+  it('gives a number back when the transaction that took it rolls back', async () => {
+    const order = await newOrder();
+    const failed = database.db.transaction(async (trx) => {
+      await issueDocument(trx, { kind: 'receipt', sourceKey: documentSourceKeys.receipt(order.id), orderId: order.id, refundId: null, locale: 'fr', buyer: { name: 'B', username: 'b', email: '' }, seller: SELLER }, tick());
+      throw new Rollback();
+    });
+    expect(await failed.then(() => undefined, (error: unknown) => error)).to.be.instanceOf(Rollback);
+    expect((await issueFor(order)).document.number).to.equal('RC-000001');
+  });
+
+  it('keeps the series without gaps or repeats when payments are issued at once and some roll back', async () => {
+    const orders = await Promise.all(Array.from({ length: 30 }, newOrder));
+    const outcomes = await Promise.allSettled(
+      orders.map((order, index) =>
+        database.db.transaction(async (trx) => {
+          const { document } = await issueDocument(trx, { kind: 'receipt', sourceKey: documentSourceKeys.receipt(order.id), orderId: order.id, refundId: null, locale: 'fr', buyer: { name: 'B', username: 'b', email: '' }, seller: SELLER }, tick());
+          if (index % 3 === 0) throw new Rollback();
+          return document.number;
+        }),
+      ),
+    );
+    const committed = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    expect(committed).to.have.length(20);
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected').every((outcome) => outcome.reason instanceof Rollback)).to.equal(true);
+    expect(await numbers('receipt')).to.deep.equal(Array.from({ length: 20 }, (_, index) => index + 1));
+    const counter = await database.db.knex('document_series').where('series', 'receipt').first('last_number');
+    expect(Number(counter.last_number)).to.equal(20);
+  });
+
+  it('numbers credit notes in their own series', async () => {
+    const order = await newOrder();
+    await issueFor(order);
+    const note = await issueFor(order, 'credit_note', documentSourceKeys.creditNote('REFUND-1'));
+    expect(note.document.number).to.equal('CN-000001');
+    expect((await listOrderDocuments(database.db.knex, order.id)).map((document) => document.number)).to.deep.equal(['RC-000001', 'CN-000001']);
+  });
+
+  it('refuses in the database a second document for one source or a second use of a number', async () => {
+    const order = await newOrder();
+    const { document } = await issueFor(order);
+    const row = { kind: 'receipt', order_id: order.id, issued_at: new Date(now).toISOString(), locale: 'fr', buyer_name: 'B', buyer_username: 'b', buyer_email: '', seller_name: 'S', seller_address: '', seller_vat_number: '', seller_email: '' };
+    const sameSource = database.db.knex('documents').insert({ ...row, source_key: documentSourceKeys.receipt(order.id), series_number: 2, number: 'RC-000002' });
+    const sameNumber = database.db.knex('documents').insert({ ...row, source_key: 'receipt:other', series_number: document.seriesNumber, number: 'RC-000009' });
+    for (const attempt of [sameSource, sameNumber]) {
+      const error = await attempt.then(() => undefined, (caught: unknown) => caught);
+      expect(isUniqueViolation(error), String(error)).to.equal(true);
+    }
+  });
+
+  it('copies buyer and seller into the receipt, in the language the buyer ordered in, and queues one mail', async () => {
+    const order = await newOrder();
+    const issue = () => database.db.transaction((trx) => issuing.issueReceipt(trx, order, tick()));
+    const { document } = await issue();
+    await issue();
+    expect(document).to.deep.include({ locale: 'en', buyer: { name: 'Ζωή Ёлкина', username: 'zoe', email: 'zoe@example.edu' }, seller: SELLER });
+    const mails = await database.db.knex('mail_outbox').select('document_id', 'recipient', 'status', 'message_id');
+    expect(mails).to.have.length(1);
+    expect(mails[0]).to.deep.include({ document_id: document.id, recipient: 'zoe@example.edu', status: 'pending' });
+    expect(mails[0].message_id).to.match(/^<RC-000001\.[0-9a-f]{16}@recharge\.test>$/);
+  });
+
+  it('issues the documents missing for payments and refunds recorded before receipts existed, oldest first, without mail', async () => {
+    const orders = [await newOrder(), await newOrder()];
+    for (const [index, order] of [...orders].reverse().entries()) await creditedLongAgo(order, new Date(Date.parse('2026-10-01T00:00:00Z') + index * 60_000));
+    await database.db.knex('payment_refunds').insert({ refund_id: 'OLD-REFUND', order_id: orders[0]!.id, currency: 'EUR', amount_cents: 500, net_cents: 417, vat_cents: 83, created_at: new Date(now).toISOString() });
+
+    const issued = await issuing.issueMissing(database.db, tick());
+    expect(issued.map((document) => [document.number, document.orderId, document.refundId])).to.deep.equal([
+      ['RC-000001', orders[1]!.id, null],
+      ['RC-000002', orders[0]!.id, null],
+      ['CN-000001', orders[0]!.id, 'OLD-REFUND'],
+    ]);
+    expect(await issuing.issueMissing(database.db, tick())).to.deep.equal([]);
+    const queued = await database.db.knex('mail_outbox').count({ total: '*' }).first();
+    expect(Number(queued?.total)).to.equal(0);
+  });
+
+  it('issues each missing document once when two instances start together', async () => {
+    for (const order of await Promise.all(Array.from({ length: 8 }, newOrder))) await creditedLongAgo(order, new Date(now));
+    const [first, second] = await Promise.all([issuing.issueMissing(database.db, tick()), issuing.issueMissing(database.db, tick())]);
+    expect([...first!, ...second!].map((document) => document.seriesNumber).sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(await numbers('receipt')).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
+    const queued = await database.db.knex('mail_outbox').count({ total: '*' }).first();
+    expect(Number(queued?.total)).to.equal(0);
+  });
+});
