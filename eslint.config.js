@@ -15,6 +15,6 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['error'] }],
     },
   },
-  { files: ['src/server.ts', 'src/payments/paypal/simulator/main.ts', 'test/**', 'scripts/**'], rules: { 'no-console': 'off' } },
+  { files: ['src/server.ts', 'src/payments/paypal/simulator/main.ts', 'test/**', 'scripts/**', 'bench/**'], rules: { 'no-console': 'off' } },
   { files: ['test/**'], languageOptions: { globals: { ...globals.mocha } }, rules: { '@typescript-eslint/no-unused-expressions': 'off' } },
 );

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { runHoldingLock, runIfLockFree } from './db/advisory-lock.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { systemClock } from './domain/clock.js';
@@ -50,7 +51,8 @@ async function main(): Promise<void> {
 
   const clock = systemClock;
   const hasher = createArgon2Hasher();
-  const demoLogins = config.demo.enabled ? await seedDemoData({ db, clock, users: createUserManagement({ db, hasher, clock }) }) : [];
+  // Instances starting together would both add the demo people (one fails on the unique username): they take turns.
+  const demoLogins = config.demo.enabled ? await runHoldingLock(db.knex, 'demoData', () => seedDemoData({ db, clock, users: createUserManagement({ db, hasher, clock }) })) : [];
   const { app, checkout, documents, mail } = createApp({ config, db, logger, gateway, clock, hasher });
   const backfilled = await documents.issueMissing(db, clock.now());
   if (backfilled.length > 0) logger.info({ documents: backfilled.length }, 'issued the receipts and credit notes missing for earlier payments and refunds');
@@ -66,11 +68,25 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
+  // One sweep at a time across every instance: a sweep finding the lock taken is skipped, the next tick tries again.
   const sweep = async () => {
-    const result = await checkout.reconcile().catch((error: unknown) => logger.error({ err: error }, 'reconciler failed'));
-    if (result && result.changed > 0) logger.info(result, 'reconciler changed orders');
+    try {
+      const run = await runIfLockFree(db.knex, 'reconciler', () => checkout.reconcile());
+      if (!run.ran) logger.debug('reconciler skipped: another process holds the reconciler lock');
+      else if (run.value.changed > 0) logger.info(run.value, 'reconciler changed orders');
+      else logger.debug(run.value, 'reconciler swept');
+    } catch (error) {
+      logger.error({ err: error }, 'reconciler failed');
+    }
   };
-  const reconciler = config.payments.reconcileIntervalSeconds > 0 ? setInterval(() => void sweep(), config.payments.reconcileIntervalSeconds * 1000) : null;
+  // A tick while this instance is still sweeping (a slow provider) waits for the next one.
+  let sweeping: Promise<void> | null = null;
+  const reconciler =
+    config.payments.reconcileIntervalSeconds > 0
+      ? setInterval(() => {
+          sweeping ??= sweep().finally(() => (sweeping = null));
+        }, config.payments.reconcileIntervalSeconds * 1000)
+      : null;
 
   // Mails queued while the portal was down, and retries whose time has come.
   const deliverMails = async () => {
@@ -84,8 +100,8 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     if (reconciler) clearInterval(reconciler);
     if (mailer) clearInterval(mailer);
-    // A delivery run in progress finishes (its sends are bounded by the transport's timeouts) before the database closes.
-    server.close(() => void Promise.all([mail.idle().then(() => db.close()), simulator?.stop()]).then(() => process.exit(0)));
+    // A delivery run or a sweep in progress finishes (bounded by the transport's and the provider's timeouts) before the database closes.
+    server.close(() => void Promise.all([Promise.all([mail.idle(), sweeping]).then(() => db.close()), simulator?.stop()]).then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.once('SIGINT', () => stop('SIGINT'));

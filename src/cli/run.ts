@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
+import { runIfLockFree } from '../db/advisory-lock.js';
 import { createDatabase, type Database } from '../db/database.js';
 import { checkLedger, type LedgerCheckReport } from '../db/ledger-check.js';
 import { migrateDownAll, migrateToLatest } from '../db/migrate.js';
@@ -24,7 +25,8 @@ export const USAGE = `Usage: npm run cli -- <command>
   migrate                      apply pending database migrations
   migrate down                 undo every migration (drops all data)
   ledger check                 recompute balances from the ledger entries and report mismatches
-  reconcile                    look up unfinished orders at PayPal: capture, credit, expire (safe to repeat)
+  reconcile                    look up unfinished orders at PayPal: capture, credit, expire (safe to repeat;
+                               refused while another process is reconciling)
   user add --username U --name N --email E --role user|admin|it [--locale fr|en] [--password-stdin]
   user passwd --username U --password-stdin
   user role --username U --role user|admin|it
@@ -89,8 +91,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         // Receipts are issued here too; their mails wait in the outbox for a running portal to send.
         documents: createDocumentIssuing({ seller: config.seller, defaultLocale: config.i18n.defaultLocale, mailDomain: new URL(config.server.publicUrl).hostname }),
       });
-      const { examined, changed } = await checkout.reconcile();
-      io.stdout.write(`Examined ${examined} unfinished order(s); ${changed} changed.\n`);
+      // The portal's own sweeps take the same lock: never two sweeps at once, and never a wait for one.
+      const run = await runIfLockFree(db.knex, 'reconciler', () => checkout.reconcile());
+      if (!run.ran) {
+        io.stderr.write('Error: another process (a running portal) is reconciling right now; nothing was done. Run it again once that sweep is over.\n');
+        return 1;
+      }
+      io.stdout.write(`Examined ${run.value.examined} unfinished order(s); ${run.value.changed} changed.\n`);
       return 0;
     }
     if (positionals[0] === 'user' && positionals.length === 2) return await userCommand(positionals[1] as string, values, db, io);

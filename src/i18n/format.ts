@@ -45,6 +45,30 @@ export function formatDateTime(date: Date, locale: Locale, timeZone: string): st
   return format.format(date);
 }
 
+const dayFormats = new Map<Locale, Intl.DateTimeFormat>();
+
+/** A calendar day (`2026-11-23`) in words, "23 novembre 2026": a date, not an instant, so formatted at UTC. */
+export function formatDay(day: string, locale: Locale): string {
+  let format = dayFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' });
+    dayFormats.set(locale, format);
+  }
+  return format.format(new Date(`${day}T00:00:00Z`));
+}
+
+const shareFormats = new Map<Locale, Intl.NumberFormat>();
+
+/** A fraction as a whole percentage: 0.25 is "25 %" in French, "25%" in English. */
+export function formatShare(fraction: number, locale: Locale): string {
+  let format = shareFormats.get(locale);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, { style: 'percent' });
+    shareFormats.set(locale, format);
+  }
+  return format.format(fraction);
+}
+
 const moneyFormats = new Map<string, Intl.NumberFormat>();
 
 /** "20,00 €" in French, "€20.00" in English; exact, like formatHundredths. */

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import i18next, { type TFunction } from 'i18next';
+import i18next, { type i18n, type TFunction } from 'i18next';
 
 export const SUPPORTED_LOCALES = ['fr', 'en'] as const;
 export type Locale = (typeof SUPPORTED_LOCALES)[number];
@@ -35,8 +35,8 @@ export function loadCatalog(locale: Locale): Catalog {
 
 export type Translate = TFunction;
 
-/** One i18next instance for the process; `translatorFor(locale)` is cheap and called per request. */
-export function createTranslations(): (locale: Locale) => Translate {
+/** An i18next instance over the catalogs of every supported language. */
+export function createI18next(): i18n {
   const instance = i18next.createInstance();
   void instance.init({
     initAsync: false,
@@ -47,6 +47,39 @@ export function createTranslations(): (locale: Locale) => Translate {
     interpolation: { escapeValue: false },
     returnNull: false,
   });
-  const translators = new Map(SUPPORTED_LOCALES.map((locale) => [locale, instance.getFixedT(locale)]));
+  return instance;
+}
+
+/** One i18next instance for the process; `translations(locale)` is cheap and called per request. */
+export function createTranslations(): (locale: Locale) => Translate {
+  const instance = createI18next();
+  const translators = new Map(SUPPORTED_LOCALES.map((locale) => [locale, translatorFor(instance, locale)]));
   return (locale) => translators.get(locale) as Translate;
+}
+
+/**
+ * `t` in one language, without i18next's getFixedT on the way: each of its calls copies all of the
+ * instance's options, tens of microseconds, and a page asks for a hundred messages or more
+ * (docs/benchmarks.md). A message asked for without options is the same every time once the catalogs
+ * are loaded, so it is kept after its first lookup; only keys the catalogs hold are kept, so the cache
+ * is as small as they are whatever keys are asked for. With options, the instance's own t is given
+ * the language; the rarer forms (a default value as second argument) still go through getFixedT.
+ */
+function translatorFor(instance: i18n, locale: Locale): Translate {
+  const fixed = instance.getFixedT(locale);
+  const plain = new Map<string, string>();
+  const translate = (key: unknown, options?: unknown, ...rest: unknown[]): unknown => {
+    if (options === undefined && rest.length === 0 && typeof key === 'string') {
+      const kept = plain.get(key);
+      if (kept !== undefined) return kept;
+      const text = instance.t(key, { lng: locale });
+      if (instance.exists(key, { lng: locale })) plain.set(key, text);
+      return text;
+    }
+    if (typeof options === 'object' && options !== null && rest.length === 0 && (typeof key === 'string' || Array.isArray(key))) {
+      return instance.t(key as string | string[], { ...options, lng: (options as { lng?: string }).lng ?? locale });
+    }
+    return (fixed as unknown as (...args: unknown[]) => unknown)(key, options, ...rest);
+  };
+  return translate as unknown as Translate;
 }

@@ -9,17 +9,12 @@ import { createTestPortal, type TestPortal } from '../helpers/portal.js';
 /** Debian's Chromium, which `.ci/run` installs; Playwright's own browser downloads are not used. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-/** Without the background-networking flags Chromium's own connections are refused on a closed network, and it is slow to start. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+/**
+ * Exactly the flags CI runs Chromium with (playwright-core adds its own automation flags): without
+ * the background-networking and component-update flags Chromium's own connections are refused on a
+ * closed network, and it is slow to start.
+ */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] as const;
 
 export type Locale = 'fr' | 'en';
 
@@ -27,14 +22,17 @@ export interface PageOptions {
   width: number;
   height?: number;
   locale?: Locale;
-  /** Logged in through the login form as this demo person (a username of `logins`); nobody when absent. */
+  /**
+   * Signed in as this demo person (a username of `logins`); nobody when absent. The person's first
+   * context logs in through the login form; later ones start with that session's cookie.
+   */
   as?: string;
 }
 
 export interface OpenedPage {
   page: Page;
   context: BrowserContext;
-  /** Content-Security-Policy violations seen so far (the page's `securitypolicyviolation` events and console reports). */
+  /** Content-Security-Policy violations seen so far on any page of the context, across navigations (`securitypolicyviolation` events and console reports). */
   cspViolations(): Promise<string[]>;
 }
 
@@ -44,7 +42,7 @@ export interface PortalInBrowser {
   baseUrl: string;
   logins: readonly DemoLogin[];
   browser: Browser;
-  /** A new browser context (its own cookies) at this width, logged in when asked. */
+  /** A new browser context (its own cookies) at this width, signed in when asked. */
   open(options: PageOptions): Promise<OpenedPage>;
   close(): Promise<void>;
 }
@@ -56,11 +54,16 @@ export function requireChromium(): void {
   }
 }
 
-// Recorded before any page script runs; Playwright's init scripts are not subject to the page's CSP.
-const RECORD_CSP_VIOLATIONS = `window.__cspViolations = [];
-document.addEventListener('securitypolicyviolation', (event) => {
-  window.__cspViolations.push(event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') + ' at ' + event.sourceFile + ':' + event.lineNumber);
-});`;
+const CSP_BINDING = '__recordCspViolation';
+
+// Installed before any page script runs (Playwright's init scripts and bindings are not subject to the
+// page's CSP); the binding hands each violation to the test at once, so a navigation loses none.
+const RECORD_CSP_VIOLATIONS = `document.addEventListener('securitypolicyviolation', (event) => {
+  window.${CSP_BINDING}(event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') + ' at ' + event.sourceFile + ':' + event.lineNumber);
+}, true);`;
+
+/** Chromium reports a violation on the console too ("Refused to … because it violates the following Content Security Policy directive"). */
+const CSP_CONSOLE_MESSAGE = /Content[- ]Security[- ]Policy/i;
 
 /**
  * The whole portal as `npm start` runs it in demo mode (demo people, prices, terms and history; the
@@ -79,34 +82,29 @@ export async function startPortalInBrowser(env: Record<string, string> = {}): Pr
     const logins = await seedDemoData({ db: portal.db, clock: portal.clock, users: portal.users });
     server = portal.app.listen(port, '127.0.0.1');
     await once(server, 'listening');
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS] });
     const launched = browser;
     const contexts = new Set<BrowserContext>();
     const listening = server;
+    // Each person logs in through the form once; their session's cookie opens their later contexts.
+    const sessions = new Map<string, StorageState>();
     return {
       portal,
       baseUrl,
       logins,
       browser: launched,
       async open({ width, height = 800, locale = 'fr', as }) {
-        const context = await launched.newContext({ viewport: { width, height }, locale: locale === 'fr' ? 'fr-FR' : 'en-GB', baseURL: baseUrl });
+        const storageState = as === undefined ? undefined : sessions.get(as);
+        const context = await launched.newContext({ viewport: { width, height }, locale: locale === 'fr' ? 'fr-FR' : 'en-GB', baseURL: baseUrl, storageState });
         contexts.add(context);
         context.once('close', () => contexts.delete(context));
-        await context.addInitScript(RECORD_CSP_VIOLATIONS);
+        const violations = await recordCspViolations(context);
         const page = await context.newPage();
-        const reported: string[] = [];
-        page.on('console', (message) => {
-          if (/Content[- ]Security[- ]Policy/i.test(message.text())) reported.push(`console: ${message.text()}`);
-        });
-        if (as) await logIn(page, loginOf(logins, as));
-        return {
-          page,
-          context,
-          async cspViolations() {
-            const seen = await page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []);
-            return [...reported, ...seen];
-          },
-        };
+        if (as !== undefined && !storageState) {
+          await logIn(page, loginOf(logins, as));
+          sessions.set(as, await context.storageState());
+        }
+        return { page, context, cspViolations: violations };
       },
       async close() {
         await Promise.all([...contexts].map((context) => context.close()));
@@ -122,6 +120,25 @@ export async function startPortalInBrowser(env: Record<string, string> = {}): Pr
     await portal.cleanup();
     throw error;
   }
+}
+
+type StorageState = Awaited<ReturnType<BrowserContext['storageState']>>;
+
+/** Listens, on every page the context opens, for CSP violations; returns what was heard so far. */
+async function recordCspViolations(context: BrowserContext): Promise<() => Promise<string[]>> {
+  const heard: string[] = [];
+  await context.exposeBinding(CSP_BINDING, ({ page }, report: unknown) => {
+    heard.push(`${page.url()}: ${String(report)}`);
+  });
+  await context.addInitScript(RECORD_CSP_VIOLATIONS);
+  context.on('console', (message) => {
+    if (CSP_CONSOLE_MESSAGE.test(message.text())) heard.push(`console on ${message.page()?.url() ?? 'a page'}: ${message.text()}`);
+  });
+  return async () => {
+    // Violation events are queued as tasks: one turn of each page's event loop delivers those still pending.
+    await Promise.all(context.pages().map((page) => page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0))).catch(() => undefined)));
+    return [...heard];
+  };
 }
 
 function loginOf(logins: readonly DemoLogin[], username: string): DemoLogin {

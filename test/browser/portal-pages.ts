@@ -1,71 +1,119 @@
 import type { Page } from 'playwright-core';
-import type { Locale, PortalInBrowser } from './portal-in-browser.js';
+import type { Locale, OpenedPage, PortalInBrowser } from './portal-in-browser.js';
 
 /** The two widths every page is looked at: a small phone and a laptop. */
 export const WIDTHS = [360, 1280] as const;
 
 export interface PortalPage {
-  /** The screenshot's name: docs/screenshots/<name>-<width>.png. */
   name: string;
   path: string;
+  /** Who looks at it (a demo username); nobody when absent. */
   as?: string;
-  locale: Locale;
+  /** What the portal answers; 200 when absent. */
+  status?: number;
 }
 
 /** The example theme, looked at on the account page. */
 export const EXAMPLE_THEME = 'campus';
 
-/** The pages of the demo portal, in French, plus the account page in English. */
+/** Every page of the demo portal a person can open: each is checked in French and in English. */
 export const PAGE_NAMES = [
   'login',
   'account',
   'topup',
+  'terms',
   'basket',
   'order-paid',
+  'order-cancelled',
   'receipt',
+  'not-found',
   'admin-dashboard',
+  'admin-prices',
+  'admin-prices-preview',
+  'admin-terms',
+  'admin-terms-version',
+  'admin-people',
+  'admin-person',
+  'admin-people-import',
+  'admin-people-import-checked',
   'admin-orders',
-  'admin-api-keys',
+  'admin-order',
   'admin-mails',
   'admin-mail',
+  'admin-reports',
+  'admin-api-keys',
+  'admin-audit',
   'it-branding',
-  'account-en',
 ] as const;
 
+export type PageName = (typeof PAGE_NAMES)[number];
+
+/** The main pages saved by `npm run screenshots`, as docs/screenshots/<file>-<width>.png. */
+export const SCREENSHOTS: ReadonlyArray<{ page: PageName; locale: Locale; file: string }> = [
+  ...(['login', 'account', 'topup', 'basket', 'order-paid', 'receipt', 'admin-dashboard', 'admin-orders', 'admin-api-keys', 'admin-mails', 'admin-mail', 'it-branding'] as const).map(
+    (page) => ({ page, locale: 'fr' as const, file: page }),
+  ),
+  { page: 'account', locale: 'en', file: 'account-en' },
+];
+
+/** A people file the import accepts: two new people, one with an opening balance. */
+const PEOPLE_CSV = 'username,name,email,role,opening balance\nlea.moreau,Léa Moreau,lea.moreau@example.edu,user,5\ntom.petit,Tom Petit,tom.petit@example.edu,user,\n';
+
 /**
- * Puts the portal in the state the pages need, through the browser as the student would: one order
- * left at its recap (offer chosen, terms accepted), one paid on the simulator's approval page (its
- * receipt mailed, that is kept in demo mode); and as the admin, two print-server keys, one of them
- * revoked. Returns where each page is.
+ * Puts the portal in the state the pages need, through the browser as each person would: as the
+ * student, one order left at its recap (offer chosen, terms accepted), one paid on the simulator's
+ * approval page (its receipt mailed, that is kept in demo mode), one cancelled there; as the admin, two
+ * print-server keys (one revoked), a price list previewed and not published, a people file checked and
+ * not imported. Returns where each page is.
  */
-export async function preparePortalPages(session: PortalInBrowser): Promise<Map<string, PortalPage>> {
-  const { page, context } = await session.open({ width: 1280, as: 'etudiant' });
+export async function preparePortalPages(session: PortalInBrowser): Promise<Map<PageName, PortalPage>> {
+  const opened = await session.open({ width: 1280, as: 'etudiant' });
+  const { page } = opened;
+  let student: { basket: string; paid: string; cancelled: string };
   try {
     const basket = await placeOrder(page, 'pack-20');
     const paid = await placeOrder(page, 'pack-10');
     await payOnApprovalPage(page, paid);
-    await prepareApiKeys(session);
-    const mail = await receiptMail(session);
-    const brandingViewer = session.logins.find((login) => login.role === 'it')?.username ?? 'admin';
-    const pages: PortalPage[] = [
-      { name: 'login', path: '/login', locale: 'fr' },
-      { name: 'account', path: '/account', as: 'etudiant', locale: 'fr' },
-      { name: 'topup', path: '/topup', as: 'etudiant', locale: 'fr' },
-      { name: 'basket', path: basket, as: 'etudiant', locale: 'fr' },
-      { name: 'order-paid', path: paid, as: 'etudiant', locale: 'fr' },
-      { name: 'receipt', path: `${paid}/receipt`, as: 'etudiant', locale: 'fr' },
-      { name: 'admin-dashboard', path: '/admin', as: 'admin', locale: 'fr' },
-      { name: 'admin-orders', path: '/admin/orders', as: 'admin', locale: 'fr' },
-      { name: 'admin-api-keys', path: '/admin/api-keys', as: 'admin', locale: 'fr' },
-      { name: 'admin-mails', path: '/admin/mails', as: 'admin', locale: 'fr' },
-      { name: 'admin-mail', path: mail, as: 'admin', locale: 'fr' },
-      { name: 'it-branding', path: '/it/branding', as: brandingViewer, locale: 'fr' },
-      { name: 'account-en', path: '/account', as: 'etudiant', locale: 'en' },
-    ];
-    return new Map(pages.map((entry) => [entry.name, entry]));
+    const cancelled = await placeOrder(page, 'pack-5');
+    await cancelOnApprovalPage(page, cancelled);
+    await refuseCspViolations(opened, 'the student');
+    student = { basket, paid, cancelled };
   } finally {
-    await context.close();
+    await opened.context.close();
   }
+  const admin = await prepareAdminPages(session);
+  const mail = await receiptMail(session);
+  const brandingViewer = session.logins.find((login) => login.role === 'it')?.username ?? 'admin';
+  const orderNumber = student.paid.slice('/orders/'.length);
+  const pages: Record<PageName, Omit<PortalPage, 'name'>> = {
+    login: { path: '/login' },
+    account: { path: '/account', as: 'etudiant' },
+    topup: { path: '/topup', as: 'etudiant' },
+    terms: { path: '/terms', as: 'etudiant' },
+    basket: { path: student.basket, as: 'etudiant' },
+    'order-paid': { path: student.paid, as: 'etudiant' },
+    'order-cancelled': { path: student.cancelled, as: 'etudiant' },
+    receipt: { path: `${student.paid}/receipt`, as: 'etudiant' },
+    'not-found': { path: '/orders/R-2026-999999', as: 'etudiant', status: 404 },
+    'admin-dashboard': { path: '/admin', as: 'admin' },
+    'admin-prices': { path: '/admin/prices', as: 'admin' },
+    'admin-prices-preview': { path: admin.pricePreview, as: 'admin' },
+    'admin-terms': { path: '/admin/terms', as: 'admin' },
+    'admin-terms-version': { path: admin.termsVersion, as: 'admin' },
+    'admin-people': { path: '/admin/people', as: 'admin' },
+    'admin-person': { path: '/admin/people/etudiant', as: 'admin' },
+    'admin-people-import': { path: '/admin/people-import', as: 'admin' },
+    'admin-people-import-checked': { path: admin.peopleImport, as: 'admin' },
+    'admin-orders': { path: '/admin/orders', as: 'admin' },
+    'admin-order': { path: `/admin/orders/${orderNumber}`, as: 'admin' },
+    'admin-mails': { path: '/admin/mails', as: 'admin' },
+    'admin-mail': { path: mail, as: 'admin' },
+    'admin-reports': { path: '/admin/reports', as: 'admin' },
+    'admin-api-keys': { path: '/admin/api-keys', as: 'admin' },
+    'admin-audit': { path: '/admin/audit', as: 'admin' },
+    'it-branding': { path: '/it/branding', as: brandingViewer },
+  };
+  return new Map(PAGE_NAMES.map((name) => [name, { name, ...pages[name] }]));
 }
 
 /** Chooses an offer on the top-up page, accepts the terms and continues; returns the recap page's path. */
@@ -86,9 +134,21 @@ export async function payOnApprovalPage(page: Page, orderPath: string): Promise<
   if (!status?.includes('status--paid')) throw new Error(`the order at ${orderPath} is not paid after approval: ${status}`);
 }
 
-/** Creates two print-server keys through the admin's form and revokes the first, so the list shows both states (the demo's own key stays as it is). */
-async function prepareApiKeys(session: PortalInBrowser): Promise<void> {
-  const { page, context } = await session.open({ width: 1280, as: 'admin' });
+/** Presses "Pay with PayPal" on the recap page, then "Cancel" on the simulator's approval page, and waits to be back on the top-up page. */
+async function cancelOnApprovalPage(page: Page, orderPath: string): Promise<void> {
+  await page.goto(orderPath);
+  await Promise.all([page.waitForURL(/\/checkoutnow\?/), page.locator(`form[action="${orderPath}/pay"] button`).click()]);
+  await Promise.all([page.waitForURL((url) => url.pathname === '/topup'), page.locator('form[action="/checkoutnow/cancel"] button').click()]);
+}
+
+/**
+ * As the admin: two print-server keys created through the form and the first revoked, so the list shows
+ * both states (the demo's own key stays as it is); the online price list previewed; a people file
+ * checked. Returns the pages that only exist afterwards.
+ */
+async function prepareAdminPages(session: PortalInBrowser): Promise<{ pricePreview: string; termsVersion: string; peopleImport: string }> {
+  const opened = await session.open({ width: 1280, as: 'admin' });
+  const { page } = opened;
   try {
     for (const name of ['Bibliothèque – salle B', 'Reprographie']) {
       await page.goto('/admin/api-keys');
@@ -99,9 +159,29 @@ async function prepareApiKeys(session: PortalInBrowser): Promise<void> {
     }
     await page.goto('/admin/api-keys');
     await Promise.all([page.waitForURL(/notice=revoked/), page.getByRole('button', { name: /Bibliothèque – salle B/ }).click()]);
+
+    await page.goto('/admin/prices');
+    await Promise.all([page.waitForURL(/\/admin\/prices\/drafts\/\d+$/), page.locator('form[action="/admin/prices"] button[type="submit"]').click()]);
+    const pricePreview = new URL(page.url()).pathname;
+
+    await page.goto('/admin/terms');
+    const termsVersion = await page.locator('a[href^="/admin/terms/versions/"]').first().getAttribute('href');
+    if (!termsVersion) throw new Error('no terms version listed on /admin/terms');
+
+    await page.goto('/admin/people-import');
+    await page.locator('#file').setInputFiles({ name: 'personnes.csv', mimeType: 'text/csv', buffer: Buffer.from(PEOPLE_CSV) });
+    await Promise.all([page.waitForURL(/\/admin\/people-import\/\d+$/), page.locator('form[action="/admin/people-import"] button[type="submit"]').click()]);
+    await refuseCspViolations(opened, 'the admin');
+    return { pricePreview, termsVersion, peopleImport: new URL(page.url()).pathname };
   } finally {
-    await context.close();
+    await opened.context.close();
   }
+}
+
+/** The pages walked through while preparing are held to the same rule as the pages checked: no CSP violation. */
+async function refuseCspViolations(opened: OpenedPage, who: string): Promise<void> {
+  const heard = await opened.cspViolations();
+  if (heard.length > 0) throw new Error(`CSP violations while preparing the pages as ${who}:\n${heard.join('\n')}`);
 }
 
 /** The admin's page of the paid order's receipt mail, kept as in the demo (the test portal delivers only when asked). */

@@ -1,16 +1,16 @@
 /**
- * `npm run screenshots`: full-page PNGs of the demo portal's pages at 360 and 1280 px wide, in
+ * `npm run screenshots`: full-page PNGs of the demo portal's main pages at 360 and 1280 px wide, in
  * docs/screenshots/<page>-<width>.png, taken with Debian's Chromium.
  */
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { startPortalInBrowser, type PortalInBrowser } from './portal-in-browser.js';
-import { EXAMPLE_THEME, PAGE_NAMES, preparePortalPages, WIDTHS, type PortalPage } from './portal-pages.js';
+import { startPortalInBrowser, type Locale, type PortalInBrowser } from './portal-in-browser.js';
+import { EXAMPLE_THEME, preparePortalPages, SCREENSHOTS, WIDTHS, type PortalPage } from './portal-pages.js';
 
 const OUTPUT = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
-async function screenshot(session: PortalInBrowser, entry: PortalPage, name: string, width: number): Promise<string> {
-  const { page, context } = await session.open({ width, locale: entry.locale, as: entry.as });
+async function screenshot(session: PortalInBrowser, entry: PortalPage, locale: Locale, name: string, width: number): Promise<string> {
+  const { page, context } = await session.open({ width, locale, as: entry.as });
   try {
     const response = await page.goto(entry.path);
     if (response?.status() !== 200) throw new Error(`${entry.path} answered ${response?.status()}`);
@@ -28,15 +28,15 @@ async function main(): Promise<void> {
   const session = await startPortalInBrowser();
   try {
     const pages = await preparePortalPages(session);
-    for (const name of PAGE_NAMES) {
-      for (const width of WIDTHS) written.push(await screenshot(session, pages.get(name)!, name, width));
+    for (const { page, locale, file } of SCREENSHOTS) {
+      for (const width of WIDTHS) written.push(await screenshot(session, pages.get(page)!, locale, file, width));
     }
   } finally {
     await session.close();
   }
   const themed = await startPortalInBrowser({ THEME: EXAMPLE_THEME });
   try {
-    for (const width of WIDTHS) written.push(await screenshot(themed, { name: 'account', path: '/account', as: 'etudiant', locale: 'fr' }, `account-${EXAMPLE_THEME}`, width));
+    for (const width of WIDTHS) written.push(await screenshot(themed, { name: 'account', path: '/account', as: 'etudiant' }, 'fr', `account-${EXAMPLE_THEME}`, width));
   } finally {
     await themed.close();
   }

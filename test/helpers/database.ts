@@ -20,15 +20,16 @@ export const testDialect = process.env.TEST_DATABASE_URL ? 'postgres' : 'sqlite'
 
 /**
  * A new, migrated, empty database: a temporary SQLite file, or a freshly created PostgreSQL database
- * on the TEST_DATABASE_URL server. `cleanup` removes it.
+ * on the TEST_DATABASE_URL server. `cleanup` removes it. `migrated: false` leaves it without tables,
+ * for tests of what migrates it.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase({ migrated = true }: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL;
-  if (serverUrl) return createPostgresTestDatabase(serverUrl);
+  if (serverUrl) return createPostgresTestDatabase(serverUrl, migrated);
   const dir = await mkdtemp(path.join(tmpdir(), 'recharge-test-'));
   const filename = path.join(dir, 'recharge.sqlite');
   const db = createDatabase({ dialect: 'sqlite', filename });
-  await migrateToLatest(db.knex);
+  if (migrated) await migrateToLatest(db.knex);
   return {
     db,
     url: `sqlite:${filename}`,
@@ -39,14 +40,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-async function createPostgresTestDatabase(serverUrl: string): Promise<TestDatabase> {
+async function createPostgresTestDatabase(serverUrl: string, migrated: boolean): Promise<TestDatabase> {
   const name = `recharge_test_${randomBytes(6).toString('hex')}`;
   const admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
   await admin.raw(`CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const db = createDatabase({ dialect: 'postgres', connectionString: url.toString() }, { poolMax: 20 });
-  await migrateToLatest(db.knex);
+  if (migrated) await migrateToLatest(db.knex);
   return {
     db,
     url: url.toString(),

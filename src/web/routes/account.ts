@@ -4,6 +4,7 @@ import { checkHistoryFilter, HISTORY_CATEGORIES, type HistoryCategory, type Hist
 import type { Ledger } from '../../domain/accounts.js';
 import type { OpenDayRange } from '../../domain/day-range.js';
 import type { UsageSummary } from '../../domain/usage-summary.js';
+import { formatDay, formatShare } from '../../i18n/format.js';
 import type { Locale, Translate } from '../../i18n/index.js';
 import { shareChartSvg } from '../charts/share-chart.js';
 import { requireUser } from '../middleware/authentication.js';
@@ -38,10 +39,9 @@ const FILTER_MESSAGES = {
 const filterMessages = (errors: HistoryFilterErrors, t: Translate): Record<string, string> =>
   Object.fromEntries(Object.entries(errors).map(([field, problem]) => [field, t(FILTER_MESSAGES[problem as keyof typeof FILTER_MESSAGES])]));
 
-/** The period in words: a calendar day is a date, not an instant, so it is formatted at UTC. */
+/** The period in words. */
 function periodText(range: OpenDayRange, t: Translate, locale: Locale): string {
-  const format = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' });
-  const day = (key: string) => format.format(new Date(`${key}T00:00:00Z`));
+  const day = (key: string) => formatDay(key, locale);
   if (range.from && range.to) return t('account.usage.period.between', { from: day(range.from), to: day(range.to) });
   if (range.from) return t('account.usage.period.since', { from: day(range.from) });
   if (range.to) return t('account.usage.period.until', { to: day(range.to) });
@@ -57,12 +57,11 @@ function presentSummary(summary: UsageSummary, filter: HistoryFilter, period: st
   const t = response.locals.t as Translate;
   const locale = response.locals.locale as Locale;
   const formatUnits = response.locals.formatUnits as (amount: number) => string;
-  const percent = new Intl.NumberFormat(locale, { style: 'percent' });
   const shown = summary.categories.filter((usage) => filter.category === undefined || filter.category === usage.category);
   const categories = shown.map((usage) => ({
     ...usage,
     label: t(`operation.usage_${usage.category}`),
-    share: usage.percent === 0 && usage.units > 0 ? t('account.usage.belowOnePercent', { percent: percent.format(0.01) }) : percent.format(usage.percent / 100),
+    share: usage.percent === 0 && usage.units > 0 ? t('account.usage.belowOnePercent', { percent: formatShare(0.01, locale) }) : formatShare(usage.percent / 100, locale),
   }));
   const chart =
     summary.total > 0

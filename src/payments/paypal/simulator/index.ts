@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler } from 'express';
@@ -32,6 +33,8 @@ export function createPayPalSimulator(options: SimulatorOptions = {}): PayPalSim
   });
   const now = options.now ?? (() => new Date());
   const lifetime = new AbortController();
+  // Every delivery in flight (and every retry's wait) listens to it: a burst of payments is more than Node's warning threshold of 10.
+  setMaxListeners(0, lifetime.signal);
   const received: ReceivedRequest[] = [];
   let origin: string | null = null;
   let signer: WebhookSigner | null = null;

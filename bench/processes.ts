@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { projectRoot } from '../src/config.js';
+
+export interface ServerProcess {
+  baseUrl: string;
+  /** CPU time the process has used so far (user + system), in ms; null where /proc is missing (not Linux). */
+  cpuMs(): number | null;
+  /** SIGTERM, then SIGKILL if it has not exited after a while; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 60_000;
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat times: 100 on every mainstream architecture. */
+const CLOCK_TICKS_PER_SECOND = 100;
+const STOP_TIMEOUT_MS = 15_000;
+
+/**
+ * Ports the benchmark's servers take: below the kernel's ephemeral range (32768 and up), so a test
+ * elsewhere on the machine that listens on port 0 cannot take one between this check and the
+ * server's own listen, and then answer its /healthz in its place.
+ */
+const PORTS = { first: 3400, count: 100 };
+
+const isFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+
+/** A port of the benchmark's range nobody listens on: the portal needs its address before it starts (PUBLIC_URL, PayPal's return URL). */
+export async function freePort(): Promise<number> {
+  const start = Math.floor(Math.random() * PORTS.count);
+  for (let step = 0; step < PORTS.count; step += 1) {
+    const port = PORTS.first + ((start + step) % PORTS.count);
+    if (await isFree(port)) return port;
+  }
+  throw new Error(`no free port in ${PORTS.first}–${PORTS.first + PORTS.count - 1}`);
+}
+
+/**
+ * Starts a TypeScript entry of the project in its own Node process (through tsx, as `npm start` does),
+ * with only the environment given, and waits until `readyPath` answers 200. Its output is kept and
+ * shown if it fails to start. `nodeOptions` go before the entry (Node refuses --cpu-prof in NODE_OPTIONS).
+ */
+export async function startServer({ entry, env, port, readyPath, nodeOptions = [] }: { entry: string; env: Record<string, string>; port: number; readyPath: string; nodeOptions?: string[] }): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', path.join(projectRoot, entry)], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = once(child, 'exit');
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(killer);
+  };
+
+  const cpuMs = () => {
+    try {
+      // The fields after the command name (in parentheses, and it may hold any character): utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+    } catch {
+      return null;
+    }
+  };
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${entry} exited with code ${child.exitCode} before it was ready:\n${output}`);
+    const ready = await fetch(`${baseUrl}${readyPath}`).then(
+      async (response) => (await response.arrayBuffer(), response.ok),
+      () => false,
+    );
+    if (ready) return { baseUrl, cpuMs, stop };
+    await sleep(200);
+  }
+  await stop();
+  throw new Error(`${entry} did not answer ${readyPath} within ${READY_TIMEOUT_MS / 1000} s:\n${output}`);
+}

@@ -1,0 +1,253 @@
+import { expect } from 'chai';
+import type { Locator, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { DEMO_PRICE_LIST } from '../../src/domain/demo.js';
+import { createTranslations } from '../../src/i18n/index.js';
+import { formatMoney, formatUnits } from '../../src/i18n/format.js';
+import { expectNoAxeViolations } from './accessibility.js';
+import { startPortalInBrowser, type OpenedPage, type PortalInBrowser } from './portal-in-browser.js';
+
+/**
+ * The journeys of the issue, driven in Chromium like a person: clicks on what the page names (links,
+ * buttons, labels in the portal's French), typing, files chosen. Each flow has a demo portal of its
+ * own, so whatever it changes (a balance, the prices, the look) no other flow or page check sees,
+ * whatever the order they run in; every page a flow reaches in a new state passes axe-core, and no
+ * browser context of the flow hears a Content-Security-Policy violation.
+ */
+
+const t = createTranslations()('fr');
+const money = (cents: number) => formatMoney(cents, DEMO_PRICE_LIST.settings.currency, 'fr');
+
+/** The simulator's own French labels on its approval page, as PayPal's page would name its buttons. */
+const APPROVE = 'Payer';
+const CANCEL = 'Annuler et revenir';
+
+function demoPack(id: string) {
+  const pack = DEMO_PRICE_LIST.packs.find((candidate) => candidate.id === id);
+  if (!pack) throw new Error(`no demo pack ${id}`);
+  return pack;
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Accessible names are compared with their spaces collapsed; prices have no-break spaces. */
+const startingWith = (text: string) => new RegExp(`^${escapeRegExp(text).replace(/\s+/g, '\\s+')}`);
+const collapsed = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/** Clicks and waits for the page the click leads to. */
+async function clickTo(page: Page, target: Locator, where: string | RegExp | ((url: URL) => boolean)): Promise<void> {
+  await Promise.all([page.waitForURL(typeof where === 'string' ? (url) => url.pathname === where : where), target.click()]);
+}
+
+const pathOf = (page: Page) => new URL(page.url()).pathname;
+
+async function balanceOn(page: Page): Promise<{ hundredths: number; shown: string }> {
+  const value = page.locator('.balance__value');
+  return { hundredths: Number(await value.getAttribute('data-balance')), shown: collapsed(await value.innerText()) };
+}
+
+async function expectText(locator: Locator, text: string, what: string): Promise<void> {
+  expect(collapsed(await locator.innerText()), what).to.include(collapsed(text));
+}
+
+/** The header's link to a part of the portal. */
+const headerLink = (page: Page, name: string) => page.locator('header.site-header').getByRole('link', { name, exact: true });
+
+/** The flow's own portal and the people in it, each in a browser context that listens for CSP violations. */
+function ownPortal() {
+  let session: PortalInBrowser;
+  const people: OpenedPage[] = [];
+  before(async () => {
+    session = await startPortalInBrowser();
+  });
+  after(() => session?.close());
+  return {
+    /** Logs in as this demo person through the login form; the page is where the form led (the account page). */
+    async logIn(username: string): Promise<Page> {
+      const opened = await session.open({ width: 1280, as: username });
+      people.push(opened);
+      expect(pathOf(opened.page), `where ${username} lands after logging in`).to.equal('/account');
+      return opened.page;
+    },
+    async expectNoCspViolation(): Promise<void> {
+      for (const opened of people) expect(await opened.cspViolations(), 'CSP violations during the flow').to.deep.equal([]);
+    },
+  };
+}
+
+describe('flows in Chromium', function () {
+  // Each flow starts a portal and Chromium, logs people in and runs axe-core on several pages.
+  this.timeout(180_000);
+
+  describe('a student tops up through the simulator’s approval page', () => {
+    const portal = ownPortal();
+
+    it('pays, comes back to the order paid, sees the units and bonus credited, the receipt and its PDF', async () => {
+      const pack = demoPack('pack-20');
+      const page = await portal.logIn('etudiant');
+      const before = await balanceOn(page);
+      await expectNoAxeViolations(page, 'the account page');
+
+      await clickTo(page, page.getByRole('link', { name: t('account.topUp') }), '/topup');
+      await expectNoAxeViolations(page, 'the top-up page');
+      await page.getByRole('radio', { name: startingWith(money(pack.priceCents)) }).check();
+      await page.getByRole('checkbox', { name: t('topup.acceptTerms') }).check();
+      await clickTo(page, page.getByRole('button', { name: t('topup.continue'), exact: true }), /\/orders\/R-\d{4}-\d+$/);
+      const orderPath = pathOf(page);
+      const number = orderPath.slice('/orders/'.length);
+      await expectText(page.locator('main'), money(pack.priceCents), 'the basket');
+
+      await clickTo(page, page.getByRole('button', { name: t('order.pay'), exact: true }), '/checkoutnow');
+      await expectText(page.locator('main'), money(pack.priceCents), 'the amount on the approval page');
+      await expectNoAxeViolations(page, 'the simulator’s approval page');
+      await clickTo(page, page.getByRole('button', { name: APPROVE, exact: true }), orderPath);
+
+      const status = page.locator('#order-status');
+      expect(await status.getAttribute('class'), 'the order’s status').to.include('status--paid');
+      await expectText(status, t('order.statusName.paid'), 'the order’s status');
+      await expectNoAxeViolations(page, 'the paid order');
+      const receiptLink = page.getByRole('link', {
+        name: new RegExp(`^${escapeRegExp(t('documents.links.download.receipt', { number: '<number>' })).replace('<number>', 'RC-\\d{6}')}$`),
+      });
+      const pdf = await receiptLink.getAttribute('href');
+      expect(pdf, 'the PDF receipt’s link').to.match(/^\/documents\/RC-\d{6}\.pdf$/);
+
+      await clickTo(page, page.getByRole('link', { name: t('order.receipt'), exact: true }), `${orderPath}/receipt`);
+      await expectText(page.getByRole('heading', { level: 1 }), t('receipt.heading'), 'the receipt’s heading');
+      await expectText(page.locator('main'), number, 'the receipt');
+      expect(await receiptLink.getAttribute('href'), 'the PDF link on the receipt page').to.equal(pdf);
+      await expectNoAxeViolations(page, 'the printable receipt');
+      const download = await page.context().request.get(pdf!);
+      expect(download.status(), `GET ${pdf}`).to.equal(200);
+      expect(download.headers()['content-type'], `${pdf}'s type`).to.match(/^application\/pdf\b/);
+      expect((await download.body()).subarray(0, 5).toString('latin1'), `${pdf} starts as a PDF`).to.equal('%PDF-');
+
+      await clickTo(page, headerLink(page, t('nav.account')), '/account');
+      const after = await balanceOn(page);
+      const expected = before.hundredths + pack.units + pack.bonusUnits;
+      expect(after.hundredths, 'the balance in hundredths of a unit').to.equal(expected);
+      expect(after.shown, 'the balance shown').to.equal(collapsed(formatUnits(t, expected, 'fr')));
+      await portal.expectNoCspViolation();
+    });
+  });
+
+  describe('a student cancels at PayPal', () => {
+    const portal = ownPortal();
+
+    it('comes back to the top-up page told it was cancelled; the order is cancelled, the balance unchanged', async () => {
+      const pack = demoPack('pack-10');
+      const page = await portal.logIn('etudiant');
+      const before = await balanceOn(page);
+
+      await clickTo(page, page.getByRole('link', { name: t('account.topUp') }), '/topup');
+      await page.getByRole('radio', { name: startingWith(money(pack.priceCents)) }).check();
+      await page.getByRole('checkbox', { name: t('topup.acceptTerms') }).check();
+      await clickTo(page, page.getByRole('button', { name: t('topup.continue'), exact: true }), /\/orders\/R-\d{4}-\d+$/);
+      const orderPath = pathOf(page);
+      const number = orderPath.slice('/orders/'.length);
+      await clickTo(page, page.getByRole('button', { name: t('order.pay'), exact: true }), '/checkoutnow');
+      await clickTo(page, page.getByRole('button', { name: CANCEL, exact: true }), '/topup');
+
+      expect(new URL(page.url()).searchParams.get('cancelled'), 'the order named on the way back').to.equal(number);
+      expect(collapsed(await page.getByRole('status').innerText()), 'the message on the top-up page').to.equal(collapsed(t('topup.cancelled', { number })));
+      await expectNoAxeViolations(page, 'the top-up page after a cancelled payment');
+
+      await page.goto(orderPath);
+      const status = page.locator('#order-status');
+      expect(await status.getAttribute('class'), 'the order’s status').to.include('status--cancelled');
+      await expectText(status, t('order.statusName.cancelled'), 'the order’s status');
+      await expectNoAxeViolations(page, 'the cancelled order');
+
+      await clickTo(page, headerLink(page, t('nav.account')), '/account');
+      expect(await balanceOn(page), 'the balance').to.deep.equal(before);
+      await portal.expectNoCspViolation();
+    });
+  });
+
+  describe('an admin changes a price', () => {
+    const portal = ownPortal();
+
+    it('previews the price list, publishes it, and the student then sees the new price and is charged it', async () => {
+      const pack = demoPack('pack-50');
+      const newPriceCents = 4750;
+      const admin = await portal.logIn('admin');
+      const student = await portal.logIn('etudiant');
+      const packOffer = (cents: number) => student.getByRole('radio', { name: startingWith(money(cents)) });
+
+      await clickTo(admin, headerLink(admin, t('nav.admin')), '/admin');
+      await clickTo(admin, admin.getByRole('navigation', { name: t('admin.nav.label') }).getByRole('link', { name: t('admin.nav.prices'), exact: true }), '/admin/prices');
+      const packFields = admin.getByRole('group', { name: new RegExp(`· ${pack.id}$`) });
+      await packFields.getByLabel(t('admin.prices.packs.price'), { exact: true }).fill('47,50');
+      await clickTo(admin, admin.getByRole('button', { name: t('admin.prices.previewButton'), exact: true }), /\/admin\/prices\/drafts\/\d+$/);
+      expect(await admin.getByRole('radio', { name: startingWith(money(newPriceCents)) }).count(), 'the new price in the preview').to.equal(1);
+      await expectNoAxeViolations(admin, 'the price list’s preview');
+
+      await clickTo(student, student.getByRole('link', { name: t('account.topUp') }), '/topup');
+      expect(await packOffer(newPriceCents).count(), 'the new price before it is published').to.equal(0);
+      expect(await packOffer(pack.priceCents).count(), 'the price online').to.equal(1);
+
+      await clickTo(admin, admin.getByRole('button', { name: t('admin.prices.preview.publish'), exact: true }), (url) => url.pathname === '/admin/prices' && url.searchParams.has('published'));
+      const version = new URL(admin.url()).searchParams.get('published');
+      expect(collapsed(await admin.getByRole('status').innerText()), 'the admin is told').to.equal(collapsed(t('admin.prices.published', { version })));
+      await expectNoAxeViolations(admin, 'the price list once published');
+
+      await student.reload();
+      expect(await packOffer(pack.priceCents).count(), 'the old price after publication').to.equal(0);
+      await packOffer(newPriceCents).check();
+      await student.getByRole('checkbox', { name: t('topup.acceptTerms') }).check();
+      await clickTo(student, student.getByRole('button', { name: t('topup.continue'), exact: true }), /\/orders\/R-\d{4}-\d+$/);
+      await expectText(student.locator('main'), money(newPriceCents), 'the basket at the new price');
+      await portal.expectNoCspViolation();
+    });
+  });
+
+  describe('IT changes the colour and the logo', () => {
+    const portal = ownPortal();
+
+    it('saves, previews and publishes them, and the student’s pages then show both', async () => {
+      const primary = '#6b1d5e';
+      const primaryRgb = 'rgb(107, 29, 94)';
+      const side = 96;
+      const logo = await sharp({ create: { width: side, height: side, channels: 4, background: primary } })
+        .png()
+        .toBuffer();
+      const it = await portal.logIn('informatique');
+      const student = await portal.logIn('etudiant');
+      const headerColour = (page: Page) => page.locator('header.site-header').evaluate((header) => getComputedStyle(header).backgroundColor);
+      const headerLogo = (page: Page) => page.locator('header.site-header .brand img');
+      const colourBefore = await headerColour(student);
+      const logoBefore = await headerLogo(student).getAttribute('src');
+      expect(colourBefore, 'the header before').to.not.equal(primaryRgb);
+
+      await clickTo(it, headerLink(it, t('nav.branding')), '/it/branding');
+      await it.getByLabel(t('branding.colours.primary'), { exact: true }).fill(primary);
+      await it.getByLabel(t('branding.form.file.logo'), { exact: true }).setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: logo });
+      await clickTo(it, it.getByRole('button', { name: t('branding.form.save'), exact: true }), (url) => url.searchParams.get('notice') === 'draft');
+      expect(await headerColour(it), 'the header in IT’s preview').to.equal(primaryRgb);
+      await expectNoAxeViolations(it, 'the branding page previewing the draft');
+
+      await student.reload();
+      expect(await headerColour(student), 'the student’s header while IT previews').to.equal(colourBefore);
+
+      const banner = it.getByRole('region', { name: t('branding.banner.label'), exact: true });
+      await clickTo(it, banner.getByRole('button', { name: t('branding.banner.publish'), exact: true }), (url) => url.searchParams.get('notice') === 'published');
+      await expectText(it.getByRole('status'), t('branding.notices.published'), 'IT is told');
+      const published = await it.locator('img.branding-image--logo').first().getAttribute('src');
+      expect(published, 'the live logo on the branding page').to.match(/^\/uploads\/[0-9a-f]+\.png$/);
+      await expectNoAxeViolations(it, 'the branding page once published');
+
+      await student.reload();
+      expect(await student.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--primary').trim()), 'the --primary variable').to.equal(primary);
+      expect(await headerColour(student), 'the student’s header').to.equal(primaryRgb);
+      const shown = headerLogo(student);
+      expect(await shown.getAttribute('src'), 'the header’s logo').to.equal(published).and.to.not.equal(logoBefore);
+      expect(await shown.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth), 'the logo as the browser decoded it, px wide').to.equal(side);
+      const image = await student.context().request.get(published!);
+      expect(image.status(), `GET ${published}`).to.equal(200);
+      expect(image.headers()['content-type'], `${published}'s type`).to.equal('image/png');
+      const { format, width } = await sharp(await image.body()).metadata();
+      expect({ format, width }, 'the logo served').to.deep.equal({ format: 'png', width: side });
+      await expectNoAxeViolations(student, 'the account page in the new colours');
+      await portal.expectNoCspViolation();
+    });
+  });
+});
