@@ -1,4 +1,5 @@
 import path from 'node:path';
+import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { projectRoot, type Config } from './config.js';
@@ -19,6 +20,7 @@ import { createUserManagement } from './domain/user-management.js';
 import { createTranslations, SUPPORTED_LOCALES } from './i18n/index.js';
 import type { PaymentGateway } from './payments/gateway.js';
 import { loadSessionUser } from './web/middleware/authentication.js';
+import { refuseControlCharacters } from './web/middleware/control-characters.js';
 import { csrfProtection } from './web/middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './web/middleware/error-handler.js';
 import { resolveLocale } from './web/middleware/locale.js';
@@ -147,8 +149,16 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   // Admin forms carry whole price lists and terms of sale: parsed once the person is known to be an admin.
   const adminForms = express.urlencoded({ extended: false, limit: '512kb', parameterLimit: 500 });
   app.use((request, response, next) => (isAdminPath(request.path) ? next() : smallForms(request, response, next)));
+  // Every page from here on may show personal data (a name, a balance, an order): never kept by the
+  // browser or a proxy, so Back after logging out on a shared computer shows nothing. Routes that
+  // know better (documents) set their own.
+  app.use((_request, response, next) => {
+    response.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   app.use(publishedTheme(themes));
-  app.use(sessions(config, db));
+  app.use(cookieParser());
+  app.use(sessions(config, db, logger));
   app.use(loadSessionUser({ config, db, clock }));
   app.use(brandingPreview({ db, themes }));
   app.use(resolveLocale(config.i18n.defaultLocale, translations));
@@ -157,11 +167,12 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   // The multipart forms: csrf-sync reads `_csrf` from the parsed body, so these uploads are parsed first.
   app.use(PEOPLE_IMPORT_PATH, peopleImportUpload);
   app.use(BRANDING_DRAFT_PATH, brandingFormUpload);
-  app.use(csrfProtection());
+  const [offerCsrfTokens, checkCsrfToken] = csrfProtection({ secret: config.session.secret, secureCookies: config.server.secureCookies });
+  app.use(offerCsrfTokens, refuseControlCharacters, checkCsrfToken);
 
-  app.use(authRoutes({ authenticate, clock, cookie: { name: sessionCookieName(config), options: sessionCookieOptions(config) } }));
+  app.use(authRoutes({ authenticate, clock, cookie: { name: sessionCookieName(config), options: sessionCookieOptions(config) }, absoluteHours: config.session.absoluteHours }));
   app.use(accountRoutes({ ledger, timeZone: config.i18n.timeZone }));
-  app.use(preferenceRoutes({ db, clock }));
+  app.use(preferenceRoutes({ db, clock, secureCookies: config.server.secureCookies }));
   app.use(topUpRoutes({ db, checkout, clock }));
   app.use(orderRoutes({ checkout, seller: config.seller, db }));
   app.use(documentRoutes({ db, files: documentFiles }));

@@ -112,3 +112,19 @@ export function isUniqueViolation(error: unknown): boolean {
   const { code, message } = error as { code?: string; message?: string };
   return code === '23505' || (code === 'SQLITE_CONSTRAINT' && /UNIQUE/.test(message ?? ''));
 }
+
+/** Node's codes for a connection that could not be made or was lost. */
+const CONNECTION_LOST = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+
+/**
+ * The database could not answer (not: refused the query): PostgreSQL shutting down, starting up or
+ * out of connection slots (57P01–57P03, 53300, class 08), a connection refused or lost, or no pooled
+ * connection free in time. Worth answering 503 and trying again later, unlike a failed query.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof code === 'string' && (/^(08|57P0[123]$|53300$)/.test(code) || CONNECTION_LOST.has(code))) return true;
+  if (name === 'KnexTimeoutError') return true;
+  return typeof message === 'string' && /^Connection terminated|^Client has encountered a connection error/.test(message);
+}

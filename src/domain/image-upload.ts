@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type ResizeOptions, type SharpOptions } from 'sharp';
 import { DomainError } from './errors.js';
 import { containsMarkup, imageEnd, sniffFormat, type ImageFormat } from './image-bytes.js';
 
@@ -14,7 +14,7 @@ export const MAX_INPUT_SIDE = 4096;
 export const MIN_INPUT_SIDE = 16;
 
 /** What is kept: logos fit within 512×512 (never enlarged), favicons are 64×64 on transparent. */
-const OUTPUT: Record<ImagePurpose, sharp.ResizeOptions> = {
+const OUTPUT: Record<ImagePurpose, ResizeOptions> = {
   logo: { width: 512, height: 512, fit: 'inside', withoutEnlargement: true },
   favicon: { width: 64, height: 64, fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 0 } },
 };
@@ -56,7 +56,7 @@ export interface PreparedImage {
 }
 
 /** libvips never decodes more than this, whatever the header claims. */
-const DECODE_OPTIONS: sharp.SharpOptions = {
+const DECODE_OPTIONS: SharpOptions = {
   limitInputPixels: MAX_INPUT_SIDE * MAX_INPUT_SIDE,
   // A warning while decoding means damaged data: refused rather than drawn half.
   failOn: 'warning',

@@ -131,9 +131,14 @@ export function csrfTokenFrom(html: string): string {
   return match[1];
 }
 
-export function sessionCookieOf(response: { headers: Record<string, unknown> }): string | undefined {
+/** Every cookie a response sets, as `name=value`. */
+export function cookiesOf(response: { headers: Record<string, unknown> }): string[] {
   const cookies = (response.headers['set-cookie'] as string[] | undefined) ?? [];
-  return cookies.map((cookie) => cookie.split(';')[0]).find((cookie) => cookie?.startsWith('recharge.sid=') || cookie?.startsWith('__Host-recharge='));
+  return cookies.map((cookie) => cookie.split(';')[0] as string);
+}
+
+export function sessionCookieOf(response: { headers: Record<string, unknown> }): string | undefined {
+  return cookiesOf(response).find((cookie) => cookie.startsWith('recharge.sid=') || cookie.startsWith('__Host-recharge='));
 }
 
 /** Logs in through the form, as a browser would; returns the POST /login response. */

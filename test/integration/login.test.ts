@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createTestPortal, csrfTokenFrom, logIn, sessionCookieOf, type TestPortal } from '../helpers/portal.js';
+import { cookiesOf, createTestPortal, csrfTokenFrom, logIn, sessionCookieOf, type TestPortal } from '../helpers/portal.js';
 import { testDialect } from '../helpers/database.js';
 
 const PASSWORD = 'correct horse battery';
@@ -22,20 +22,22 @@ describe(`login and sessions (${testDialect})`, () => {
     expect(english.headers['content-language']).to.equal('en');
   });
 
-  it('logs in under a new session id, and the id from before login is worthless afterwards', async () => {
+  it('gives visitors no session to plant, and each login a new session id that logging out makes worthless', async () => {
     const agent = supertest.agent(portal.app);
     const page = await agent.get('/login');
-    const before = sessionCookieOf(page);
-    expect(before).to.be.a('string');
+    expect(sessionCookieOf(page)).to.equal(undefined);
     const login = await agent.post('/login').type('form').send({ _csrf: csrfTokenFrom(page.text), username: 'Camille', password: PASSWORD });
     expect(login.status).to.equal(303);
     expect(login.headers.location).to.equal('/account');
-    const after = sessionCookieOf(login);
-    expect(after).to.be.a('string').and.not.equal(before);
+    const first = sessionCookieOf(login);
+    expect(first).to.be.a('string');
     await agent.get('/account').expect(200);
-    const planted = await supertest(portal.app).get('/account').set('Cookie', before as string);
-    expect(planted.status).to.equal(303);
-    expect(planted.headers.location).to.equal('/login');
+    await agent.post('/logout').type('form').send({ _csrf: csrfTokenFrom((await agent.get('/account')).text) }).expect(303);
+    const second = sessionCookieOf(await logIn(agent, 'camille', PASSWORD));
+    expect(second).to.be.a('string').and.not.equal(first);
+    const replayed = await supertest(portal.app).get('/account').set('Cookie', first as string);
+    expect(replayed.status).to.equal(303);
+    expect(replayed.headers.location).to.equal('/login');
   });
 
   it('answers an unknown username exactly as a wrong password, after the same password check', async () => {
@@ -175,10 +177,11 @@ describe(`login behind an HTTPS proxy (${testDialect})`, () => {
     // app (TLS ends at the proxy), so the cookie is carried by hand here.
     const https = { 'X-Forwarded-Proto': 'https' };
     const page = await supertest(portal.app).get('/login').set(https);
-    const preLogin = sessionCookieOf(page) as string;
+    const csrfCookie = cookiesOf(page).find((cookie) => cookie.startsWith('__Host-recharge.csrf=')) as string;
+    expect(csrfCookie).to.be.a('string');
     const login = await supertest(portal.app)
       .post('/login')
-      .set({ ...https, Cookie: preLogin })
+      .set({ ...https, Cookie: csrfCookie })
       .type('form')
       .send({ _csrf: csrfTokenFrom(page.text), username: 'camille', password: PASSWORD });
     expect(login.status).to.equal(303);

@@ -25,9 +25,8 @@ export function loadSessionUser({ config, db, clock }: { config: Config; db: Dat
     const timedOut = now - (session.authenticatedAt ?? 0) > absoluteMs || now - (session.lastSeenAt ?? 0) > idleMs;
     const user = timedOut ? undefined : await findUserById(db.knex, session.userId);
     if (!user || user.disabled || user.sessionVersion !== (session.sessionVersion ?? 0)) {
-      const locale = session.locale;
+      // A new, empty session: not stored unless something is put in it (the language is a cookie).
       await regenerateSession(request);
-      if (locale) request.session.locale = locale;
       response.locals.sessionEnded = true;
       return next();
     }

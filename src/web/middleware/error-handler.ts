@@ -5,6 +5,10 @@ import { negotiateLocale } from './locale.js';
 import { HttpError, notFound, type ErrorPage } from '../http-error.js';
 import { renderPage } from '../render.js';
 import { CSRF_ERROR_CODE } from './csrf.js';
+import { isDatabaseUnavailable } from '../../db/database.js';
+
+/** What a 503 asks browsers and clients to wait: about what a database restart takes. */
+const RETRY_AFTER_SECONDS = 5;
 
 export const notFoundHandler: RequestHandler = (_request, _response, next) => next(notFound());
 
@@ -14,6 +18,7 @@ function classify(error: unknown): { status: number; page: ErrorPage } {
   if (code === CSRF_ERROR_CODE) return { status: 403, page: 'csrf' };
   if (type === 'entity.too.large') return { status: 413, page: 'tooLarge' };
   if (typeof status === 'number' && status >= 400 && status < 500) return { status, page: 'badRequest' };
+  if (isDatabaseUnavailable(error)) return { status: 503, page: 'unavailable' };
   return { status: 500, page: 'server' };
 }
 
@@ -38,6 +43,7 @@ export function errorHandler({ logger, defaultLocale, translations }: { logger: 
     response.locals.t ??= translations(response.locals.locale as Locale);
     response.locals.user ??= undefined;
     response.status(status);
+    if (status === 503) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     const t = response.locals.t as Translate;
     renderPage(response, 'pages/error', { title: t(`errors.${page}.title`), page, requestId: request.id }).catch((renderError: unknown) => {
       logger.error({ err: renderError }, 'error page failed to render');

@@ -35,6 +35,8 @@ export function securityHeaders({ https, formActionOrigins }: { https: boolean; 
       },
       strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
       referrerPolicy: { policy: 'same-origin' },
+      // Old browsers' counterpart of frame-ancestors 'none' (SAMEORIGIN would contradict it).
+      xFrameOptions: { action: 'deny' },
     }),
   ];
 }
