@@ -27,7 +27,7 @@ describe(`control characters are refused at the edge (${testDialect})`, () => {
   });
   after(() => portal.cleanup());
 
-  it('answers 400 to a NUL byte in a login's username or password', async () => {
+  it('answers 400 to a NUL byte in the username or the password of a login', async () => {
     const visitor = supertest.agent(portal.app);
     const page = await visitor.get('/login');
     const login = await visitor.post('/login').type('form').send({ _csrf: csrfTokenFrom(page.text), username: 'cam\u0000ille', password: PASSWORD });

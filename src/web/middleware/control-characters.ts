@@ -2,8 +2,10 @@ import type { Request, RequestHandler } from 'express';
 import { HttpError } from '../http-error.js';
 
 /** C0 controls and DEL in free text, except tab and line breaks, which multi-line fields hold. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL_IN_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 /** In a path or a query parameter, no control character at all. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL_IN_URL = /[\u0000-\u001F\u007F]/;
 
 function containsControl(value: unknown, pattern: RegExp): boolean {
