@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
-// Triggers have no knex builder: the audit log is append-only like the ledger.
-async function refuseChanges(knex: Knex, table: string): Promise<void> {
+// Triggers have no knex builder: the audit log is append-only like the ledger (so are stored documents, 20261206100000).
+export async function refuseChanges(knex: Knex, table: string): Promise<void> {
   if (knex.client.dialect === 'postgresql') {
     await knex.raw(`
       CREATE FUNCTION ${table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { formatDocumentNumber, type DocumentBuyer, type DocumentKind, type DocumentParty, type IssuedDocument } from '../domain/documents.js';
+import { formatDocumentNumber, type DocumentBrand, type DocumentBuyer, type DocumentKind, type DocumentParty, type IssuedDocument } from '../domain/documents.js';
 import type { Locale } from '../i18n/index.js';
 import { toDate, toSafeInteger, type Queryable } from './database.js';
 
@@ -15,8 +15,11 @@ function toDocument(row: Record<string, unknown>): IssuedDocument {
     locale: row.locale as Locale,
     buyer: { name: String(row.buyer_name), username: String(row.buyer_username), email: String(row.buyer_email) },
     seller: { name: String(row.seller_name), address: String(row.seller_address), vatNumber: String(row.seller_vat_number), email: String(row.seller_email) },
+    brand: row.brand_name == null ? null : { organisationName: String(row.brand_name), accentColour: String(row.brand_colour), logo: String(row.brand_logo) },
   };
 }
+
+const brandColumns = (brand: DocumentBrand | null) => ({ brand_name: brand?.organisationName ?? null, brand_colour: brand?.accentColour ?? null, brand_logo: brand?.logo ?? null });
 
 export interface DocumentToIssue {
   kind: DocumentKind;
@@ -26,6 +29,7 @@ export interface DocumentToIssue {
   locale: Locale;
   buyer: DocumentBuyer;
   seller: DocumentParty;
+  brand: DocumentBrand | null;
 }
 
 /**
@@ -56,6 +60,7 @@ export async function issueDocument(trx: Knex.Transaction, document: DocumentToI
       seller_address: document.seller.address,
       seller_vat_number: document.seller.vatNumber,
       seller_email: document.seller.email,
+      ...brandColumns(document.brand),
     })
     .returning('*');
   return { document: toDocument(row as Record<string, unknown>), created: true };
@@ -66,6 +71,11 @@ export async function findDocument(db: Queryable, by: { id: number } | { number:
     .where('id' in by ? { id: by.id } : { number: by.number })
     .first();
   return row ? toDocument(row) : undefined;
+}
+
+/** Records the brand of a document issued without one; a brand already recorded (by another instance) stays. */
+export async function recordMissingBrand(db: Queryable, documentId: number, brand: DocumentBrand): Promise<void> {
+  await db('documents').where('id', documentId).whereNull('brand_name').update(brandColumns(brand));
 }
 
 /** An order's receipt and credit notes, receipt first, then credit notes in the order they were issued. */

@@ -3,7 +3,6 @@ import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
 import { formatDateTime, formatMoney, formatPercent, formatUnits } from '../i18n/format.js';
 import type { Locale, Translate } from '../i18n/index.js';
-import type { DocumentBranding } from './document-files.js';
 import type { DocumentView } from './document-view.js';
 
 const require = createRequire(import.meta.url);
@@ -28,6 +27,15 @@ const DETAILS = { width: 300, label: 150 };
 const TEXT = '#1a1a1a';
 const MUTED = '#555555';
 const RULE = '#bbbbbb';
+
+/** How the document's brand is drawn. */
+export interface DocumentBranding {
+  organisationName: string;
+  /** Headings and rules, readable on white paper. */
+  accentColour: string;
+  /** A PNG: a Buffer, or the Uint8Array a Buffer becomes on its way to the render thread. */
+  logoPng: Uint8Array | null;
+}
 
 export interface DocumentRendering {
   t: Translate;
@@ -92,7 +100,8 @@ export function renderDocumentPdf(view: DocumentView, { t, locale, timeZone, bra
   // Header: logo and organisation on the left, what the document is on the right.
   let nameX = MARGIN;
   if (branding.logoPng) {
-    pdf.image(branding.logoPng, MARGIN, y, { fit: [LOGO, LOGO] });
+    // pdfkit takes a Buffer for bytes (anything else for a file name).
+    pdf.image(Buffer.from(branding.logoPng), MARGIN, y, { fit: [LOGO, LOGO] });
     nameX += LOGO + 12;
   }
   const nameWidth = COLUMN - (nameX - MARGIN);

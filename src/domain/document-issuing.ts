@@ -6,7 +6,7 @@ import { enqueueMail } from '../db/mail-outbox-repository.js';
 import { lockOrder } from '../db/order-repository.js';
 import { findUserById } from '../db/user-repository.js';
 import type { Locale } from '../i18n/index.js';
-import { documentSourceKeys, type DocumentKind, type DocumentParty, type IssuedDocument } from './documents.js';
+import { documentSourceKeys, type DocumentBrand, type DocumentKind, type DocumentParty, type IssuedDocument } from './documents.js';
 import type { Order } from './orders.js';
 
 export interface DocumentIssuingDependencies {
@@ -15,6 +15,11 @@ export interface DocumentIssuingDependencies {
   defaultLocale: Locale;
   /** The right-hand side of Message-IDs (the portal's host name). */
   mailDomain: string;
+  /**
+   * The published look as the issuing transaction reads it, recorded on the document. Absent where no
+   * theme is at hand (the command line): the document's first rendering records it then.
+   */
+  brandAt?: (trx: Knex.Transaction) => Promise<DocumentBrand>;
 }
 
 /**
@@ -22,7 +27,7 @@ export interface DocumentIssuingDependencies {
  * credit of an order, a refund), with their mail queued in that same transaction: a payment
  * confirmed twice finds its receipt issued and its mail queued, and a payment rolled back issues nothing.
  */
-export function createDocumentIssuing({ seller, defaultLocale, mailDomain }: DocumentIssuingDependencies) {
+export function createDocumentIssuing({ seller, defaultLocale, mailDomain, brandAt }: DocumentIssuingDependencies) {
   async function issue(trx: Knex.Transaction, order: Order, kind: DocumentKind, refundId: string | null, now: Date, { mail }: { mail: boolean }) {
     const buyer = await findUserById(trx, order.userId);
     if (!buyer) throw new Error(`user ${order.userId} does not exist`);
@@ -37,6 +42,7 @@ export function createDocumentIssuing({ seller, defaultLocale, mailDomain }: Doc
         locale: buyer.locale ?? order.locale ?? defaultLocale,
         buyer: { name: buyer.displayName, username: buyer.username, email: buyer.email },
         seller: { ...seller },
+        brand: brandAt ? await brandAt(trx) : null,
       },
       now,
     );

@@ -41,6 +41,18 @@ export interface DocumentBuyer {
   email: string;
 }
 
+/**
+ * How the portal presented itself when a document was issued: printed on every rendition of the
+ * document, whatever the look is when it is drawn.
+ */
+export interface DocumentBrand {
+  organisationName: string;
+  /** Headings and rules, readable on white paper. */
+  accentColour: string;
+  /** Where the logo is: `upload:<id>` or `theme:<path under the themes folder>`. */
+  logo: string;
+}
+
 export interface IssuedDocument {
   id: number;
   kind: DocumentKind;
@@ -54,4 +66,6 @@ export interface IssuedDocument {
   locale: Locale;
   buyer: DocumentBuyer;
   seller: DocumentParty;
+  /** Null when issued without a theme at hand (the command line) or before brands were recorded: recorded at its first rendering. */
+  brand: DocumentBrand | null;
 }

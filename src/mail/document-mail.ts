@@ -36,8 +36,9 @@ export interface DocumentMailDependencies {
 
 /**
  * Writes the mail of a receipt or credit note, in the language of the document, from what was
- * recorded (the order, the refund, the document's own copy of buyer and seller). Composed again at
- * each attempt rather than stored: the PDF is rebuilt the same from the same records.
+ * recorded (the order, the refund, the document's own copy of buyer and seller). The text is written
+ * again at each attempt from those records; the PDF attached is the document's stored file, the same
+ * bytes the buyer downloads (rendered and stored first if it is not yet).
  */
 export function createDocumentMails({ db, translations, files, from, publicUrl, timeZone }: DocumentMailDependencies) {
   function amountLines({ document, order, refund }: DocumentView, t: Translate): string[] {
@@ -79,7 +80,7 @@ export function createDocumentMails({ db, translations, files, from, publicUrl, 
     /** What the mail says, without drawing its PDF: for the admin mailbox. */
     preview: async (documentId: number): Promise<MailPreview> => (await write(documentId)).preview,
 
-    /** The mail as it is sent, PDF attached. */
+    /** The mail as it is sent, its stored PDF attached. */
     async compose(documentId: number): Promise<ComposedMail> {
       const { document, preview } = await write(documentId);
       const { from: sender, subject, text, attachmentName } = preview;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { issueDocument, listOrderDocuments } from '../../src/db/document-repository.js';
+import { findDocument, issueDocument, listOrderDocuments } from '../../src/db/document-repository.js';
 import { insertOrder } from '../../src/db/order-repository.js';
 import { publishTerms } from '../../src/db/terms-repository.js';
 import { findAccountByUserId, getAccountByCode, postTransaction } from '../../src/db/ledger-repository.js';
@@ -9,10 +9,21 @@ import { documentSourceKeys, type DocumentKind } from '../../src/domain/document
 import { SystemAccount } from '../../src/domain/ledger.js';
 import type { Order } from '../../src/domain/orders.js';
 import type { Quote } from '../../src/domain/pricing.js';
-import { createUserManagement } from '../../src/domain/user-management.js';
+import { createUserManagement, type UserManagement } from '../../src/domain/user-management.js';
 import type { User } from '../../src/domain/users.js';
 import { isUniqueViolation } from '../../src/db/database.js';
+import { createDocumentFiles } from '../../src/documents/document-files.js';
+import { createDocumentRenderer, type DocumentRenderer } from '../../src/documents/document-renderer.js';
+import { findMail } from '../../src/db/mail-outbox-repository.js';
+import { loadConfig } from '../../src/config.js';
+import { createTranslations } from '../../src/i18n/index.js';
+import { createLogger } from '../../src/logger.js';
+import { createDocumentMails } from '../../src/mail/document-mail.js';
+import { createMailDelivery } from '../../src/mail/mail-delivery.js';
+import { createMailTransport } from '../../src/mail/transport.js';
 import { createTestDatabase, expectLedgerConsistent, testDialect, type TestDatabase } from '../helpers/database.js';
+import { TEST_SESSION_SECRET } from '../helpers/portal.js';
+import { STALL_TIMEOUT_MS, STALLING_BUYER, stallingRenderer } from '../helpers/stalling-renderer.js';
 
 const QUOTE: Quote = { kind: 'pack', packId: 'pack-10', currency: 'EUR', priceCents: 1000, netCents: 833, vatCents: 167, vatRateBasisPoints: 2000, units: 1000, bonusUnits: 50 };
 const SELLER = { name: 'Université Exemple', address: '1 rue des Écoles\n75005 Paris', vatNumber: 'FR00123456789', email: 'compta@example.edu' };
@@ -21,16 +32,17 @@ class Rollback extends Error {}
 
 describe(`receipt and credit-note numbers in the database (${testDialect})`, () => {
   let database: TestDatabase;
+  let users: UserManagement;
   let buyer: User;
   let termsId: number;
   let now = Date.parse('2026-11-23T10:00:00Z');
   const issuing = createDocumentIssuing({ seller: SELLER, defaultLocale: 'fr', mailDomain: 'recharge.test' });
   const tick = () => new Date((now += 1000));
 
-  const newOrder = () => database.db.transaction((trx) => insertOrder(trx, { userId: buyer.id, quote: QUOTE, termsVersionId: termsId, locale: 'en' }, tick()));
+  const newOrder = (userId = buyer.id) => database.db.transaction((trx) => insertOrder(trx, { userId, quote: QUOTE, termsVersionId: termsId, locale: 'en' }, tick()));
   const issueFor = (order: Order, kind: DocumentKind = 'receipt', key = documentSourceKeys.receipt(order.id)) =>
     database.db.transaction((trx) =>
-      issueDocument(trx, { kind, sourceKey: key, orderId: order.id, refundId: null, locale: 'fr', buyer: { name: 'B', username: 'b', email: 'b@example.edu' }, seller: SELLER }, tick()),
+      issueDocument(trx, { kind, sourceKey: key, orderId: order.id, refundId: null, locale: 'fr', buyer: { name: 'B', username: 'b', email: 'b@example.edu' }, seller: SELLER, brand: null }, tick()),
     );
   /** An order credited the way it was before receipts existed: its ledger posting, and no document. */
   async function creditedLongAgo(order: Order, paidAt: Date): Promise<void> {
@@ -47,7 +59,8 @@ describe(`receipt and credit-note numbers in the database (${testDialect})`, () 
   beforeEach(async () => {
     database = await createTestDatabase();
     const hasher = { hash: async () => 'not-a-real-hash', verify: async () => false };
-    buyer = await createUserManagement({ db: database.db, hasher, clock: { now: tick } }).addUser({ username: 'zoe', password: null, displayName: 'Ζωή Ёлкина', email: 'zoe@example.edu', role: 'user', locale: null });
+    users = createUserManagement({ db: database.db, hasher, clock: { now: tick } });
+    buyer = await users.addUser({ username: 'zoe', password: null, displayName: 'Ζωή Ёлкина', email: 'zoe@example.edu', role: 'user', locale: null });
     termsId = (await publishTerms(database.db.knex, DEMO_TERMS, tick())).id;
   });
   afterEach(async () => {
@@ -70,7 +83,7 @@ describe(`receipt and credit-note numbers in the database (${testDialect})`, () 
   it('gives a number back when the transaction that took it rolls back', async () => {
     const order = await newOrder();
     const failed = database.db.transaction(async (trx) => {
-      await issueDocument(trx, { kind: 'receipt', sourceKey: documentSourceKeys.receipt(order.id), orderId: order.id, refundId: null, locale: 'fr', buyer: { name: 'B', username: 'b', email: '' }, seller: SELLER }, tick());
+      await issueDocument(trx, { kind: 'receipt', sourceKey: documentSourceKeys.receipt(order.id), orderId: order.id, refundId: null, locale: 'fr', buyer: { name: 'B', username: 'b', email: '' }, seller: SELLER, brand: null }, tick());
       throw new Rollback();
     });
     expect(await failed.then(() => undefined, (error: unknown) => error)).to.be.instanceOf(Rollback);
@@ -82,7 +95,7 @@ describe(`receipt and credit-note numbers in the database (${testDialect})`, () 
     const outcomes = await Promise.allSettled(
       orders.map((order, index) =>
         database.db.transaction(async (trx) => {
-          const { document } = await issueDocument(trx, { kind: 'receipt', sourceKey: documentSourceKeys.receipt(order.id), orderId: order.id, refundId: null, locale: 'fr', buyer: { name: 'B', username: 'b', email: '' }, seller: SELLER }, tick());
+          const { document } = await issueDocument(trx, { kind: 'receipt', sourceKey: documentSourceKeys.receipt(order.id), orderId: order.id, refundId: null, locale: 'fr', buyer: { name: 'B', username: 'b', email: '' }, seller: SELLER, brand: null }, tick());
           if (index % 3 === 0) throw new Rollback();
           return document.number;
         }),
@@ -151,5 +164,91 @@ describe(`receipt and credit-note numbers in the database (${testDialect})`, () 
     expect(await numbers('receipt')).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
     const queued = await database.db.knex('mail_outbox').count({ total: '*' }).first();
     expect(Number(queued?.total)).to.equal(0);
+  });
+
+  const brand = { organisationName: 'Recharge', accentColour: '#1d4f91', logo: 'theme:default/assets/logo.svg' };
+  /** Receipts as PDF files, for one instance of the portal. */
+  const documentFiles = ({ timeZone = 'Europe/Paris', renderer = createDocumentRenderer() }: { timeZone?: string; renderer?: DocumentRenderer } = {}) =>
+    createDocumentFiles({
+      db: database.db,
+      clock: { now: tick },
+      logger: createLogger({ log: { level: 'silent' } }),
+      timeZone,
+      renderer,
+      currentBrand: async () => brand,
+      drawBrand: async ({ organisationName, accentColour }) => ({ organisationName, accentColour, logoPng: null }),
+    });
+
+  it('stores one rendition per document and language when two instances render it at once, and both serve the stored one', async () => {
+    const { document } = await issueFor(await newOrder());
+    // Two instances that draw different bytes for the same document: their time zones print the issue time differently.
+    const instances = ['Europe/Paris', 'America/New_York'].map((timeZone) => documentFiles({ timeZone }));
+    try {
+      const served = await Promise.all(instances.map((files) => files.pdf(document, 'fr')));
+      const rows = await database.db.knex('document_files').where('document_id', document.id);
+      expect(rows.map((row: { locale: string }) => row.locale)).to.deep.equal(['fr']);
+      expect(served.map((pdf) => pdf.equals(rows[0].pdf as Buffer))).to.deep.equal([true, true]);
+      // Issued without a look (as the command line issues), it keeps the one of its first rendering.
+      expect((await findDocument(database.db.knex, { id: document.id }))!.brand).to.deep.equal(brand);
+    } finally {
+      await Promise.all(instances.map((files) => files.close()));
+    }
+  });
+
+  it('keeps a stored rendition as it is: the database refuses to change, delete or truncate it', async () => {
+    const { document } = await issueFor(await newOrder());
+    const files = documentFiles();
+    try {
+      const pdf = await files.pdf(document, 'fr');
+      const knex = database.db.knex;
+      const attempts = [
+        knex('document_files').where('document_id', document.id).update({ pdf: Buffer.from('%PDF-forged') }),
+        knex('document_files').where('document_id', document.id).update({ locale: 'en' }),
+        knex('document_files').where('document_id', document.id).del(),
+        ...(testDialect === 'postgres' ? [knex.raw('TRUNCATE document_files')] : []),
+      ];
+      for (const attempt of attempts) {
+        const error = await attempt.then(() => undefined, (caught: unknown) => caught as Error);
+        expect(error?.message).to.match(/document_files is append-only: (UPDATE|DELETE|TRUNCATE) refused/);
+      }
+      const rows = await knex('document_files').where('document_id', document.id);
+      expect(rows.map((row: { locale: string; pdf: Buffer }) => [row.locale, row.pdf.equals(pdf)])).to.deep.equal([['fr', true]]);
+    } finally {
+      await files.close();
+    }
+  });
+
+  it('goes on mailing the other receipts while the render thread hangs over one, and retries that one later', async () => {
+    const stalled = await users.addUser({ username: 'boucle', password: null, displayName: STALLING_BUYER, email: 'boucle@example.edu', role: 'user', locale: null });
+    const issueReceipt = async (order: Order) => (await database.db.transaction((trx) => issuing.issueReceipt(trx, order, tick()))).document;
+    // The hanging one first in the outbox, so that the other waits behind it.
+    const hanging = await issueReceipt(await newOrder(stalled.id));
+    const fine = await issueReceipt(await newOrder());
+    const files = documentFiles({ renderer: stallingRenderer() });
+    const config = loadConfig({ env: { NODE_ENV: 'test', SESSION_SECRET: TEST_SESSION_SECRET, DATABASE_URL: database.url } });
+    const mails = createDocumentMails({ db: database.db, translations: createTranslations(), files, from: config.mail.from, publicUrl: config.server.publicUrl, timeZone: 'Europe/Paris' });
+    const delivery = createMailDelivery({
+      db: database.db,
+      clock: { now: tick },
+      logger: createLogger({ log: { level: 'silent' } }),
+      transport: createMailTransport(config.mail),
+      compose: mails.compose,
+      giveUpAfterMs: 3600_000,
+      deliverOnIssue: false,
+    });
+    try {
+      expect(config.mail.delivery).to.equal('keep');
+      expect(await delivery.deliverDue()).to.deep.equal({ sent: 0, kept: 1, retrying: 1, failed: 0 });
+      expect(await findMail(database.db.knex, { documentId: hanging.id })).to.include({
+        status: 'pending',
+        attempts: 1,
+        lastError: `compose: the render thread took more than ${STALL_TIMEOUT_MS} ms over a document and was stopped`,
+      });
+      expect(await findMail(database.db.knex, { documentId: fine.id })).to.include({ status: 'kept', attempts: 1 });
+      const stored = await database.db.knex('document_files').select('document_id');
+      expect(stored.map((row: { document_id: unknown }) => Number(row.document_id))).to.deep.equal([fine.id]);
+    } finally {
+      await files.close();
+    }
   });
 });

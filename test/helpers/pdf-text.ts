@@ -1,4 +1,4 @@
-import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { getDocument, OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
 
 export interface PdfContents {
   /** The printed text, a line per baseline (pieces on one baseline joined by a space), pages separated by a blank line. */
@@ -7,6 +7,8 @@ export interface PdfContents {
   pages: number;
   /** The document information dictionary (Title, Author, CreationDate as PDF date strings, …). */
   info: Record<string, unknown>;
+  /** The pixel size of each image drawn (a logo), in page order. */
+  images: Array<{ width: number; height: number }>;
 }
 
 /** How far apart two pieces of text may sit vertically and still be read as one line (points). */
@@ -20,8 +22,14 @@ export async function readPdf(bytes: Buffer): Promise<PdfContents> {
   const document = await getDocument({ data: new Uint8Array(bytes), verbosity: 0 }).promise;
   try {
     const lines: string[] = [];
+    const images: PdfContents['images'] = [];
     for (let number = 1; number <= document.numPages; number += 1) {
       const page = await document.getPage(number);
+      const { fnArray, argsArray } = await page.getOperatorList();
+      for (const [index, operation] of fnArray.entries()) {
+        // paintImageXObject's arguments: the image's id, then its width and height in pixels.
+        if (operation === OPS.paintImageXObject) images.push({ width: Number(argsArray[index][1]), height: Number(argsArray[index][2]) });
+      }
       const pieces = (await page.getTextContent()).items
         .flatMap((item) => ('str' in item && item.str.trim() !== '' ? [{ text: item.str.trim(), x: Number(item.transform[4]), y: Number(item.transform[5]) }] : []))
         .sort((one, other) => other.y - one.y || one.x - other.x);
@@ -35,7 +43,7 @@ export async function readPdf(bytes: Buffer): Promise<PdfContents> {
       lines.push(...rows.map((row) => row.sort((one, other) => one.x - other.x).map((piece) => piece.text).join(' ').replace(/\s+/g, ' ')));
     }
     const { info } = await document.getMetadata();
-    return { text: lines.join('\n'), lines, pages: document.numPages, info: info as Record<string, unknown> };
+    return { text: lines.join('\n'), lines, pages: document.numPages, info: info as Record<string, unknown>, images };
   } finally {
     await document.destroy();
   }

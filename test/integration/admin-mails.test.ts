@@ -171,6 +171,7 @@ describe(`administration: mail (${testDialect})`, function () {
               locale: 'fr',
               buyer: { name: 'Camille Martin', username: 'camille', email: 'camille.martin@example.edu' },
               seller: portal.config.seller,
+              brand: null,
             },
             portal.clock.now(),
           );
@@ -285,7 +286,7 @@ describe(`administration: mail (${testDialect})`, function () {
     const broken = await portal.db.transaction(async (trx) => {
       const { document } = await issueDocument(
         trx,
-        { kind: 'credit_note', sourceKey: 'test-broken', orderId: receipt!.orderId, refundId: 'REFUND-OF-ANOTHER-ORDER', locale: 'fr', buyer: receipt!.buyer, seller: receipt!.seller },
+        { kind: 'credit_note', sourceKey: 'test-broken', orderId: receipt!.orderId, refundId: 'REFUND-OF-ANOTHER-ORDER', locale: 'fr', buyer: receipt!.buyer, seller: receipt!.seller, brand: receipt!.brand },
         portal.clock.now(),
       );
       await enqueueMail(trx, { documentId: document.id, recipient: receipt!.buyer.email, messageId: '<broken@example.edu>' }, portal.clock.now());

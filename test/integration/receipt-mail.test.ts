@@ -143,7 +143,9 @@ describe(`receipts and credit notes by e-mail through SMTP (${testDialect})`, ()
     expect(message!.parsed.subject).to.equal(`Votre reçu ${receipt.number} — commande ${payment.number}`);
     const attachment = pdfAttachmentOf(message!);
     expect(attachment.filename).to.equal(`${receipt.number}.pdf`);
-    // The attached PDF is the receipt itself, read back as a mail client's viewer would.
+    // The attached PDF is the receipt as stored, the bytes the buyer downloads, read back as a mail client's viewer would.
+    const stored = await portal.db.knex('document_files').where({ document_id: receipt.id, locale: 'fr' }).first('pdf');
+    expect(attachment.content.equals(stored.pdf as Buffer)).to.equal(true);
     const pdf = plain((await readPdf(attachment.content)).text);
     for (const expected of ['Reçu', receipt.number, `Commande ${payment.number}`, 'Montant HT 16,67 €', 'TVA (20 %) 3,33 €', 'Total TTC 20,00 €', 'Camille Martin']) {
       expect(pdf).to.include(expected);

@@ -1,19 +1,21 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { threadId as mainThreadId } from 'node:worker_threads';
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { projectRoot } from '../../src/config.js';
 import { createUploadStore } from '../../src/db/upload-store.js';
-import type { DocumentBranding } from '../../src/documents/document-files.js';
-import { renderDocumentPdf } from '../../src/documents/document-pdf.js';
+import { renderDocumentPdf, type DocumentBranding } from '../../src/documents/document-pdf.js';
+import { createDocumentRenderer, type DocumentRenderer, type DocumentRenderJob } from '../../src/documents/document-renderer.js';
 import type { DocumentView } from '../../src/documents/document-view.js';
 import type { IssuedDocument } from '../../src/domain/documents.js';
 import { createTranslations, type Locale } from '../../src/i18n/index.js';
-import { createDocumentBranding } from '../../src/web/themes/document-branding.js';
+import { createBrandDrawing, documentBrandOf } from '../../src/web/themes/document-branding.js';
 import { loadThemeFolder } from '../../src/web/themes/theme-folder.js';
-import { present, settingsOf, type PresentedTheme, type ThemeService } from '../../src/web/themes/theme-service.js';
+import { present, settingsOf } from '../../src/web/themes/theme-service.js';
 import { readPdf } from '../helpers/pdf-text.js';
+import { STALL_TIMEOUT_MS, STALLING_BUYER, stallingRenderer } from '../helpers/stalling-renderer.js';
 
 const translations = createTranslations();
 const TIME_ZONE = 'Europe/Paris';
@@ -32,6 +34,7 @@ const receipt: IssuedDocument = {
   locale: 'fr',
   buyer,
   seller,
+  brand: null,
 };
 
 /** A pack of 20 units with 2 bonus units for 20,00 € (16,67 € + 3,33 € of VAT at 20 %). */
@@ -59,15 +62,18 @@ const creditNoteView: DocumentView = {
 };
 
 let branding: DocumentBranding;
+/** The campus look with a small square logo. */
+const sampleBranding = async (): Promise<DocumentBranding> => ({
+  organisationName: 'Université Exemple',
+  accentColour: '#6d1a36',
+  logoPng: await sharp({ create: { width: 64, height: 64, channels: 4, background: '#6d1a36' } }).png().toBuffer(),
+});
 const render = (view: DocumentView, locale: Locale, changes: Partial<DocumentBranding> = {}) =>
   renderDocumentPdf(view, { t: translations(locale), locale, timeZone: TIME_ZONE, branding: { ...branding, ...changes } });
 
 describe('receipt and credit note PDFs', () => {
   before(async () => {
-    const logoPng = await sharp({ create: { width: 64, height: 64, channels: 4, background: '#6d1a36' } })
-      .png()
-      .toBuffer();
-    branding = { organisationName: 'Université Exemple', accentColour: '#6d1a36', logoPng };
+    branding = await sampleBranding();
   });
 
   it('prints a receipt in French: numbers, lines, amounts excluding VAT, VAT with its rate, total and the PayPal transaction', async () => {
@@ -169,42 +175,109 @@ describe('receipt and credit note PDFs', () => {
   });
 });
 
+describe('receipt and credit note PDFs on the render thread', () => {
+  let renderer: DocumentRenderer;
+  const job = (view: DocumentView, locale: Locale = 'fr'): DocumentRenderJob => ({ view, locale, timeZone: TIME_ZONE, branding });
+  before(async () => {
+    branding = await sampleBranding();
+  });
+  beforeEach(() => {
+    renderer = createDocumentRenderer();
+  });
+  afterEach(() => renderer.close());
+
+  it('draws on a thread of its own the very bytes drawn here', async () => {
+    const [receiptPdf, creditNotePdf, english] = await Promise.all([renderer.render(job(receiptView)), renderer.render(job(creditNoteView)), renderer.render(job(receiptView, 'en'))]);
+    for (const rendered of [receiptPdf, creditNotePdf, english]) expect(rendered!.threadId).to.be.a('number').and.not.equal(mainThreadId);
+    expect(receiptPdf.pdf.equals(await render(receiptView, 'fr'))).to.equal(true);
+    expect(creditNotePdf.pdf.equals(await render(creditNoteView, 'fr'))).to.equal(true);
+    expect(english.pdf.equals(await render(receiptView, 'en'))).to.equal(true);
+  });
+
+  it('fails a document it cannot draw with the reason, and draws the next one on the same thread', async () => {
+    const first = await renderer.render(job(receiptView));
+    // A currency code Intl refuses, as a damaged row could hold.
+    const unreadable = { ...receiptView, order: { ...packOrder, currency: 'E1' as typeof packOrder.currency } };
+    let failure: unknown;
+    await renderer.render(job(unreadable)).catch((error: unknown) => (failure = error));
+    expect(failure).to.be.an('error').with.property('message', 'render thread: Invalid currency code : E1');
+    // Something that cannot be copied to a thread is refused before it gets there.
+    failure = undefined;
+    await renderer.render({ ...job(receiptView), timeZone: (() => TIME_ZONE) as unknown as string }).catch((error: unknown) => (failure = error));
+    expect(failure).to.have.property('name', 'DataCloneError');
+    expect((await renderer.render(job(receiptView))).threadId).to.equal(first.threadId);
+  });
+
+  it('fails the documents asked for when it is closed, and starts another thread for the next ones', async () => {
+    const first = await renderer.render(job(receiptView));
+    const pending = Promise.allSettled([renderer.render(job(receiptView)), renderer.render(job(creditNoteView))]);
+    await renderer.close();
+    const outcomes = await pending;
+    expect(outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as Error).message : 'drawn'))).to.deep.equal([
+      'the document renderer was closed',
+      'the document renderer was closed',
+    ]);
+    const next = await renderer.render(job(creditNoteView));
+    expect(next.threadId).to.not.equal(first.threadId).and.not.equal(mainThreadId);
+    expect(next.pdf.equals(await render(creditNoteView, 'fr'))).to.equal(true);
+  });
+
+  it('stops a thread that hangs over a document, fails that document, and draws the documents waiting behind it on a new thread', async () => {
+    const stalling = stallingRenderer();
+    try {
+      const first = await stalling.render(job(receiptView));
+      const hanging = { ...receiptView, document: { ...receipt, buyer: { ...buyer, name: STALLING_BUYER } } };
+      const [hung, waitingReceipt, waitingCreditNote] = await Promise.allSettled([stalling.render(job(hanging)), stalling.render(job(receiptView)), stalling.render(job(creditNoteView))]);
+      expect(hung).to.deep.include({ status: 'rejected' });
+      expect((hung as PromiseRejectedResult).reason).to.be.an('error').with.property('message', `the render thread took more than ${STALL_TIMEOUT_MS} ms over a document and was stopped`);
+      const drawn = [waitingReceipt, waitingCreditNote].map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : expect.fail(String(outcome.reason))));
+      expect(drawn.map((rendered) => rendered.threadId === first.threadId)).to.deep.equal([false, false]);
+      expect(drawn[0]!.pdf.equals(await render(receiptView, 'fr'))).to.equal(true);
+      expect(drawn[1]!.pdf.equals(await render(creditNoteView, 'fr'))).to.equal(true);
+    } finally {
+      await stalling.close();
+    }
+  });
+});
+
 describe('documents in the published theme', () => {
-  const themeFolder = (name: string) => loadThemeFolder(path.join(projectRoot, 'themes'), name, path.join(projectRoot, 'views'));
-  const serving = (theme: () => PresentedTheme) => ({ current: async () => theme() }) as unknown as ThemeService;
+  const themesDir = path.join(projectRoot, 'themes');
+  const themeFolder = (name: string) => loadThemeFolder(themesDir, name, path.join(projectRoot, 'views'));
   let uploadsDir: string;
   before(async () => {
     uploadsDir = await mkdtemp(path.join(tmpdir(), 'recharge-document-logo-'));
   });
   after(() => rm(uploadsDir, { recursive: true, force: true }));
 
-  it("turns the theme's SVG logo into a small PNG once, and takes its name and primary colour", async () => {
-    const branding = createDocumentBranding({ themes: serving(() => present(themeFolder('default'), null, null)), uploads: createUploadStore(uploadsDir) });
-    const first = await branding();
+  it("records the theme's name, primary colour and logo asset, and draws its SVG logo as a small PNG once", async () => {
+    const brand = documentBrandOf(present(themeFolder('default'), null, null), themesDir);
+    expect(brand).to.deep.equal({ organisationName: 'Recharge', accentColour: '#1d4f91', logo: 'theme:default/assets/logo.svg' });
+    const draw = createBrandDrawing({ uploads: createUploadStore(uploadsDir), themesDir });
+    const first = await draw(brand);
     expect(first).to.include({ organisationName: 'Recharge', accentColour: '#1d4f91' });
     const { format, width, height } = await sharp(first.logoPng!).metadata();
     expect({ format, width, height }).to.deep.equal({ format: 'png', width: 256, height: 256 });
-    expect((await branding()).logoPng).to.equal(first.logoPng);
+    expect((await draw(brand)).logoPng).to.equal(first.logoPng);
   });
 
-  it('draws an uploaded logo within 256 pixels, and falls back to a readable colour on paper', async () => {
+  it('records an uploaded logo by its id and draws it within 256 pixels, with a readable colour on paper', async () => {
     const uploads = createUploadStore(uploadsDir);
     const id = await uploads.write(await sharp({ create: { width: 512, height: 256, channels: 3, background: '#336699' } }).png().toBuffer());
     const folder = themeFolder('campus');
     const dark = { ...settingsOf(folder), colours: { primary: '#f5d76e', accent: '#ffb000', background: '#101010', text: '#f0f0f0' }, logoUploadId: id };
-    const branding = await createDocumentBranding({ themes: serving(() => present(folder, dark, 1)), uploads })();
-    expect(branding).to.include({ organisationName: 'Université Exemple', accentColour: '#000000' });
-    const { width, height } = await sharp(branding.logoPng!).metadata();
+    const brand = documentBrandOf(present(folder, dark, 1), themesDir);
+    expect(brand).to.deep.equal({ organisationName: 'Université Exemple', accentColour: '#000000', logo: `upload:${id}` });
+    const { width, height } = await sharp((await createBrandDrawing({ uploads, themesDir })(brand)).logoPng!).metadata();
     expect({ width, height }).to.deep.equal({ width: 256, height: 128 });
   });
 
-  it('leaves the logo out of documents when its file is gone or is no image', async () => {
+  it('leaves the logo out of documents when its file is gone, is no image, or is not where logos are', async () => {
     const uploads = createUploadStore(uploadsDir);
-    const folder = themeFolder('default');
+    const draw = createBrandDrawing({ uploads, themesDir });
     const notAnImage = await uploads.write(Buffer.from('not an image'));
-    for (const logoUploadId of ['0'.repeat(32), notAnImage]) {
-      const branding = await createDocumentBranding({ themes: serving(() => present(folder, { ...settingsOf(folder), logoUploadId }, 1)), uploads })();
-      expect(branding.logoPng, logoUploadId).to.equal(null);
+    for (const logo of [`upload:${'0'.repeat(32)}`, `upload:${notAnImage}`, 'theme:default/assets/gone.svg', 'theme:../package.json', 'elsewhere:logo.png']) {
+      const branding = await draw({ organisationName: 'Recharge', accentColour: '#1d4f91', logo });
+      expect(branding.logoPng, logo).to.equal(null);
       expect((await readPdf(await render(receiptView, 'fr', branding))).text).to.include('Numéro du reçu RC-000042');
     }
   });

@@ -2,23 +2,27 @@ import { Router } from 'express';
 import type { Database } from '../../db/database.js';
 import { findDocument } from '../../db/document-repository.js';
 import { findOrder } from '../../db/order-repository.js';
+import type { Clock } from '../../domain/clock.js';
 import { parseDocumentNumber } from '../../domain/documents.js';
 import type { DocumentFiles } from '../../documents/document-files.js';
 import type { Locale } from '../../i18n/index.js';
 import { notFound } from '../http-error.js';
 import { requireUser } from '../middleware/authentication.js';
+import { perPersonLimit } from '../middleware/per-person-limit.js';
 
 /** The URL of a document's PDF, e.g. /documents/RC-000001.pdf. */
 export const documentUrl = (number: string) => `/documents/${number}.pdf`;
 
 /**
  * Receipts and credit notes as PDF downloads, for their buyer and for admins. Anyone else gets the
- * 404 of a number that was never issued, so numbers cannot be probed.
+ * 404 of a number that was never issued, so numbers cannot be probed. Each person, admins included,
+ * may download `downloadsPerMinute` documents a minute (asked-for names that are not documents count too).
  */
-export function documentRoutes({ db, files }: { db: Database; files: DocumentFiles }): Router {
+export function documentRoutes({ db, files, clock, downloadsPerMinute }: { db: Database; files: DocumentFiles; clock: Clock; downloadsPerMinute: number }): Router {
   const router = Router();
+  const downloadLimit = perPersonLimit({ limit: downloadsPerMinute, windowMs: 60_000, clock });
 
-  router.get('/documents/:file', requireUser, async (request, response) => {
+  router.get('/documents/:file', requireUser, downloadLimit, async (request, response) => {
     const { file } = request.params;
     const number = typeof file === 'string' ? /^(.+)\.pdf$/.exec(file)?.[1] : undefined;
     const document = number !== undefined && parseDocumentNumber(number) ? await findDocument(db.knex, { number }) : undefined;

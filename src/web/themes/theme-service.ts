@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Database } from '../../db/database.js';
+import type { Database, Queryable } from '../../db/database.js';
 import { findVersion, latestPublication } from '../../db/branding-repository.js';
 import type { BrandingSettings, ThemeMessages } from '../../domain/branding.js';
 import { paletteOf, type Palette, type ThemeColours } from '../../domain/colour-contrast.js';
@@ -103,16 +103,18 @@ export function createThemeService({ db, themesDir, defaultViewsDir, defaultThem
     return folder ? present(folder, settings, versionId) : present(fallback!, null, null);
   }
 
+  /** The look of the newest publication as `queryable` reads it; the version is read only when it is not the one cached. */
+  async function presentPublished(queryable: Queryable): Promise<{ publicationId: number | null; theme: PresentedTheme }> {
+    const publication = await latestPublication(queryable);
+    const publicationId = publication?.id ?? null;
+    if (cached && cached.publicationId === publicationId) return { publicationId, theme: cached.theme };
+    const version = publication ? await findVersion(queryable, publication.versionId) : undefined;
+    return { publicationId, theme: version ? presentVersion(version.settings, version.id) : present(fallback!, null, null) };
+  }
+
   async function load(): Promise<PresentedTheme> {
     const checkedAt = now();
-    const publication = await latestPublication(db.knex);
-    const publicationId = publication?.id ?? null;
-    if (cached && cached.publicationId === publicationId) {
-      cached.checkedAt = checkedAt;
-      return cached.theme;
-    }
-    const version = publication ? await findVersion(db.knex, publication.versionId) : undefined;
-    const theme = version ? presentVersion(version.settings, version.id) : present(fallback!, null, null);
+    const { publicationId, theme } = await presentPublished(db.knex);
     cached = { publicationId, theme, checkedAt };
     return theme;
   }
@@ -127,6 +129,8 @@ export function createThemeService({ db, themesDir, defaultViewsDir, defaultThem
       loading ??= load().finally(() => (loading = undefined));
       return loading;
     },
+    /** The published look as a transaction sees it, without waiting for the refresh: documents record it when they are issued. */
+    publishedAt: async (queryable: Queryable): Promise<PresentedTheme> => (await presentPublished(queryable)).theme,
     /** After a publication on this instance: the next page shows it at once. */
     invalidate(): void {
       cached = undefined;
