@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { runIfLockFree } from '../db/advisory-lock.js';
@@ -12,6 +13,9 @@ import { createDocumentIssuing } from '../domain/document-issuing.js';
 import { createLogger } from '../logger.js';
 import { createGatewayFromConfig } from '../payments/paypal/from-config.js';
 import { createUserManagement } from '../domain/user-management.js';
+import type { AuditActor } from '../domain/audit.js';
+import { removeDemoCredentials } from '../domain/demo-credentials.js';
+import { unlockLogin } from '../domain/login-unlock.js';
 
 export interface CliIo {
   stdin: AsyncIterable<Buffer | string>;
@@ -32,6 +36,11 @@ export const USAGE = `Usage: npm run cli -- <command>
   user role --username U --role user|admin|it
   user disable --username U    (their sessions end at their next request)
   user enable --username U
+  login unlock --username U    lift an admin or IT account's lock after failed logins (or another
+                               account's slowing) and forget its failures; audited
+  demo remove                  disable the demo people that still have their demo password and revoke
+                               the demo print-server API key; audited (production refuses to start
+                               while they work)
 
 The database is the one the portal uses (DATABASE_URL, else data/recharge.sqlite).
 Exit codes: 0 done, 1 refused (the message says why), 2 wrong usage.`;
@@ -88,6 +97,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         publicUrl: config.server.publicUrl,
         brandName: config.payments.brandName,
         orderExpiryMinutes: config.payments.orderExpiryMinutes,
+        limits: { openOrdersPerPerson: config.payments.openOrdersPerPerson, paypalOrdersPerMinute: config.payments.paypalOrdersPerMinute },
         // Receipts are issued here too; their mails wait in the outbox for a running portal to send.
         documents: createDocumentIssuing({ seller: config.seller, defaultLocale: config.i18n.defaultLocale, mailDomain: new URL(config.server.publicUrl).hostname }),
       });
@@ -101,6 +111,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     if (positionals[0] === 'user' && positionals.length === 2) return await userCommand(positionals[1] as string, values, db, io);
+    if (command === 'login unlock') {
+      if (typeof values.username !== 'string' || values.username.trim() === '') throw new UsageError('login unlock needs --username');
+      const outcome = await unlockLogin({ db, clock: systemClock }, values.username, commandLineActor());
+      io.stdout.write(outcome === 'changed' ? `Unlocked ${values.username}: its failed logins are forgotten.\n` : `${values.username} had no failed logins counted; nothing changed.\n`);
+      return 0;
+    }
+    if (command === 'demo remove') return reportDemoRemoval(await removeDemoCredentials({ db, hasher: createArgon2Hasher(), clock: systemClock, actor: commandLineActor() }), io);
     throw new UsageError(`unknown command: ${command}`);
   } catch (error) {
     if (error instanceof UsageError) {
@@ -158,6 +175,27 @@ async function userCommand(action: string, values: Record<string, string | boole
     default:
       throw new UsageError(`unknown command: user ${action}`);
   }
+}
+
+/** The command line audits as no person (`id` null), named after the system account that ran it. */
+function commandLineActor(): AuditActor {
+  let who = 'unknown';
+  try {
+    who = userInfo().username;
+  } catch {
+    // A user id without a name (some containers): the log still says it came from the command line.
+  }
+  return { id: null, username: `cli:${who}`.slice(0, 100) };
+}
+
+function reportDemoRemoval({ disabled, revoked }: { disabled: string[]; revoked: boolean }, io: CliIo): number {
+  if (disabled.length === 0 && !revoked) {
+    io.stdout.write('Nothing to remove: no demo person has their demo password and the demo API key is revoked or absent.\n');
+    return 0;
+  }
+  if (disabled.length > 0) io.stdout.write(`Disabled ${disabled.join(', ')} (they still had their demo password).\n`);
+  if (revoked) io.stdout.write('Revoked the demo print-server API key.\n');
+  return 0;
 }
 
 /** The whole of standard input, less one trailing line break (what `echo` or a here-string adds). */

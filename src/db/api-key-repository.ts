@@ -53,7 +53,7 @@ export async function findApiKey(db: Queryable, id: number): Promise<ApiKeySumma
 }
 
 /** True when this call revoked it; false when it was already revoked. */
-export async function revokeApiKey(db: Queryable, id: number, revokedBy: number, now: Date): Promise<boolean> {
+export async function revokeApiKey(db: Queryable, id: number, revokedBy: number | null, now: Date): Promise<boolean> {
   const updated = await db('api_keys').where('id', id).whereNull('revoked_at').update({ revoked_at: now.toISOString(), revoked_by: revokedBy });
   return updated > 0;
 }

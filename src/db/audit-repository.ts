@@ -1,11 +1,11 @@
-import type { AuditEntry, AuditRecord } from '../domain/audit.js';
+import type { AuditActor, AuditEntry, AuditRecord } from '../domain/audit.js';
 import { toDate, toSafeInteger, type Queryable } from './database.js';
 
 const toJson = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
 const fromJson = (value: unknown): unknown => (value == null ? null : JSON.parse(String(value)));
 
 /** Appends to the audit log; call it in the transaction that makes the change, so both commit or neither. */
-export async function recordAudit(db: Queryable, record: AuditRecord, now: Date): Promise<void> {
+export async function recordAudit(db: Queryable, record: Omit<AuditRecord, 'actor'> & { actor: AuditActor }, now: Date): Promise<void> {
   await db('audit_log').insert({
     actor_user_id: record.actor.id,
     actor_username: record.actor.username,

@@ -1,5 +1,14 @@
 import type { User } from './users.js';
 
+/**
+ * Who made a change: the person signed in, or the command line (`id` null; a name no person can
+ * have, such as `cli:root`, says who ran it).
+ */
+export interface AuditActor {
+  id: number | null;
+  username: string;
+}
+
 /** One administrative change: who, what, on what, and the state before and after. */
 export interface AuditRecord {
   actor: Pick<User, 'id' | 'username'>;

@@ -1,72 +1,100 @@
 import type { Database } from '../db/database.js';
-import { updateThrottleStates, type ThrottleChanges } from '../db/login-throttle-repository.js';
+import { isFamiliarSource, rememberSource } from '../db/familiar-source-repository.js';
+import { purgeExpiredThrottleRows, updateThrottleStates, type ThrottleChanges } from '../db/login-throttle-repository.js';
 import { findUserByUsername, stripPassword } from '../db/user-repository.js';
 import type { Clock } from './clock.js';
-import { forgiveAttempt, recordFailure, remainingLockMs, type ThrottlePolicy } from './login-throttle.js';
+import {
+  decideAttempt,
+  FAMILIAR_SOURCE_DAYS,
+  FAMILIAR_SOURCES_KEPT,
+  forgiveRightPassword,
+  loginSource,
+  sourceDigest,
+  throttleKeys,
+  type AttemptChanges,
+  type AttemptStates,
+  type LoginPolicy,
+  type Refusal,
+} from './login-throttle.js';
 import { createDecoyHash, type PasswordHasher } from './passwords.js';
 import { normalizeUsername, type Role, type User } from './users.js';
 
 const PRIVILEGED_ROLES: readonly Role[] = ['admin', 'it'];
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** How often an authenticator deletes the throttle rows that no longer hold anything. */
+const PURGE_INTERVAL_MS = 60_000;
 
-export type AuthenticationResult =
+type AuthenticationResult =
   | { outcome: 'success'; user: User }
   | { outcome: 'invalid' }
   | { outcome: 'disabled' }
-  | { outcome: 'throttled'; retryAfterSeconds: number };
+  | { outcome: 'throttled'; refusal: Refusal; retryAfterSeconds: number };
 
-export interface AuthenticatorDependencies {
+interface AuthenticatorDependencies {
   db: Database;
   hasher: PasswordHasher;
   clock: Clock;
-  perAccount: ThrottlePolicy;
-  /** Replaces perAccount for admin and IT accounts, whose takeover would cost the most. */
-  privilegedAccount: ThrottlePolicy;
-  perIp: ThrottlePolicy;
+  policy: LoginPolicy;
 }
 
 export type Authenticator = (credentials: { username: string; password: string; ip: string }) => Promise<AuthenticationResult>;
 
 /**
- * Checks a username and password. Each attempt is counted as a failure before the password is checked
- * (and forgiven if it was right), per submitted username (known or not) and per IP, so parallel
- * attempts cannot outrun the limit. An unknown username still costs one argon2 verification. So
- * neither the answer nor its timing tells whether an account exists. "Disabled" is said only to
- * someone who gave the right password.
+ * Checks a username and password (the rules are in login-throttle.ts). Each attempt is counted as a
+ * failure before the password is checked (and forgiven if it was right), so parallel attempts cannot
+ * outrun the limits. An unknown username goes through the same queries and one argon2 verification,
+ * so neither the answer nor its timing tells whether an account exists. "Disabled" is said only to
+ * someone who gave the right password. A sign-in makes its source familiar to the account. Once a
+ * minute, an attempt first deletes the throttle rows that have run their course: the table holds
+ * only the last lock period's failures.
  */
-export function createAuthenticator({ db, hasher, clock, perAccount, privilegedAccount, perIp }: AuthenticatorDependencies): Authenticator {
+export function createAuthenticator({ db, hasher, clock, policy }: AuthenticatorDependencies): Authenticator {
   const decoyHash = createDecoyHash(hasher);
   void decoyHash(); // computed now, so that the first unknown username is not slower than the rest
+  const longestWindowMs = Math.max(...Object.values(policy).map((counter) => counter.windowMs));
+  let purgeDueAt = 0;
   return async ({ username, password, ip }) => {
     const now = clock.now().getTime();
+    if (now >= purgeDueAt) {
+      purgeDueAt = now + PURGE_INTERVAL_MS;
+      await purgeExpiredThrottleRows(db.knex, now, longestWindowMs);
+    }
     const normalized = normalizeUsername(username);
-    const accountKey = `account:${normalized}`;
-    const ipKey = `ip:${ip}`;
+    const source = loginSource(ip);
+    const rows = throttleKeys(normalized, source);
     const user = await findUserByUsername(db.knex, normalized);
-    const accountPolicy = user && PRIVILEGED_ROLES.includes(user.role) ? privilegedAccount : perAccount;
-    const waitMs = await updateThrottleStates(db, [accountKey, ipKey], (states) => {
-      const wait = Math.max(remainingLockMs(states.get(accountKey), now), remainingLockMs(states.get(ipKey), now));
-      const changes: ThrottleChanges =
-        wait > 0
-          ? new Map()
-          : new Map([
-              [accountKey, recordFailure(states.get(accountKey), now, accountPolicy)],
-              [ipKey, recordFailure(states.get(ipKey), now, perIp)],
-            ]);
-      return { result: wait, changes };
+    // Asked for unknown usernames too (of nobody), so that they cost the same query.
+    const familiar = await isFamiliarSource(db.knex, user?.id ?? 0, sourceDigest(source), now - FAMILIAR_SOURCE_DAYS * DAY_MS);
+    const privileged = user !== undefined && PRIVILEGED_ROLES.includes(user.role);
+
+    const update = <T>(decide: (states: AttemptStates) => { result: T; changes: AttemptChanges }) =>
+      updateThrottleStates(db, Object.values(rows), (found) => {
+        const states: AttemptStates = Object.fromEntries(Object.entries(rows).map(([name, key]) => [name, found.get(key)]));
+        const { result, changes } = decide(states);
+        const byKey: ThrottleChanges = new Map(Object.entries(changes).map(([name, state]) => [rows[name as keyof typeof rows], state]));
+        return { result, changes: byKey };
+      });
+
+    const decision = await update((states) => {
+      const decided = decideAttempt(states, { privileged, familiar }, now, policy);
+      return { result: decided, changes: decided.verdict === 'check' ? decided.changes : {} };
     });
-    if (waitMs > 0) return { outcome: 'throttled', retryAfterSeconds: Math.ceil(waitMs / 1000) };
+    if (decision.verdict === 'refuse') return throttled(decision.refusal, decision.retryAfterMs);
+    const failed = (): AuthenticationResult => (decision.slowed ? throttled('slowed', policy.perAccount.slowedIntervalMs) : { outcome: 'invalid' });
 
     const hash = user?.passwordHash ?? (await decoyHash());
     const matches = (await hasher.verify(hash, password)) && user?.passwordHash != null;
-    if (!user || !matches) return { outcome: 'invalid' };
+    if (!user || !matches) return failed();
 
-    await updateThrottleStates(db, [accountKey, ipKey], (states) => ({
-      result: undefined,
-      changes: new Map([
-        [accountKey, null],
-        [ipKey, forgiveAttempt(states.get(ipKey), perIp) ?? null],
-      ]),
-    }));
-    return user.disabled ? { outcome: 'disabled' } : { outcome: 'success', user: stripPassword(user) };
+    await update((states) => ({ result: undefined, changes: forgiveRightPassword(states, decision, policy) }));
+    // A locked admin or IT account tried from an unfamiliar source: answered as a wrong password is there.
+    if (decision.locked) return failed();
+    if (user.disabled) return { outcome: 'disabled' };
+    await rememberSource(db, { userId: user.id, sourceDigest: sourceDigest(source), now, keep: FAMILIAR_SOURCES_KEPT, since: now - FAMILIAR_SOURCE_DAYS * DAY_MS });
+    return { outcome: 'success', user: stripPassword(user) };
   };
+}
+
+function throttled(refusal: Refusal, retryAfterMs: number): AuthenticationResult {
+  return { outcome: 'throttled', refusal, retryAfterSeconds: Math.ceil(retryAfterMs / 1000) };
 }

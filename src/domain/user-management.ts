@@ -2,7 +2,7 @@ import { recordAudit } from '../db/audit-repository.js';
 import type { Database } from '../db/database.js';
 import { lockPersonAccount, setAccountAllowNegative } from '../db/people-repository.js';
 import { findUserByUsername, insertUser, lockUserByUsername, stripPassword, updateUser, type UserWithPassword } from '../db/user-repository.js';
-import type { AuditRecord } from './audit.js';
+import type { AuditActor } from './audit.js';
 import type { Clock } from './clock.js';
 import type { PasswordHasher } from './passwords.js';
 import { normalizeUsername, refuseSelfLockout, UserError, validateNewUser, validatePassword, validateRole, type NewUser, type User } from './users.js';
@@ -13,8 +13,8 @@ export interface UserManagementDependencies {
   clock: Clock;
 }
 
-/** The admin who makes a change from the admin pages; the command line has nobody signed in to name. */
-export type Actor = AuditRecord['actor'];
+/** The admin who makes a change from the admin pages, or the command line when it audits. */
+export type Actor = AuditActor;
 
 /** `unchanged` when the person already was as asked: nothing is written, their sessions go on. */
 export type ChangeOutcome = 'changed' | 'unchanged';

@@ -79,7 +79,7 @@ export function validatePassword(password: string): string {
  * Nobody locks the portal out by mistake: an admin cannot disable themself nor give up their own
  * admin role (another admin can).
  */
-export function refuseSelfLockout(actor: Pick<User, 'id'>, person: Pick<User, 'id'>, change: { disabled?: boolean; role?: Role }): void {
+export function refuseSelfLockout(actor: { id: number | null }, person: Pick<User, 'id'>, change: { disabled?: boolean; role?: Role }): void {
   if (actor.id !== person.id) return;
   if (change.disabled === true) throw new UserError('own_access', 'admins cannot disable themselves');
   if (change.role !== undefined && change.role !== 'admin') throw new UserError('own_role', 'admins cannot remove their own admin role');
