@@ -5,7 +5,7 @@ import type { Currency, Quote } from '../domain/pricing.js';
 import { isLocale, type Locale } from '../i18n/index.js';
 import { toDate, toSafeInteger, type Queryable } from './database.js';
 
-function toOrder(row: Record<string, unknown>): Order {
+export function toOrder(row: Record<string, unknown>): Order {
   const id = toSafeInteger(row.id);
   const createdAt = toDate(row.created_at);
   const optionalText = (value: unknown) => (value == null ? null : String(value));
@@ -33,6 +33,7 @@ function toOrder(row: Record<string, unknown>): Order {
     updatedAt: toDate(row.updated_at),
     paidAt: row.paid_at == null ? null : toDate(row.paid_at),
     locale: isLocale(row.locale) ? row.locale : null,
+    captureDeclinedAt: row.capture_declined_at == null ? null : toDate(row.capture_declined_at),
   };
 }
 
@@ -120,14 +121,15 @@ export async function addOrderEvent(db: Queryable, orderId: number, event: Omit<
 
 /**
  * One page (by id) of the orders the reconciler looks at: those in `statuses`, and those in
- * `recentlyClosed` that reached PayPal and changed after `closedSince`.
+ * `recentlyClosed` that reached PayPal and changed after `closedSince`; none whose next check is after `now`.
  */
 export async function listOrdersToReconcile(
   db: Queryable,
-  query: { statuses: readonly OrderStatus[]; recentlyClosed: readonly OrderStatus[]; closedSince: Date; afterId: number; limit: number },
+  query: { statuses: readonly OrderStatus[]; recentlyClosed: readonly OrderStatus[]; closedSince: Date; now: Date; afterId: number; limit: number },
 ): Promise<Order[]> {
   const rows: Array<Record<string, unknown>> = await db('orders')
     .where('id', '>', query.afterId)
+    .andWhere((due) => due.whereNull('next_check_at').orWhere('next_check_at', '<=', query.now.toISOString()))
     .andWhere((where) =>
       where.whereIn('status', [...query.statuses]).orWhere((closed) =>
         closed.whereIn('status', [...query.recentlyClosed]).whereNotNull('paypal_order_id').where('updated_at', '>=', query.closedSince.toISOString()),
@@ -136,6 +138,31 @@ export async function listOrdersToReconcile(
     .orderBy('id')
     .limit(query.limit);
   return rows.map(toOrder);
+}
+
+/**
+ * PayPal refused a capture: `since` is when this run of refusals began, and the reconciler leaves the
+ * order alone until `nextCheckAt`. Logged as `event` (`instrument_declined` for the buyer, `attention`
+ * for the admins), PayPal's issue in the detail.
+ */
+export async function recordCaptureRefusal(
+  trx: Knex.Transaction,
+  orderId: number,
+  refusal: { since: Date; nextCheckAt: Date; event: 'instrument_declined' | 'attention'; detail: string },
+  now: Date,
+): Promise<void> {
+  await trx('orders').where('id', orderId).update({ capture_declined_at: refusal.since.toISOString(), next_check_at: refusal.nextCheckAt.toISOString() });
+  await addOrderEvent(trx, orderId, { type: refusal.event, fromStatus: null, toStatus: null, detail: refusal.detail }, now);
+}
+
+/** A capture PayPal did not refuse ends the refusal: the reconciler looks at the order on its next sweep. */
+export async function clearCaptureRefusal(db: Queryable, orderId: number): Promise<void> {
+  await db('orders').where('id', orderId).update({ capture_declined_at: null, next_check_at: null });
+}
+
+/** The reconciler looks at a refused order again at `nextCheckAt`, not before (unless it was captured meanwhile). */
+export async function deferOrderCheck(db: Queryable, orderId: number, nextCheckAt: Date): Promise<void> {
+  await db('orders').where('id', orderId).whereNotNull('capture_declined_at').update({ next_check_at: nextCheckAt.toISOString() });
 }
 
 export async function hasWebhookEvent(db: Queryable, eventId: string): Promise<boolean> {

@@ -2,8 +2,11 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Database, Queryable } from '../db/database.js';
 import { findAccountByUserId, getAccountByCode, postTransaction } from '../db/ledger-repository.js';
+import { listRecentOrdersOf, lockPersonsOrders, markPayPalOrderStarted, paypalOrderStartedAt, paypalOrderStartsOf } from '../db/order-limits-repository.js';
 import {
   addOrderEvent,
+  clearCaptureRefusal,
+  deferOrderCheck,
   findOrder,
   hasWebhookEvent,
   insertOrder,
@@ -11,25 +14,51 @@ import {
   listRefunds,
   lockOrder,
   moveOrder,
+  recordCaptureRefusal,
   recordRefund,
   recordWebhookEvent,
 } from '../db/order-repository.js';
 import { loadPriceList } from '../db/price-list-repository.js';
 import { currentTerms } from '../db/terms-repository.js';
+import { hasWebhookTransmission, purgeWebhookTransmissions, recordWebhookTransmission } from '../db/webhook-transmission-repository.js';
 import type { Locale } from '../i18n/index.js';
 import { GatewayError, type CaptureSnapshot, type PaymentGateway, type PaymentSnapshot, type PaymentWebhookEvent } from '../payments/gateway.js';
+import { captureRefusalOf, nextCheckAfterRefusal, waitsForTheBuyer, type CaptureRefusal } from './capture-refusals.js';
 import type { Clock } from './clock.js';
 import type { DocumentIssuing } from './document-issuing.js';
+import type { IssuedDocument } from './documents.js';
 import { DomainError } from './errors.js';
 import { SystemAccount, type PostingLine } from './ledger.js';
-import { CREDITED_STATUSES, OPEN_STATUSES, type OrderStatus } from './order-status.js';
+import { PAYPAL_ORDER_WINDOW_MS, reusableOrder, secondsUntilPayPalOrderAllowed, UNPAID_STATUSES, type OrderLimits } from './order-limits.js';
+import { CLOSED_UNPAID_STATUSES, CREDITED_STATUSES, OPEN_STATUSES, type OrderStatus } from './order-status.js';
 import type { Order } from './orders.js';
 import { parseAmount, quoteFreeAmount, quotePack, vatIncluded, type Cents } from './pricing.js';
 import { refundShare, REFUNDABLE_STATUSES } from './refunds.js';
 import type { User } from './users.js';
+import { isFreshTransmission, oldestFreshTransmission } from './webhook-freshness.js';
 
-export type CheckoutErrorCode = 'no_terms' | 'terms_not_accepted' | 'order_not_found' | 'order_not_payable' | 'payment_unavailable' | 'order_not_refundable' | 'refund_refused';
+export type CheckoutErrorCode =
+  | 'no_terms'
+  | 'terms_not_accepted'
+  | 'order_not_found'
+  | 'order_not_payable'
+  | 'payment_unavailable'
+  | 'order_not_refundable'
+  | 'refund_refused'
+  | 'too_many_open_orders'
+  | 'too_many_paypal_orders';
 export class CheckoutError extends DomainError<CheckoutErrorCode> {}
+
+/** A person's limit is reached: their open orders (to pay one of them), or when a PayPal order may be started again. */
+export class OrderLimitError extends CheckoutError {
+  constructor(
+    code: 'too_many_open_orders' | 'too_many_paypal_orders',
+    message: string,
+    readonly details: { openOrders?: Order[]; retryAfterSeconds?: number },
+  ) {
+    super(code, message);
+  }
+}
 
 /** The provider could not be reached about an event: answer so that it is delivered again. */
 export class ProviderUnreachableError extends Error {}
@@ -63,17 +92,25 @@ export interface CheckoutDependencies {
   publicUrl: string;
   brandName: string;
   orderExpiryMinutes: number;
+  limits: OrderLimits;
   documents: DocumentIssuing;
-  /** Called after a transaction that issued a receipt or credit note has committed: its mail may go now. */
-  onDocumentsIssued?: () => void;
+  /** Called after a transaction that issued receipts or credit notes has committed: they may be rendered and mailed now. */
+  onDocumentsIssued?: (documents: IssuedDocument[]) => void;
 }
 
-/** Closed without payment on our side; still credited if PayPal turns out to have taken the money. */
-const CLOSED_UNPAID: readonly OrderStatus[] = ['cancelled', 'expired'];
 /** How long after closing an order the reconciler still looks it up at PayPal (approval + capture windows). */
 const CLOSED_WATCH_MS = 6 * 3600_000;
 const PAYPAL_UNAPPROVED = new Set(['CREATED', 'PAYER_ACTION_REQUIRED']);
 const CAPTURED_STATUSES = new Set(['COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'REVERSED']);
+/** Our statuses in which an order may be captured. */
+const CAPTURABLE_STATUSES: readonly OrderStatus[] = ['awaiting_payment', 'approved'];
+
+/** What a capture attempt gave: PayPal's view of the payment if it could be had, where to send the buyer back, who PayPal refused it for. */
+interface CaptureOutcome {
+  snapshot: PaymentSnapshot | null;
+  retryUrl: string | null;
+  refusal: CaptureRefusal | null;
+}
 
 /**
  * Top-ups from order to credit. Every path that learns something about a payment — the buyer's
@@ -92,7 +129,17 @@ export function createCheckout(deps: CheckoutDependencies) {
     const now = clock.now();
     const priceList = await loadPriceList(db.knex);
     const quote = 'packId' in choice ? quotePack(priceList, choice.packId, now) : quoteFreeAmount(priceList, parseAmount(choice.amount), now);
-    return db.transaction((trx) => insertOrder(trx, { userId: user.id, quote, termsVersionId: terms.id, locale }, now));
+    return db.transaction(async (trx) => {
+      // Under the person's lock, so that requests at once see each other's orders.
+      await lockPersonsOrders(trx, user.id);
+      const open = await listRecentOrdersOf(trx, user.id, { statuses: UNPAID_STATUSES, since: new Date(now.getTime() - deps.orderExpiryMinutes * 60_000) });
+      const same = reusableOrder(open, quote, terms.id);
+      if (same) return same;
+      if (open.length >= deps.limits.openOrdersPerPerson) {
+        throw new OrderLimitError('too_many_open_orders', `${user.username} has ${open.length} orders waiting for payment`, { openOrders: open });
+      }
+      return insertOrder(trx, { userId: user.id, quote, termsVersionId: terms.id, locale }, now);
+    });
   }
 
   async function ownOrder(user: User, by: { id?: number; paypalOrderId?: string }): Promise<Order> {
@@ -106,6 +153,7 @@ export function createCheckout(deps: CheckoutDependencies) {
     const order = await ownOrder(user, { id: orderId });
     if (order.status === 'awaiting_payment' && order.approvalUrl) return order.approvalUrl;
     if (order.status !== 'created') throw new CheckoutError('order_not_payable', `order ${order.number} is ${order.status}`);
+    await countPayPalOrderStart(order);
     const input = {
       orderId: order.id,
       orderNumber: order.number,
@@ -141,6 +189,23 @@ export function createCheckout(deps: CheckoutDependencies) {
     throw new CheckoutError('order_not_payable', `order ${order.number} is ${current.status}`);
   }
 
+  /**
+   * Counts the order's PayPal order against the person's limit a minute, once: a retry asks PayPal for the
+   * same order (same request id), so it is not counted again. Under the person's lock, like placeOrder.
+   */
+  async function countPayPalOrderStart(order: Order): Promise<void> {
+    const now = clock.now();
+    await db.transaction(async (trx) => {
+      await lockPersonsOrders(trx, order.userId);
+      if ((await paypalOrderStartedAt(trx, order.id)) !== null) return;
+      const starts = await paypalOrderStartsOf(trx, order.userId, new Date(now.getTime() - PAYPAL_ORDER_WINDOW_MS));
+      if (starts.length >= deps.limits.paypalOrdersPerMinute) {
+        throw new OrderLimitError('too_many_paypal_orders', `${starts.length} PayPal orders started in the last minute`, { retryAfterSeconds: secondsUntilPayPalOrderAllowed(starts, now) });
+      }
+      await markPayPalOrderStarted(trx, order.id, now);
+    });
+  }
+
   /** The buyer is back from PayPal: capture now if it is not done. Never trusts the URL beyond finding the person's own order. */
   async function completeReturn(user: User, paypalOrderId: unknown): Promise<{ order: Order; retryUrl: string | null }> {
     if (typeof paypalOrderId !== 'string' || paypalOrderId.length > 64) throw new CheckoutError('order_not_found', 'no such order');
@@ -149,34 +214,54 @@ export function createCheckout(deps: CheckoutDependencies) {
     return { order: await ownOrder(user, { id: order.id }), retryUrl };
   }
 
-  async function cancelAtReturn(user: User, paypalOrderId: unknown): Promise<Order> {
+  /**
+   * The buyer left PayPal through its cancel link. PayPal is asked first, as on the return: the order may
+   * have been paid in another tab, or the link may be an old one of an order paid since. Only an order
+   * still waiting for payment is cancelled, and only once PayPal said it was not paid: when PayPal could
+   * not be asked (`paypalAnswered` false) nothing changes. The caller says what the order really became.
+   */
+  async function cancelAtReturn(user: User, paypalOrderId: unknown): Promise<{ order: Order; paypalAnswered: boolean }> {
     if (typeof paypalOrderId !== 'string' || paypalOrderId.length > 64) throw new CheckoutError('order_not_found', 'no such order');
     const order = await ownOrder(user, { paypalOrderId });
+    if (OPEN_STATUSES.includes(order.status)) {
+      const { reached } = await settle(order, { captureFirst: false });
+      // PayPal may have taken the money: cancelling would tell the buyer that nothing was charged.
+      if (!reached) return { order: await ownOrder(user, { id: order.id }), paypalAnswered: false };
+    }
     await db.transaction(async (trx) => {
       await lockOrder(trx, order.id);
       await moveOrder(trx, order.id, { from: ['created', 'awaiting_payment'], to: 'cancelled', detail: 'cancelled by the buyer at PayPal' }, clock.now());
     });
-    return ownOrder(user, { id: order.id });
+    return { order: await ownOrder(user, { id: order.id }), paypalAnswered: true };
   }
 
   type Recorder = (db: Queryable) => Promise<void>;
 
   /**
    * Brings an order up to date with the provider. `captureFirst` (the buyer's return, an APPROVED
-   * webhook) tries the capture straight away; otherwise the payment is looked up first and captured
-   * only if PayPal says it is approved. `record` runs inside every database transaction that changes
-   * something (the webhook's deduplication row goes with its effect).
+   * webhook: the buyer has just approved) tries the capture straight away; otherwise the payment is
+   * looked up first and captured if PayPal says it is approved — unless PayPal refused its capture for
+   * the buyer since (`waitsForTheBuyer`: capturing again would be refused again, only the buyer
+   * approving again can help). A buyer's capture PayPal does not refuse ends that wait, even when its
+   * outcome is unclear: the order is then captured or looked up like any approved one. `record` runs
+   * inside every database transaction that changes something (the webhook's deduplication rows go
+   * with their effect).
    */
   async function settle(
     order: Order,
     { captureFirst, record }: { captureFirst: boolean; record?: Recorder },
   ): Promise<{ retryUrl: string | null; snapshot: PaymentSnapshot | null; reached: boolean }> {
     if (!order.paypalOrderId) return { retryUrl: null, snapshot: null, reached: true };
-    const capturable = order.status === 'awaiting_payment' || order.status === 'approved';
-    let outcome = captureFirst && capturable ? await tryCapture(order) : { snapshot: await lookUp(order), retryUrl: null };
-    if (outcome.snapshot?.status === 'APPROVED' && !outcome.snapshot.capture && capturable) outcome = await tryCapture(order);
-    if (outcome.snapshot) await apply(order, outcome.snapshot, record);
-    return { ...outcome, reached: outcome.snapshot !== null || outcome.retryUrl !== null };
+    const capturable = CAPTURABLE_STATUSES.includes(order.status);
+    const buyersCapture = captureFirst && capturable;
+    let outcome: CaptureOutcome = buyersCapture ? await tryCapture(order) : { snapshot: await lookUp(order), retryUrl: null, refusal: null };
+    let buyerMustApprove = outcome.refusal === 'buyer' || (!buyersCapture && waitsForTheBuyer(order));
+    if (outcome.snapshot?.status === 'APPROVED' && !outcome.snapshot.capture && capturable && !buyerMustApprove && outcome.refusal === null) {
+      outcome = await tryCapture(order);
+      buyerMustApprove = outcome.refusal === 'buyer';
+    }
+    if (outcome.snapshot) await apply(order, outcome.snapshot, { record, buyerMustApprove });
+    return { retryUrl: outcome.retryUrl, snapshot: outcome.snapshot, reached: outcome.snapshot !== null || outcome.retryUrl !== null };
   }
 
   const isApprovalUrl = (url: string | null | undefined): url is string => {
@@ -198,23 +283,61 @@ export function createCheckout(deps: CheckoutDependencies) {
     }
   }
 
-  async function tryCapture(order: Order): Promise<{ snapshot: PaymentSnapshot | null; retryUrl: string | null }> {
+  /**
+   * Captures, and records what PayPal refused (then nothing captures the order at once again). A capture
+   * PayPal did not refuse — taken, or unanswered, as it may have gone through — ends an earlier refusal.
+   */
+  async function tryCapture(order: Order): Promise<CaptureOutcome> {
+    let snapshot: PaymentSnapshot | null;
     try {
-      return { snapshot: await gateway.capture(order.paypalOrderId as string, `capture-order-${order.id}`), retryUrl: null };
+      snapshot = await gateway.capture(order.paypalOrderId as string, `capture-order-${order.id}`);
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
-      if (error.kind === 'instrument_declined') {
-        await addOrderEvent(db.knex, order.id, { type: 'instrument_declined', fromStatus: null, toStatus: null, detail: error.message }, clock.now());
-        const retryUrl = [error.details.approvalUrl, order.approvalUrl].find(isApprovalUrl) ?? null;
-        return { snapshot: null, retryUrl };
-      }
+      const refusal = captureRefusalOf(error);
+      if (refusal) return onCaptureRefused(order, refusal, error);
       // Already captured, not approved yet, no answer, an unreadable answer: look before deciding.
       logger.info({ order: order.number, kind: error.kind }, 'capture did not answer clearly; looking the payment up');
-      return { snapshot: await lookUp(order), retryUrl: null };
+      snapshot = await lookUp(order);
     }
+    if (order.captureDeclinedAt !== null) await clearCaptureRefusal(db.knex, order.id);
+    return { snapshot, retryUrl: null, refusal: null };
   }
 
-  async function apply(order: Order, snapshot: PaymentSnapshot, record?: Recorder): Promise<void> {
+  /**
+   * PayPal refused the capture. For the buyer: the order goes back to awaiting payment and the buyer back
+   * to PayPal to pay another way (on a decline at once; otherwise when a look-up shows PayPal still waits
+   * for them — a voided order is refused too). For the seller: the admins are told (`attention`), the
+   * order is approved (the buyer did their part) and the reconciler captures it again, with backoff
+   * counted from the first of these refusals, in case the account is put right before PayPal voids it.
+   */
+  async function onCaptureRefused(order: Order, refusal: CaptureRefusal, error: GatewayError): Promise<CaptureOutcome> {
+    const now = clock.now();
+    await db.transaction(async (trx) => {
+      const current = await lockOrder(trx, order.id);
+      if (!CAPTURABLE_STATUSES.includes(current.status)) return;
+      if (refusal === 'buyer') {
+        await recordCaptureRefusal(trx, order.id, { since: now, nextCheckAt: nextCheckAfterRefusal(now, now), event: 'instrument_declined', detail: error.message }, now);
+        await moveOrder(trx, order.id, { from: ['approved'], to: 'awaiting_payment', detail: 'PayPal refused the capture: the buyer has to approve again' }, now);
+      } else {
+        const since = current.status === 'approved' && current.captureDeclinedAt ? current.captureDeclinedAt : now;
+        const detail = `PayPal refused the capture for a reason on the seller's side: ${error.message}`;
+        await recordCaptureRefusal(trx, order.id, { since, nextCheckAt: nextCheckAfterRefusal(since, now), event: 'attention', detail }, now);
+        await moveOrder(trx, order.id, { from: ['awaiting_payment'], to: 'approved', detail: 'approved by the buyer' }, now);
+      }
+    });
+    if (refusal === 'seller') {
+      logger.error({ err: error, order: order.number }, "PayPal refused a capture for a reason on the seller's side");
+      return { snapshot: await lookUp(order), retryUrl: null, refusal };
+    }
+    const backToPayPal = () => [error.details.approvalUrl, order.approvalUrl].find(isApprovalUrl) ?? null;
+    if (error.kind === 'instrument_declined') return { snapshot: null, retryUrl: backToPayPal(), refusal };
+    const snapshot = await lookUp(order);
+    const buyerCanAct = snapshot !== null && !snapshot.capture && (snapshot.status === 'APPROVED' || PAYPAL_UNAPPROVED.has(snapshot.status));
+    return { snapshot, retryUrl: buyerCanAct ? backToPayPal() : null, refusal };
+  }
+
+  /** Applies what PayPal says. While the buyer must approve again, the order stays awaiting payment even though PayPal says APPROVED. */
+  async function apply(order: Order, snapshot: PaymentSnapshot, { record, buyerMustApprove }: { record?: Recorder; buyerMustApprove: boolean }): Promise<void> {
     const now = clock.now();
     const capture = snapshot.capture;
     const move = (from: readonly OrderStatus[], to: OrderStatus, detail: string, columns?: Record<string, unknown>) =>
@@ -224,7 +347,7 @@ export function createCheckout(deps: CheckoutDependencies) {
         return moveOrder(trx, order.id, { from, to, detail, columns }, now);
       });
     if (!capture) {
-      if (snapshot.status === 'APPROVED') await move(['awaiting_payment'], 'approved', 'approved by the buyer');
+      if (snapshot.status === 'APPROVED' && !buyerMustApprove) await move(['awaiting_payment'], 'approved', 'approved by the buyer');
       if (snapshot.status === 'VOIDED') await move(['awaiting_payment', 'approved'], 'expired', 'PayPal voided the payment');
       return;
     }
@@ -236,7 +359,12 @@ export function createCheckout(deps: CheckoutDependencies) {
       return;
     }
     if (capture.status === 'PENDING') {
-      await move(['awaiting_payment', 'approved'], 'capture_pending', `capture ${capture.id} pending: ${capture.reason ?? 'no reason given'}`, { paypal_capture_id: capture.id });
+      await move(['awaiting_payment', 'approved'], 'capture_pending', `capture ${capture.id} pending: ${capture.reason ?? 'no reason given'}`, {
+        paypal_capture_id: capture.id,
+        // Captured after all: the reconciler looks at it on every sweep again.
+        capture_declined_at: null,
+        next_check_at: null,
+      });
     } else if (capture.status === 'DECLINED' || capture.status === 'FAILED') {
       await move(OPEN_STATUSES, 'failed', `capture ${capture.id} ${capture.status.toLowerCase()}`, { paypal_capture_id: capture.id });
     } else if (CAPTURED_STATUSES.has(capture.status)) {
@@ -248,27 +376,33 @@ export function createCheckout(deps: CheckoutDependencies) {
   async function credit(order: Order, capture: CaptureSnapshot, snapshot: PaymentSnapshot, record?: Recorder): Promise<void> {
     const now = clock.now();
     const issued = await db.transaction(async (trx) => {
-      let issuedAny = false;
+      const documents: IssuedDocument[] = [];
       const current = await lockOrder(trx, order.id);
       await record?.(trx);
       const account = await findAccountByUserId(trx, order.userId);
       if (!account) throw new Error(`user ${order.userId} has no account`);
       if (!CREDITED_STATUSES.includes(current.status)) {
-        const creditable = [...OPEN_STATUSES, ...CLOSED_UNPAID];
+        const creditable = [...OPEN_STATUSES, ...CLOSED_UNPAID_STATUSES];
         if (!creditable.includes(current.status)) {
           logger.error({ order: order.number, status: current.status, capture: capture.id }, 'a completed capture arrived for a closed order');
           await addOrderEvent(trx, order.id, { type: 'attention', fromStatus: null, toStatus: null, detail: `capture ${capture.id} completed while the order is ${current.status}` }, now);
-          return false;
+          return documents;
         }
         const lines = await topUpLines(trx, account.id, order.units, order.bonusUnits, 1);
         const posted = await postTransaction(trx, { idempotencyKey: paymentLedgerKeys.credit(capture.id), kind: 'top_up', description: order.number, lines }, now);
-        await moveOrder(trx, order.id, { from: creditable, to: 'paid', detail: `capture ${capture.id}`, columns: { paypal_capture_id: capture.id, ledger_transaction_id: posted.transactionId, paid_at: now.toISOString() } }, now);
-        issuedAny = (await deps.documents.issueReceipt(trx, order, now)).created;
+        await moveOrder(trx, order.id, {
+          from: creditable,
+          to: 'paid',
+          detail: `capture ${capture.id}`,
+          columns: { paypal_capture_id: capture.id, ledger_transaction_id: posted.transactionId, paid_at: now.toISOString(), capture_declined_at: null, next_check_at: null },
+        }, now);
+        const receipt = await deps.documents.issueReceipt(trx, order, now);
+        if (receipt.created) documents.push(receipt.document);
       }
-      const creditNotes = await applyRefunds(trx, order, account.id, capture, snapshot, now);
-      return issuedAny || creditNotes > 0;
+      documents.push(...(await applyRefunds(trx, order, account.id, capture, snapshot, now)));
+      return documents;
     });
-    if (issued) deps.onDocumentsIssued?.();
+    if (issued.length > 0) deps.onDocumentsIssued?.(issued);
   }
 
   /**
@@ -276,11 +410,11 @@ export function createCheckout(deps: CheckoutDependencies) {
    * amount and rounded down; once the whole price is refunded, the rounding remainder goes with a last
    * posting; a chargeback takes everything left. Each posting depends only on its own refund, so the
    * order in which PayPal lists or completes refunds changes nothing. Units already spent may take the
-   * balance below zero; the account is then flagged. Each refund gets its credit note; returns how
-   * many were issued now.
+   * balance below zero; the account is then flagged. Each refund gets its credit note; returns those
+   * issued now.
    */
-  async function applyRefunds(trx: Knex.Transaction, order: Order, accountId: number, capture: CaptureSnapshot, snapshot: PaymentSnapshot, now: Date): Promise<number> {
-    let creditNotes = 0;
+  async function applyRefunds(trx: Knex.Transaction, order: Order, accountId: number, capture: CaptureSnapshot, snapshot: PaymentSnapshot, now: Date): Promise<IssuedDocument[]> {
+    const creditNotes: IssuedDocument[] = [];
     const total = order.units + order.bonusUnits;
     let refundedCents = 0;
     let debited = 0;
@@ -289,7 +423,8 @@ export function createCheckout(deps: CheckoutDependencies) {
       const ledgerTransactionId = await takeBack(paymentLedgerKeys.refund(refund.id), share, 'refund');
       const money = { currency: refund.currency, amountCents: refund.amountCents, ...vatIncluded(refund.amountCents, order.vatRateBasisPoints) };
       await recordRefund(trx, { refundId: refund.id, orderId: order.id, ...money, ledgerTransactionId }, now);
-      if ((await deps.documents.issueCreditNote(trx, order, refund.id, now)).created) creditNotes += 1;
+      const creditNote = await deps.documents.issueCreditNote(trx, order, refund.id, now);
+      if (creditNote.created) creditNotes.push(creditNote.document);
       debited += share;
       refundedCents += refund.amountCents;
     }
@@ -327,13 +462,26 @@ export function createCheckout(deps: CheckoutDependencies) {
     return lines;
   }
 
-  /** A verified webhook: a trigger to look the payment up again, handled once per event id. */
-  async function handleWebhook(event: PaymentWebhookEvent): Promise<'processed' | 'duplicate' | 'ignored'> {
-    if (await hasWebhookEvent(db.knex, event.id)) return 'duplicate';
+  /**
+   * A verified webhook: a trigger to look the payment up again, handled once per transmission and once
+   * per event id. A transmission older than the freshness window is `stale` (refused: PayPal stopped
+   * retrying it long ago); one answered 2xx before is a `duplicate`, whatever body it carries now.
+   */
+  async function handleWebhook(event: PaymentWebhookEvent): Promise<'processed' | 'duplicate' | 'ignored' | 'stale'> {
+    if (!isFreshTransmission(event.transmission.time, clock.now())) return 'stale';
+    if (await hasWebhookTransmission(db.knex, event.transmission.id)) return 'duplicate';
+    const rememberTransmission = (trx: Queryable) => recordWebhookTransmission(trx, { ...event.transmission, eventId: event.id }, clock.now());
+    if (await hasWebhookEvent(db.knex, event.id)) {
+      await rememberTransmission(db.knex);
+      return 'duplicate';
+    }
     const orderId = event.customId && /^\d{1,9}$/.test(event.customId) ? Number(event.customId) : undefined;
     const order = orderId !== undefined ? await findOrder(db.knex, { id: orderId }) : event.providerOrderId ? await findOrder(db.knex, { paypalOrderId: event.providerOrderId }) : undefined;
     const known = order && (!event.providerOrderId || order.paypalOrderId === event.providerOrderId) ? order : undefined;
-    const record: Recorder = (trx) => recordWebhookEvent(trx, { id: event.id, type: event.type, orderId: known?.id ?? null }, clock.now());
+    const record: Recorder = async (trx) => {
+      await recordWebhookEvent(trx, { id: event.id, type: event.type, orderId: known?.id ?? null }, clock.now());
+      await rememberTransmission(trx);
+    };
     if (known) {
       const { reached } = await settle(known, { captureFirst: event.type === 'CHECKOUT.ORDER.APPROVED', record });
       if (!reached) throw new ProviderUnreachableError(`could not look up ${known.number} at the payment provider`);
@@ -346,18 +494,22 @@ export function createCheckout(deps: CheckoutDependencies) {
    * One sweep over unfinished orders, page by page: look each up, capture the approved, credit the
    * completed, expire the stale — an order sent to PayPal only when PayPal itself says it was never
    * approved (a failed look-up decides nothing). Recently closed orders are looked up too, in case
-   * PayPal took the money after all.
+   * PayPal took the money after all. An order whose capture PayPal refused is visited with a growing wait
+   * (`next_check_at`): only looked up while it waits for its buyer, captured again when refused for the
+   * seller. Also forgets webhook transmissions too old to matter.
    */
   async function reconcile(): Promise<{ examined: number; changed: number }> {
     const now = clock.now();
     const expiredBefore = now.getTime() - deps.orderExpiryMinutes * 60_000;
     let examined = 0;
     let changed = 0;
+    await purgeWebhookTransmissions(db.knex, oldestFreshTransmission(now));
     for (let afterId = 0; ; ) {
       const page = await listOrdersToReconcile(db.knex, {
         statuses: ['created', ...OPEN_STATUSES],
-        recentlyClosed: CLOSED_UNPAID,
+        recentlyClosed: CLOSED_UNPAID_STATUSES,
         closedSince: new Date(now.getTime() - CLOSED_WATCH_MS),
+        now,
         afterId,
         limit: 200,
       });
@@ -371,6 +523,8 @@ export function createCheckout(deps: CheckoutDependencies) {
             if (stale) await expire(order, ['created'], 'never sent to PayPal in time');
           } else {
             const { snapshot } = await settle(order, { captureFirst: false });
+            // A refused order is visited less and less often (unless a capture PayPal did not refuse ended the refusal).
+            if (order.captureDeclinedAt) await deferOrderCheck(db.knex, order.id, nextCheckAfterRefusal(order.captureDeclinedAt, now));
             if (stale && order.status === 'awaiting_payment' && snapshot && !snapshot.capture && PAYPAL_UNAPPROVED.has(snapshot.status)) {
               await expire(order, ['awaiting_payment'], 'not approved at PayPal in time');
             }

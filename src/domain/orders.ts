@@ -20,6 +20,8 @@ export interface Order extends Quote {
   paidAt: Date | null;
   /** The language the buyer ordered in (null for orders placed before it was kept). */
   locale: Locale | null;
+  /** PayPal refused the last capture (card declined…): only the buyer approving again may capture. */
+  captureDeclinedAt: Date | null;
 }
 
 export interface OrderEvent {

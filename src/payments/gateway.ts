@@ -69,6 +69,8 @@ export interface PaymentSnapshot {
 export interface PaymentWebhookEvent {
   id: string;
   type: string;
+  /** The delivery that carried it: PAYPAL-TRANSMISSION-ID and PAYPAL-TRANSMISSION-TIME, both covered by the signature. */
+  transmission: { id: string; time: Date };
   /** The provider's order id when the event names it (directly or through its related ids). */
   providerOrderId: string | null;
   /** Our order id as echoed in custom_id, when present. */
@@ -94,8 +96,8 @@ export class GatewayError extends Error {
 
 export class WebhookVerificationError extends Error {
   constructor(
-    /** missing_headers → 400; anything else → 401. */
-    readonly reason: 'missing_headers' | 'untrusted_certificate' | 'bad_signature' | 'unsupported_algorithm' | 'malformed_event',
+    /** missing_headers, malformed_transmission, malformed_event → 400; anything else → 401. */
+    readonly reason: 'missing_headers' | 'malformed_transmission' | 'untrusted_certificate' | 'bad_signature' | 'unsupported_algorithm' | 'malformed_event',
     message: string,
   ) {
     super(message);

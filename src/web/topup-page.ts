@@ -12,7 +12,15 @@ export interface TopUpPageInput {
   now: Date;
   t: Translate;
   locale: Locale;
-  form?: { offer?: string; amount?: string; errors?: TopUpFieldErrors; notice?: string | null };
+  form?: {
+    offer?: string;
+    amount?: string;
+    errors?: TopUpFieldErrors;
+    notice?: string | null;
+    /** Why no order was placed (a limit), with the person's orders waiting for payment. */
+    refusal?: string;
+    openOrders?: Array<{ number: string; amount: string }>;
+  };
   /** An admin's preview: the same page, with a form that sends nothing. */
   preview?: boolean;
 }
@@ -32,6 +40,8 @@ export function topUpPageLocals({ priceList, terms, now, t, locale, form = {}, p
     amount: form.amount ?? '',
     errors: form.errors ?? {},
     notice: form.notice ?? null,
+    refusal: form.refusal ?? null,
+    openOrders: form.openOrders ?? [],
     preview,
   };
 }

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import type supertest from 'supertest';
+import supertest from 'supertest';
 import { replacePriceList } from '../../src/db/price-list-repository.js';
 import { publishTerms } from '../../src/db/terms-repository.js';
 import { DEMO_PRICE_LIST, DEMO_TERMS } from '../../src/domain/demo.js';
+import type { User } from '../../src/domain/users.js';
 import { expectLedgerConsistent } from './database.js';
-import { csrfTokenFrom, type TestPortal } from './portal.js';
+import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from './portal.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
@@ -52,4 +53,29 @@ export async function restorePayments(portal: TestPortal): Promise<void> {
   portal.simulator.setWebhookUrl(`${portal.baseUrl}/webhooks/paypal`);
   await portal.simulator.flushWebhooks();
   await expectLedgerConsistent(portal.db);
+}
+
+export const BUYER_PASSWORD = 'a good long password';
+
+/** A portal with the demo offers published and the buyer Camille in it, signed in through `agent`. */
+export interface Shop {
+  portal: TestPortal;
+  termsId: number;
+  camille: User;
+  agent: Agent;
+}
+
+export async function openShop(env: Record<string, string> = {}): Promise<Shop> {
+  const portal = await createTestPortal(env);
+  const termsId = await publishOffers(portal);
+  const camille = await portal.addUser('camille', BUYER_PASSWORD);
+  const agent = supertest.agent(portal.app);
+  await logIn(agent, 'camille', BUYER_PASSWORD);
+  return { portal, termsId, camille, agent };
+}
+
+/** An order for `fields` (a pack by default) sent to PayPal; the buyer has not approved yet. */
+export async function orderSentToPayPal({ portal, termsId, agent }: Shop, fields: Record<string, string> = { offer: 'pack-10' }): Promise<{ number: string; paypalOrderId: string }> {
+  const number = await placeOrder(agent, { ...fields, terms: String(termsId) });
+  return { number, paypalOrderId: await pay(agent, portal, number) };
 }

@@ -46,7 +46,7 @@ describe(`administration: dashboard (${testDialect})`, () => {
     await buy('pack-5');
     const pending = await placeOrder(buyer, { offer: 'pack-5', terms });
     await pay(buyer, portal, pending);
-    const declined = await placeOrder(buyer, { offer: 'pack-5', terms });
+    const declined = await placeOrder(buyer, { offer: 'pack-10', terms }); // not pack-5 again: that would bring back the pending order
     const declinedId = await pay(buyer, portal, declined);
     portal.simulator.setFault({ type: 'pending' }, { orderId: declinedId });
     await buyer.get(pathOf(portal.simulator.approve(declinedId)));

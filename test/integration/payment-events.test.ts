@@ -3,10 +3,9 @@ import supertest from 'supertest';
 import type { User } from '../../src/domain/users.js';
 import { createGatewayFromConfig } from '../../src/payments/paypal/from-config.js';
 import { testDialect } from '../helpers/database.js';
-import { createTestPortal, logIn, type TestPortal } from '../helpers/portal.js';
-import { balanceOf, captureCredits, pathOf, pay, placeOrder, publishOffers, restorePayments } from '../helpers/topup.js';
+import { logIn, type TestPortal } from '../helpers/portal.js';
+import { balanceOf, BUYER_PASSWORD, captureCredits, openShop, orderSentToPayPal, pathOf, pay, placeOrder, restorePayments } from '../helpers/topup.js';
 
-const PASSWORD = 'a good long password';
 
 describe(`payments when PayPal or the network misbehave (${testDialect})`, () => {
   let portal: TestPortal;
@@ -15,20 +14,13 @@ describe(`payments when PayPal or the network misbehave (${testDialect})`, () =>
   let agent: ReturnType<typeof supertest.agent>;
 
   before(async () => {
-    portal = await createTestPortal({ PAYPAL_TIMEOUT_MS: '500' });
-    termsId = await publishOffers(portal);
-    camille = await portal.addUser('camille', PASSWORD);
-    agent = supertest.agent(portal.app);
-    await logIn(agent, 'camille', PASSWORD);
+    ({ portal, termsId, camille, agent } = await openShop({ PAYPAL_TIMEOUT_MS: '500' }));
   });
   afterEach(() => restorePayments(portal));
   after(() => portal.cleanup());
 
   /** An order for 10 units, sent to PayPal; the buyer has not approved yet. */
-  async function ordered(pack = 'pack-10') {
-    const number = await placeOrder(agent, { offer: pack, terms: String(termsId) });
-    return { number, paypalOrderId: await pay(agent, portal, number) };
-  }
+  const ordered = (pack = 'pack-10') => orderSentToPayPal({ portal, termsId, camille, agent }, { offer: pack });
   const statusOf = async (number: string) => (await portal.checkout.ownOrder(camille, { id: Number(number.slice(-6)) })).status;
 
   for (const [name, fault] of [
@@ -118,7 +110,7 @@ describe(`payments when PayPal or the network misbehave (${testDialect})`, () =>
     await portal.checkout.reconcile();
     expect(await statusOf(sent.number)).to.equal('expired');
     expect(await statusOf(unsent)).to.equal('expired');
-    await logIn(agent, 'camille', PASSWORD); // three idle hours also ended the session
+    await logIn(agent, 'camille', BUYER_PASSWORD); // three idle hours also ended the session
   });
 
   it('refuses webhooks without PayPal headers (400), with a bad signature or a tampered body (401), and ignores replays', async () => {
@@ -143,9 +135,9 @@ describe(`payments when PayPal or the network misbehave (${testDialect})`, () =>
   });
 
   it('takes units back on a refund made at PayPal, in proportion, and flags an account it takes below zero', async () => {
-    const spender = await portal.addUser('spender', PASSWORD);
+    const spender = await portal.addUser('spender', BUYER_PASSWORD);
     const buyer = supertest.agent(portal.app);
-    await logIn(buyer, 'spender', PASSWORD);
+    await logIn(buyer, 'spender', BUYER_PASSWORD);
     const number = await placeOrder(buyer, { offer: 'pack-20', terms: String(termsId) }); // 20,00 € → 22 units
     const paypalOrderId = await pay(buyer, portal, number);
     await buyer.get(pathOf(portal.simulator.approve(paypalOrderId)));
@@ -190,7 +182,7 @@ describe(`payments when PayPal or the network misbehave (${testDialect})`, () =>
     await portal.checkout.reconcile();
     expect(await statusOf(number)).to.equal('paid');
     expect(await balanceOf(portal, camille.id)).to.equal(before + 1000);
-    await logIn(agent, 'camille', PASSWORD);
+    await logIn(agent, 'camille', BUYER_PASSWORD);
   });
 
   it('credits a payment that completes after its order was closed, rather than lose it', async () => {

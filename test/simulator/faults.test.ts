@@ -33,6 +33,19 @@ describe('PayPal simulator: fault injection', () => {
     expect(paid.body.purchase_units[0].payments.captures[0].status).to.equal('COMPLETED');
   });
 
+  it('refuse: 422 with the issue asked for, nothing captured, the order still APPROVED until the fault is cleared', async () => {
+    const orderId = await sim.approvedOrder();
+    sim.simulator.setFault({ type: 'refuse', issue: 'PAYEE_BLOCKED_TRANSACTION' }, { orderId });
+    const refused = await capture(orderId);
+    expect(refused.status).to.equal(422);
+    expect(refused.body.details[0]).to.deep.include({ issue: 'PAYEE_BLOCKED_TRANSACTION', description: 'The Fraud settings for this seller are such that this payment cannot be executed.' });
+    expect((await capture(orderId)).status, 'refused for as long as it is set').to.equal(422);
+    expect((await sim.call('GET', `/v2/checkout/orders/${orderId}`)).body.status).to.equal('APPROVED');
+    expect(await captureCount(orderId)).to.equal(0);
+    sim.simulator.clearFaults();
+    expect((await capture(orderId)).status).to.equal(201);
+  });
+
   it('applies a fault scoped to one order to that order only', async () => {
     const declinedOrder = await sim.approvedOrder();
     const otherOrder = await sim.approvedOrder();
@@ -156,6 +169,7 @@ describe('PayPal simulator: fault injection', () => {
       expect(refused.status).to.equal(400);
       expect(((await refused.json()) as { error: string }).error).to.match(/fault.type/);
       expect((await set({ fault: { type: 'http500', times: -1 } })).status).to.equal(400);
+      expect((await set({ fault: { type: 'refuse', issue: 'not an issue' } })).status).to.equal(400);
     });
 
     it('acts as the buyer and as PayPal on an order', async () => {

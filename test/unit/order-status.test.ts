@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { assertMove, canMove, nextStatuses, ORDER_STATUSES, OrderStatusError, type OrderStatus } from '../../src/domain/order-status.js';
+import { assertMove, canMove, nextStatuses, ORDER_STATUSES, OrderStatusError, WAYS_BACK, type OrderStatus } from '../../src/domain/order-status.js';
 
 describe('order statuses', () => {
   it('follows the happy path created → awaiting payment → approved → capture pending → paid', () => {
@@ -8,14 +8,22 @@ describe('order statuses', () => {
     path.slice(1).forEach((status, index) => expect(canMove(path[index] as OrderStatus, status), `${path[index]} → ${status}`).to.equal(true));
   });
 
-  it('only moves forward: no walk through the graph ever comes back to a status it left', () => {
+  it('goes back only where PayPal refused the capture for the buyer: from approved to awaiting payment, with its reason', () => {
+    expect(WAYS_BACK.map(({ from, to }) => `${from} → ${to}`)).to.deep.equal(['approved → awaiting_payment']);
+    expect(WAYS_BACK[0]?.reason).to.match(/refused the capture/);
+    expect(canMove('approved', 'awaiting_payment')).to.equal(true);
+    expect(canMove('capture_pending', 'approved')).to.equal(false);
+  });
+
+  it('otherwise only moves forward: no walk through the graph ever comes back to a status it left', () => {
     const status = fc.constantFrom(...ORDER_STATUSES);
+    const isWayBack = (from: OrderStatus, to: OrderStatus) => WAYS_BACK.some((way) => way.from === from && way.to === to);
     fc.assert(
       fc.property(status, fc.array(fc.nat(), { maxLength: 20 }), (start, choices) => {
         const left = new Set<OrderStatus>();
         let current = start;
         for (const choice of choices) {
-          const options = nextStatuses(current).filter((next) => next !== current);
+          const options = nextStatuses(current).filter((next) => next !== current && !isWayBack(current, next));
           if (options.length === 0) break;
           left.add(current);
           current = options[choice % options.length] as OrderStatus;

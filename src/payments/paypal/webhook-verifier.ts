@@ -12,6 +12,17 @@ export const PAYPAL_CERTIFICATE_ORIGINS = {
 /** Certificates kept in memory; PayPal rotates a handful, so more than this means someone is probing. */
 const MAX_CACHED_CERTIFICATES = 16;
 
+/** PAYPAL-TRANSMISSION-ID: a UUID from PayPal; its spec allows at most 50 word characters, not all digits. */
+const TRANSMISSION_ID = /^(?!\d+$)[A-Za-z0-9][\w-]{7,49}$/;
+/** PAYPAL-TRANSMISSION-TIME: an RFC 3339 date-time, e.g. 2026-11-23T10:00:00Z. */
+const TRANSMISSION_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+/** PayPal's event ids: WH- and dash-separated groups of capitals and digits (WH-2WR32451HC0233532-67976317FL4543714). */
+const EVENT_ID = /^WH-[0-9A-Z]+(-[0-9A-Z]+)*$/;
+const EVENT_ID_MAX_LENGTH = 64;
+/** Event types: dotted capitals (PAYMENT.CAPTURE.COMPLETED, CHECKOUT.PAYMENT-APPROVAL.REVERSED). */
+const EVENT_TYPE = /^[A-Z0-9_-]+(\.[A-Z0-9_-]+)*$/;
+const EVENT_TYPE_MAX_LENGTH = 100;
+
 export interface WebhookVerifierOptions {
   /** The id of *our* listener, from PayPal's dashboard (part of the signed string). */
   webhookId: string;
@@ -66,7 +77,9 @@ export function createWebhookVerifier(options: WebhookVerifierOptions) {
     if (!transmissionId || !transmissionTime || !signature || !certUrl || !authAlgo) {
       throw new WebhookVerificationError('missing_headers', 'a PayPal transmission header is missing');
     }
-    const event = parseEvent(rawBody);
+    if (!TRANSMISSION_ID.test(transmissionId)) throw new WebhookVerificationError('malformed_transmission', "the transmission id does not look like PayPal's");
+    const transmission = { id: transmissionId, time: parseTransmissionTime(transmissionTime) };
+    const event = parseEvent(rawBody, transmission);
 
     if (options.mode === 'online') {
       const { body } = await options.client.request('POST', '/v1/notifications/verify-webhook-signature', {
@@ -116,7 +129,14 @@ interface WebhookResource {
   supplementary_data?: { related_ids?: { order_id?: unknown } };
 }
 
-function parseEvent(rawBody: Buffer): { raw: unknown; summary: PaymentWebhookEvent } {
+function parseTransmissionTime(header: string): Date {
+  const time = TRANSMISSION_TIME.test(header) ? new Date(header) : null;
+  if (!time || Number.isNaN(time.getTime())) throw new WebhookVerificationError('malformed_transmission', 'the transmission time is not a date-time');
+  return time;
+}
+
+/** Reads the event; its id and type are checked before anything stores them. */
+function parseEvent(rawBody: Buffer, transmission: PaymentWebhookEvent['transmission']): { raw: unknown; summary: PaymentWebhookEvent } {
   let raw: { id?: unknown; event_type?: unknown; resource?: WebhookResource };
   try {
     raw = JSON.parse(rawBody.toString('utf8')) as typeof raw;
@@ -124,6 +144,8 @@ function parseEvent(rawBody: Buffer): { raw: unknown; summary: PaymentWebhookEve
     throw new WebhookVerificationError('malformed_event', 'the body is not JSON');
   }
   if (typeof raw?.id !== 'string' || typeof raw.event_type !== 'string') throw new WebhookVerificationError('malformed_event', 'the event has no id or type');
+  if (raw.id.length > EVENT_ID_MAX_LENGTH || !EVENT_ID.test(raw.id)) throw new WebhookVerificationError('malformed_event', "the event id does not look like PayPal's");
+  if (raw.event_type.length > EVENT_TYPE_MAX_LENGTH || !EVENT_TYPE.test(raw.event_type)) throw new WebhookVerificationError('malformed_event', "the event type does not look like PayPal's");
   const resource = raw.resource ?? {};
   const isOrder = raw.event_type.startsWith('CHECKOUT.ORDER.');
   const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : null);
@@ -132,6 +154,7 @@ function parseEvent(rawBody: Buffer): { raw: unknown; summary: PaymentWebhookEve
     summary: {
       id: raw.id,
       type: raw.event_type,
+      transmission,
       providerOrderId: isOrder ? text(resource.id) : text(resource.supplementary_data?.related_ids?.order_id),
       customId: isOrder ? text(resource.purchase_units?.[0]?.custom_id) : text(resource.custom_id),
     },

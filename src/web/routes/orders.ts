@@ -1,17 +1,20 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import { listOrderDocuments } from '../../db/document-repository.js';
-import { CheckoutError, type Checkout } from '../../domain/checkout.js';
+import { CheckoutError, OrderLimitError, type Checkout } from '../../domain/checkout.js';
+import { CLOSED_UNPAID_STATUSES, CREDITED_STATUSES, type OrderStatus } from '../../domain/order-status.js';
 import { parseOrderNumber, type Order } from '../../domain/orders.js';
 import type { Locale, Translate } from '../../i18n/index.js';
-import { formatMoney } from '../../i18n/format.js';
+import { formatMoney, formatUnits } from '../../i18n/format.js';
 import { notFound } from '../http-error.js';
 import { requireUser } from '../middleware/authentication.js';
 import { renderPage } from '../render.js';
 import { documentUrl } from './documents.js';
 
 const RECEIPT_STATUSES = new Set(['paid', 'partially_refunded', 'refunded']);
+/** After PayPal's cancel link, an order in these statuses is being paid after all. */
+const PAYMENT_UNDER_WAY: readonly OrderStatus[] = ['approved', 'capture_pending'];
 
 export function orderRoutes({ checkout, seller, db }: { checkout: Checkout; seller: Config['seller']; db: Database }): Router {
   const router = Router();
@@ -36,11 +39,23 @@ export function orderRoutes({ checkout, seller, db }: { checkout: Checkout; sell
     documentUrl,
   });
 
+  async function showOrder(response: Response, order: Order, { problem = null, notice = null }: { problem?: string | null; notice?: string | null } = {}) {
+    const t = response.locals.t as Translate;
+    await renderPage(response, 'pages/order', { title: t('order.title', { number: order.number }), ...(await viewOf(order, response.locals.locale as Locale)), problem, notice });
+  }
+
+  /** Back from PayPal's cancel link on an order that was paid, or is being paid, after all: say so. */
+  function afterCancelNotice(order: Order, t: Translate, locale: Locale): string | null {
+    if (CREDITED_STATUSES.includes(order.status)) return t('order.afterCancel.paid', { units: formatUnits(t, order.units + order.bonusUnits, locale) });
+    return PAYMENT_UNDER_WAY.includes(order.status) ? t('order.afterCancel.processing') : null;
+  }
+
   router.get('/orders/:number', requireUser, async (request, response) => {
     const t = response.locals.t as Translate;
     const order = await orderOf(request);
     const problem = typeof request.query.problem === 'string' && ['notPayable', 'paymentUnavailable'].includes(request.query.problem) ? t(`order.${request.query.problem}`) : null;
-    await renderPage(response, 'pages/order', { title: t('order.title', { number: order.number }), ...(await viewOf(order, response.locals.locale as Locale)), problem });
+    const notice = request.query.from === 'cancel' ? afterCancelNotice(order, t, response.locals.locale as Locale) : null;
+    await showOrder(response, order, { problem, notice });
   });
 
   router.post('/orders/:number/pay', requireUser, async (request, response) => {
@@ -49,6 +64,11 @@ export function orderRoutes({ checkout, seller, db }: { checkout: Checkout; sell
       response.redirect(303, await checkout.startPayment(request.user!, order.id, response.locals.locale as Locale));
     } catch (error) {
       if (!(error instanceof CheckoutError)) throw error;
+      if (error instanceof OrderLimitError && error.details.retryAfterSeconds !== undefined) {
+        const seconds = error.details.retryAfterSeconds;
+        response.status(429).setHeader('Retry-After', String(seconds));
+        return showOrder(response, order, { problem: (response.locals.t as Translate)('order.tooManyPayPalOrders', { count: seconds }) });
+      }
       response.redirect(303, `/orders/${order.number}?problem=${error.code === 'payment_unavailable' ? 'paymentUnavailable' : 'notPayable'}`);
     }
   });
@@ -71,10 +91,13 @@ export function orderRoutes({ checkout, seller, db }: { checkout: Checkout; sell
     }
   });
 
+  // PayPal's cancel link: the order's real state decides what the person is told (it may have been paid meanwhile).
+  // When PayPal could not be asked, the order is left as it is and its page says so (following the link again asks again).
   router.get('/topup/cancel', requireUser, async (request, response) => {
     try {
-      const order = await checkout.cancelAtReturn(request.user!, request.query.token);
-      response.redirect(303, `/topup?cancelled=${order.number}`);
+      const { order, paypalAnswered } = await checkout.cancelAtReturn(request.user!, request.query.token);
+      if (!paypalAnswered) return await showOrder(response, order, { notice: (response.locals.t as Translate)('order.afterCancel.unconfirmed') });
+      response.redirect(303, CLOSED_UNPAID_STATUSES.includes(order.status) ? `/topup?cancelled=${order.number}` : `/orders/${order.number}?from=cancel`);
     } catch (error) {
       if (error instanceof CheckoutError) throw notFound();
       throw error;

@@ -1,7 +1,10 @@
 import { Router, type Response } from 'express';
 import type { Checkout } from '../../domain/checkout.js';
-import { CheckoutError } from '../../domain/checkout.js';
+import { CheckoutError, OrderLimitError } from '../../domain/checkout.js';
 import type { Clock } from '../../domain/clock.js';
+import { CLOSED_UNPAID_STATUSES } from '../../domain/order-status.js';
+import { parseOrderNumber } from '../../domain/orders.js';
+import type { User } from '../../domain/users.js';
 import { PricingError } from '../../domain/pricing.js';
 import type { Database } from '../../db/database.js';
 import { loadPriceList } from '../../db/price-list-repository.js';
@@ -23,10 +26,19 @@ export function topUpRoutes({ db, checkout, clock }: { db: Database; checkout: C
   }
 
   router.get('/topup', requireUser, async (request, response) => {
-    const t = response.locals.t as Translate;
-    const cancelled = typeof request.query.cancelled === 'string' && /^R-\d{4}-\d{6,9}$/.test(request.query.cancelled) ? request.query.cancelled : null;
-    await showForm(response, { notice: cancelled ? t('topup.cancelled', { number: cancelled }) : null });
+    await showForm(response, { notice: await cancelledNotice(request.user!, request.query.cancelled, response.locals.t as Translate) });
   });
+
+  /** "Nothing was charged" is said only of the person's own order that really was closed unpaid. */
+  async function cancelledNotice(user: User, number: unknown, t: Translate): Promise<string | null> {
+    const id = parseOrderNumber(number);
+    if (id === null) return null;
+    const order = await checkout.ownOrder(user, { id }).catch((error: unknown) => {
+      if (error instanceof CheckoutError) return null;
+      throw error;
+    });
+    return order && CLOSED_UNPAID_STATUSES.includes(order.status) ? t('topup.cancelled', { number: order.number }) : null;
+  }
 
   router.post('/topup', requireUser, async (request, response) => {
     const t = response.locals.t as Translate;
@@ -39,9 +51,15 @@ export function topUpRoutes({ db, checkout, clock }: { db: Database; checkout: C
     if (Object.keys(errors).length === 0) {
       try {
         const choice = offer === 'free' ? { amount } : { packId: offer };
+        // The same offer chosen again while its order waits for payment brings the person back to that order.
         const order = await checkout.placeOrder(request.user!, choice, body.terms, response.locals.locale as Locale);
         return response.redirect(303, `/orders/${order.number}`);
       } catch (error) {
+        if (error instanceof OrderLimitError && error.details.openOrders) {
+          const locale = response.locals.locale as Locale;
+          const openOrders = error.details.openOrders.map((order) => ({ number: order.number, amount: formatMoney(order.priceCents, order.currency, locale) }));
+          return showForm(response, { offer, amount, refusal: t('topup.errors.tooManyOpenOrders', { count: openOrders.length }), openOrders }, 409);
+        }
         Object.assign(errors, await fieldErrorsFor(error, t, response.locals.locale as Locale));
       }
     }

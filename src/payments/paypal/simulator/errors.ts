@@ -42,6 +42,8 @@ const DESCRIPTIONS: Record<PayPalApi, Record<string, string>> = {
       "Payer has not yet approved the Order for payment. Please redirect the payer to the 'rel':'approve' url returned as part of the HATEOAS links within the Create Order call or provide a valid `payment_source` in the request.",
     ORDER_ALREADY_CAPTURED: "Order already captured.If 'intent=CAPTURE' only one capture per order is allowed.",
     TRANSACTION_REFUSED: 'The request was refused.',
+    PAYER_ACTION_REQUIRED: 'Transaction cannot complete successfully, instruct the buyer to return to PayPal.',
+    PAYEE_BLOCKED_TRANSACTION: 'The Fraud settings for this seller are such that this payment cannot be executed.',
   },
   payments: {
     MISSING_REQUIRED_PARAMETER: 'A required field / parameter is missing.',

@@ -17,7 +17,7 @@ const OPERATIONS: readonly SimulatedOperation[] = ['token', 'create', 'get', 'ca
 /**
  * The faults in force. A fault scoped to an order applies before a global one; setting a fault of
  * the same type and scope replaces the previous one. http500, delay and garbled are used up call by
- * call; decline, pending and webhooks last until clearFaults().
+ * call; decline, refuse, pending and webhooks last until clearFaults().
  */
 export class FaultBook {
   private active: ActiveFault[] = [];
@@ -42,8 +42,9 @@ export class FaultBook {
   }
 
   captureOutcome(orderId: string): CaptureOutcome {
-    const fault = this.find(orderId, (candidate) => candidate.type === 'decline' || candidate.type === 'pending')?.fault;
+    const fault = this.find(orderId, (candidate) => candidate.type === 'decline' || candidate.type === 'refuse' || candidate.type === 'pending')?.fault;
     if (fault?.type === 'decline') return { kind: 'declined' };
+    if (fault?.type === 'refuse') return { kind: 'refused', issue: fault.issue };
     if (fault?.type === 'pending') return { kind: 'pending', reason: fault.reason ?? 'PENDING_REVIEW' };
     return { kind: 'completed' };
   }
@@ -81,6 +82,9 @@ export function parseFault(input: unknown): SimulatorFault {
   switch (fault.type) {
     case 'decline':
       return { type: 'decline' };
+    case 'refuse':
+      if (typeof fault.issue !== 'string' || !/^[A-Z][A-Z_]{0,63}$/.test(fault.issue)) throw new Error('fault.issue must be a PayPal issue name (capitals and underscores)');
+      return { type: 'refuse', issue: fault.issue };
     case 'pending':
       if (fault.reason !== undefined && typeof fault.reason !== 'string') throw new Error('fault.reason must be a string');
       return { type: 'pending', reason: fault.reason as string | undefined };
@@ -93,6 +97,6 @@ export function parseFault(input: unknown): SimulatorFault {
     case 'webhooks':
       return { type: 'webhooks', duplicates: count('duplicates', false), reverseOrder: fault.reverseOrder === true ? true : undefined };
     default:
-      throw new Error('fault.type must be decline, pending, http500, delay, garbled or webhooks');
+      throw new Error('fault.type must be decline, refuse, pending, http500, delay, garbled or webhooks');
   }
 }

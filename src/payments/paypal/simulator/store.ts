@@ -60,7 +60,7 @@ export interface StoredRefund {
   readonly createdAt: Date;
 }
 
-export type CaptureOutcome = { kind: 'completed' } | { kind: 'pending'; reason: string } | { kind: 'declined' };
+export type CaptureOutcome = { kind: 'completed' } | { kind: 'pending'; reason: string } | { kind: 'declined' } | { kind: 'refused'; issue: string };
 
 export interface RefundRequest {
   amount?: Money;
@@ -155,6 +155,7 @@ export class PaymentStore {
     if (order.status === 'COMPLETED') throw unprocessable('orders', 'ORDER_ALREADY_CAPTURED');
     if (order.status === 'VOIDED') throw unprocessable('orders', 'TRANSACTION_REFUSED');
     if (order.status !== 'APPROVED') throw unprocessable('orders', 'ORDER_NOT_APPROVED');
+    if (outcome.kind === 'refused') throw unprocessable('orders', outcome.issue);
     const now = this.deps.now();
     if (order.declined || outcome.kind === 'declined') {
       order.declined = true;

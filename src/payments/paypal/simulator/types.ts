@@ -20,6 +20,8 @@ export type SimulatedOperation = 'token' | 'create' | 'get' | 'capture' | 'refun
 export type SimulatorFault =
   /** Capture answers 422 INSTRUMENT_DECLINED; the order stays APPROVED and the buyer must approve again. */
   | { type: 'decline' }
+  /** Capture answers 422 with this issue (PAYEE_BLOCKED_TRANSACTION, PAYER_ACTION_REQUIRED…); nothing is captured and the order stays APPROVED. */
+  | { type: 'refuse'; issue: string }
   /** Capture succeeds with capture status PENDING (status_details.reason, default PENDING_REVIEW). */
   | { type: 'pending'; reason?: string }
   /** The next `times` matching calls answer 500; with afterEffect the operation is performed first. */

@@ -1,0 +1,59 @@
+import type { GatewayError } from '../payments/gateway.js';
+import type { Order } from './orders.js';
+
+const FIRST_CHECK_MS = 60_000;
+const LONGEST_WAIT_MS = 3600_000;
+
+/**
+ * The 422 issues of a capture (Orders v2, `orders.capture-422`) that only the buyer can change: by
+ * approving again at PayPal with another way to pay, or doing what PayPal asks of them there.
+ */
+const BUYER_ISSUES = new Set([
+  'INSTRUMENT_DECLINED',
+  'PAYER_ACTION_REQUIRED',
+  'REDIRECT_PAYER_FOR_ALTERNATE_FUNDING',
+  'PAYER_CANNOT_PAY',
+  'PAYER_ACCOUNT_LOCKED_OR_CLOSED',
+  'PAYER_ACCOUNT_RESTRICTED',
+  'CARD_BRAND_NOT_SUPPORTED',
+  'REFERENCED_CARD_EXPIRED',
+  'TRANSACTION_LIMIT_EXCEEDED',
+  'TRANSACTION_REFUSED',
+]);
+
+/** Who can change a capture PayPal refused: the buyer, or the seller (the shop's PayPal account or settings: the admins). */
+export type CaptureRefusal = 'buyer' | 'seller';
+
+/**
+ * A capture PayPal refused, and who can change that: `buyer` for INSTRUMENT_DECLINED and the other
+ * BUYER_ISSUES; `seller` for any other 422 (PAYEE_BLOCKED_TRANSACTION, PAYEE_ACCOUNT_RESTRICTED,
+ * COMPLIANCE_VIOLATION, DUPLICATE_INVOICE_ID, TRANSACTION_RECEIVING_LIMIT_EXCEEDED,
+ * MAX_NUMBER_OF_PAYMENT_ATTEMPTS_EXCEEDED…), which sending the buyer back to PayPal would not help.
+ * Either way capturing again at once would be refused again. Null when it is no refusal: already
+ * captured or not approved yet (look it up), a 5xx, a timeout or refused credentials (the capture
+ * itself may still succeed).
+ */
+export function captureRefusalOf(error: GatewayError): CaptureRefusal | null {
+  if (error.kind === 'instrument_declined') return 'buyer';
+  if (error.kind !== 'rejected' || error.details.status !== 422) return null;
+  return error.details.issue !== undefined && BUYER_ISSUES.has(error.details.issue) ? 'buyer' : 'seller';
+}
+
+/**
+ * PayPal refused the order's capture for its buyer: it went back to `awaiting_payment`, and nothing
+ * captures it until the buyer approves again (their return, or a new APPROVED webhook). An `approved`
+ * order with `captureDeclinedAt` was refused for the seller: it is captured again, with backoff.
+ */
+export function waitsForTheBuyer(order: Pick<Order, 'status' | 'captureDeclinedAt'>): boolean {
+  return order.status === 'awaiting_payment' && order.captureDeclinedAt !== null;
+}
+
+/**
+ * When the reconciler may look a refused order up (or capture it again, when refused for the seller):
+ * a minute after the refusal, then after as long as the refusal is old (the waits double), at most an
+ * hour. PayPal voids an approval after 3 hours, so an abandoned order costs about eight look-ups.
+ */
+export function nextCheckAfterRefusal(refusedAt: Date, now: Date): Date {
+  const wait = Math.min(Math.max(now.getTime() - refusedAt.getTime(), FIRST_CHECK_MS), LONGEST_WAIT_MS);
+  return new Date(now.getTime() + wait);
+}

@@ -1,0 +1,28 @@
+import { expect } from 'chai';
+import { captureRefusalOf } from '../../src/domain/capture-refusals.js';
+import { GatewayError } from '../../src/payments/gateway.js';
+
+/** A capture refused by PayPal with HTTP 422 and this issue, as the PayPal client reports it. */
+const unprocessable = (issue: string) => new GatewayError(issue === 'INSTRUMENT_DECLINED' ? 'instrument_declined' : 'rejected', `capture: HTTP 422 ${issue}`, { status: 422, issue });
+
+describe('capture refusals', () => {
+  it("leaves to the buyer only what the buyer can change at PayPal", () => {
+    for (const issue of ['INSTRUMENT_DECLINED', 'PAYER_ACTION_REQUIRED', 'REDIRECT_PAYER_FOR_ALTERNATE_FUNDING', 'PAYER_CANNOT_PAY', 'TRANSACTION_REFUSED']) {
+      expect(captureRefusalOf(unprocessable(issue)), issue).to.equal('buyer');
+    }
+  });
+
+  it("gives every other 422 to the seller's admins, an issue PayPal may add later included", () => {
+    for (const issue of ['PAYEE_ACCOUNT_RESTRICTED', 'PAYEE_BLOCKED_TRANSACTION', 'DUPLICATE_INVOICE_ID', 'COMPLIANCE_VIOLATION', 'TRANSACTION_RECEIVING_LIMIT_EXCEEDED', 'SOMETHING_NEW']) {
+      expect(captureRefusalOf(unprocessable(issue)), issue).to.equal('seller');
+    }
+    expect(captureRefusalOf(new GatewayError('rejected', 'capture: HTTP 422', { status: 422 })), 'no issue named').to.equal('seller');
+  });
+
+  it('takes an unclear answer, an order already captured or not approved yet, or another 4xx for no refusal', () => {
+    expect(captureRefusalOf(new GatewayError('unknown_outcome', 'capture: HTTP 500', { status: 500 }))).to.equal(null);
+    expect(captureRefusalOf(new GatewayError('already_captured', 'capture: HTTP 422 ORDER_ALREADY_CAPTURED', { status: 422, issue: 'ORDER_ALREADY_CAPTURED' }))).to.equal(null);
+    expect(captureRefusalOf(new GatewayError('not_approved', 'capture: HTTP 422 ORDER_NOT_APPROVED', { status: 422, issue: 'ORDER_NOT_APPROVED' }))).to.equal(null);
+    expect(captureRefusalOf(new GatewayError('rejected', 'capture: HTTP 403 PERMISSION_DENIED', { status: 403, issue: 'PERMISSION_DENIED' }))).to.equal(null);
+  });
+});
