@@ -37,6 +37,10 @@ function portalEnvironment(port: number, databaseUrl: string, workDir: string): 
     MAIL_DELIVERY: 'keep',
     LOG_LEVEL: 'warn',
     UPLOADS_DIR: path.join(workDir, 'uploads'),
+    // Each benchmark buyer pays several times a second, far past any person: the per-person limits
+    // are raised so that the top-up flow measures the work of a payment, not its refusal.
+    PAYPAL_ORDERS_PER_PERSON_PER_MINUTE: '1000',
+    OPEN_ORDERS_PER_PERSON: '1000',
   };
 }
 

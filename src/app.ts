@@ -3,13 +3,14 @@ import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { projectRoot, type Config } from './config.js';
-import type { Database } from './db/database.js';
+import type { Database, Queryable } from './db/database.js';
 import { createUploadStore } from './db/upload-store.js';
 import { createLedger } from './domain/accounts.js';
 import { createAuthenticator } from './domain/authentication.js';
 import { createCheckout, type Checkout } from './domain/checkout.js';
 import { createDocumentIssuing, type DocumentIssuing } from './domain/document-issuing.js';
-import { createDocumentFiles } from './documents/document-files.js';
+import { createDocumentFiles, type DocumentFiles } from './documents/document-files.js';
+import { createDocumentRenderer } from './documents/document-renderer.js';
 import { createDocumentMails, type DocumentMails } from './mail/document-mail.js';
 import { createMailDelivery, type MailDelivery } from './mail/mail-delivery.js';
 import { createMailTransport } from './mail/transport.js';
@@ -43,7 +44,7 @@ import { preferenceRoutes } from './web/routes/preferences.js';
 import { brandingPreview, publishedTheme } from './web/middleware/theme.js';
 import { themeAssetRoutes } from './web/routes/theme-assets.js';
 import { documentRoutes } from './web/routes/documents.js';
-import { createDocumentBranding } from './web/themes/document-branding.js';
+import { createBrandDrawing, documentBrandOf } from './web/themes/document-branding.js';
 import { themedViews } from './web/themes/themed-views.js';
 import { createThemeService } from './web/themes/theme-service.js';
 import { viewHelpers } from './web/view-helpers.js';
@@ -57,11 +58,12 @@ export interface AppDependencies {
   hasher?: PasswordHasher;
 }
 
-/** What the process entry needs besides the app: the checkout (reconciler), documents (those missing at start), mail (its timer). */
+/** What the process entry needs besides the app: the checkout (reconciler), documents (those missing at start, the render thread), mail (its timer). */
 export interface Portal {
   app: Express;
   checkout: Checkout;
   documents: DocumentIssuing;
+  documentFiles: DocumentFiles;
   documentMails: DocumentMails;
   mail: MailDelivery;
 }
@@ -80,8 +82,17 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   });
   const uploads = createUploadStore(config.branding.uploadsDir);
   const ledger = createLedger({ db, clock });
-  const documents = createDocumentIssuing({ seller: config.seller, defaultLocale: config.i18n.defaultLocale, mailDomain: new URL(config.server.publicUrl).hostname });
-  const documentFiles = createDocumentFiles({ db, translations, timeZone: config.i18n.timeZone, branding: createDocumentBranding({ themes, uploads }) });
+  const brandAt = async (queryable: Queryable) => documentBrandOf(await themes.publishedAt(queryable), config.branding.themesDir);
+  const documents = createDocumentIssuing({ seller: config.seller, defaultLocale: config.i18n.defaultLocale, mailDomain: new URL(config.server.publicUrl).hostname, brandAt });
+  const documentFiles = createDocumentFiles({
+    db,
+    clock,
+    logger,
+    timeZone: config.i18n.timeZone,
+    renderer: createDocumentRenderer(),
+    currentBrand: brandAt,
+    drawBrand: createBrandDrawing({ uploads, themesDir: config.branding.themesDir }),
+  });
   const documentMails = createDocumentMails({ db, translations, files: documentFiles, from: config.mail.from, publicUrl: config.server.publicUrl, timeZone: config.i18n.timeZone });
   const mail = createMailDelivery({
     db,
@@ -100,17 +111,27 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     publicUrl: config.server.publicUrl,
     brandName: config.payments.brandName,
     orderExpiryMinutes: config.payments.orderExpiryMinutes,
+    limits: { openOrdersPerPerson: config.payments.openOrdersPerPerson, paypalOrdersPerMinute: config.payments.paypalOrdersPerMinute },
     documents,
-    onDocumentsIssued: mail.kick,
+    // Rendered first, so that a mail sent at once attaches the rendition being made rather than making another.
+    onDocumentsIssued: (issued) => {
+      documentFiles.prepare(issued);
+      mail.kick();
+    },
   });
   const minutes = (count: number) => count * 60_000;
+  const login = config.login;
+  const perAccount = { maxFailures: login.maxFailuresPerAccount, windowMs: minutes(login.windowMinutes), lockMs: minutes(login.lockMinutes) };
   const authenticate = createAuthenticator({
     db,
     hasher,
     clock,
-    perAccount: { maxFailures: config.login.maxFailuresPerAccount, windowMs: minutes(config.login.windowMinutes), lockMs: minutes(config.login.lockMinutes) },
-    privilegedAccount: { maxFailures: config.login.privilegedMaxFailures, windowMs: minutes(config.login.windowMinutes), lockMs: minutes(config.login.privilegedLockMinutes) },
-    perIp: { maxFailures: config.login.maxFailuresPerIp, windowMs: minutes(config.login.windowMinutes), lockMs: minutes(config.login.lockMinutes) },
+    policy: {
+      perAddress: { ...perAccount, maxFailures: login.maxFailuresPerIp },
+      perAccountAndAddress: perAccount,
+      perAccount: { ...perAccount, slowedIntervalMs: login.slowedIntervalSeconds * 1000 },
+      privilegedAccount: { maxFailures: login.privilegedMaxFailures, windowMs: minutes(login.windowMinutes), lockMs: minutes(login.privilegedLockMinutes) },
+    },
   });
 
   const app = express();
@@ -175,13 +196,13 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(preferenceRoutes({ db, clock, secureCookies: config.server.secureCookies }));
   app.use(topUpRoutes({ db, checkout, clock }));
   app.use(orderRoutes({ checkout, seller: config.seller, db }));
-  app.use(documentRoutes({ db, files: documentFiles }));
+  app.use(documentRoutes({ db, files: documentFiles, clock, downloadsPerMinute: config.documents.downloadsPerMinute }));
   app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, documentMails, users: createUserManagement({ db, hasher, clock }) }));
   app.use(itRoutes({ db, clock, themes, uploads }));
 
   app.use(notFoundHandler);
   app.use(errorHandler({ logger, defaultLocale: config.i18n.defaultLocale, translations }));
-  return { app, checkout, documents, documentMails, mail };
+  return { app, checkout, documents, documentFiles, documentMails, mail };
 }
 
 const isAdminPath = (path: string) => /^\/admin(\/|$)/i.test(path);

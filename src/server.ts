@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, configWarnings, loadConfig, type Config } from './config.js';
 import { runHoldingLock, runIfLockFree } from './db/advisory-lock.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { systemClock } from './domain/clock.js';
 import { DEMO_API_KEY, seedDemoData, type DemoLogin } from './domain/demo.js';
+import { demoCredentialsRefusal } from './domain/demo-credentials.js';
 import { createArgon2Hasher } from './domain/passwords.js';
 import { createUserManagement } from './domain/user-management.js';
 import { createLogger } from './logger.js';
@@ -36,36 +37,60 @@ function banner(url: string, demoLogins: readonly DemoLogin[], simulator: PayPal
   return lines.join('\n');
 }
 
+/** Long enough for start-up to finish, short enough that a process restarted every few seconds still sweeps. */
+const FIRST_SWEEP_DELAY_MS = 2_000;
+
+function exitWith(problem: string): never {
+  console.error(problem);
+  process.exit(1);
+}
+
+/** Says which port could not be had and which variable chooses another. */
+function listenProblem(error: NodeJS.ErrnoException, who: string, variable: string, port: number): string {
+  if (error.code === 'EADDRINUSE') return `${who} cannot start: port ${port} is already in use by another program. Stop it, or choose another port with ${variable}.`;
+  if (error.code === 'EACCES') return `${who} cannot start: this user may not listen on port ${port}. Choose a port above 1023 with ${variable}.`;
+  return `${who} cannot start: listening on port ${port} failed (${error.message}).`;
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config);
   if (config.session.secretGenerated) logger.warn('SESSION_SECRET is not set: a random one is used, so sessions end when the portal restarts');
+  for (const warning of configWarnings(config)) logger.warn(warning);
   const db = createDatabase(config.database.target, { poolMax: config.database.poolMax });
   const applied = await migrateToLatest(db.knex);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
   // Simulated payments without PAYPAL_API_BASE_URL: the simulator runs in this process, beside the portal.
   const simulator = config.payments.provider === 'simulator' && !config.payments.apiBaseUrl ? createPayPalSimulator() : null;
-  const simulatorUrl = simulator ? await simulator.start(config.payments.simulatorPort) : undefined;
+  const simulatorUrl = simulator
+    ? await simulator.start(config.payments.simulatorPort).catch((error: NodeJS.ErrnoException) => exitWith(listenProblem(error, 'The built-in PayPal simulator', 'PAYPAL_SIM_PORT', config.payments.simulatorPort)))
+    : undefined;
   const gateway = createGatewayFromConfig(config.payments, simulatorUrl);
 
   const clock = systemClock;
   const hasher = createArgon2Hasher();
   // Instances starting together would both add the demo people (one fails on the unique username): they take turns.
   const demoLogins = config.demo.enabled ? await runHoldingLock(db.knex, 'demoData', () => seedDemoData({ db, clock, users: createUserManagement({ db, hasher, clock }) })) : [];
-  const { app, checkout, documents, mail } = createApp({ config, db, logger, gateway, clock, hasher });
+  const demoRefusal = await demoCredentialsRefusal({ config, db, hasher, logger });
+  if (demoRefusal) exitWith(demoRefusal);
+  const { app, checkout, documents, documentFiles, mail } = createApp({ config, db, logger, gateway, clock, hasher });
   const backfilled = await documents.issueMissing(db, clock.now());
-  if (backfilled.length > 0) logger.info({ documents: backfilled.length }, 'issued the receipts and credit notes missing for earlier payments and refunds');
+  if (backfilled.length > 0) {
+    logger.info({ documents: backfilled.length }, 'issued the receipts and credit notes missing for earlier payments and refunds');
+    documentFiles.prepare(backfilled);
+  }
 
-  const server = app.listen(config.server.port, config.server.host, () => {
+  const server = app.listen(config.server.port, config.server.host);
+  server.once('listening', () => {
     const { port } = server.address() as AddressInfo;
     simulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhooks/paypal`);
     const url = config.server.port === 0 ? `http://localhost:${port}` : config.server.publicUrl;
     console.log(banner(url, demoLogins, simulator, config.mail.delivery));
   });
-  server.on('error', (error) => {
+  server.on('error', (error: NodeJS.ErrnoException) => {
     logger.fatal({ err: error }, 'cannot listen');
-    process.exit(1);
+    exitWith(listenProblem(error, 'Recharge', 'PORT', config.server.port));
   });
 
   // One sweep at a time across every instance: a sweep finding the lock taken is skipped, the next tick tries again.
@@ -81,12 +106,14 @@ async function main(): Promise<void> {
   };
   // A tick while this instance is still sweeping (a slow provider) waits for the next one.
   let sweeping: Promise<void> | null = null;
-  const reconciler =
-    config.payments.reconcileIntervalSeconds > 0
-      ? setInterval(() => {
-          sweeping ??= sweep().finally(() => (sweeping = null));
-        }, config.payments.reconcileIntervalSeconds * 1000)
-      : null;
+  const tick = () => {
+    sweeping ??= sweep().finally(() => (sweeping = null));
+  };
+  const reconcileMs = config.payments.reconcileIntervalSeconds * 1000;
+  // The first sweep comes soon after start, not a whole interval later: an instance restarted more
+  // often than its interval (a crash loop, frequent deploys) would otherwise never sweep.
+  const firstSweep = reconcileMs > 0 ? setTimeout(tick, Math.min(FIRST_SWEEP_DELAY_MS, reconcileMs)) : null;
+  const reconciler = reconcileMs > 0 ? setInterval(tick, reconcileMs) : null;
 
   // Mails queued while the portal was down, and retries whose time has come.
   const deliverMails = async () => {
@@ -98,10 +125,11 @@ async function main(): Promise<void> {
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    if (firstSweep) clearTimeout(firstSweep);
     if (reconciler) clearInterval(reconciler);
     if (mailer) clearInterval(mailer);
-    // A delivery run or a sweep in progress finishes (bounded by the transport's and the provider's timeouts) before the database closes.
-    server.close(() => void Promise.all([Promise.all([mail.idle(), sweeping]).then(() => db.close()), simulator?.stop()]).then(() => process.exit(0)));
+    // A delivery run, a sweep or a document rendering in progress finishes (bounded by the transport's and the provider's timeouts) before the database closes.
+    server.close(() => void Promise.all([Promise.all([mail.idle(), sweeping, documentFiles.close()]).then(() => db.close()), simulator?.stop()]).then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.once('SIGINT', () => stop('SIGINT'));

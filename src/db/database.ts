@@ -126,5 +126,6 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof code === 'string' && (/^(08|57P0[123]$|53300$)/.test(code) || CONNECTION_LOST.has(code))) return true;
   if (name === 'KnexTimeoutError') return true;
-  return typeof message === 'string' && /^Connection terminated|^Client has encountered a connection error/.test(message);
+  // pg's own words for a socket that closed under a query; knex puts the query's SQL before them.
+  return typeof message === 'string' && /Connection terminated unexpectedly|Connection ended unexpectedly|Client has encountered a connection error/.test(message);
 }

@@ -1,5 +1,5 @@
 /** Which error page to show: a key under `errors.` in the translation catalogs. */
-export type ErrorPage = 'badRequest' | 'csrf' | 'forbidden' | 'notFound' | 'tooLarge' | 'server' | 'unavailable';
+export type ErrorPage = 'badRequest' | 'csrf' | 'forbidden' | 'notFound' | 'tooLarge' | 'tooManyRequests' | 'server' | 'unavailable';
 
 export class HttpError extends Error {
   constructor(

@@ -163,6 +163,29 @@ describe('flows in Chromium', function () {
     });
   });
 
+  describe('a student logs out on a shared computer', () => {
+    const portal = ownPortal();
+
+    it('goes Back after logging out and gets the login page, not the account with their name and balance', async () => {
+      const page = await portal.logIn('etudiant');
+      const name = collapsed(await page.locator('main').innerText());
+      expect(name, 'the account page before logging out').to.include(t('account.mainAccount'));
+      await clickTo(page, page.getByRole('link', { name: t('account.topUp') }), '/topup');
+      await clickTo(page, page.locator('header.site-header').getByRole('button', { name: t('nav.logout'), exact: true }), '/login');
+      await expectText(page.getByRole('status'), t('login.loggedOut'), 'the page after logging out');
+
+      // Back twice: to where the person was (the top-up page), then to the account page. A page the
+      // browser kept would show them again; asked of the server anew, each sends to the login page.
+      for (const step of ['the top-up page', 'the account page']) {
+        await page.goBack({ waitUntil: 'load' });
+        expect(pathOf(page), `Back to ${step}`).to.equal('/login');
+        expect(await page.locator('.balance__value').count(), `a balance after Back to ${step}`).to.equal(0);
+        expect(await page.getByRole('heading', { level: 1 }).innerText(), `the heading after Back to ${step}`).to.equal(t('login.title'));
+      }
+      await portal.expectNoCspViolation();
+    });
+  });
+
   describe('an admin changes a price', () => {
     const portal = ownPortal();
 

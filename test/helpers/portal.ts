@@ -15,6 +15,7 @@ import { createLedger, type Ledger } from '../../src/domain/accounts.js';
 import { createLogger } from '../../src/logger.js';
 import type { Checkout } from '../../src/domain/checkout.js';
 import type { DocumentIssuing } from '../../src/domain/document-issuing.js';
+import type { DocumentFiles } from '../../src/documents/document-files.js';
 import type { DocumentMails } from '../../src/mail/document-mail.js';
 import type { MailDelivery } from '../../src/mail/mail-delivery.js';
 import { createGatewayFromConfig } from '../../src/payments/paypal/from-config.js';
@@ -53,6 +54,8 @@ export interface TestPortal extends TestDatabase {
   checkout: Checkout;
   /** Receipts and credit notes (issueMissing). */
   documents: DocumentIssuing;
+  /** Their PDF files: `idle()` waits for those being rendered after their payment. */
+  documentFiles: DocumentFiles;
   /** The outbox's delivery: in the test config (no timer, MAIL_SEND_ON_ISSUE off) mails go only when a test calls deliverDue(). */
   mail: MailDelivery;
   documentMails: DocumentMails;
@@ -89,7 +92,7 @@ export async function createTestPortal(env: Record<string, string> = {}): Promis
   const users = createUserManagement({ db: database.db, hasher, clock });
   const simulator = createPayPalSimulator({ now: () => clock.now(), webhookRetry: { attempts: 3, delayMs: 20 } });
   const gateway = createGatewayFromConfig(config.payments, await simulator.start());
-  const { app, checkout, documents, documentMails, mail } = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher, gateway });
+  const { app, checkout, documents, documentFiles, documentMails, mail } = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher, gateway });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -98,6 +101,7 @@ export async function createTestPortal(env: Record<string, string> = {}): Promis
     ...database,
     async cleanup() {
       await mail.idle();
+      await documentFiles.close();
       await simulator.stop();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -108,6 +112,7 @@ export async function createTestPortal(env: Record<string, string> = {}): Promis
     baseUrl,
     checkout,
     documents,
+    documentFiles,
     mail,
     documentMails,
     simulator,

@@ -146,7 +146,9 @@ describe(`administration: API keys (${testDialect})`, function () {
     expect(await knex()('api_keys').where({ name }).select('name')).to.deep.equal([{ name }]);
 
     const before = await state();
-    for (const bad of ['', '   ', 'x'.repeat(101), 'Imprimante\tB', 'Impri\u0000mante', 'Salle\u007fC', 'Ligne\nsuivante', 'Salle\u0085B', 'Salle \u202eB', 'Salle\u2028B', 'Salle \u2066B']) {
+    // NUL and DEL never reach the form: the portal refuses them at the edge (a 400 page, nothing created).
+    for (const control of ['Impri\u0000mante', 'Salle\u007fC']) expect((await createKey(control)).status, JSON.stringify(control)).to.equal(400);
+    for (const bad of ['', '   ', 'x'.repeat(101), 'Imprimante\tB', 'Ligne\nsuivante', 'Salle\u0085B', 'Salle \u202eB', 'Salle\u2028B', 'Salle \u2066B']) {
       const response = await createKey(bad);
       expect(response.status, JSON.stringify(bad)).to.equal(400);
       const text = readable(response.text);

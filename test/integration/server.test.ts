@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { findActiveApiKey } from '../../src/db/api-key-repository.js';
@@ -55,7 +56,48 @@ describe(`the server process, as npm start runs it (${testDialect})`, () => {
     expect(result.code).to.equal(1);
     expect(result.stderr).to.include('Invalid configuration:').and.include('session.secret (SESSION_SECRET): is required in production');
   });
+
+  it('says which port is taken and exits 1, for the portal and for its simulator', async () => {
+    await withPortHeld(0, async (port) => {
+      const portal = await runEntry('src/server.ts', [], { env: { NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: database.url, LOG_LEVEL: 'silent' } });
+      expect(portal.code).to.equal(1);
+      expect(portal.stderr).to.include(`Recharge cannot start: port ${port} is already in use by another program. Stop it, or choose another port with PORT.`);
+      expect(portal.stderr).not.to.include('TypeError');
+      const simulator = await runEntry('src/server.ts', [], { env: { NODE_ENV: 'development', PORT: '0', PAYPAL_SIM_PORT: String(port), DATABASE_URL: database.url, LOG_LEVEL: 'silent' } });
+      expect(simulator.code).to.equal(1);
+      expect(simulator.stderr).to.include(`The built-in PayPal simulator cannot start: port ${port} is already in use by another program. Stop it, or choose another port with PAYPAL_SIM_PORT.`);
+    });
+  });
+
+  it('takes a free port for its simulator unless PAYPAL_SIM_PORT says one, and sweeps for payments soon after start', async () => {
+    // The port the simulator took by default before: held here, as a second portal on the machine would.
+    await withPortHeld(8089, async () => {
+      const child = spawnEntry('src/server.ts', [], { NODE_ENV: 'development', PORT: '0', DATABASE_URL: database.url, RECONCILE_INTERVAL_SECONDS: '3600', LOG_LEVEL: 'debug' });
+      try {
+        const output = await waitForOutput(child, /"msg":"reconciler swept"/, 30_000);
+        expect(output).to.match(/built-in PayPal simulator at http:\/\/127\.0\.0\.1:(?!8089)\d+/);
+      } finally {
+        const exited = new Promise((resolve) => child.on('exit', resolve));
+        child.kill('SIGTERM');
+        expect(await exited).to.equal(0);
+      }
+    });
+  });
 });
+
+/** Runs `work` while this process listens on `port` (0: any free one); a port someone else already holds is held all the same. */
+async function withPortHeld(port: number, work: (port: number) => Promise<void>): Promise<void> {
+  const holder = createServer();
+  const held = await new Promise<number>((resolve, reject) => {
+    holder.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(port) : reject(error)));
+    holder.listen(port, '127.0.0.1', () => resolve((holder.address() as AddressInfo).port));
+  });
+  try {
+    await work(held);
+  } finally {
+    if (holder.listening) await new Promise((resolve) => holder.close(resolve));
+  }
+}
 
 describe(`demo data (${testDialect})`, () => {
   let portal: TestPortal;

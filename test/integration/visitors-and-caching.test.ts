@@ -27,6 +27,17 @@ describe(`visitors leave no session, personal pages are not cached (${testDialec
     expect(await storedSessions(portal)).to.equal(0);
   });
 
+  it('removes the session of a person whose session timed out, and stores no empty one in its place', async () => {
+    const agent = supertest.agent(portal.app);
+    await logIn(agent, 'camille', PASSWORD);
+    expect(await storedSessions(portal)).to.equal(1);
+    portal.clock.advance(31 * 60_000);
+    const expired = await agent.get('/account');
+    expect(expired.headers.location).to.equal('/login?notice=session-expired');
+    await agent.get('/login').expect(200);
+    expect(await storedSessions(portal)).to.equal(0);
+  });
+
   it("keeps the visitor's language at login, then stores exactly the signed-in session", async () => {
     const visitor = supertest.agent(portal.app);
     const page = await visitor.get('/login');

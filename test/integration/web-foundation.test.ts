@@ -34,6 +34,8 @@ describe(`web foundation (${testDialect})`, () => {
     expect(csp).not.to.include('unsafe-inline');
     expect(first.headers['x-content-type-options']).to.equal('nosniff');
     expect(first.headers['referrer-policy']).to.equal('same-origin');
+    // The old header agrees with frame-ancestors 'none'.
+    expect(first.headers['x-frame-options']).to.equal('DENY');
   });
 
   it('loads nothing from another origin', async () => {

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { ConfigError, ENVIRONMENT_KEYS, EXAMPLE_SESSION_SECRET, loadConfig, projectRoot } from '../../src/config.js';
+import { ConfigError, configWarnings, ENVIRONMENT_KEYS, estimatedEntropyBits, EXAMPLE_SESSION_SECRET, loadConfig, projectRoot } from '../../src/config.js';
 
-const SECRET = 'a'.repeat(20) + 'b'.repeat(20);
+/** What `openssl rand -hex 32` prints. */
+const SECRET = '9c1f5e02b7d84a63f0e2c9d17b5a48e36c0f1d2a7b9e84c35d6f0a1b2c3e4d5f';
 const PAYPAL = { PAYPAL_CLIENT_ID: 'client-id', PAYPAL_CLIENT_SECRET: 'client-secret', PAYPAL_WEBHOOK_ID: 'WH-ID' };
 const SMTP = { SMTP_HOST: 'smtp.example.edu', MAIL_FROM: 'Impressions <impressions@example.edu>' };
 const PRODUCTION = { NODE_ENV: 'production', SESSION_SECRET: SECRET, PAYPAL_ENV: 'live', ...PAYPAL, ...SMTP };
@@ -60,6 +61,7 @@ describe('configuration', () => {
     expect(problemsOf({ NODE_ENV: 'staging' })[0]).to.match(/^env: /);
     expect(problemsOf({ NODE_ENV: 'development', THEME: '../etc' })[0]).to.match(/^branding\.defaultTheme \(THEME\): must be a theme folder name/);
     expect(problemsOf({ NODE_ENV: 'development', BRANDING_REFRESH_SECONDS: '-1' })[0]).to.match(/^branding\.refreshSeconds \(BRANDING_REFRESH_SECONDS\)/);
+    expect(problemsOf({ NODE_ENV: 'development', LOGIN_SLOWED_INTERVAL_SECONDS: '0' })[0]).to.match(/^login\.slowedIntervalSeconds \(LOGIN_SLOWED_INTERVAL_SECONDS\)/);
   });
 
   it('lists every environment variable it reads in .env.example', () => {
@@ -78,6 +80,33 @@ describe('configuration', () => {
   it('refuses to start in production without a real session secret', () => {
     expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: undefined })).to.deep.equal(['session.secret (SESSION_SECRET): is required in production']);
     expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: EXAMPLE_SESSION_SECRET })[0]).to.match(/^session\.secret \(SESSION_SECRET\): is the example value/);
+  });
+
+  it('refuses a session secret that does not look random in production, naming a safe way to make one', () => {
+    for (const weak of ['x'.repeat(32), 'ab'.repeat(32), 'a'.repeat(20) + 'b'.repeat(20), '0123456789abcdef'.repeat(2), 'Recharge2026!'.repeat(3), `${'9c1f5e02b7d84a63'.repeat(3)}9c1f`]) {
+      expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: weak }), weak).to.have.lengthOf(1);
+      expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: weak })[0]).to.match(/^session\.secret \(SESSION_SECRET\): does not look random .*openssl rand -hex 32/);
+    }
+    expect(estimatedEntropyBits('x'.repeat(32))).to.equal(0);
+    // A random secret keeps nearly all its estimate: 64 hex digits carry 4 bits each at most.
+    expect(estimatedEntropyBits(SECRET)).to.be.within(200, 256);
+    // Outside production a weak secret is the developer's business.
+    expect(loadConfig({ env: { NODE_ENV: 'development', SESSION_SECRET: 'x'.repeat(32) } }).session.secret).to.equal('x'.repeat(32));
+  });
+
+  it('refuses TRUST_PROXY=true in production, and warns that an http:// PUBLIC_URL sends the cookie in clear', () => {
+    for (const everyHop of ['true', '0.0.0.0/0', '10.0.0.1, ::/0']) {
+      expect(problemsOf({ ...PRODUCTION, TRUST_PROXY: everyHop }), everyHop).to.deep.equal([
+        'server.trustProxy (TRUST_PROXY): trusts every hop (true, or a /0 subnet), so clients can choose the address the login throttle sees; give the number of proxies in front (e.g. 1) or their addresses',
+      ]);
+    }
+    expect(loadConfig({ env: { ...PRODUCTION, TRUST_PROXY: '1' } }).server.trustProxy).to.equal(1);
+    expect(loadConfig({ env: { ...PRODUCTION, TRUST_PROXY: '10.0.0.0/8' } }).server.trustProxy).to.equal('10.0.0.0/8');
+    expect(configWarnings(loadConfig({ env: { ...PRODUCTION, PUBLIC_URL: 'http://print.example.edu' } }))).to.deep.equal([
+      'PUBLIC_URL is http://print.example.edu: without https the session cookie is sent in clear and not marked Secure; put the portal behind HTTPS and set PUBLIC_URL=https://…',
+    ]);
+    expect(configWarnings(loadConfig({ env: { ...PRODUCTION, PUBLIC_URL: 'https://print.example.edu', TRUST_PROXY: '1' } }))).to.deep.equal([]);
+    expect(configWarnings(loadConfig({ env: { NODE_ENV: 'development' } }))).to.deep.equal([]);
   });
 
   it('refuses demo data and simulated payments in production unless explicitly allowed', () => {

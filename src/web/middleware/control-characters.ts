@@ -26,8 +26,9 @@ function decodedPath(request: Request): string | null {
 /**
  * Refuses control characters with one 400 at the edge, for every route at once: PostgreSQL refuses
  * NUL in text (the query failed with a 500), and no name, reference, token or search term a person
- * types holds one. Mounted once before any route reads the URL, and once more after the bodies are
- * parsed (urlencoded and multipart forms); the print-server API checks its JSON bodies itself.
+ * types holds one. Mounted once, after every body is parsed (urlencoded and multipart forms) and
+ * before any page route; the print-server API and the webhook, mounted earlier, validate their own
+ * input with strict schemas.
  */
 export const refuseControlCharacters: RequestHandler = (request, _response, next) => {
   const path = decodedPath(request);

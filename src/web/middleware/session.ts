@@ -20,11 +20,12 @@ export const sessionCookieOptions = (config: Config) =>
   ({ httpOnly: true, sameSite: 'lax', secure: config.server.secureCookies, path: '/' }) as const;
 
 /**
- * connect-session-knex with two changes:
+ * connect-session-knex with three changes:
  * - A failed query reaches express-session through the callback only. The library calls back and then
  *   rethrows, and express-session ignores the promise it returns: a failed session query (PostgreSQL
  *   restarting, a lost connection, a missing table) became an unhandled rejection that ended the
  *   process. Through the callback it becomes one error page (503, error-handler.ts).
+ * - Nothing is written for a session nobody signed in to (`set` below).
  * - No "touch". express-session touches the stored session after every request that left it
  *   unchanged, to push its expiry back: with this store an UPDATE per page view, awaited before the
  *   answer ends (npm run bench: docs/benchmarks.md). Nothing needs it: each save sets the row's
@@ -32,11 +33,12 @@ export const sessionCookieOptions = (config: Config) =>
  *   session in use is saved at least once a minute (lastSeenAt, authentication.ts), which is what the
  *   idle timeout reads.
  */
-export class PortalSessionStore extends ConnectSessionKnexStore {
-  constructor(options: ConstructorParameters<typeof ConnectSessionKnexStore>[0]) {
+class PortalSessionStore extends ConnectSessionKnexStore {
+  constructor(options: ConstructorParameters<typeof ConnectSessionKnexStore>[0] & { onStartFailure: (error: unknown) => void }) {
     super(options);
-    // Its start-up check (the table exists) failing must not be unhandled either: each query then fails and reports it.
-    this.ready = this.ready.catch(() => undefined);
+    // Its start-up check (the table exists) failing must not be unhandled either: each query then
+    // fails and reports it. The library schedules its expiry sweep only after that check succeeded.
+    this.ready = this.ready.catch(options.onStartFailure);
   }
 
   override get(sid: string, callback: (error: unknown, session?: SessionData | null) => void): Promise<SessionData | null> {
@@ -47,6 +49,12 @@ export class PortalSessionStore extends ConnectSessionKnexStore {
   }
 
   override set(sid: string, session: SessionData, callback?: (error?: unknown) => void): Promise<void> {
+    // Only signed-in sessions are stored. express-session saves a renewed session even when nothing
+    // was put in it (a session that timed out is renewed empty): a visitor's row, for nothing.
+    if (session.userId === undefined) {
+      callback?.();
+      return Promise.resolve();
+    }
     return super.set(sid, session, noCallback).then(
       () => callback?.(),
       (error: unknown) => callback?.(error),
@@ -77,6 +85,7 @@ export function sessions(config: Config, db: Database, logger: Logger): RequestH
       createTable: false,
       cleanupInterval: 15 * 60_000,
       onDbCleanupError: (error) => logger.warn({ err: error }, 'session store: removing expired sessions failed'),
+      onStartFailure: (error) => logger.error({ err: error }, 'session store: the sessions table could not be checked; expired sessions are not removed until the portal restarts'),
     }),
     resave: false,
     saveUninitialized: false,

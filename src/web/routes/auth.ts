@@ -2,6 +2,7 @@ import { Router, type CookieOptions } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../../domain/clock.js';
 import type { Authenticator } from '../../domain/authentication.js';
+import type { Refusal } from '../../domain/login-throttle.js';
 import type { Translate } from '../../i18n/index.js';
 import { renderPage } from '../render.js';
 import { chosenLanguage } from '../middleware/locale.js';
@@ -12,6 +13,9 @@ const loginForm = z.object({
   password: z.string().min(1).max(4096),
   remember: z.literal('1').optional(),
 });
+
+/** Why an attempt waits: its address, the account slowed (unfamiliar addresses), or an admin or IT account locked. */
+const THROTTLED_MESSAGES: Record<Refusal, string> = { address: 'login.throttled', slowed: 'login.slowed', locked: 'login.locked' };
 
 /** Notices the login page may show, by the `notice` query parameter (anything else is ignored). */
 const NOTICES: Record<string, string> = { 'logged-out': 'login.loggedOut', 'session-expired': 'login.sessionExpired' };
@@ -59,7 +63,7 @@ export function authRoutes({ authenticate, clock, cookie, absoluteHours }: AuthR
         return showForm(403, t('login.disabled'));
       case 'throttled':
         response.setHeader('Retry-After', String(result.retryAfterSeconds));
-        return showForm(429, t('login.throttled', { count: Math.ceil(result.retryAfterSeconds / 60) }));
+        return showForm(429, t(THROTTLED_MESSAGES[result.refusal], { count: Math.ceil(result.retryAfterSeconds / 60) }));
       case 'success': {
         // A new session id at login: a session id planted before login is worthless afterwards.
         const chosenLocale = chosenLanguage(request);
