@@ -21,6 +21,9 @@ const BUYER_ISSUES = new Set([
   'TRANSACTION_REFUSED',
 ]);
 
+/** HTTP statuses of a request PayPal will refuse again as long as nobody changes the portal's settings or account. */
+const REFUSED_REQUESTS = new Set([400, 401, 403]);
+
 /** Who can change a capture PayPal refused: the buyer, or the seller (the shop's PayPal account or settings: the admins). */
 export type CaptureRefusal = 'buyer' | 'seller';
 
@@ -28,16 +31,19 @@ export type CaptureRefusal = 'buyer' | 'seller';
  * A capture PayPal refused, and who can change that: `buyer` for INSTRUMENT_DECLINED and the other
  * BUYER_ISSUES; `seller` for any other 422 (PAYEE_BLOCKED_TRANSACTION, PAYEE_ACCOUNT_RESTRICTED,
  * COMPLIANCE_VIOLATION, DUPLICATE_INVOICE_ID, TRANSACTION_RECEIVING_LIMIT_EXCEEDED,
- * MAX_NUMBER_OF_PAYMENT_ATTEMPTS_EXCEEDED…), which sending the buyer back to PayPal would not help.
- * Either way capturing again at once would be refused again. Null when it is no refusal: already
- * captured or not approved yet (look it up), a 5xx, a timeout or refused credentials (the capture
- * itself may still succeed).
+ * MAX_NUMBER_OF_PAYMENT_ATTEMPTS_EXCEEDED…), which sending the buyer back to PayPal would not help,
+ * and `seller` for a request PayPal refuses as such (400, 401 refused credentials, 403 permission
+ * denied: the portal's settings or PayPal account). Either way capturing again at once would be
+ * refused again: without this, every sweep would send it again. Null when it is no refusal: already
+ * captured or not approved yet (look it up), a 5xx or a timeout (the capture itself may still succeed).
  */
 export function captureRefusalOf(error: GatewayError): CaptureRefusal | null {
   if (error.kind === 'instrument_declined') return 'buyer';
-  if (error.kind !== 'rejected' || error.details.status !== 422) return null;
-  return error.details.issue !== undefined && BUYER_ISSUES.has(error.details.issue) ? 'buyer' : 'seller';
+  if (error.kind !== 'rejected') return null;
+  if (error.details.status === 422) return error.details.issue !== undefined && BUYER_ISSUES.has(error.details.issue) ? 'buyer' : 'seller';
+  return error.details.status !== undefined && REFUSED_REQUESTS.has(error.details.status) ? 'seller' : null;
 }
+
 
 /**
  * PayPal refused the order's capture for its buyer: it went back to `awaiting_payment`, and nothing

@@ -19,10 +19,14 @@ describe('capture refusals', () => {
     expect(captureRefusalOf(new GatewayError('rejected', 'capture: HTTP 422', { status: 422 })), 'no issue named').to.equal('seller');
   });
 
-  it('takes an unclear answer, an order already captured or not approved yet, or another 4xx for no refusal', () => {
+  it("gives a request PayPal refuses as such (bad request, refused credentials, permission denied) to the seller's admins: sent again, it would be refused again", () => {
+    for (const status of [400, 401, 403]) expect(captureRefusalOf(new GatewayError('rejected', `capture: HTTP ${status}`, { status })), String(status)).to.equal('seller');
+  });
+
+  it('takes an unclear answer, or an order already captured or not approved yet, for no refusal', () => {
     expect(captureRefusalOf(new GatewayError('unknown_outcome', 'capture: HTTP 500', { status: 500 }))).to.equal(null);
     expect(captureRefusalOf(new GatewayError('already_captured', 'capture: HTTP 422 ORDER_ALREADY_CAPTURED', { status: 422, issue: 'ORDER_ALREADY_CAPTURED' }))).to.equal(null);
     expect(captureRefusalOf(new GatewayError('not_approved', 'capture: HTTP 422 ORDER_NOT_APPROVED', { status: 422, issue: 'ORDER_NOT_APPROVED' }))).to.equal(null);
-    expect(captureRefusalOf(new GatewayError('rejected', 'capture: HTTP 403 PERMISSION_DENIED', { status: 403, issue: 'PERMISSION_DENIED' }))).to.equal(null);
+    expect(captureRefusalOf(new GatewayError('rejected', 'capture: HTTP 409', { status: 409 }))).to.equal(null);
   });
 });
