@@ -265,7 +265,7 @@ const configSchema = z
       context.addIssue({
         code: 'custom',
         path: ['server', 'trustProxy'],
-        message: 'trusts every hop (true, or a /0 subnet), so clients can choose the address the login throttle sees; give the number of proxies in front (e.g. 1) or their addresses',
+        message: 'trusts every hop (true, or a subnet wider than /8 or /16 for IPv6), so clients can choose the address the login throttle sees; give the number of proxies in front (e.g. 1) or their addresses',
       });
     }
     if (config.mail.delivery === 'smtp' && /@recharge\.example>?$/.test(config.mail.from)) {
@@ -287,13 +287,13 @@ const configSchema = z
     }
   });
 
-/** 80 bits by this estimate: `openssl rand -hex 16` (128 random bits) never scored below 89 in 20,000 draws, `-hex 32` scores about 240. */
+/** 80 bits by this estimate: `openssl rand -hex 16` (128 random bits) never scored below 96 in 20,000 draws, `-hex 32` scores about 240. */
 const MIN_SECRET_ENTROPY_BITS = 80;
 
 /**
  * A pessimistic estimate of how random a secret is: the Shannon entropy of its characters'
- * frequencies times the length of its shortest period, so that 32 identical characters give 0 and a
- * pattern written twice counts once.
+ * frequencies times the length of the pattern it repeats, so that 32 identical characters give 0 and
+ * a word written four times, with a character added, counts as the word.
  */
 export function estimatedEntropyBits(secret: string): number {
   const characters = [...secret];
@@ -301,23 +301,35 @@ export function estimatedEntropyBits(secret: string): number {
   for (const character of characters) counts.set(character, (counts.get(character) ?? 0) + 1);
   let perCharacter = 0;
   for (const count of counts.values()) perCharacter -= (count / characters.length) * Math.log2(count / characters.length);
-  return perCharacter * shortestPeriod(characters);
+  return perCharacter * repeatedPatternLength(characters);
 }
 
-/** The smallest p such that the text repeats itself every p characters (its length if it never does): KMP's failure function. */
-function shortestPeriod(characters: readonly string[]): number {
-  const border = new Array<number>(characters.length).fill(0);
-  for (let index = 1, length = 0; index < characters.length; ) {
-    if (characters[index] === characters[length]) border[index++] = ++length;
-    else if (length > 0) length = border[length - 1] as number;
-    else border[index++] = 0;
+/**
+ * The smallest p such that at least 80 % of the characters equal the one p places before them (the
+ * text's length when there is none): a random secret matches itself at any shift about once in its
+ * alphabet's size, a repeated pattern almost everywhere at its length.
+ */
+function repeatedPatternLength(characters: readonly string[]): number {
+  for (let shift = 1; shift <= characters.length / 2; shift += 1) {
+    let same = 0;
+    for (let index = shift; index < characters.length; index += 1) if (characters[index] === characters[index - shift]) same += 1;
+    if (same >= 0.8 * (characters.length - shift)) return shift;
   }
-  return characters.length - (border.at(-1) ?? 0);
+  return characters.length;
 }
 
-/** TRUST_PROXY values that trust any address: a client could then write its own X-Forwarded-For. */
+/**
+ * TRUST_PROXY values that trust (nearly) any address, so that a client could write its own
+ * X-Forwarded-For: `true`, or a subnet wider than /8 (IPv4) or /16 (IPv6) — `0.0.0.0/1,128.0.0.0/1`
+ * is every IPv4 address.
+ */
 const trustsEveryHop = (trustProxy: boolean | number | string) =>
-  trustProxy === true || (typeof trustProxy === 'string' && trustProxy.split(',').some((entry) => /\/0$/.test(entry.trim())));
+  trustProxy === true ||
+  (typeof trustProxy === 'string' &&
+    trustProxy.split(',').some((entry) => {
+      const [address = '', prefix] = entry.trim().split('/');
+      return prefix !== undefined && Number(prefix) < (address.includes(':') ? 16 : 8);
+    }));
 
 /** Settings production accepts but that deserve a line in the log at every start. */
 export function configWarnings(config: Config): string[] {

@@ -57,7 +57,9 @@ export function createAuthenticator({ db, hasher, clock, policy }: Authenticator
     const now = clock.now().getTime();
     if (now >= purgeDueAt) {
       purgeDueAt = now + PURGE_INTERVAL_MS;
-      await purgeExpiredThrottleRows(db.knex, now, longestWindowMs);
+      // Housekeeping: failing (PostgreSQL may pick it as a deadlock's victim against a login holding
+      // the same rows) must not fail this login; the next purge comes a minute later.
+      await purgeExpiredThrottleRows(db.knex, now, longestWindowMs).catch(() => undefined);
     }
     const normalized = normalizeUsername(username);
     const source = loginSource(ip);

@@ -83,7 +83,7 @@ describe('configuration', () => {
   });
 
   it('refuses a session secret that does not look random in production, naming a safe way to make one', () => {
-    for (const weak of ['x'.repeat(32), 'ab'.repeat(32), 'a'.repeat(20) + 'b'.repeat(20), '0123456789abcdef'.repeat(2), 'Recharge2026!'.repeat(3), `${'9c1f5e02b7d84a63'.repeat(3)}9c1f`]) {
+    for (const weak of ['x'.repeat(32), 'ab'.repeat(32), 'a'.repeat(20) + 'b'.repeat(20), '0123456789abcdef'.repeat(2), 'Recharge2026!'.repeat(3), `${'9c1f5e02b7d84a63'.repeat(3)}9c1f`, `${'password'.repeat(4)}1`, `x${'Secret!'.repeat(6)}`]) {
       expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: weak }), weak).to.have.lengthOf(1);
       expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: weak })[0]).to.match(/^session\.secret \(SESSION_SECRET\): does not look random .*openssl rand -hex 32/);
     }
@@ -95,13 +95,14 @@ describe('configuration', () => {
   });
 
   it('refuses TRUST_PROXY=true in production, and warns that an http:// PUBLIC_URL sends the cookie in clear', () => {
-    for (const everyHop of ['true', '0.0.0.0/0', '10.0.0.1, ::/0']) {
+    for (const everyHop of ['true', '0.0.0.0/0', '10.0.0.1, ::/0', '0.0.0.0/1,128.0.0.0/1', '2000::/3']) {
       expect(problemsOf({ ...PRODUCTION, TRUST_PROXY: everyHop }), everyHop).to.deep.equal([
-        'server.trustProxy (TRUST_PROXY): trusts every hop (true, or a /0 subnet), so clients can choose the address the login throttle sees; give the number of proxies in front (e.g. 1) or their addresses',
+        'server.trustProxy (TRUST_PROXY): trusts every hop (true, or a subnet wider than /8 or /16 for IPv6), so clients can choose the address the login throttle sees; give the number of proxies in front (e.g. 1) or their addresses',
       ]);
     }
     expect(loadConfig({ env: { ...PRODUCTION, TRUST_PROXY: '1' } }).server.trustProxy).to.equal(1);
     expect(loadConfig({ env: { ...PRODUCTION, TRUST_PROXY: '10.0.0.0/8' } }).server.trustProxy).to.equal('10.0.0.0/8');
+    expect(loadConfig({ env: { ...PRODUCTION, TRUST_PROXY: 'loopback, fd00::/48' } }).server.trustProxy).to.equal('loopback, fd00::/48');
     expect(configWarnings(loadConfig({ env: { ...PRODUCTION, PUBLIC_URL: 'http://print.example.edu' } }))).to.deep.equal([
       'PUBLIC_URL is http://print.example.edu: without https the session cookie is sent in clear and not marked Secure; put the portal behind HTTPS and set PUBLIC_URL=https://…',
     ]);

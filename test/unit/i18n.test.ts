@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { projectRoot } from '../../src/config.js';
-import { loadCatalog, SUPPORTED_LOCALES, type Catalog } from '../../src/i18n/index.js';
+import { createTranslations, loadCatalog, SUPPORTED_LOCALES, type Catalog } from '../../src/i18n/index.js';
 
 function keysOf(catalog: Catalog, prefix = ''): string[] {
   return Object.entries(catalog).flatMap(([key, value]) =>
@@ -47,5 +47,12 @@ describe('translations', () => {
     const used = sources.flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/\bt\(\s*'([a-zA-Z]+(?:\.[a-zA-Z_]+)+)'/g)].map((match) => match[1] as string));
     expect(used.length).to.be.greaterThan(20);
     expect(used.filter((key) => !known.has(key))).to.deep.equal([]);
+  });
+
+  it('says a count of one in the singular, where a setting can make it one', () => {
+    const translate = createTranslations();
+    expect(translate('fr')('topup.errors.tooManyOpenOrders', { count: 1 })).to.match(/^Vous avez déjà une commande en attente de paiement\. Payez-la/);
+    expect(translate('en')('topup.errors.tooManyOpenOrders', { count: 1 })).to.match(/^You already have an order waiting for payment\. Pay it/);
+    expect(translate('en')('topup.errors.tooManyOpenOrders', { count: 5 })).to.match(/^You already have 5 orders waiting/);
   });
 });
