@@ -34,6 +34,7 @@ export function toOrder(row: Record<string, unknown>): Order {
     paidAt: row.paid_at == null ? null : toDate(row.paid_at),
     locale: isLocale(row.locale) ? row.locale : null,
     captureDeclinedAt: row.capture_declined_at == null ? null : toDate(row.capture_declined_at),
+    nextCheckAt: row.next_check_at == null ? null : toDate(row.next_check_at),
   };
 }
 
@@ -153,6 +154,15 @@ export async function recordCaptureRefusal(
 ): Promise<void> {
   await trx('orders').where('id', orderId).update({ capture_declined_at: refusal.since.toISOString(), next_check_at: refusal.nextCheckAt.toISOString() });
   await addOrderEvent(trx, orderId, { type: refusal.event, fromStatus: null, toStatus: null, detail: refusal.detail }, now);
+}
+
+/**
+ * The id of the order's latest refusal event (instrument_declined or attention), null if none: a new
+ * one after each refusal, whatever the clock says, so it tells capture attempts apart.
+ */
+export async function latestRefusalEventId(db: Queryable, orderId: number): Promise<number | null> {
+  const row = await db('order_events').where('order_id', orderId).whereIn('type', ['instrument_declined', 'attention']).max('id as id').first();
+  return row?.id == null ? null : Number(row.id);
 }
 
 /** A capture PayPal did not refuse ends the refusal: the reconciler looks at the order on its next sweep. */

@@ -10,6 +10,7 @@ import {
   findOrder,
   hasWebhookEvent,
   insertOrder,
+  latestRefusalEventId,
   listOrdersToReconcile,
   listRefunds,
   lockOrder,
@@ -23,7 +24,7 @@ import { currentTerms } from '../db/terms-repository.js';
 import { hasWebhookTransmission, purgeWebhookTransmissions, recordWebhookTransmission } from '../db/webhook-transmission-repository.js';
 import type { Locale } from '../i18n/index.js';
 import { GatewayError, type CaptureSnapshot, type PaymentGateway, type PaymentSnapshot, type PaymentWebhookEvent } from '../payments/gateway.js';
-import { captureRefusalOf, nextCheckAfterRefusal, waitsForTheBuyer, type CaptureRefusal } from './capture-refusals.js';
+import { captureRefusalOf, nextCheckAfterRefusal, sellerRefusalBacksOff, waitsForTheBuyer, type CaptureRefusal } from './capture-refusals.js';
 import type { Clock } from './clock.js';
 import type { DocumentIssuing } from './document-issuing.js';
 import type { IssuedDocument } from './documents.js';
@@ -243,16 +244,19 @@ export function createCheckout(deps: CheckoutDependencies) {
    * looked up first and captured if PayPal says it is approved — unless PayPal refused its capture for
    * the buyer since (`waitsForTheBuyer`: capturing again would be refused again, only the buyer
    * approving again can help). A buyer's capture PayPal does not refuse ends that wait, even when its
-   * outcome is unclear: the order is then captured or looked up like any approved one. `record` runs
-   * inside every database transaction that changes something (the webhook's deduplication rows go
-   * with their effect).
+   * outcome is unclear: the order is then captured or looked up like any approved one. An order PayPal
+   * refused for the seller is not captured at all while its backoff runs (`sellerRefusalBacksOff`),
+   * whatever the path — except when `adminAsked` ("Check with PayPal now": an admin's explicit action,
+   * maybe right after putting the account right; only admins can ask, so nobody can hammer PayPal
+   * with it). `record` runs inside every database transaction that changes something (the webhook's
+   * deduplication rows go with their effect).
    */
   async function settle(
     order: Order,
-    { captureFirst, record }: { captureFirst: boolean; record?: Recorder },
+    { captureFirst, record, adminAsked = false }: { captureFirst: boolean; record?: Recorder; adminAsked?: boolean },
   ): Promise<{ retryUrl: string | null; snapshot: PaymentSnapshot | null; reached: boolean }> {
     if (!order.paypalOrderId) return { retryUrl: null, snapshot: null, reached: true };
-    const capturable = CAPTURABLE_STATUSES.includes(order.status);
+    const capturable = CAPTURABLE_STATUSES.includes(order.status) && (adminAsked || !sellerRefusalBacksOff(order, clock.now()));
     const buyersCapture = captureFirst && capturable;
     let outcome: CaptureOutcome = buyersCapture ? await tryCapture(order) : { snapshot: await lookUp(order), retryUrl: null, refusal: null };
     let buyerMustApprove = outcome.refusal === 'buyer' || (!buyersCapture && waitsForTheBuyer(order));
@@ -290,7 +294,7 @@ export function createCheckout(deps: CheckoutDependencies) {
   async function tryCapture(order: Order): Promise<CaptureOutcome> {
     let snapshot: PaymentSnapshot | null;
     try {
-      snapshot = await gateway.capture(order.paypalOrderId as string, `capture-order-${order.id}`);
+      snapshot = await gateway.capture(order.paypalOrderId as string, await captureRequestId(order));
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
       const refusal = captureRefusalOf(error);
@@ -301,6 +305,18 @@ export function createCheckout(deps: CheckoutDependencies) {
     }
     if (order.captureDeclinedAt !== null) await clearCaptureRefusal(db.knex, order.id);
     return { snapshot, retryUrl: null, refusal: null };
+  }
+
+  /**
+   * The capture's PayPal-Request-Id: `capture-order-<id>` until PayPal first refuses it, then one per
+   * refusal (`-<id of the refusal's event>`), since PayPal may answer a repeated id with the earlier
+   * refusal and the buyer's new approval, or the seller's put-right account, would never be captured.
+   * A new id is safe: a refused capture took nothing, and PayPal captures an order once
+   * (ORDER_ALREADY_CAPTURED, then a look-up). Paths capturing at once share the id, as before.
+   */
+  async function captureRequestId(order: Order): Promise<string> {
+    const refusal = await latestRefusalEventId(db.knex, order.id);
+    return refusal === null ? `capture-order-${order.id}` : `capture-order-${order.id}-${refusal}`;
   }
 
   /**
@@ -568,9 +584,12 @@ export function createCheckout(deps: CheckoutDependencies) {
     return found ? { kind: 'refunded', refundId: found.id, status: found.status, settled: true } : { kind: 'not_refunded' };
   }
 
-  /** "Check with PayPal now": looks one order up (capturing it if PayPal says approved) and applies what PayPal says. */
+  /**
+   * "Check with PayPal now": looks one order up (capturing it if PayPal says approved, even while a
+   * refusal on the seller's side backs off) and applies what PayPal says.
+   */
   async function checkNow(order: Order): Promise<{ reached: boolean; after: Order }> {
-    const { reached } = await settle(order, { captureFirst: false });
+    const { reached } = await settle(order, { captureFirst: false, adminAsked: true });
     return { reached, after: (await findOrder(db.knex, { id: order.id })) as Order };
   }
 

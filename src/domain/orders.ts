@@ -22,6 +22,8 @@ export interface Order extends Quote {
   locale: Locale | null;
   /** PayPal refused the last capture (card declined…): only the buyer approving again may capture. */
   captureDeclinedAt: Date | null;
+  /** While a capture refusal lasts: when the order may be looked up (or, refused for the seller, captured) again. */
+  nextCheckAt: Date | null;
 }
 
 export interface OrderEvent {

@@ -132,6 +132,7 @@ describe(`a capture PayPal declines (${testDialect})`, () => {
 
     const page = await agent.get(`/orders/${number}`).expect(200);
     expect(page.text).to.include('En attente de votre paiement sur PayPal.').and.include('Continuer vers PayPal');
+    expect(page.text, 'says why').to.include('PayPal a refusé le moyen de paiement choisi');
     const again = await agent.post(`/orders/${number}/pay`).type('form').send({ _csrf: csrfTokenFrom(page.text) });
     expect(new URL(again.headers.location as string).searchParams.get('token'), 'back to PayPal').to.equal(paypalOrderId);
     // At PayPal the buyer gives up: the cancel link cancels the order, PayPal having said it was not captured.
@@ -194,5 +195,35 @@ describe(`a capture PayPal declines (${testDialect})`, () => {
     await portal.checkout.reconcile();
     expect(await statusOf(number)).to.equal('paid');
     expect(await balanceOf(portal, camille.id)).to.equal(before + 1200);
+    const captureIds = portal.simulator.requests.filter((request) => request.method === 'POST' && request.path === capturePath).map((request) => request.requestId);
+    expect(new Set(captureIds).size, 'a new PayPal-Request-Id after each refusal').to.equal(captureIds.length);
+  });
+
+  it("holds a refusal on the seller's side for every path while its backoff runs: the buyer's reloads, webhooks and the cancel link only look it up", async () => {
+    const { number, paypalOrderId } = await orderSentToPayPal({ portal, termsId, camille, agent }, { offer: 'free', amount: '13' });
+    portal.simulator.setFault({ type: 'refuse', issue: 'COMPLIANCE_VIOLATION' }, { orderId: paypalOrderId });
+    portal.simulator.setFault({ type: 'webhooks', reverseOrder: true }, { orderId: paypalOrderId }); // the APPROVED webhook comes after the return
+    const capturePath = `/v2/checkout/orders/${paypalOrderId}/capture`;
+    const returnPath = pathOf(portal.simulator.approve(paypalOrderId));
+    await agent.get(returnPath);
+    expect(await statusOf(number)).to.equal('approved');
+    const captures = callsTo('POST', capturePath);
+    expect(captures, "the return's capture").to.equal(1);
+
+    for (let reload = 0; reload < 20; reload += 1) await agent.get(returnPath);
+    const cancelPath = pathOf(portal.simulator.cancel(paypalOrderId));
+    let cancelled = await agent.get(cancelPath);
+    for (let click = 1; click < 5; click += 1) cancelled = await agent.get(cancelPath);
+    await portal.simulator.flushWebhooks();
+    expect(callsTo('POST', capturePath), 'no capture while the backoff runs').to.equal(captures);
+    expect(await eventsOf(number, 'attention'), 'the admins are told once').to.have.length(1);
+    expect(await statusOf(number)).to.equal('approved');
+    expect(cancelled.headers.location).to.equal(`/orders/${number}?from=cancel`);
+    const page = await agent.get(cancelled.headers.location as string).expect(200);
+    expect(page.text).to.include('le paiement est retenu chez PayPal pour une raison du côté du vendeur').and.not.include('dès que PayPal l&#39;aura confirmé');
+
+    // "Check with PayPal now" is an admin's explicit action: it tries at once.
+    await portal.checkout.checkNow(await portal.checkout.ownOrder(camille, { id: Number(number.slice(-6)) }));
+    expect(callsTo('POST', capturePath)).to.equal(captures + 1);
   });
 });

@@ -19,8 +19,18 @@ describe('capture refusals', () => {
     expect(captureRefusalOf(new GatewayError('rejected', 'capture: HTTP 422', { status: 422 })), 'no issue named').to.equal('seller');
   });
 
-  it("gives a request PayPal refuses as such (bad request, refused credentials, permission denied) to the seller's admins: sent again, it would be refused again", () => {
-    for (const status of [400, 401, 403]) expect(captureRefusalOf(new GatewayError('rejected', `capture: HTTP ${status}`, { status })), String(status)).to.equal('seller');
+  it("gives a request PayPal refuses as such (bad request, permission denied) to the seller's admins: sent again, it would be refused again", () => {
+    for (const status of [400, 403]) expect(captureRefusalOf(new GatewayError('rejected', `capture: HTTP ${status}`, { status })), String(status)).to.equal('seller');
+  });
+
+  it('takes refused credentials (401) for no refusal: every call fails with them, look-ups included, and they say nothing of the payment', () => {
+    expect(captureRefusalOf(new GatewayError('rejected', 'capture: HTTP 401', { status: 401 }))).to.equal(null);
+  });
+
+  it('takes "not yet" for no refusal: PayPal still completing the order, or still answering the same request id', () => {
+    for (const issue of ['ORDER_COMPLETION_IN_PROGRESS', 'PREVIOUS_REQUEST_IN_PROGRESS']) {
+      expect(captureRefusalOf(new GatewayError('rejected', `capture: HTTP 422 ${issue}`, { status: 422, issue })), issue).to.equal(null);
+    }
   });
 
   it('takes an unclear answer, or an order already captured or not approved yet, for no refusal', () => {

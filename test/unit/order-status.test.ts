@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { assertMove, canMove, nextStatuses, ORDER_STATUSES, OrderStatusError, WAYS_BACK, type OrderStatus } from '../../src/domain/order-status.js';
+import { assertMove, canMove, CREDITED_STATUSES, nextStatuses, ORDER_STATUSES, OrderStatusError, WAYS_BACK, type OrderStatus } from '../../src/domain/order-status.js';
 
 describe('order statuses', () => {
   it('follows the happy path created → awaiting payment → approved → capture pending → paid', () => {
@@ -31,6 +31,30 @@ describe('order statuses', () => {
         }
       }),
     );
+  });
+
+  /** Every status some walk (of one move or more, ways back included) reaches from `start`. */
+  const reachableFrom = (start: OrderStatus): Set<OrderStatus> => {
+    const reached = new Set<OrderStatus>();
+    const queue = [...nextStatuses(start)];
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      if (reached.has(next)) continue;
+      reached.add(next);
+      queue.push(...nextStatuses(next));
+    }
+    return reached;
+  };
+
+  it('with its way back, over every walk: a cycle stays within awaiting payment and approved (or is a partial refund following another), and a credited order stays credited', () => {
+    const unpaidCycle = new Set<OrderStatus>(['awaiting_payment', 'approved']);
+    for (const status of ORDER_STATUSES) {
+      const reached = reachableFrom(status);
+      // The statuses on a cycle through `status`: reached from it, and reaching it.
+      const cycle = [...reached].filter((other) => reachableFrom(other).has(status));
+      if (status === 'partially_refunded') expect(cycle, status).to.deep.equal(['partially_refunded']);
+      else if (cycle.length > 0) expect(cycle.filter((other) => !unpaidCycle.has(other)), `cycle through ${status}`).to.deep.equal([]);
+      if (CREDITED_STATUSES.includes(status)) expect([...reached].filter((later) => !CREDITED_STATUSES.includes(later)), `after ${status}`).to.deep.equal([]);
+    }
   });
 
   it('never leaves a final status except to honour money PayPal took, and never un-pays an order except by refund or reversal', () => {

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import { listOrderDocuments } from '../../db/document-repository.js';
+import { waitsForTheBuyer, waitsForTheSeller } from '../../domain/capture-refusals.js';
 import { CheckoutError, OrderLimitError, type Checkout } from '../../domain/checkout.js';
 import { CLOSED_UNPAID_STATUSES, CREDITED_STATUSES, type OrderStatus } from '../../domain/order-status.js';
 import { parseOrderNumber, type Order } from '../../domain/orders.js';
@@ -36,6 +37,8 @@ export function orderRoutes({ checkout, seller, db }: { checkout: Checkout; sell
     money: (cents: number) => formatMoney(cents, order.currency, locale),
     vatRate: order.vatRateBasisPoints / 100,
     documents: await listOrderDocuments(db.knex, order.id),
+    /** PayPal refused the way the buyer chose to pay: they may pay another way. */
+    paymentMethodRefused: waitsForTheBuyer(order),
     documentUrl,
   });
 
@@ -47,6 +50,7 @@ export function orderRoutes({ checkout, seller, db }: { checkout: Checkout; sell
   /** Back from PayPal's cancel link on an order that was paid, or is being paid, after all: say so. */
   function afterCancelNotice(order: Order, t: Translate, locale: Locale): string | null {
     if (CREDITED_STATUSES.includes(order.status)) return t('order.afterCancel.paid', { units: formatUnits(t, order.units + order.bonusUnits, locale) });
+    if (waitsForTheSeller(order)) return t('order.afterCancel.heldBySeller');
     return PAYMENT_UNDER_WAY.includes(order.status) ? t('order.afterCancel.processing') : null;
   }
 

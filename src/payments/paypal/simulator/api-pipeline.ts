@@ -14,8 +14,10 @@ export interface Operation {
   orderId: string | null;
   /** Honours PayPal-Request-Id (create, capture, refund). */
   idempotent: boolean;
-  /** The status of a replayed answer: the Orders spec answers a repeated request with 200 OK. */
+  /** The status of a replayed success: the Orders spec answers a repeated request with 200 OK. */
   replayStatus?: number;
+  /** A repeated request id gets the earlier refusal (422) again, as PayPal may answer (capture). */
+  replaysRefusals?: boolean;
   perform: () => ApiResult;
 }
 
@@ -58,11 +60,12 @@ export async function answer(deps: PipelineDependencies, request: Request, respo
     result = errorResult(previousRequestInProgress(operation.api));
   } else if (recall.kind === 'replay') {
     ownsKey = true;
-    result = { status: operation.replayStatus ?? recall.result.status, body: recall.result.body };
+    const succeeded = recall.result.status < 300;
+    result = { status: succeeded ? (operation.replayStatus ?? recall.result.status) : recall.result.status, body: recall.result.body };
   } else {
     ownsKey = key !== null;
     result = perform(operation);
-    if (key) deps.requestIds.remember(key, result);
+    if (key) deps.requestIds.remember(key, result, { keepRefusals: operation.replaysRefusals ?? false });
   }
 
   try {

@@ -82,6 +82,7 @@ export function apiRouter(deps: ApiDependencies): Router {
       orderId,
       idempotent: true,
       replayStatus: 200,
+      replaysRefusals: true,
       perform: () => {
         jsonBody(request, 'orders', { optional: true });
         const order = deps.store.captureOrder(orderId, deps.faults.captureOutcome(orderId));

@@ -7,7 +7,10 @@ export interface ApiResult {
 export type Recall = { kind: 'new' } | { kind: 'replay'; result: ApiResult } | { kind: 'in-progress' };
 
 interface Entry {
-  /** The first successful result; refusals are not kept, so a corrected retry with the same id can succeed. */
+  /**
+   * The first successful result, or a refusal kept for replay (see `remember`); other refusals are not
+   * kept, so a corrected retry with the same id can succeed.
+   */
   result: ApiResult | null;
   /** Until its answer has left, a request is in progress (a delayed answer keeps it so). */
   answering: boolean;
@@ -31,9 +34,14 @@ export class RequestIdMemory {
     return { kind: 'new' };
   }
 
-  remember(key: string, result: ApiResult): void {
+  /**
+   * Keeps a successful result, and with `keepRefusals` a 422 too (PayPal answers a repeated id with the
+   * previous request's result, which may be a refusal) — except ORDER_NOT_APPROVED, a "not yet" that
+   * the buyer's approval ends.
+   */
+  remember(key: string, result: ApiResult, { keepRefusals }: { keepRefusals: boolean }): void {
     const entry = this.entries.get(key);
-    if (entry && result.status >= 200 && result.status < 300) entry.result = result;
+    if (entry && ((result.status >= 200 && result.status < 300) || (keepRefusals && isLastingRefusal(result)))) entry.result = result;
   }
 
   answered(key: string): void {
@@ -42,4 +50,9 @@ export class RequestIdMemory {
     entry.answering = false;
     if (!entry.result) this.entries.delete(key);
   }
+}
+
+function isLastingRefusal(result: ApiResult): boolean {
+  const details = (result.body as { details?: Array<{ issue?: unknown }> } | null)?.details;
+  return result.status === 422 && !details?.some((detail) => detail.issue === 'ORDER_NOT_APPROVED');
 }
