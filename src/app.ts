@@ -7,6 +7,7 @@ import type { Database, Queryable } from './db/database.js';
 import { createUploadStore } from './db/upload-store.js';
 import { createLedger } from './domain/accounts.js';
 import { createAuthenticator } from './domain/authentication.js';
+import { deviceTokens } from './domain/device-token.js';
 import { createCheckout, type Checkout } from './domain/checkout.js';
 import { createDocumentIssuing, type DocumentIssuing } from './domain/document-issuing.js';
 import { createDocumentFiles, type DocumentFiles } from './documents/document-files.js';
@@ -27,7 +28,7 @@ import { errorHandler, notFoundHandler } from './web/middleware/error-handler.js
 import { resolveLocale } from './web/middleware/locale.js';
 import { requestLogger } from './web/middleware/request-logger.js';
 import { securityHeaders } from './web/middleware/security-headers.js';
-import { sessionCookieName, sessionCookieOptions, sessions } from './web/middleware/session.js';
+import { deviceCookieName, sessionCookieName, sessionCookieOptions, sessions } from './web/middleware/session.js';
 import { printApiRoutes } from './web/api/routes.js';
 import { accountRoutes } from './web/routes/account.js';
 import { adminRoutes } from './web/routes/admin/index.js';
@@ -132,6 +133,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
       perAccount: { ...perAccount, slowedIntervalMs: login.slowedIntervalSeconds * 1000 },
       privilegedAccount: { maxFailures: login.privilegedMaxFailures, windowMs: minutes(login.windowMinutes), lockMs: minutes(login.privilegedLockMinutes) },
     },
+    devices: deviceTokens(config.session.secret),
   });
 
   const app = express();
@@ -191,7 +193,15 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   const [offerCsrfTokens, checkCsrfToken] = csrfProtection({ secret: config.session.secret, secureCookies: config.server.secureCookies });
   app.use(offerCsrfTokens, refuseControlCharacters, checkCsrfToken);
 
-  app.use(authRoutes({ authenticate, clock, cookie: { name: sessionCookieName(config), options: sessionCookieOptions(config) }, absoluteHours: config.session.absoluteHours }));
+  app.use(
+    authRoutes({
+      authenticate,
+      clock,
+      cookie: { name: sessionCookieName(config), options: sessionCookieOptions(config) },
+      deviceCookie: { name: deviceCookieName(config), options: sessionCookieOptions(config) },
+      absoluteHours: config.session.absoluteHours,
+    }),
+  );
   app.use(accountRoutes({ ledger, timeZone: config.i18n.timeZone }));
   app.use(preferenceRoutes({ db, clock, secureCookies: config.server.secureCookies }));
   app.use(topUpRoutes({ db, checkout, clock }));

@@ -3,8 +3,10 @@ import { isFamiliarSource, rememberSource } from '../db/familiar-source-reposito
 import { purgeExpiredThrottleRows, updateThrottleStates, type ThrottleChanges } from '../db/login-throttle-repository.js';
 import { findUserByUsername, stripPassword } from '../db/user-repository.js';
 import type { Clock } from './clock.js';
+import type { DeviceTokens } from './device-token.js';
 import {
   decideAttempt,
+  deviceThrottleKey,
   FAMILIAR_SOURCE_DAYS,
   FAMILIAR_SOURCES_KEPT,
   forgiveRightPassword,
@@ -25,7 +27,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const PURGE_INTERVAL_MS = 60_000;
 
 type AuthenticationResult =
-  | { outcome: 'success'; user: User }
+  /** `deviceToken`: the browser's new device token for this username. */
+  | { outcome: 'success'; user: User; deviceToken: string }
   | { outcome: 'invalid' }
   | { outcome: 'disabled' }
   | { outcome: 'throttled'; refusal: Refusal; retryAfterSeconds: number };
@@ -35,9 +38,11 @@ interface AuthenticatorDependencies {
   hasher: PasswordHasher;
   clock: Clock;
   policy: LoginPolicy;
+  devices: DeviceTokens;
 }
 
-export type Authenticator = (credentials: { username: string; password: string; ip: string }) => Promise<AuthenticationResult>;
+/** `deviceToken`: the one the browser holds, if any (device-token.ts). */
+export type Authenticator = (credentials: { username: string; password: string; ip: string; deviceToken?: string }) => Promise<AuthenticationResult>;
 
 /**
  * Checks a username and password (the rules are in login-throttle.ts). Each attempt is counted as a
@@ -46,14 +51,15 @@ export type Authenticator = (credentials: { username: string; password: string; 
  * so neither the answer nor its timing tells whether an account exists. "Disabled" is said only to
  * someone who gave the right password. A sign-in makes its source familiar to the account. Once a
  * minute, an attempt first deletes the throttle rows that have run their course: the table holds
- * only the last lock period's failures.
+ * only the last lock period's failures. A sign-in gives the browser a device token for the username;
+ * an attempt bringing one back is counted by its device (an existing account's only).
  */
-export function createAuthenticator({ db, hasher, clock, policy }: AuthenticatorDependencies): Authenticator {
+export function createAuthenticator({ db, hasher, clock, policy, devices }: AuthenticatorDependencies): Authenticator {
   const decoyHash = createDecoyHash(hasher);
   void decoyHash(); // computed now, so that the first unknown username is not slower than the rest
   const longestWindowMs = Math.max(...Object.values(policy).map((counter) => counter.windowMs));
   let purgeDueAt = 0;
-  return async ({ username, password, ip }) => {
+  return async ({ username, password, ip, deviceToken }) => {
     const now = clock.now().getTime();
     if (now >= purgeDueAt) {
       purgeDueAt = now + PURGE_INTERVAL_MS;
@@ -63,8 +69,11 @@ export function createAuthenticator({ db, hasher, clock, policy }: Authenticator
     }
     const normalized = normalizeUsername(username);
     const source = loginSource(ip);
-    const rows = throttleKeys(normalized, source);
     const user = await findUserByUsername(db.knex, normalized);
+    // Checked for unknown usernames too, at the same cost; their tokens count for nothing (a deleted account's).
+    const presentedDevice = devices.deviceOf(deviceToken, normalized);
+    const deviceId = user ? presentedDevice : undefined;
+    const rows: Record<string, string> = { ...throttleKeys(normalized, source), ...(deviceId ? { device: deviceThrottleKey(deviceId) } : {}) };
     // Asked for unknown usernames too (of nobody), so that they cost the same query.
     const familiar = await isFamiliarSource(db.knex, user?.id ?? 0, sourceDigest(source), now - FAMILIAR_SOURCE_DAYS * DAY_MS);
     const privileged = user !== undefined && PRIVILEGED_ROLES.includes(user.role);
@@ -73,12 +82,12 @@ export function createAuthenticator({ db, hasher, clock, policy }: Authenticator
       updateThrottleStates(db, Object.values(rows), (found) => {
         const states: AttemptStates = Object.fromEntries(Object.entries(rows).map(([name, key]) => [name, found.get(key)]));
         const { result, changes } = decide(states);
-        const byKey: ThrottleChanges = new Map(Object.entries(changes).map(([name, state]) => [rows[name as keyof typeof rows], state]));
+        const byKey: ThrottleChanges = new Map(Object.entries(changes).map(([name, state]) => [rows[name] as string, state]));
         return { result, changes: byKey };
       });
 
     const decision = await update((states) => {
-      const decided = decideAttempt(states, { privileged, familiar }, now, policy);
+      const decided = decideAttempt(states, { privileged, familiar, device: deviceId !== undefined }, now, policy);
       return { result: decided, changes: decided.verdict === 'check' ? decided.changes : {} };
     });
     if (decision.verdict === 'refuse') return throttled(decision.refusal, decision.retryAfterMs);
@@ -93,7 +102,7 @@ export function createAuthenticator({ db, hasher, clock, policy }: Authenticator
     if (decision.locked) return failed();
     if (user.disabled) return { outcome: 'disabled' };
     await rememberSource(db, { userId: user.id, sourceDigest: sourceDigest(source), now, keep: FAMILIAR_SOURCES_KEPT, since: now - FAMILIAR_SOURCE_DAYS * DAY_MS });
-    return { outcome: 'success', user: stripPassword(user) };
+    return { outcome: 'success', user: stripPassword(user), deviceToken: devices.issue(normalized) };
   };
 }
 

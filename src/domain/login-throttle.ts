@@ -85,6 +85,9 @@ export function throttleKeys(username: string, source: string) {
   return { account, unfamiliar, pair, pairNext: `${pair}:next`, address: `ip:${sha256(source)}` };
 }
 
+/** The counter of a browser's device token (device-token.ts): its id, hashed like the other keys. */
+export const deviceThrottleKey = (deviceId: string) => `device:${sha256(deviceId)}`;
+
 /** A source as the list of familiar sources keeps it. */
 export const sourceDigest = sha256;
 
@@ -95,7 +98,7 @@ export const FAMILIAR_SOURCES_KEPT = 10;
 export interface LoginPolicy {
   /** Every username from one source: the source is locked (slowed for the accounts it is familiar to). */
   perAddress: ThrottlePolicy;
-  /** One username from one source: that pair is locked (slowed at a familiar source). */
+  /** One username from one source: that pair is locked (slowed at a familiar source). A device token's failures count alike. */
   perAccountAndAddress: ThrottlePolicy;
   /**
    * One username from every source: past `maxFailures`, the account is slowed for `lockMs` —
@@ -115,6 +118,8 @@ export interface AttemptStates {
   /** While the source or the pair is locked, at a source familiar to the account: locked for `slowedIntervalMs` by each try of the pair. */
   pairNext?: ThrottleState;
   address?: ThrottleState;
+  /** Attempts carrying a device token for the username: that browser's failures. */
+  device?: ThrottleState;
 }
 
 export type AttemptChanges = { [K in keyof AttemptStates]?: ThrottleState | null };
@@ -128,6 +133,8 @@ interface Counted {
   accountCounted: boolean;
   /** Against the pair and the source: false for the try of a slowed pair, which its wait paces instead. */
   sourceCounted: boolean;
+  /** Against the device only: an attempt from a trusted device. */
+  deviceCounted: boolean;
 }
 
 export type AttemptDecision =
@@ -149,14 +156,23 @@ export type AttemptDecision =
  * defaults): slowed, one attempt per interval, and that attempt answered 429 whatever the password.
  * At a familiar source (a campus NAT shared with others), a locked source or pair does not shut the
  * account's owner out: the pair is slowed instead, one try per interval, which others trying other
- * usernames there cannot take.
+ * usernames there cannot take. An ordinary account tried with a device token for it (`device`: the
+ * browser signed in to it before) is judged by that device's count alone, counted like a pair: no
+ * wait at a busy address or for a slowed account, however others take its tries. Its failures reaching
+ * the maximum make the device untrusted until their lock ends: it is then judged like any other
+ * browser, so a stolen token gives a bounded number of guesses. Admin and IT accounts keep their lock:
+ * a device token changes nothing for them (PCI DSS 8.3.4).
  */
 export function decideAttempt(
   states: AttemptStates,
-  attempt: { privileged: boolean; familiar: boolean },
+  attempt: { privileged: boolean; familiar: boolean; device: boolean },
   now: number,
   policy: LoginPolicy,
 ): AttemptDecision {
+  if (attempt.device && !attempt.privileged && remainingLockMs(states.device, now) === 0) {
+    const device = recordFailure(states.device, now, policy.perAccountAndAddress);
+    return { verdict: 'check', changes: { device }, accountCounted: false, sourceCounted: false, deviceCounted: true, slowed: false, locked: false };
+  }
   const sourceWait = Math.max(remainingLockMs(states.address, now), remainingLockMs(states.pair, now));
   if (sourceWait > 0 && !attempt.familiar) return { verdict: 'refuse', refusal: 'address', retryAfterMs: sourceWait };
   const accountWait = remainingLockMs(states.account, now);
@@ -175,23 +191,25 @@ export function decideAttempt(
     const account = recordFailure(states.account, now, attempt.privileged ? policy.privilegedAccount : policy.perAccount);
     // The failure that slows the account starts the wait of unfamiliar sources.
     const changes = { ...perSource, account, ...(account.lockedUntil === null ? {} : { unfamiliar: slot() }) };
-    return { verdict: 'check', changes, accountCounted: true, sourceCounted, slowed: false, locked: false };
+    return { verdict: 'check', changes, accountCounted: true, sourceCounted, deviceCounted: false, slowed: false, locked: false };
   }
-  if (attempt.familiar) return { verdict: 'check', changes: perSource, accountCounted: false, sourceCounted, slowed: false, locked: false };
+  if (attempt.familiar) return { verdict: 'check', changes: perSource, accountCounted: false, sourceCounted, deviceCounted: false, slowed: false, locked: false };
   const slotWait = remainingLockMs(states.unfamiliar, now);
   if (slotWait > 0) return { verdict: 'refuse', refusal: 'slowed', retryAfterMs: slotWait };
-  return { verdict: 'check', changes: { ...perSource, unfamiliar: slot() }, accountCounted: false, sourceCounted, slowed: true, locked: attempt.privileged };
+  return { verdict: 'check', changes: { ...perSource, unfamiliar: slot() }, accountCounted: false, sourceCounted, deviceCounted: false, slowed: true, locked: attempt.privileged };
 }
 
 /**
  * The right password was given: the pair's failures are forgotten, the source's attempt forgiven,
- * and the account's count reset, each if this attempt was counted in it. A slowed or locked account,
- * pair or source stays so until its time is up (or `login unlock`): the attempts that caused it were
- * someone else's — at a shared address, perhaps of someone guessing this very account.
+ * the account's count reset and the device's failures forgotten, each if this attempt was counted in
+ * it. A slowed or locked account, pair or source stays so until its time is up (or `login unlock`):
+ * the attempts that caused it were someone else's — at a shared address, perhaps of someone guessing
+ * this very account.
  */
 export function forgiveRightPassword(states: AttemptStates, counted: Counted, policy: LoginPolicy): AttemptChanges {
   return {
     ...(counted.sourceCounted ? { pair: null, address: forgiveAttempt(states.address, policy.perAddress) ?? null } : {}),
     ...(counted.accountCounted ? { account: null, unfamiliar: null } : {}),
+    ...(counted.deviceCounted ? { device: null } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { testDialect } from '../helpers/database.js';
-import { createTestPortal, logIn, type TestPortal } from '../helpers/portal.js';
+import { cookiesOf, createTestPortal, logIn, type TestPortal } from '../helpers/portal.js';
 import { runEntry } from '../helpers/processes.js';
 
 const PASSWORD = 'correct horse battery';
@@ -11,10 +11,22 @@ const SLOWED = 'Ce compte a subi de nombreuses tentatives de connexion : depuis 
 /** The error the login page shows. */
 const messageOf = (html: string) => /<p class="error"[^>]*>([^<]*)</.exec(html)?.[1];
 
-/** One login through the form from `ip` (the portals below trust X-Forwarded-For): status, Retry-After, message. */
-async function attempt(portal: TestPortal, username: string, password: string, ip: string) {
-  const response = await logIn(supertest.agent(portal.app), username, password, { 'X-Forwarded-For': ip });
+/**
+ * One login through the form from `ip` (the portals below trust X-Forwarded-For), from a browser
+ * holding `device` (a device cookie, "name=value") if given: status, Retry-After, message.
+ */
+async function attempt(portal: TestPortal, username: string, password: string, ip: string, device?: string) {
+  const response = await logIn(supertest.agent(portal.app), username, password, { 'X-Forwarded-For': ip, ...(device ? { Cookie: device } : {}) });
   return { status: response.status, retryAfter: response.headers['retry-after'] as string | undefined, message: messageOf(response.text) };
+}
+
+/** Signs in from `ip` with the right password; returns the device cookie the browser is given ("name=value"). */
+async function deviceCookieOf(portal: TestPortal, username: string, ip: string): Promise<string> {
+  const response = await logIn(supertest.agent(portal.app), username, PASSWORD, { 'X-Forwarded-For': ip });
+  expect(response.status).to.equal(303);
+  const device = cookiesOf(response).find((cookie) => cookie.startsWith('recharge.device='));
+  expect(device).to.be.a('string');
+  return device as string;
 }
 
 describe(`login throttling (${testDialect})`, () => {
@@ -144,6 +156,87 @@ describe(`login throttling (${testDialect})`, () => {
     const address = `${'f'.repeat(1000)}`;
     for (let index = 0; index < 3; index += 1) expect((await attempt(portal, username, 'wrong password', address)).status).to.equal(401);
     expect((await attempt(portal, username, 'wrong password', address)).status).to.equal(429);
+  });
+});
+
+describe(`device cookies (${testDialect})`, () => {
+  let portal: TestPortal;
+  before(async () => {
+    portal = await createTestPortal({ TRUST_PROXY: 'true' });
+  });
+  after(() => portal.cleanup());
+
+  const pairLocked = { status: 429, retryAfter: '1800', message: 'Trop de tentatives. Réessayez dans 30 minutes.' };
+
+  it('lets the owner in with their device cookie at every try, every 7 minutes for 3 hours, while someone at their usual shared address takes every try there the moment it is due', async () => {
+    await portal.addUser('lea', PASSWORD);
+    const campus = '198.51.100.20';
+    const device = await deviceCookieOf(portal, 'lea', campus);
+    const start = portal.clock.now().getTime();
+    const elapsed = () => portal.clock.now().getTime() - start;
+    let attackerDueAt = 0;
+    let ownerDueAt = 7 * MINUTE;
+    let guesses = 0;
+    const owner: number[] = [];
+    while (elapsed() < 3 * 60 * MINUTE) {
+      // The attacker goes first when both are due.
+      if (attackerDueAt <= ownerDueAt) {
+        portal.clock.advance(attackerDueAt - elapsed());
+        const answer = await attempt(portal, 'lea', `guess ${guesses}`, campus);
+        if (answer.status === 401) guesses += 1;
+        else attackerDueAt = elapsed() + Number(answer.retryAfter) * 1000;
+      } else {
+        portal.clock.advance(ownerDueAt - elapsed());
+        owner.push((await attempt(portal, 'lea', PASSWORD, campus, device)).status);
+        ownerDueAt += 7 * MINUTE;
+      }
+    }
+    expect(owner).to.deep.equal(Array<number>(25).fill(303));
+    // Every try there was the attacker's: 10 per lock, and one every 3 minutes while the pair was slowed.
+    expect(guesses).to.be.at.least(100);
+  });
+
+  it("ignores a device cookie made for another username, and a forged one", async () => {
+    await portal.addUser('noe', PASSWORD);
+    await portal.addUser('ines', PASSWORD);
+    const noeDevice = await deviceCookieOf(portal, 'noe', '10.9.0.1');
+    const inesDevice = await deviceCookieOf(portal, 'ines', '10.9.0.2');
+    const [inesId, inesSignature] = inesDevice.replace('recharge.device=', '').split('.') as [string, string];
+    const noeSignature = noeDevice.split('.').at(-1) as string;
+    const forged = [
+      `recharge.device=${inesId}.${noeSignature}`,
+      `recharge.device=${inesId}.${inesSignature[0] === 'A' ? 'B' : 'A'}${inesSignature.slice(1)}`,
+      `recharge.device=${inesId}`,
+    ];
+    const cafe = '10.9.0.3';
+    for (let failure = 0; failure < 10; failure += 1) expect((await attempt(portal, 'ines', 'wrong password', cafe)).status).to.equal(401);
+    for (const device of [noeDevice, ...forged]) expect(await attempt(portal, 'ines', PASSWORD, cafe, device), device).to.deep.equal(pairLocked);
+    expect((await attempt(portal, 'ines', PASSWORD, cafe, inesDevice)).status).to.equal(303);
+  });
+
+  it('stops trusting a device cookie after 10 failures with it: it then waits like any browser, while its owner still gets in from their usual address', async () => {
+    await portal.addUser('theo', PASSWORD);
+    const home = '10.10.0.1';
+    const stolen = await deviceCookieOf(portal, 'theo', home);
+    for (let host = 1; host <= 10; host += 1) expect((await attempt(portal, 'theo', 'wrong password', `10.10.1.${host}`)).status).to.equal(401);
+    // The account is slowed: a browser without its device cookie waits for the account's next try.
+    const thief = '10.10.2.1';
+    expect(await attempt(portal, 'theo', 'wrong password', thief)).to.deep.equal({ status: 429, retryAfter: '180', message: SLOWED });
+    for (let guess = 0; guess < 10; guess += 1) expect((await attempt(portal, 'theo', `guess ${guess}`, thief, stolen)).status).to.equal(401);
+    for (const password of ['guess 10', PASSWORD]) expect(await attempt(portal, 'theo', password, thief, stolen)).to.deep.equal({ status: 429, retryAfter: '180', message: SLOWED });
+    expect((await attempt(portal, 'theo', PASSWORD, home, stolen)).status).to.equal(303);
+  });
+
+  it('keeps the hard lock of an admin account signing in with its device cookie: its failures count, and 10 lock it', async () => {
+    await portal.addUser('direction', PASSWORD, { role: 'admin' });
+    const desk = '10.11.0.1';
+    const device = await deviceCookieOf(portal, 'direction', desk);
+    for (let failure = 0; failure < 10; failure += 1) expect((await attempt(portal, 'direction', 'wrong password', desk, device)).status).to.equal(401);
+    expect(await attempt(portal, 'direction', PASSWORD, desk, device)).to.deep.equal({
+      status: 429,
+      retryAfter: '1800',
+      message: 'Ce compte est verrouillé après trop de tentatives. Réessayez dans 30 minutes ou demandez au service informatique de le déverrouiller.',
+    });
   });
 });
 

@@ -151,6 +151,10 @@ describe(`login and sessions (${testDialect})`, () => {
     const cookie = (login.headers['set-cookie'] as unknown as string[]).find((value) => value.startsWith('recharge.sid='));
     expect(cookie).to.match(/; HttpOnly/).and.match(/; SameSite=Lax/).and.match(/; Path=\//);
     expect(cookie).not.to.match(/Secure/);
+    // The device token (login throttling) has the same attributes, and is kept 180 days.
+    const device = (login.headers['set-cookie'] as unknown as string[]).find((value) => value.startsWith('recharge.device='));
+    expect(device).to.match(/; HttpOnly/).and.match(/; SameSite=Lax/).and.match(/; Path=\//).and.match(/; Max-Age=15552000/);
+    expect(device).not.to.match(/Secure/);
   });
 
   it('ends a session left idle longer than the idle timeout', async () => {
@@ -202,6 +206,8 @@ describe(`login behind an HTTPS proxy (${testDialect})`, () => {
     expect(login.status).to.equal(303);
     const cookie = (login.headers['set-cookie'] as unknown as string[]).find((value) => value.startsWith('__Host-recharge='));
     expect(cookie).to.match(/; Secure/).and.match(/; HttpOnly/).and.match(/; Path=\//).and.not.match(/Domain=/);
+    const device = (login.headers['set-cookie'] as unknown as string[]).find((value) => value.startsWith('__Host-recharge-device='));
+    expect(device).to.match(/; Secure/).and.match(/; HttpOnly/).and.match(/; SameSite=Lax/).and.match(/; Path=\//).and.not.match(/Domain=/);
     expect(login.headers['strict-transport-security']).to.equal('max-age=31536000; includeSubDomains');
     await supertest(portal.app).get('/account').set({ ...https, Cookie: sessionCookieOf(login) as string }).expect(200);
   });

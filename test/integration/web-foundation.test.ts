@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { testDialect } from '../helpers/database.js';
-import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
+import { cookiesOf, createTestPortal, csrfTokenFrom, logIn, sessionCookieOf, type TestPortal } from '../helpers/portal.js';
 
 const PASSWORD = 'a good long password';
 
@@ -84,8 +84,9 @@ describe(`web foundation (${testDialect})`, () => {
     const secret = 'Sup3r-secret-passphrase!';
     await portal.addUser('logged', secret);
     const login = await logIn(agent, 'logged', secret, { 'X-Request-Id': 'trace-login-0001' });
-    const cookie = (login.headers['set-cookie'] as unknown as string[])[0] as string;
-    const sessionId = decodeURIComponent(cookie.split(';')[0]!.split('=')[1]!).slice(2).split('.')[0] as string;
+    const cookie = sessionCookieOf(login) as string;
+    const sessionId = decodeURIComponent(cookie.split('=')[1]!).slice(2).split('.')[0] as string;
+    const deviceToken = cookiesOf(login).find((pair) => pair.startsWith('recharge.device='))?.split('=')[1] as string;
     const line = portal.logs.find((entry) => (entry.req as { id?: string; method?: string } | undefined)?.id === 'trace-login-0001' && (entry.req as { method: string }).method === 'POST');
     expect(line).to.deep.include({ msg: 'request completed' });
     expect(line?.req).to.deep.equal({ id: 'trace-login-0001', method: 'POST', path: '/login', remoteAddress: (line?.req as { remoteAddress: string }).remoteAddress });
@@ -93,6 +94,7 @@ describe(`web foundation (${testDialect})`, () => {
     const everything = portal.rawLogs.join('\n');
     expect(everything).not.to.include(secret);
     expect(everything).not.to.include(sessionId);
+    expect(everything).not.to.include(deviceToken);
     expect(everything.toLowerCase()).not.to.include('cookie');
   });
 });

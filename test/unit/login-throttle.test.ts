@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   accountThrottleKeys,
   decideAttempt,
+  deviceThrottleKey,
   forgiveAttempt,
   forgiveRightPassword,
   loginSource,
@@ -80,21 +81,21 @@ describe('login attempt rules', () => {
   /**
    * Plays attempts against the rules as the authenticator does, on rows by key: changes before the
    * check, forgiveness after a right password. Attempts are the owner's account's unless they name
-   * another username (an ordinary account).
+   * another username (an ordinary account); `device` is the id of a device token for that username.
    */
   function play(privileged: boolean) {
     const rows = new Map<string, ThrottleState>();
-    return (now: number, source: string, { familiar, right, username = OWNER }: { familiar: boolean; right: boolean; username?: string }) => {
-      const keys = throttleKeys(username, source);
+    return (now: number, source: string, { familiar, right, username = OWNER, device }: { familiar: boolean; right: boolean; username?: string; device?: string }) => {
+      const keys: Record<string, string> = { ...throttleKeys(username, source), ...(device ? { device: deviceThrottleKey(device) } : {}) };
       const states = (): AttemptStates => Object.fromEntries(Object.entries(keys).map(([name, key]) => [name, rows.get(key)]));
       const apply = (changes: AttemptChanges) => {
         for (const [name, state] of Object.entries(changes)) {
-          const key = keys[name as keyof typeof keys];
+          const key = keys[name] as string;
           if (state) rows.set(key, state);
           else rows.delete(key);
         }
       };
-      const decision = decideAttempt(states(), { privileged: privileged && username === OWNER, familiar }, now, rules);
+      const decision = decideAttempt(states(), { privileged: privileged && username === OWNER, familiar, device: device !== undefined }, now, rules);
       if (decision.verdict === 'check') {
         apply(decision.changes);
         if (right) apply(forgiveRightPassword(states(), decision, rules));
@@ -175,6 +176,50 @@ describe('login attempt rules', () => {
           lastPacedCheck = now;
         });
         for (const start of checks) expect(checks.filter((at) => at >= start && at < start + rules.perAccountAndAddress.lockMs)).to.have.length.at.most(budget);
+      }),
+    );
+  });
+
+  it("lets the owner of an ordinary account in at once from their device, at a familiar source or not, whoever takes every try there and elsewhere", () => {
+    fc.assert(
+      fc.property(campusAttempts({ atCampus: true }, eagerGap), fc.array(fc.boolean(), { maxLength: 150 }), fc.boolean(), (attempts, ownerTurns, familiar) => {
+        const attempt = play(false);
+        playAll(attempt, attempts, (now) => {
+          if (!ownerTurns.shift()) return;
+          expect(attempt(now, 'campus', { familiar, right: true, device: 'owner-laptop' })).to.include({ verdict: 'check', slowed: false, locked: false });
+        });
+      }),
+    );
+  });
+
+  it('gives a device token at most 2 × the failures allowed, minus one, in any lock time; past them it is judged like any browser', () => {
+    const budget = 2 * rules.perAccountAndAddress.maxFailures - 1;
+    fc.assert(
+      fc.property(fc.array(fc.record({ gap: eagerGap, source: fc.integer({ min: 1, max: 30 }) }), { maxLength: 60, size: 'max' }), (attempts) => {
+        const [withDevice, without] = [play(false), play(false)];
+        const deviceGuesses: number[] = [];
+        let now = 0;
+        for (const { gap, source } of attempts) {
+          const decision = withDevice((now += gap), `attacker-${source}`, { familiar: false, right: false, device: 'stolen' });
+          if (decision.verdict === 'check' && decision.deviceCounted) deviceGuesses.push(now);
+          // Untrusted, the device is counted where any other browser is.
+          else expect(decision).to.deep.equal(without(now, `attacker-${source}`, { familiar: false, right: false }));
+        }
+        for (const start of deviceGuesses) expect(deviceGuesses.filter((at) => at >= start && at < start + rules.perAccountAndAddress.lockMs)).to.have.length.at.most(budget);
+      }),
+    );
+  });
+
+  it('changes nothing for admin and IT accounts with a device token', () => {
+    fc.assert(
+      fc.property(campusAttempts({ atCampus: true }, eagerGap), (attempts) => {
+        const [withDevice, without] = [play(true), play(true)];
+        let now = 0;
+        for (const { gap, source, username, familiar } of attempts) {
+          now += gap;
+          const device = username === OWNER ? { device: 'admin-desk' } : {};
+          expect(withDevice(now, source, { familiar, right: false, username, ...device })).to.deep.equal(without(now, source, { familiar, right: false, username }));
+        }
       }),
     );
   });

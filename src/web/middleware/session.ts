@@ -19,6 +19,9 @@ export const sessionCookieName = (config: Config) => (config.server.secureCookie
 export const sessionCookieOptions = (config: Config) =>
   ({ httpOnly: true, sameSite: 'lax', secure: config.server.secureCookies, path: '/' }) as const;
 
+/** The device token's cookie (auth.ts), with the session cookie's attributes. */
+export const deviceCookieName = (config: Config) => (config.server.secureCookies ? '__Host-recharge-device' : 'recharge.device');
+
 /**
  * connect-session-knex with three changes:
  * - A failed query reaches express-session through the callback only. The library calls back and then

@@ -2,6 +2,7 @@ import { Router, type CookieOptions } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../../domain/clock.js';
 import type { Authenticator } from '../../domain/authentication.js';
+import { DEVICE_TOKEN_DAYS } from '../../domain/device-token.js';
 import type { Refusal } from '../../domain/login-throttle.js';
 import type { Translate } from '../../i18n/index.js';
 import { renderPage } from '../render.js';
@@ -24,11 +25,13 @@ export interface AuthRoutesOptions {
   authenticate: Authenticator;
   clock: Clock;
   cookie: { name: string; options: CookieOptions };
+  /** Keeps the browser's device token (login throttling) for DEVICE_TOKEN_DAYS, through logouts. */
+  deviceCookie: { name: string; options: CookieOptions };
   /** A session is never kept longer than this (the absolute timeout). */
   absoluteHours: number;
 }
 
-export function authRoutes({ authenticate, clock, cookie, absoluteHours }: AuthRoutesOptions): Router {
+export function authRoutes({ authenticate, clock, cookie, deviceCookie, absoluteHours }: AuthRoutesOptions): Router {
   const router = Router();
   const loginPage = (t: Translate, fields: { username: string; remember: boolean; notice: string | null; error: string | null }) => ({
     title: t('login.title'),
@@ -55,7 +58,8 @@ export function authRoutes({ authenticate, clock, cookie, absoluteHours }: AuthR
     const showForm = (status: number, error: string) => renderPage(response.status(status), 'pages/login', loginPage(t, { username, remember, notice: null, error }));
     if (!form.success) return showForm(400, t('login.missingFields'));
 
-    const result = await authenticate({ ...form.data, ip: request.ip ?? 'unknown' });
+    const deviceToken = (request.cookies as Record<string, unknown> | undefined)?.[deviceCookie.name];
+    const result = await authenticate({ ...form.data, ip: request.ip ?? 'unknown', deviceToken: typeof deviceToken === 'string' ? deviceToken : undefined });
     switch (result.outcome) {
       case 'invalid':
         return showForm(401, t('login.invalid'));
@@ -77,6 +81,7 @@ export function authRoutes({ authenticate, clock, cookie, absoluteHours }: AuthR
         if (form.data.remember) request.session.cookie.maxAge = absoluteHours * 3_600_000;
         const locale = result.user.locale ?? chosenLocale;
         if (locale) request.session.locale = locale;
+        response.cookie(deviceCookie.name, result.deviceToken, { ...deviceCookie.options, maxAge: DEVICE_TOKEN_DAYS * 86_400_000 });
         return response.redirect(303, '/account');
       }
     }
