@@ -74,6 +74,21 @@ export async function openShop(env: Record<string, string> = {}): Promise<Shop> 
   return { portal, termsId, camille, agent };
 }
 
+/**
+ * A suite's own shop: opened before its tests (`receive` takes the portal, terms, buyer and agent),
+ * payments restored and the ledger checked after each test, the portal removed after the suite.
+ */
+export function useShop(receive: (shop: Shop) => void, env: Record<string, string> = {}): void {
+  let portal: TestPortal | undefined;
+  before(async () => {
+    const shop = await openShop(env);
+    portal = shop.portal;
+    receive(shop);
+  });
+  afterEach(() => restorePayments(portal!));
+  after(() => portal?.cleanup());
+}
+
 /** An order for `fields` (a pack by default) sent to PayPal; the buyer has not approved yet. */
 export async function orderSentToPayPal({ portal, termsId, agent }: Shop, fields: Record<string, string> = { offer: 'pack-10' }): Promise<{ number: string; paypalOrderId: string }> {
   const number = await placeOrder(agent, { ...fields, terms: String(termsId) });

@@ -3,7 +3,7 @@ import type supertest from 'supertest';
 import type { User } from '../../src/domain/users.js';
 import { testDialect } from '../helpers/database.js';
 import { type TestPortal } from '../helpers/portal.js';
-import { balanceOf, captureCredits, openShop, orderSentToPayPal, pathOf, restorePayments } from '../helpers/topup.js';
+import { balanceOf, captureCredits, orderSentToPayPal, pathOf, useShop } from '../helpers/topup.js';
 
 const NOTHING_CHARGED = { fr: "rien n&#39;a été débité", en: 'nothing was charged' };
 
@@ -13,11 +13,7 @@ describe(`PayPal's cancel link tells what really became of the order (${testDial
   let camille: User;
   let agent: ReturnType<typeof supertest.agent>;
 
-  before(async () => {
-    ({ portal, termsId, camille, agent } = await openShop());
-  });
-  afterEach(() => restorePayments(portal));
-  after(() => portal.cleanup());
+  useShop((shop) => ({ portal, termsId, camille, agent } = shop));
 
   /** An order for 10 units sent to PayPal. */
   const ordered = () => orderSentToPayPal({ portal, termsId, camille, agent });

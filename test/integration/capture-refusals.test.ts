@@ -3,7 +3,7 @@ import supertest from 'supertest';
 import type { User } from '../../src/domain/users.js';
 import { testDialect } from '../helpers/database.js';
 import { csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
-import { balanceOf, captureCredits, openShop, orderSentToPayPal, pathOf, restorePayments } from '../helpers/topup.js';
+import { balanceOf, captureCredits, orderSentToPayPal, pathOf, useShop } from '../helpers/topup.js';
 
 describe(`a capture PayPal declines (${testDialect})`, () => {
   let portal: TestPortal;
@@ -11,11 +11,7 @@ describe(`a capture PayPal declines (${testDialect})`, () => {
   let camille: User;
   let agent: ReturnType<typeof supertest.agent>;
 
-  before(async () => {
-    ({ portal, termsId, camille, agent } = await openShop());
-  });
-  afterEach(() => restorePayments(portal));
-  after(() => portal.cleanup());
+  useShop((shop) => ({ portal, termsId, camille, agent } = shop));
 
   const callsTo = (method: string, path: string) => portal.simulator.requests.filter((request) => request.method === method && request.path === path).length;
   const statusOf = async (number: string) => (await portal.checkout.ownOrder(camille, { id: Number(number.slice(-6)) })).status;

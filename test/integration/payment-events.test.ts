@@ -4,7 +4,7 @@ import type { User } from '../../src/domain/users.js';
 import { createGatewayFromConfig } from '../../src/payments/paypal/from-config.js';
 import { testDialect } from '../helpers/database.js';
 import { logIn, type TestPortal } from '../helpers/portal.js';
-import { balanceOf, BUYER_PASSWORD, captureCredits, openShop, orderSentToPayPal, pathOf, pay, placeOrder, restorePayments } from '../helpers/topup.js';
+import { balanceOf, BUYER_PASSWORD, captureCredits, orderSentToPayPal, pathOf, pay, placeOrder, useShop } from '../helpers/topup.js';
 
 
 describe(`payments when PayPal or the network misbehave (${testDialect})`, () => {
@@ -13,11 +13,7 @@ describe(`payments when PayPal or the network misbehave (${testDialect})`, () =>
   let camille: User;
   let agent: ReturnType<typeof supertest.agent>;
 
-  before(async () => {
-    ({ portal, termsId, camille, agent } = await openShop({ PAYPAL_TIMEOUT_MS: '500' }));
-  });
-  afterEach(() => restorePayments(portal));
-  after(() => portal.cleanup());
+  useShop((shop) => ({ portal, termsId, camille, agent } = shop), { PAYPAL_TIMEOUT_MS: '500' });
 
   /** An order for 10 units, sent to PayPal; the buyer has not approved yet. */
   const ordered = (pack = 'pack-10') => orderSentToPayPal({ portal, termsId, camille, agent }, { offer: pack });
