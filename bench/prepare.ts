@@ -1,10 +1,10 @@
 import { parseDatabaseUrl } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { findPersonAccount, setAccountAllowNegative } from '../src/db/people-repository.js';
-import { systemClock } from '../src/domain/clock.js';
-import { createArgon2Hasher } from '../src/domain/passwords.js';
-import { createUserManagement } from '../src/domain/user-management.js';
+import { findPersonAccount, setAccountAllowNegative } from '../src/db/people/people-repository.js';
+import { systemClock } from '../src/system-clock.js';
+import { createArgon2Hasher } from '../src/domain/people/passwords.js';
+import { createUserManagement } from '../src/services/people/user-management.js';
 
 /** The person the API debits go to: their account may go below zero, so any number of debits is accepted. */
 export const PRINTER_USERNAME = 'bench-printer';

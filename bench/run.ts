@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEMO_API_KEY, DEMO_LOGINS } from '../src/domain/demo.js';
+import { DEMO_API_KEY, DEMO_LOGINS } from '../src/services/demo/demo.js';
 import { expectStatus, logIn } from './browser.js';
 import { benchDatabase } from './database.js';
 import { measureRequests, type LoadSettings, type Measurement } from './measurement.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { THEME_NAME } from './domain/branding.js';
+import { THEME_NAME } from './domain/branding/branding.js';
 import { SUPPORTED_LOCALES } from './i18n/index.js';
 
 export const projectRoot = path.resolve(import.meta.dirname, '..');

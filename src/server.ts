@@ -4,11 +4,11 @@ import { ConfigError, configWarnings, loadConfig, type Config } from './config.j
 import { runHoldingLock, runIfLockFree } from './db/advisory-lock.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
-import { systemClock } from './domain/clock.js';
-import { DEMO_API_KEY, seedDemoData, type DemoLogin } from './domain/demo.js';
-import { demoCredentialsRefusal } from './domain/demo-credentials.js';
-import { createArgon2Hasher } from './domain/passwords.js';
-import { createUserManagement } from './domain/user-management.js';
+import { systemClock } from './system-clock.js';
+import { DEMO_API_KEY, seedDemoData, type DemoLogin } from './services/demo/demo.js';
+import { demoCredentialsRefusal } from './services/demo/demo-credentials.js';
+import { createArgon2Hasher } from './domain/people/passwords.js';
+import { createUserManagement } from './services/people/user-management.js';
 import { createLogger } from './logger.js';
 import { createGatewayFromConfig } from './payments/paypal/from-config.js';
 import { createPayPalSimulator, type PayPalSimulator } from './payments/paypal/simulator/index.js';

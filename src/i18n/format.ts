@@ -1,5 +1,5 @@
-import { decimalText } from '../domain/decimal.js';
-import type { Hundredths } from '../domain/ledger.js';
+import { decimalText } from '../domain/shared/decimal.js';
+import type { Hundredths } from '../domain/ledger/ledger.js';
 import type { Locale, Translate } from './index.js';
 
 const numberFormats = new Map<Locale, Intl.NumberFormat>();

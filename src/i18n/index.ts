@@ -1,13 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import i18next, { type i18n, type TFunction } from 'i18next';
+import { isLocale, SUPPORTED_LOCALES, type Locale } from '../domain/shared/locale.js';
 
-export const SUPPORTED_LOCALES = ['fr', 'en'] as const;
-export type Locale = (typeof SUPPORTED_LOCALES)[number];
-
-export function isLocale(value: unknown): value is Locale {
-  return typeof value === 'string' && (SUPPORTED_LOCALES as readonly string[]).includes(value);
-}
+export { isLocale, SUPPORTED_LOCALES, type Locale };
 
 export type Catalog = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-import { MAX_REPORT_DAYS, type DayRange, type DayRangeErrors } from '../domain/day-range.js';
+import { MAX_REPORT_DAYS, type DayRange, type DayRangeErrors } from '../domain/time/day-range.js';
 import type { Translate } from '../i18n/index.js';
 
 /** The message for each problem of a typed range, by field, in the section's words. */

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { ThemedViews } from './themes/themed-views.js';
-import type { PresentedTheme, ThemeService } from './themes/theme-service.js';
+import type { PresentedTheme, ThemeService } from '../services/branding/theme-service.js';
 
 function renderView(response: Response, views: ThemedViews, theme: PresentedTheme, view: string, locals: Record<string, unknown>): Promise<string> {
   return new Promise<string>((resolve, reject) =>

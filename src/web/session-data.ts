@@ -1,4 +1,4 @@
-import type { User } from '../domain/users.js';
+import type { User } from '../domain/people/users.js';
 import type { Locale } from '../i18n/index.js';
 
 declare module 'express-session' {

@@ -1,5 +1,5 @@
-import { availableBonusTiers, availablePacks, type PriceList } from '../domain/pricing.js';
-import type { TermsVersion } from '../db/terms-repository.js';
+import { availableBonusTiers, availablePacks, type PriceList } from '../domain/pricing/pricing.js';
+import type { TermsVersion } from '../services/pricing/records.js';
 import { formatMoney, formatPercent } from '../i18n/format.js';
 import type { Locale, Translate } from '../i18n/index.js';
 

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Config } from '../config.js';
-import type { Hundredths } from '../domain/ledger.js';
+import type { Hundredths } from '../domain/ledger/ledger.js';
 import { formatDateTime, formatHundredths, formatMoney, formatUnits } from '../i18n/format.js';
 import type { Locale, Translate } from '../i18n/index.js';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { DEMO_PRICE_LIST } from '../../src/domain/demo.js';
+import { DEMO_PRICE_LIST } from '../../src/services/demo/demo.js';
 import { createTranslations } from '../../src/i18n/index.js';
 import { formatMoney, formatUnits } from '../../src/i18n/format.js';
 import { expectNoAxeViolations } from './accessibility.js';

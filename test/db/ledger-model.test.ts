@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { checkLedger } from '../../src/db/ledger-check.js';
-import { createAccount, findAccountByCode, getAccountByCode, type Account } from '../../src/db/ledger-repository.js';
-import { createLedger, type Ledger } from '../../src/domain/accounts.js';
-import { systemClock } from '../../src/domain/clock.js';
-import { LedgerError, SystemAccount, type PostingLine, type TransactionRequest } from '../../src/domain/ledger.js';
+import { checkLedger } from '../../src/db/ledger/ledger-check.js';
+import { createAccount, findAccountByCode, getAccountByCode, type Account } from '../../src/db/ledger/ledger-repository.js';
+import { createLedger, type Ledger } from '../../src/services/ledger/accounts.js';
+import { systemClock } from '../../src/system-clock.js';
+import { LedgerError, SystemAccount, type PostingLine, type TransactionRequest } from '../../src/domain/ledger/ledger.js';
 import { createTestDatabase, testDialect, type TestDatabase } from '../helpers/database.js';
 
 /** What the ledger should hold, kept by plain arithmetic. */

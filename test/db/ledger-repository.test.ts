@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/db/database.js';
-import { checkLedger } from '../../src/db/ledger-check.js';
-import { listAccountHistory } from '../../src/db/account-history-repository.js';
-import { createAccount, findAccountByCode, getAccountByCode, type Account } from '../../src/db/ledger-repository.js';
+import { checkLedger } from '../../src/db/ledger/ledger-check.js';
+import { listAccountHistory } from '../../src/db/ledger/account-history-repository.js';
+import { createAccount, findAccountByCode, getAccountByCode, type Account } from '../../src/db/ledger/ledger-repository.js';
 import { parseDatabaseUrl } from '../../src/config.js';
-import { createLedger, type Ledger } from '../../src/domain/accounts.js';
-import { systemClock } from '../../src/domain/clock.js';
-import { LedgerError, SystemAccount } from '../../src/domain/ledger.js';
+import { createLedger, type Ledger } from '../../src/services/ledger/accounts.js';
+import { systemClock } from '../../src/system-clock.js';
+import { LedgerError, SystemAccount } from '../../src/domain/ledger/ledger.js';
 import { createTestDatabase, expectLedgerConsistent, testDialect, type TestDatabase } from '../helpers/database.js';
 
 async function refusalCode(action: Promise<unknown>): Promise<string> {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import knexFactory from 'knex';
 import { createDatabase, type Database } from '../../src/db/database.js';
-import { checkLedger } from '../../src/db/ledger-check.js';
+import { checkLedger } from '../../src/db/ledger/ledger-check.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 
 export interface TestDatabase {

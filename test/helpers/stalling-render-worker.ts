@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import type { RenderRequest } from '../../src/documents/document-renderer.js';
-import '../../src/documents/render-worker.js';
+import type { RenderRequest } from '../../src/services/documents/document-renderer.js';
+import '../../src/services/documents/render-worker.js';
 import { STALLING_BUYER } from './stalling-renderer.js';
 
 // The real render thread (imported above, so its listener comes first), made to hang: on a document for

@@ -1,4 +1,4 @@
-import { createDocumentRenderer } from '../../src/documents/document-renderer.js';
+import { createDocumentRenderer } from '../../src/services/documents/document-renderer.js';
 
 /** The buyer whose documents never finish drawing on the thread of `stallingRenderer`. */
 export const STALLING_BUYER = 'Boucle Sans Fin';

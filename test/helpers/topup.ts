@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { replacePriceList } from '../../src/db/price-list-repository.js';
-import { publishTerms } from '../../src/db/terms-repository.js';
-import { DEMO_PRICE_LIST, DEMO_TERMS } from '../../src/domain/demo.js';
-import type { User } from '../../src/domain/users.js';
+import { replacePriceList } from '../../src/db/pricing/price-list-repository.js';
+import { publishTerms } from '../../src/db/pricing/terms-repository.js';
+import { DEMO_PRICE_LIST, DEMO_TERMS } from '../../src/services/demo/demo.js';
+import type { User } from '../../src/domain/people/users.js';
 import { expectLedgerConsistent } from './database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from './portal.js';
 

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { getAccountByCode, postTransaction, reverseTransaction } from '../../src/db/ledger-repository.js';
-import type { UsageDebit } from '../../src/db/usage-repository.js';
-import { createApiKeyManagement } from '../../src/domain/api-key-management.js';
-import { SystemAccount, type UsageCategory } from '../../src/domain/ledger.js';
-import { recordUsage } from '../../src/domain/usage-debits.js';
-import type { User } from '../../src/domain/users.js';
+import { getAccountByCode, postTransaction, reverseTransaction } from '../../src/db/ledger/ledger-repository.js';
+import type { UsageDebit } from '../../src/db/print-api/usage-repository.js';
+import { createApiKeyManagement } from '../../src/services/print-api/api-key-management.js';
+import { SystemAccount, type UsageCategory } from '../../src/domain/ledger/ledger.js';
+import { recordUsage } from '../../src/services/print-api/usage-debits.js';
+import type { User } from '../../src/domain/people/users.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { findActiveApiKey, recordApiKeyUse } from '../../src/db/api-key-repository.js';
-import { createApiKeyManagement } from '../../src/domain/api-key-management.js';
-import { API_KEY_PATTERN } from '../../src/domain/api-keys.js';
-import type { User } from '../../src/domain/users.js';
+import { findActiveApiKey, recordApiKeyUse } from '../../src/db/print-api/api-key-repository.js';
+import { createApiKeyManagement } from '../../src/services/print-api/api-key-management.js';
+import { API_KEY_PATTERN } from '../../src/domain/print-api/api-keys.js';
+import type { User } from '../../src/domain/people/users.js';
 import { formatDateTime } from '../../src/i18n/format.js';
 import { testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { recordAudit } from '../../src/db/audit-repository.js';
-import type { User } from '../../src/domain/users.js';
+import { recordAudit } from '../../src/db/audit/audit-repository.js';
+import type { User } from '../../src/domain/people/users.js';
 import { testDialect } from '../helpers/database.js';
 import { createTestPortal, logIn, type TestPortal } from '../helpers/portal.js';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { SystemAccount } from '../../src/domain/ledger.js';
-import type { User } from '../../src/domain/users.js';
+import { SystemAccount } from '../../src/domain/ledger/ledger.js';
+import type { User } from '../../src/domain/people/users.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { findDocument, issueDocument, listOrderDocuments } from '../../src/db/document-repository.js';
-import { claimMail, enqueueMail, findMail, finishAttempt, type AttemptOutcome, type OutboxMail } from '../../src/db/mail-outbox-repository.js';
-import { parseOrderNumber } from '../../src/domain/orders.js';
+import { findDocument, issueDocument, listOrderDocuments } from '../../src/db/documents/document-repository.js';
+import { claimMail, enqueueMail, findMail, finishAttempt, type OutboxMail } from '../../src/db/mail/mail-outbox-repository.js';
+import type { AttemptOutcome } from '../../src/domain/mail/retry-schedule.js';
+import { parseOrderNumber } from '../../src/domain/checkout/orders.js';
 import { testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { pathOf, pay, placeOrder, publishOffers, restorePayments } from '../helpers/topup.js';

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import type { OfferChoice } from '../../src/domain/checkout.js';
-import type { Order } from '../../src/domain/orders.js';
-import type { User } from '../../src/domain/users.js';
+import type { OfferChoice } from '../../src/services/checkout/checkout.js';
+import type { Order } from '../../src/domain/checkout/orders.js';
+import type { User } from '../../src/domain/people/users.js';
 import { testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { balanceOf, captureCredits, publishOffers, restorePayments } from '../helpers/topup.js';

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { getAccountByCode } from '../../src/db/ledger-repository.js';
-import { SystemAccount } from '../../src/domain/ledger.js';
-import type { User } from '../../src/domain/users.js';
+import { getAccountByCode } from '../../src/db/ledger/ledger-repository.js';
+import { SystemAccount } from '../../src/domain/ledger/ledger.js';
+import type { User } from '../../src/domain/people/users.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { placeOrder, publishOffers } from '../helpers/topup.js';

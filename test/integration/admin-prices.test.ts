@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { loadPriceList, loadPriceListVersion, replacePriceList } from '../../src/db/price-list-repository.js';
-import { DEMO_PRICE_LIST } from '../../src/domain/demo.js';
-import { MAX_BONUS_TIERS, MAX_PACKS, type PriceList } from '../../src/domain/pricing.js';
-import type { User } from '../../src/domain/users.js';
+import { loadPriceList, loadPriceListVersion, replacePriceList } from '../../src/db/pricing/price-list-repository.js';
+import { DEMO_PRICE_LIST } from '../../src/services/demo/demo.js';
+import { MAX_BONUS_TIERS, MAX_PACKS, type PriceList } from '../../src/domain/pricing/pricing.js';
+import type { User } from '../../src/domain/people/users.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { formFields, withChanges } from '../helpers/html-form.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { currentTerms } from '../../src/db/terms-repository.js';
-import { DEMO_TERMS } from '../../src/domain/demo.js';
-import { MAX_TERMS_LENGTH } from '../../src/domain/terms.js';
+import { currentTerms } from '../../src/db/pricing/terms-repository.js';
+import { DEMO_TERMS } from '../../src/services/demo/demo.js';
+import { MAX_TERMS_LENGTH } from '../../src/services/pricing/terms.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { formFields, withChanges } from '../helpers/html-form.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import type { User } from '../../src/domain/users.js';
+import type { User } from '../../src/domain/people/users.js';
 import { testDialect } from '../helpers/database.js';
 import { csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { balanceOf, captureCredits, orderSentToPayPal, pathOf, useShop } from '../helpers/topup.js';

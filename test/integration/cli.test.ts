@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import { runCli } from '../../src/cli/run.js';
-import { createArgon2Hasher } from '../../src/domain/passwords.js';
-import { findUserByUsername } from '../../src/db/user-repository.js';
+import { createArgon2Hasher } from '../../src/domain/people/passwords.js';
+import { findUserByUsername } from '../../src/db/people/user-repository.js';
 import { createTestDatabase, expectLedgerConsistent, testDialect, type TestDatabase } from '../helpers/database.js';
 import { runEntry } from '../helpers/processes.js';
 

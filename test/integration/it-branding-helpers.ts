@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import supertest from 'supertest';
-import type { UploadedFile } from '../../src/domain/image-upload.js';
+import type { UploadedFile } from '../../src/domain/branding/image-upload.js';
 import { formFields } from '../helpers/html-form.js';
 import { logIn, type TestPortal } from '../helpers/portal.js';
 

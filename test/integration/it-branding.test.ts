@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { colourProblems, COLOUR_NAMES, type ThemeColours } from '../../src/domain/colour-contrast.js';
+import { colourProblems, COLOUR_NAMES, type ThemeColours } from '../../src/domain/branding/colour-contrast.js';
 import { formFields } from '../helpers/html-form.js';
 import { createTestPortal, csrfTokenFrom, type TestPortal } from '../helpers/portal.js';
 import { addPeople, brandingState, draftFields, fieldError, pageText, postDraft, primaryOf, signedIn, type Agent } from './it-branding-helpers.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { publishTerms } from '../../src/db/terms-repository.js';
-import { DEMO_TERMS } from '../../src/domain/demo.js';
+import { publishTerms } from '../../src/db/pricing/terms-repository.js';
+import { DEMO_TERMS } from '../../src/services/demo/demo.js';
 import { testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { pathOf, pay, placeOrder, publishOffers, restorePayments } from '../helpers/topup.js';

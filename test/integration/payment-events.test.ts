@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import type { User } from '../../src/domain/users.js';
+import type { User } from '../../src/domain/people/users.js';
 import { createGatewayFromConfig } from '../../src/payments/paypal/from-config.js';
 import { testDialect } from '../helpers/database.js';
 import { logIn, type TestPortal } from '../helpers/portal.js';

@@ -1,6 +1,6 @@
-import { getAccountByCode } from '../../src/db/ledger-repository.js';
-import { createApiKeyManagement } from '../../src/domain/api-key-management.js';
-import { SystemAccount } from '../../src/domain/ledger.js';
+import { getAccountByCode } from '../../src/db/ledger/ledger-repository.js';
+import { createApiKeyManagement } from '../../src/services/print-api/api-key-management.js';
+import { SystemAccount } from '../../src/domain/ledger/ledger.js';
 import { expectLedgerConsistent } from '../helpers/database.js';
 import { ApiContract, type ApiAnswer, type ApiCall } from '../helpers/openapi-contract.js';
 import { createTestPortal, type TestPortal } from '../helpers/portal.js';

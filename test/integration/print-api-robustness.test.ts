@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import supertest from 'supertest';
-import { IDEMPOTENCY_LEASE_MS, requestFingerprint } from '../../src/domain/idempotency.js';
+import { IDEMPOTENCY_LEASE_MS, requestFingerprint } from '../../src/services/print-api/idempotency.js';
 import { testDialect } from '../helpers/database.js';
 import { apiPortalPerTest, newIdempotencyKey, type ApiPortal } from './print-api-helpers.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { createApiKeyManagement } from '../../src/domain/api-key-management.js';
+import { createApiKeyManagement } from '../../src/services/print-api/api-key-management.js';
 import { logIn } from '../helpers/portal.js';
 import { apiPortalPerTest, newIdempotencyKey, type ApiPortal } from './print-api-helpers.js';
 

@@ -1,10 +1,10 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { findActiveApiKey } from '../../src/db/api-key-repository.js';
-import { API_KEY_PATTERN, hashApiKey } from '../../src/domain/api-keys.js';
-import { DEMO_API_KEY, DEMO_API_KEY_NAME, demoStudentHistory, seedDemoData } from '../../src/domain/demo.js';
-import { USAGE_CATEGORIES } from '../../src/domain/ledger.js';
+import { findActiveApiKey } from '../../src/db/print-api/api-key-repository.js';
+import { API_KEY_PATTERN, hashApiKey } from '../../src/domain/print-api/api-keys.js';
+import { DEMO_API_KEY, DEMO_API_KEY_NAME, demoStudentHistory, seedDemoData } from '../../src/services/demo/demo.js';
+import { USAGE_CATEGORIES } from '../../src/domain/ledger/ledger.js';
 import { createTestDatabase, expectLedgerConsistent, testDialect, type TestDatabase } from '../helpers/database.js';
 import { runEntry, spawnEntry, waitForOutput } from '../helpers/processes.js';
 import { createTestPortal, csrfTokenFrom, type TestPortal } from '../helpers/portal.js';

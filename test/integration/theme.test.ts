@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import ejs from 'ejs';
 import supertest from 'supertest';
 import { projectRoot } from '../../src/config.js';
-import type { ThemeMessages } from '../../src/domain/branding.js';
+import type { ThemeMessages } from '../../src/domain/branding/branding.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { pathOf, pay, placeOrder, publishOffers } from '../helpers/topup.js';

@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { expect } from 'chai';
 import supertest from 'supertest';
-import type { User } from '../../src/domain/users.js';
+import type { User } from '../../src/domain/people/users.js';
 import type { WebhookDelivery } from '../../src/payments/paypal/simulator/index.js';
 import { testDialect } from '../helpers/database.js';
 import { createTestPortal, logIn, type TestPortal } from '../helpers/portal.js';

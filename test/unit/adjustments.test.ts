@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { newFormNonce } from '../../src/domain/form-nonce.js';
-import { adjustmentKey, AdjustmentError, REASON_MAX_LENGTH, validateAdjustment, type AdjustmentForm } from '../../src/domain/adjustments.js';
+import { newFormNonce } from '../../src/domain/shared/form-nonce.js';
+import { adjustmentKey, AdjustmentError, REASON_MAX_LENGTH, validateAdjustment, type AdjustmentForm } from '../../src/services/ledger/adjustments.js';
 
 const NONCE = 'abcdefghijklmnop-_0123';
 const form = (fields: Partial<AdjustmentForm> = {}): AdjustmentForm => ({ direction: 'credit', amount: '12,50', reason: 'Lost print job', nonce: NONCE, ...fields });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { auditChanges, compactValue } from '../../src/domain/audit-changes.js';
+import { auditChanges, compactValue } from '../../src/domain/audit/audit-changes.js';
 
 describe('audit log: before → after', () => {
   it('shows only the keys that changed, added or removed', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { addDays, dayOf, daysBetween, firstOfMonth, parseDay, startOfDay } from '../../src/domain/calendar.js';
+import { addDays, dayOf, daysBetween, firstOfMonth, parseDay, startOfDay } from '../../src/domain/time/calendar.js';
 
 const ZONES = ['Europe/Paris', 'America/New_York', 'UTC', 'Pacific/Auckland'];
 

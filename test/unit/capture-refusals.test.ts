@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { captureRefusalOf } from '../../src/domain/capture-refusals.js';
+import { captureRefusalOf } from '../../src/services/checkout/capture-refusals.js';
 import { GatewayError } from '../../src/payments/gateway.js';
 
 /** A capture refused by PayPal with HTTP 422 and this issue, as the PayPal client reports it. */

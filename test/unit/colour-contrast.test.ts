@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { colourProblems, contrastRatio, mix, paletteOf, readableOn, TEXT_CONTRAST, type ThemeColours } from '../../src/domain/colour-contrast.js';
+import { colourProblems, contrastRatio, mix, paletteOf, readableOn, TEXT_CONTRAST, type ThemeColours } from '../../src/domain/branding/colour-contrast.js';
 
 const hexColour = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })).map(
   (channels) => `#${channels.map((channel) => channel.toString(16).padStart(2, '0')).join('')}`,

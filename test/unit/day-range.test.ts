@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkDayRange, dayCount, MAX_REPORT_DAYS, periodOf } from '../../src/domain/day-range.js';
+import { checkDayRange, dayCount, MAX_REPORT_DAYS, periodOf } from '../../src/domain/time/day-range.js';
 
 const DEFAULTS = { from: '2026-11-01', to: '2026-11-23' };
 

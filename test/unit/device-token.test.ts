@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { deviceTokens } from '../../src/domain/device-token.js';
+import { deviceTokens } from '../../src/domain/people/device-token.js';
 
 describe('device tokens', () => {
   const devices = deviceTokens('a-session-secret-of-at-least-32-characters');

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { DOCUMENT_KINDS, formatDocumentNumber, parseDocumentNumber } from '../../src/domain/documents.js';
-import { parseOrderNumber } from '../../src/domain/orders.js';
+import { DOCUMENT_KINDS, formatDocumentNumber, parseDocumentNumber } from '../../src/domain/documents/documents.js';
+import { parseOrderNumber } from '../../src/domain/checkout/orders.js';
 
 describe('document numbers', () => {
   it('prints receipts and credit notes in their own series, six digits at least', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { containsMarkup, imageEnd, sniffFormat } from '../../src/domain/image-bytes.js';
-import { ImageUploadError, prepareImage, type ImagePurpose, type UploadedFile } from '../../src/domain/image-upload.js';
+import { containsMarkup, imageEnd, sniffFormat } from '../../src/domain/branding/image-bytes.js';
+import { ImageUploadError, prepareImage, type ImagePurpose, type UploadedFile } from '../../src/domain/branding/image-upload.js';
 import { jpeg, jpegWithExif, png, pngWithText, webp } from '../fixtures/images/builders.js';
 import { REFUSALS } from '../fixtures/images/refusals.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { LedgerError, MAX_ENTRY_AMOUNT, reversalLines, sameLines, validateTransaction, type PostingLine } from '../../src/domain/ledger.js';
+import { LedgerError, MAX_ENTRY_AMOUNT, reversalLines, sameLines, validateTransaction, type PostingLine } from '../../src/domain/ledger/ledger.js';
 
 const request = (lines: PostingLine[], extra: Partial<Parameters<typeof validateTransaction>[0]> = {}) => ({
   idempotencyKey: 'key-1',

@@ -15,7 +15,7 @@ import {
   type AttemptStates,
   type LoginPolicy,
   type ThrottleState,
-} from '../../src/domain/login-throttle.js';
+} from '../../src/domain/people/login-throttle.js';
 
 const policy = { maxFailures: 3, windowMs: 60_000, lockMs: 300_000 };
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { afterFailure, retryDelayMs } from '../../src/mail/retry-schedule.js';
+import { afterFailure, retryDelayMs } from '../../src/domain/mail/retry-schedule.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

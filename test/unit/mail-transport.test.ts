@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Config } from '../../src/config.js';
-import { classifySmtpError, createMailTransport, MailTransportError, type OutgoingMail } from '../../src/mail/transport.js';
+import { classifySmtpError, createMailTransport, MailTransportError, type OutgoingMail } from '../../src/smtp/transport.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 
 /** An error shaped as nodemailer hands them over. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { dayOf } from '../../src/domain/calendar.js';
-import { parseOrderFilters } from '../../src/domain/order-search.js';
+import { dayOf } from '../../src/domain/time/calendar.js';
+import { parseOrderFilters } from '../../src/domain/checkout/order-search.js';
 
 const PARIS = 'Europe/Paris';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { assertMove, canMove, CREDITED_STATUSES, nextStatuses, ORDER_STATUSES, OrderStatusError, WAYS_BACK, type OrderStatus } from '../../src/domain/order-status.js';
+import { assertMove, canMove, CREDITED_STATUSES, nextStatuses, ORDER_STATUSES, OrderStatusError, WAYS_BACK, type OrderStatus } from '../../src/domain/checkout/order-status.js';
 
 describe('order statuses', () => {
   it('follows the happy path created → awaiting payment → approved → capture pending → paid', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { MAX_IMPORT_PEOPLE, readPeopleFile, type ImportProblem } from '../../src/domain/people-file.js';
+import { MAX_IMPORT_PEOPLE, readPeopleFile, type ImportProblem } from '../../src/domain/people/people-file.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const read = (text: string) => readPeopleFile(bytes(text));

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { dayOf, wallClockOf, zonedInstant } from '../../src/domain/calendar.js';
-import { DEMO_PRICE_LIST } from '../../src/domain/demo.js';
-import { PRICE_FORM_PROBLEM_CODES, priceListFormFromBody, priceListFormOf, readPriceListForm, type PriceListForm } from '../../src/domain/price-list-form.js';
+import { dayOf, wallClockOf, zonedInstant } from '../../src/domain/time/calendar.js';
+import { DEMO_PRICE_LIST } from '../../src/services/demo/demo.js';
+import { PRICE_FORM_PROBLEM_CODES, priceListFormFromBody, priceListFormOf, readPriceListForm, type PriceListForm } from '../../src/domain/pricing/price-list-form.js';
 import {
   availableBonusTiers,
   freeAmountBonus,
@@ -15,7 +15,7 @@ import {
   type Pack,
   type PriceList,
   type Validity,
-} from '../../src/domain/pricing.js';
+} from '../../src/domain/pricing/pricing.js';
 import { loadCatalog, SUPPORTED_LOCALES } from '../../src/i18n/index.js';
 
 const ZONE = 'Europe/Paris';

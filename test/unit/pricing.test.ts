@@ -9,7 +9,7 @@ import {
   validatePriceList,
   vatIncluded,
   type PriceList,
-} from '../../src/domain/pricing.js';
+} from '../../src/domain/pricing/pricing.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 

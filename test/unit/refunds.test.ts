@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { OrderStatus } from '../../src/domain/order-status.js';
+import type { OrderStatus } from '../../src/domain/checkout/order-status.js';
 import {
   checkRefundAmount,
   checkUnitsAvailable,
@@ -9,7 +9,7 @@ import {
   RefundError,
   refundShare,
   unitsTakenBack,
-} from '../../src/domain/refunds.js';
+} from '../../src/domain/checkout/refunds.js';
 
 /** 20,00 € for 20 units and 2 bonus units. */
 const order = (status: OrderStatus = 'paid', refundedCents = 0, paypalCaptureId: string | null = 'CAPTURE-1') => ({

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { TermsVersion } from '../../src/db/terms-repository.js';
-import { MAX_TERMS_LENGTH, normalizeTermsBody, TERMS_PROBLEM_CODES, termsProblems } from '../../src/domain/terms.js';
+import type { TermsVersion } from '../../src/db/pricing/terms-repository.js';
+import { MAX_TERMS_LENGTH, normalizeTermsBody, TERMS_PROBLEM_CODES, termsProblems } from '../../src/services/pricing/terms.js';
 import { loadCatalog, SUPPORTED_LOCALES } from '../../src/i18n/index.js';
 import { renderMarkdown } from '../../src/web/markdown.js';
 

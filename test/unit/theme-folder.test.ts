@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { projectRoot } from '../../src/config.js';
-import { colourProblems } from '../../src/domain/colour-contrast.js';
-import { MESSAGE_NAMES } from '../../src/domain/branding.js';
+import { colourProblems } from '../../src/domain/branding/colour-contrast.js';
+import { MESSAGE_NAMES } from '../../src/domain/branding/branding.js';
 import { SUPPORTED_LOCALES } from '../../src/i18n/index.js';
-import { loadThemeFolder, readThemeCatalogue, ThemeFolderError } from '../../src/web/themes/theme-folder.js';
+import { loadThemeFolder, readThemeCatalogue, ThemeFolderError } from '../../src/services/branding/theme-folder.js';
 
 const themesDir = path.join(projectRoot, 'themes');
 const viewsDir = path.join(projectRoot, 'views');

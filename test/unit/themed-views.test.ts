@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { themedViews, type ViewOverrides } from '../../src/web/themes/themed-views.js';
+import type { ViewOverrides } from '../../src/services/branding/theme-service.js';
+import { themedViews } from '../../src/web/themes/themed-views.js';
 
 /** Renders like Express does: the engine, on the file resolveView picked, inside withTheme. */
 function render(views: ReturnType<typeof themedViews>, theme: ViewOverrides | undefined, name: string, data: object = {}): Promise<string> {

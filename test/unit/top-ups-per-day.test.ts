@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { dayOf, daysBetween } from '../../src/domain/calendar.js';
-import { tallyTopUpsPerDay } from '../../src/domain/top-ups-per-day.js';
+import { dayOf, daysBetween } from '../../src/domain/time/calendar.js';
+import { tallyTopUpsPerDay } from '../../src/domain/reports/top-ups-per-day.js';
 
 const ZONE = 'Europe/Paris';
 

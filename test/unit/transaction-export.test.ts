@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decimalText } from '../../src/domain/decimal.js';
+import { decimalText } from '../../src/domain/shared/decimal.js';
 import fc from 'fast-check';
 import {
   csvConventionsFor,
@@ -9,7 +9,7 @@ import {
   exportRecord,
   guardFormula,
   type ExportedTransaction,
-} from '../../src/domain/transaction-export.js';
+} from '../../src/domain/reports/transaction-export.js';
 
 const ORDER = {
   id: 7,

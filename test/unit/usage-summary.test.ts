@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { checkHistoryFilter } from '../../src/domain/account-history.js';
-import { summarizeUsage, wholePercentages } from '../../src/domain/usage-summary.js';
+import { checkHistoryFilter } from '../../src/domain/ledger/account-history.js';
+import { summarizeUsage, wholePercentages } from '../../src/domain/ledger/usage-summary.js';
 
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 const amounts = fc.array(fc.integer({ min: 0, max: 100_000_000 }), { minLength: 1, maxLength: 8 });

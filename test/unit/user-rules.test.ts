@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { normalizeUsername, refuseSelfLockout, UserError, validateNewUser, validatePassword, validateRole } from '../../src/domain/users.js';
+import { normalizeUsername, refuseSelfLockout, UserError, validateNewUser, validatePassword, validateRole } from '../../src/domain/people/users.js';
 
 const valid = { username: ' Camille.Martin@Example.edu ', displayName: 'Camille Martin', email: 'camille@example.edu', role: 'user' as const };
 

@@ -1,4 +1,4 @@
-import { decimalText } from '../../domain/decimal.js';
+import { decimalText } from '../../domain/shared/decimal.js';
 
 /** PayPal writes amounts as decimal strings ("12.50"); we count in integer cents (two-decimal currencies). */
 export function centsToPayPalValue(cents: number): string {

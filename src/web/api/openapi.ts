@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { usageDebitInput } from '../../domain/print-api.js';
+import { usageDebitInput } from '../../services/print-api/print-api.js';
 import { PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, type ProblemType } from './problem.js';
 import { accountSchema, debitSchema, problemSchema, problemTypeSchema, transactionPageSchema } from './representations.js';
 

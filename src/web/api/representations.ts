@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { AccountHolder, UsageDebit } from '../../db/usage-repository.js';
-import { TRANSACTION_KINDS, USAGE_CATEGORIES, type Hundredths } from '../../domain/ledger.js';
+import type { AccountHolder, UsageDebit } from '../../services/print-api/records.js';
+import { TRANSACTION_KINDS, USAGE_CATEGORIES, type Hundredths } from '../../domain/ledger/ledger.js';
 
 /** Units as the API writes them: a number with at most two decimals (4960 hundredths → 49.6). */
 export const unitsOf = (hundredths: Hundredths) => hundredths / 100;

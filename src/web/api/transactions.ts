@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { listAccountHistory } from '../../db/account-history-repository.js';
+import { listAccountHistory } from '../../services/ledger/records.js';
 import type { Database } from '../../db/database.js';
-import type { PrintApi } from '../../domain/print-api.js';
+import type { PrintApi } from '../../services/print-api/print-api.js';
 import type { Translate } from '../../i18n/index.js';
 import { API_BASE, DEFAULT_PAGE_SIZE, MAX_ENTRY_ID, MAX_PAGE_SIZE } from './openapi.js';
 import type { transactionPageSchema} from './representations.js';

@@ -1,9 +1,9 @@
 import type { RequestHandler } from 'express';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
-import { findUserById, stripPassword } from '../../db/user-repository.js';
-import type { Clock } from '../../domain/clock.js';
-import type { Role } from '../../domain/users.js';
+import { findUserById, stripPassword } from '../../services/people/records.js';
+import type { Clock } from '../../domain/time/clock.js';
+import type { Role } from '../../domain/people/users.js';
 import { forbidden } from '../http-error.js';
 import { regenerateSession } from './session.js';
 

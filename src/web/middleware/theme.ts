@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Database } from '../../db/database.js';
-import { findVersion } from '../../db/branding-repository.js';
-import type { ThemeService } from '../themes/theme-service.js';
+import { findVersion } from '../../services/branding/records.js';
+import type { ThemeService } from '../../services/branding/theme-service.js';
 
 /** The published look, for every page; error pages rendered before this point ask the service themselves. */
 export function publishedTheme(themes: ThemeService): RequestHandler {

@@ -1,16 +1,16 @@
 import { Router, type Response } from 'express';
-import type { HistoryRow } from '../../db/account-history-repository.js';
-import { checkHistoryFilter, HISTORY_CATEGORIES, type HistoryCategory, type HistoryFilter, type HistoryFilterErrors } from '../../domain/account-history.js';
-import type { Ledger } from '../../domain/accounts.js';
-import type { OpenDayRange } from '../../domain/day-range.js';
-import type { UsageSummary } from '../../domain/usage-summary.js';
+import type { HistoryRow } from '../../services/ledger/records.js';
+import { checkHistoryFilter, HISTORY_CATEGORIES, type HistoryCategory, type HistoryFilter, type HistoryFilterErrors } from '../../domain/ledger/account-history.js';
+import type { Ledger } from '../../services/ledger/accounts.js';
+import type { OpenDayRange } from '../../domain/time/day-range.js';
+import type { UsageSummary } from '../../domain/ledger/usage-summary.js';
 import { formatDay, formatShare } from '../../i18n/format.js';
 import type { Locale, Translate } from '../../i18n/index.js';
 import { shareChartSvg } from '../charts/share-chart.js';
 import { requireUser } from '../middleware/authentication.js';
 import { pageLinks, parsePage } from '../paging.js';
 import { renderPage } from '../render.js';
-import type { PresentedTheme } from '../themes/theme-service.js';
+import type { PresentedTheme } from '../../services/branding/theme-service.js';
 import { typedText } from '../day-range-form.js';
 
 /** The translation key naming an operation: usage is named by its category (print, copy…). */

@@ -1,9 +1,9 @@
 import { Router, type CookieOptions } from 'express';
 import { z } from 'zod';
-import type { Clock } from '../../domain/clock.js';
-import type { Authenticator } from '../../domain/authentication.js';
-import { DEVICE_TOKEN_DAYS } from '../../domain/device-token.js';
-import type { Refusal } from '../../domain/login-throttle.js';
+import type { Clock } from '../../domain/time/clock.js';
+import type { Authenticator } from '../../services/people/authentication.js';
+import { DEVICE_TOKEN_DAYS } from '../../domain/people/device-token.js';
+import type { Refusal } from '../../domain/people/login-throttle.js';
 import type { Translate } from '../../i18n/index.js';
 import { renderPage } from '../render.js';
 import { chosenLanguage } from '../middleware/locale.js';

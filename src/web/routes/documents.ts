@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import type { Database } from '../../db/database.js';
-import { findDocument } from '../../db/document-repository.js';
-import { findOrder } from '../../db/order-repository.js';
-import type { Clock } from '../../domain/clock.js';
-import { parseDocumentNumber } from '../../domain/documents.js';
-import type { DocumentFiles } from '../../documents/document-files.js';
+import { findDocument } from '../../services/documents/records.js';
+import { findOrder } from '../../services/checkout/records.js';
+import type { Clock } from '../../domain/time/clock.js';
+import { parseDocumentNumber } from '../../domain/documents/documents.js';
+import type { DocumentFiles } from '../../services/documents/document-files.js';
 import type { Locale } from '../../i18n/index.js';
 import { notFound } from '../http-error.js';
 import { requireUser } from '../middleware/authentication.js';

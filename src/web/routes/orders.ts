@@ -1,11 +1,11 @@
 import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
-import { listOrderDocuments } from '../../db/document-repository.js';
-import { waitsForTheBuyer, waitsForTheSeller } from '../../domain/capture-refusals.js';
-import { CheckoutError, OrderLimitError, type Checkout } from '../../domain/checkout.js';
-import { CLOSED_UNPAID_STATUSES, CREDITED_STATUSES, type OrderStatus } from '../../domain/order-status.js';
-import { parseOrderNumber, type Order } from '../../domain/orders.js';
+import { listOrderDocuments } from '../../services/documents/records.js';
+import { waitsForTheBuyer, waitsForTheSeller } from '../../services/checkout/capture-refusals.js';
+import { CheckoutError, OrderLimitError, type Checkout } from '../../services/checkout/checkout.js';
+import { CLOSED_UNPAID_STATUSES, CREDITED_STATUSES, type OrderStatus } from '../../domain/checkout/order-status.js';
+import { parseOrderNumber, type Order } from '../../domain/checkout/orders.js';
 import type { Locale, Translate } from '../../i18n/index.js';
 import { formatMoney, formatUnits } from '../../i18n/format.js';
 import { notFound } from '../http-error.js';

@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import type { Logger } from 'pino';
-import { ProviderUnreachableError, type Checkout } from '../../domain/checkout.js';
+import { ProviderUnreachableError, type Checkout } from '../../services/checkout/checkout.js';
 import { WebhookVerificationError, type PaymentGateway } from '../../payments/gateway.js';
 
 /**

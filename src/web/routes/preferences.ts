@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Database } from '../../db/database.js';
-import { updateUser } from '../../db/user-repository.js';
-import type { Clock } from '../../domain/clock.js';
+import { updateUser } from '../../services/people/records.js';
+import type { Clock } from '../../domain/time/clock.js';
 import { isLocale } from '../../i18n/index.js';
 import { HttpError } from '../http-error.js';
 import { LANGUAGE_COOKIE, languageCookieOptions } from '../middleware/locale.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Router, type NextFunction, type Response } from 'express';
-import { ASSET_FILE } from '../themes/theme-folder.js';
-import type { ThemeService } from '../themes/theme-service.js';
+import { ASSET_FILE } from '../../services/branding/theme-folder.js';
+import type { ThemeService } from '../../services/branding/theme-service.js';
 
 
 /**

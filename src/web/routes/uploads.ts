@@ -1,7 +1,6 @@
 import { Router } from 'express';
-import { findUpload } from '../../db/branding-repository.js';
+import { findUpload, UPLOAD_ID, type UploadStore } from '../../services/branding/records.js';
 import type { Database } from '../../db/database.js';
-import { UPLOAD_ID, type UploadStore } from '../../db/upload-store.js';
 
 /** Uploads never change (a new image is a new id), and are only ever PNG images, read as nothing else. */
 const UPLOAD_HEADERS = {

@@ -1,12 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import path from 'node:path';
 import ejs from 'ejs';
-
-/** The views a theme overrides: its folder and the relative paths it holds ("partials/footer.ejs"). */
-export interface ViewOverrides {
-  viewsDir: string;
-  overrides: ReadonlySet<string>;
-}
+import type { ViewOverrides } from '../../services/branding/theme-service.js';
 
 /** The theme of the render in progress, and the portal views it overrides. */
 interface Rendering {

@@ -1,11 +1,11 @@
 import type { Request, Response, Router } from 'express';
-import { ApiKeyError, createApiKeyManagement, validateApiKeyName } from '../../../domain/api-key-management.js';
-import { API_KEY_NAME_MAX } from '../../../domain/api-keys.js';
+import { ApiKeyError, createApiKeyManagement, validateApiKeyName } from '../../../services/print-api/api-key-management.js';
+import { API_KEY_NAME_MAX } from '../../../domain/print-api/api-keys.js';
 import type { Translate } from '../../../i18n/index.js';
 import { API_BASE } from '../../api/openapi.js';
 import { notFound } from '../../http-error.js';
 import { renderPage } from '../../render.js';
-import type { AdminDependencies } from './index.js';
+import type { AdminDependencies } from './dependencies.js';
 
 const KEY_ID = /^[1-9]\d{0,8}$/;
 const LIST_PATH = '/admin/api-keys';

@@ -1,11 +1,11 @@
 import type { Router } from 'express';
-import { listAudit, listAuditActions } from '../../../db/audit-repository.js';
-import { auditChanges } from '../../../domain/audit-changes.js';
-import { checkDayRange, periodOf } from '../../../domain/day-range.js';
+import { listAudit, listAuditActions } from '../../../services/audit/records.js';
+import { auditChanges } from '../../../domain/audit/audit-changes.js';
+import { checkDayRange, periodOf } from '../../../domain/time/day-range.js';
 import type { Translate } from '../../../i18n/index.js';
 import { pageLinks, parsePage } from '../../paging.js';
 import { renderPage } from '../../render.js';
-import type { AdminDependencies } from './index.js';
+import type { AdminDependencies } from './dependencies.js';
 import { dayRangeMessages, typedText } from '../../day-range-form.js';
 
 export const AUDIT_PAGE_SIZE = 25;

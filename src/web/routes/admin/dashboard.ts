@@ -1,10 +1,10 @@
 import type { Router } from 'express';
-import { countOrdersIn, countUnmatchedWebhooks, recentPaymentProblems, topUpTotals, unitsOutstanding } from '../../../db/dashboard-repository.js';
-import { addDays, dayOf, firstOfMonth, startOfDay } from '../../../domain/calendar.js';
-import { formatOrderNumber } from '../../../domain/orders.js';
+import { countOrdersIn, countUnmatchedWebhooks, recentPaymentProblems, topUpTotals, unitsOutstanding } from '../../../services/reports/records.js';
+import { addDays, dayOf, firstOfMonth, startOfDay } from '../../../domain/time/calendar.js';
+import { formatOrderNumber } from '../../../domain/checkout/orders.js';
 import type { Translate } from '../../../i18n/index.js';
 import { renderPage } from '../../render.js';
-import type { AdminDependencies } from './index.js';
+import type { AdminDependencies } from './dependencies.js';
 
 const PROBLEM_WINDOW_MS = 7 * 24 * 3600_000;
 

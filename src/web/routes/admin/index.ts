@@ -1,13 +1,4 @@
 import { Router } from 'express';
-import type { Config } from '../../../config.js';
-import type { Database } from '../../../db/database.js';
-import type { Ledger } from '../../../domain/accounts.js';
-import type { Checkout } from '../../../domain/checkout.js';
-import type { Clock } from '../../../domain/clock.js';
-import type { UserManagement } from '../../../domain/user-management.js';
-import type { DocumentMails } from '../../../mail/document-mail.js';
-import type { MailDelivery } from '../../../mail/mail-delivery.js';
-import type { PaymentGateway } from '../../../payments/gateway.js';
 import { requireRole } from '../../middleware/authentication.js';
 import { registerApiKeyRoutes } from './api-keys.js';
 import { registerDashboardRoutes } from './dashboard.js';
@@ -17,18 +8,7 @@ import { registerPeopleRoutes } from './people.js';
 import { registerPriceRoutes } from './prices.js';
 import { registerReportRoutes } from './reports.js';
 import { registerTermsRoutes } from './terms.js';
-
-export interface AdminDependencies {
-  config: Config;
-  db: Database;
-  clock: Clock;
-  ledger: Ledger;
-  checkout: Checkout;
-  gateway: PaymentGateway;
-  users: UserManagement;
-  mail: MailDelivery;
-  documentMails: DocumentMails;
-}
+import type { AdminDependencies } from './dependencies.js';
 
 /**
  * Every page under /admin, for admins only: the guard is mounted before any admin route, so a route

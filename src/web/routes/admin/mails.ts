@@ -1,11 +1,11 @@
 import type { Request, Response, Router } from 'express';
-import { recordAudit } from '../../../db/audit-repository.js';
-import { findMail, listMails, MAIL_STATUSES, requeueFailedMail, type MailStatus, type OutboxMail } from '../../../db/mail-outbox-repository.js';
+import { recordAudit } from '../../../services/audit/records.js';
+import { findMail, listMails, MAIL_STATUSES, type MailStatus, type OutboxMail, requeueFailedMail } from '../../../services/mail/records.js';
 import type { Translate } from '../../../i18n/index.js';
 import { notFound } from '../../http-error.js';
 import { pageLinks, parsePage } from '../../paging.js';
 import { renderPage } from '../../render.js';
-import type { AdminDependencies } from './index.js';
+import type { AdminDependencies } from './dependencies.js';
 
 export const MAILS_PAGE_SIZE = 25;
 const LIST_PATH = '/admin/mails';

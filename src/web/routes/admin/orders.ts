@@ -1,24 +1,23 @@
 import type { Request, Response, Router } from 'express';
-import { listOrderDocuments } from '../../../db/document-repository.js';
-import { countOrders, searchOrders } from '../../../db/order-admin-repository.js';
-import { findOrder } from '../../../db/order-repository.js';
-import { CheckoutError } from '../../../domain/checkout.js';
-import type { Hundredths } from '../../../domain/ledger.js';
-import { decimalSeparatorOf, decimalText } from '../../../domain/decimal.js';
-import { isFormNonce, newFormNonce } from '../../../domain/form-nonce.js';
-import { createOrderAdministration } from '../../../domain/order-administration.js';
-import { ORDERS_PAGE_SIZE, parseOrderFilters, type ParsedOrderFilters } from '../../../domain/order-search.js';
-import { ORDER_STATUSES, type OrderStatus } from '../../../domain/order-status.js';
-import { parseOrderNumber, type Order } from '../../../domain/orders.js';
-import { parseAmount, PricingError, type Cents } from '../../../domain/pricing.js';
-import { isRefundPolicy, REFUND_POLICIES, refundableCents, RefundError } from '../../../domain/refunds.js';
+import { listOrderDocuments } from '../../../services/documents/records.js';
+import { countOrders, findOrder, searchOrders } from '../../../services/checkout/records.js';
+import { CheckoutError } from '../../../services/checkout/checkout.js';
+import type { Hundredths } from '../../../domain/ledger/ledger.js';
+import { decimalSeparatorOf, decimalText } from '../../../domain/shared/decimal.js';
+import { isFormNonce, newFormNonce } from '../../../domain/shared/form-nonce.js';
+import { createOrderAdministration } from '../../../services/checkout/order-administration.js';
+import { ORDERS_PAGE_SIZE, parseOrderFilters, type ParsedOrderFilters } from '../../../domain/checkout/order-search.js';
+import { ORDER_STATUSES, type OrderStatus } from '../../../domain/checkout/order-status.js';
+import { parseOrderNumber, type Order } from '../../../domain/checkout/orders.js';
+import { parseAmount, PricingError, type Cents } from '../../../domain/pricing/pricing.js';
+import { isRefundPolicy, REFUND_POLICIES, refundableCents, RefundError } from '../../../domain/checkout/refunds.js';
 import { formatMoney } from '../../../i18n/format.js';
 import type { Locale, Translate } from '../../../i18n/index.js';
 import { HttpError, notFound } from '../../http-error.js';
 import { pageLinks, parsePage } from '../../paging.js';
 import { renderPage } from '../../render.js';
 import { documentUrl } from '../documents.js';
-import type { AdminDependencies } from './index.js';
+import type { AdminDependencies } from './dependencies.js';
 
 type RefundField = 'amount' | 'reason';
 interface RefundForm {

@@ -1,12 +1,12 @@
 import type { RequestHandler, Response, Router } from 'express';
 import multer from 'multer';
-import { findPeopleImport } from '../../../db/people-import-repository.js';
-import { MAX_IMPORT_PEOPLE, type ImportProblem } from '../../../domain/people-file.js';
-import { createPeopleImports, PeopleImportError } from '../../../domain/people-import.js';
+import { findPeopleImport } from '../../../services/people/records.js';
+import { MAX_IMPORT_PEOPLE, type ImportProblem } from '../../../domain/people/people-file.js';
+import { createPeopleImports, PeopleImportError } from '../../../services/people/people-import.js';
 import type { Locale, Translate } from '../../../i18n/index.js';
 import { notFound } from '../../http-error.js';
 import { renderPage } from '../../render.js';
-import type { AdminDependencies } from './index.js';
+import type { AdminDependencies } from './dependencies.js';
 
 /** Not under /admin/people/: any username, "import" included, keeps its own page. */
 export const PEOPLE_IMPORT_PATH = '/admin/people-import';

@@ -1,16 +1,15 @@
 import type { Request, Response, Router } from 'express';
-import { findPersonAccount, listPersonOrders, searchPeople } from '../../../db/people-repository.js';
-import { findUserByUsername } from '../../../db/user-repository.js';
-import { AdjustmentError, createAdjustments, REASON_MAX_LENGTH } from '../../../domain/adjustments.js';
-import { newFormNonce } from '../../../domain/form-nonce.js';
-import type { ChangeOutcome } from '../../../domain/user-management.js';
-import { normalizeUsername, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, ROLES, UserError } from '../../../domain/users.js';
+import { findPersonAccount, findUserByUsername, listPersonOrders, searchPeople } from '../../../services/people/records.js';
+import { AdjustmentError, createAdjustments, REASON_MAX_LENGTH } from '../../../services/ledger/adjustments.js';
+import { newFormNonce } from '../../../domain/shared/form-nonce.js';
+import type { ChangeOutcome } from '../../../services/people/user-management.js';
+import { normalizeUsername, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, ROLES, UserError } from '../../../domain/people/users.js';
 import type { Translate } from '../../../i18n/index.js';
 import { HttpError, notFound } from '../../http-error.js';
 import { pageLinks, parsePage } from '../../paging.js';
 import { renderPage } from '../../render.js';
 import { operationKey } from '../account.js';
-import type { AdminDependencies } from './index.js';
+import type { AdminDependencies } from './dependencies.js';
 import { registerPeopleImportRoutes } from './people-import.js';
 
 const PEOPLE_PAGE_SIZE = 25;

@@ -1,6 +1,5 @@
 import type { Request, Response, Router } from 'express';
-import { currentTerms } from '../../../db/terms-repository.js';
-import { loadPriceListVersion, type PriceListDraft } from '../../../db/price-list-repository.js';
+import { currentTerms, loadPriceListVersion, type PriceListDraft } from '../../../services/pricing/records.js';
 import {
   packField,
   parseWindowBound,
@@ -11,16 +10,16 @@ import {
   windowBoundText,
   type PriceFormProblem,
   type PriceListForm,
-} from '../../../domain/price-list-form.js';
-import { decimalSeparatorOf } from '../../../domain/decimal.js';
-import { createPriceListPublishing, PriceListPublishingError } from '../../../domain/price-list-publishing.js';
-import { CURRENCIES, MAX_BONUS_TIERS, MAX_PACKS, type Currency } from '../../../domain/pricing.js';
+} from '../../../domain/pricing/price-list-form.js';
+import { decimalSeparatorOf } from '../../../domain/shared/decimal.js';
+import { createPriceListPublishing, PriceListPublishingError } from '../../../services/pricing/price-list-publishing.js';
+import { CURRENCIES, MAX_BONUS_TIERS, MAX_PACKS, type Currency } from '../../../domain/pricing/pricing.js';
 import { formatHundredths, formatMoney, formatPercent } from '../../../i18n/format.js';
 import type { Locale, Translate } from '../../../i18n/index.js';
 import { HttpError, notFound } from '../../http-error.js';
 import { renderPage } from '../../render.js';
 import { topUpPageLocals } from '../../topup-page.js';
-import type { AdminDependencies } from './index.js';
+import type { AdminDependencies } from './dependencies.js';
 
 const WHOLE_NUMBER = /^[1-9]\d{0,8}$/;
 

@@ -2,22 +2,22 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { Request, Response, Router } from 'express';
-import { recordAudit } from '../../../db/audit-repository.js';
-import { loadPriceList } from '../../../db/price-list-repository.js';
-import { exportedTransactionPages, paidTopUpPages } from '../../../db/report-repository.js';
-import { dayOf, firstOfMonth } from '../../../domain/calendar.js';
-import { checkDayRange, MAX_REPORT_DAYS, periodOf, type DayRange, type DayRangeErrors } from '../../../domain/day-range.js';
-import { tallyTopUpsPerDay, type DailyTopUps } from '../../../domain/top-ups-per-day.js';
-import { csvConventionsFor, EXPORT_COLUMNS, exportRecord, type ExportKind } from '../../../domain/transaction-export.js';
+import { recordAudit } from '../../../services/audit/records.js';
+import { loadPriceList } from '../../../services/pricing/records.js';
+import { exportedTransactionPages, paidTopUpPages } from '../../../services/reports/records.js';
+import { dayOf, firstOfMonth } from '../../../domain/time/calendar.js';
+import { checkDayRange, MAX_REPORT_DAYS, periodOf, type DayRange, type DayRangeErrors } from '../../../domain/time/day-range.js';
+import { tallyTopUpsPerDay, type DailyTopUps } from '../../../domain/reports/top-ups-per-day.js';
+import { csvConventionsFor, EXPORT_COLUMNS, exportRecord, type ExportKind } from '../../../domain/reports/transaction-export.js';
 import { formatMoney } from '../../../i18n/format.js';
 import type { Locale, Translate } from '../../../i18n/index.js';
 import { barChartSvg } from '../../charts/bar-chart.js';
 import { HttpError } from '../../http-error.js';
 import { renderPage } from '../../render.js';
-import type { PresentedTheme } from '../../themes/theme-service.js';
+import type { PresentedTheme } from '../../../services/branding/theme-service.js';
 import { registerAuditRoutes } from './audit.js';
 import { dayRangeMessages, typedText } from '../../day-range-form.js';
-import type { AdminDependencies } from './index.js';
+import type { AdminDependencies } from './dependencies.js';
 
 /** Short and full labels of calendar days (a day key is a date, not an instant: formatted at UTC). */
 function dayFormats(locale: Locale) {

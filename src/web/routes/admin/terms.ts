@@ -1,12 +1,12 @@
 import type { Request, Response, Router } from 'express';
-import { currentTerms, findTermsVersion, listTermsVersions } from '../../../db/terms-repository.js';
-import { createTermsPublishing, normalizeTermsBody, termsProblems, TermsError, MAX_TERMS_LENGTH, type TermsBody, type TermsProblem } from '../../../domain/terms.js';
+import { currentTerms, findTermsVersion, listTermsVersions } from '../../../services/pricing/records.js';
+import { createTermsPublishing, normalizeTermsBody, termsProblems, TermsError, MAX_TERMS_LENGTH, type TermsBody, type TermsProblem } from '../../../services/pricing/terms.js';
 import { SUPPORTED_LOCALES, type Translate } from '../../../i18n/index.js';
 import { HttpError, notFound } from '../../http-error.js';
 import { renderMarkdown } from '../../markdown.js';
 import { pageLinks, parsePage } from '../../paging.js';
 import { renderPage } from '../../render.js';
-import type { AdminDependencies } from './index.js';
+import type { AdminDependencies } from './dependencies.js';
 
 const PAGE_SIZE = 20;
 const VERSION = /^(0|[1-9]\d{0,8})$/;

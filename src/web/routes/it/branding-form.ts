@@ -1,5 +1,5 @@
-import { MAX_MESSAGE_LENGTH, MESSAGE_NAMES, normaliseMessage, type BrandingProblem, type BrandingSettings, type ThemeMessages } from '../../../domain/branding.js';
-import { COLOUR_NAMES, type ThemeColours } from '../../../domain/colour-contrast.js';
+import { MAX_MESSAGE_LENGTH, MESSAGE_NAMES, normaliseMessage, type BrandingProblem, type BrandingSettings, type ThemeMessages } from '../../../domain/branding/branding.js';
+import { COLOUR_NAMES, type ThemeColours } from '../../../domain/branding/colour-contrast.js';
 import { SUPPORTED_LOCALES, type Locale, type Translate } from '../../../i18n/index.js';
 
 /** The edit form's text fields as typed (colours unchecked), and the version it started from. */

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import multer from 'multer';
-import { MAX_UPLOAD_BYTES } from '../../../domain/image-upload.js';
-import type { Role } from '../../../domain/users.js';
+import { MAX_UPLOAD_BYTES } from '../../../domain/branding/image-upload.js';
+import type { Role } from '../../../domain/people/users.js';
 
 /** The one branding form with files: the look IT edits. */
 export const BRANDING_DRAFT_PATH = '/it/branding/drafts';

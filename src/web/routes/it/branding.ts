@@ -1,16 +1,16 @@
 import type { Request, Response, Router } from 'express';
-import { findVersion, listPublications, type BrandingVersion } from '../../../db/branding-repository.js';
-import { MAX_MESSAGE_LENGTH, MESSAGE_NAMES, brandingProblems } from '../../../domain/branding.js';
-import { BrandingError, createBrandingPublishing, type ImageChoice } from '../../../domain/branding-publishing.js';
-import { COLOUR_NAMES } from '../../../domain/colour-contrast.js';
-import { ImageUploadError, MAX_INPUT_SIDE, MAX_UPLOAD_BYTES, MIN_INPUT_SIDE, prepareImage } from '../../../domain/image-upload.js';
+import { type BrandingVersion, findVersion, listPublications } from '../../../services/branding/records.js';
+import { MAX_MESSAGE_LENGTH, MESSAGE_NAMES, brandingProblems } from '../../../domain/branding/branding.js';
+import { BrandingError, createBrandingPublishing, type ImageChoice } from '../../../services/branding/branding-publishing.js';
+import { COLOUR_NAMES } from '../../../domain/branding/colour-contrast.js';
+import { ImageUploadError, MAX_INPUT_SIDE, MAX_UPLOAD_BYTES, MIN_INPUT_SIDE, prepareImage } from '../../../domain/branding/image-upload.js';
 import { SUPPORTED_LOCALES, type Locale, type Translate } from '../../../i18n/index.js';
 import { HttpError, notFound } from '../../http-error.js';
 import { renderPage } from '../../render.js';
-import { present, settingsOf } from '../../themes/theme-service.js';
+import { present, settingsOf } from '../../../services/branding/theme-service.js';
 import { formOf, messageField, problemMessages, readForm, type BrandingForm } from './branding-form.js';
 import { BRANDING_DRAFT_PATH, IMAGE_FIELDS, type UploadProblem } from './branding-upload.js';
-import type { ItDependencies } from './index.js';
+import type { ItDependencies } from './dependencies.js';
 
 const VERSION = /^[1-9]\d{0,8}$/;
 /** The publications listed, newest first. */

@@ -1,18 +1,8 @@
 import { Router } from 'express';
-import type { Database } from '../../../db/database.js';
-import type { UploadStore } from '../../../db/upload-store.js';
-import type { Clock } from '../../../domain/clock.js';
 import { requireRole } from '../../middleware/authentication.js';
-import type { ThemeService } from '../../themes/theme-service.js';
 import { registerBrandingRoutes } from './branding.js';
 import { BRANDING_ROLES } from './branding-upload.js';
-
-export interface ItDependencies {
-  db: Database;
-  clock: Clock;
-  themes: ThemeService;
-  uploads: UploadStore;
-}
+import type { ItDependencies } from './dependencies.js';
 
 /**
  * Every page under /it, for IT and admins only: the guard is mounted before any route, so a route

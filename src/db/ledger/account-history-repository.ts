@@ -1,0 +1,141 @@
+import type { Knex } from 'knex';
+import type { HistoryCategory, HistoryFilter } from '../../domain/ledger/account-history.js';
+import { SystemAccount, USAGE_CATEGORIES, type Hundredths, type TransactionKind, type UsageCategory } from '../../domain/ledger/ledger.js';
+import { toDate, toSafeInteger, type Queryable } from '../database.js';
+
+export interface HistoryRow {
+  /** The account's ledger entry: the order of the history, and the cursor of the next page. */
+  entryId: number;
+  transactionId: number;
+  kind: TransactionKind;
+  description: string | null;
+  /** The code of the first other account of the transaction, e.g. `system:usage:print`. */
+  counterpart: string | null;
+  /** The usage category of a job, and of the reversal that cancels one; null for anything else. */
+  category: UsageCategory | null;
+  /** What the print server said of the job (of the job cancelled, for its reversal); null otherwise. */
+  pages: number | null;
+  reference: string | null;
+  createdAt: Date;
+  amount: Hundredths;
+  balanceAfter: Hundredths;
+}
+
+export interface HistoryQuery extends HistoryFilter {
+  limit: number;
+  offset?: number;
+  /** Only entries older than this one (keyset paging: entry ids grow with time). */
+  beforeEntryId?: number;
+}
+
+const CATEGORY_OF_ACCOUNT = new Map<string, UsageCategory>(USAGE_CATEGORIES.map((category) => [SystemAccount.usage(category), category]));
+
+const accountOf = (category: HistoryCategory) => (category === 'top_up' ? SystemAccount.topUps : SystemAccount.usage(category));
+
+/** Keeps the rows whose `column` falls in [from, until); timestamps compare as ISO strings in SQLite, as instants in PostgreSQL. */
+function inPeriod(builder: Knex.QueryBuilder, column: string, period: Pick<HistoryFilter, 'from' | 'until'>): Knex.QueryBuilder {
+  if (period.from) void builder.where(column, '>=', period.from.toISOString());
+  if (period.until) void builder.where(column, '<', period.until.toISOString());
+  return builder;
+}
+
+/** The account's entries the filter keeps; a category keeps the transactions that touch its system account. */
+function filteredEntries(db: Queryable, accountId: number, filter: HistoryFilter): Knex.QueryBuilder {
+  const entries = db('ledger_entries as entry').join('ledger_transactions as tx', 'tx.id', 'entry.transaction_id').where('entry.account_id', accountId);
+  if (filter.category) {
+    const touchingCategory = db('ledger_entries as other')
+      .join('accounts as other_account', 'other_account.id', 'other.account_id')
+      .where('other.transaction_id', db.ref('entry.transaction_id'))
+      .where('other_account.code', accountOf(filter.category))
+      .select('other.id');
+    void entries.whereExists(touchingCategory);
+  }
+  return inPeriod(entries, 'tx.created_at', filter);
+}
+
+export async function countAccountEntries(db: Queryable, accountId: number, filter: HistoryFilter = {}): Promise<number> {
+  const row = await filteredEntries(db, accountId, filter).count({ total: '*' }).first();
+  return toSafeInteger(row?.total ?? 0);
+}
+
+/** One page of an account's history, newest first. */
+export async function listAccountHistory(db: Queryable, accountId: number, query: HistoryQuery): Promise<HistoryRow[]> {
+  const counterpart = db('ledger_entries as other')
+    .join('accounts as other_account', 'other_account.id', 'other.account_id')
+    .where('other.transaction_id', db.ref('entry.transaction_id'))
+    .where('other.account_id', '<>', db.ref('entry.account_id'))
+    .orderBy('other.id')
+    .limit(1)
+    .select('other_account.code');
+  const page = filteredEntries(db, accountId, query)
+    // A job's own row, or the row of the job a reversal cancels.
+    .leftJoin('usage_debits as debit', 'debit.transaction_id', 'tx.id')
+    .leftJoin('usage_debits as cancelled', 'cancelled.transaction_id', 'tx.reverses_transaction_id')
+    .orderBy('entry.id', 'desc')
+    .limit(query.limit)
+    .offset(query.offset ?? 0)
+    .select({
+      entry_id: 'entry.id',
+      transaction_id: 'tx.id',
+      kind: 'tx.kind',
+      description: 'tx.description',
+      created_at: 'tx.created_at',
+      amount: 'entry.amount',
+      balance_after: 'entry.balance_after',
+      pages: 'debit.pages',
+      reference: 'debit.reference',
+      cancelled_pages: 'cancelled.pages',
+      cancelled_reference: 'cancelled.reference',
+    })
+    .select(counterpart.as('counterpart'));
+  if (query.beforeEntryId !== undefined) void page.where('entry.id', '<', query.beforeEntryId);
+  const rows: Array<Record<string, unknown>> = await page;
+  return rows.map((row) => {
+    const counterpartCode = (row.counterpart as string | null) ?? null;
+    const job = row.reference != null ? { pages: row.pages, reference: row.reference } : { pages: row.cancelled_pages, reference: row.cancelled_reference };
+    return {
+      entryId: toSafeInteger(row.entry_id),
+      transactionId: toSafeInteger(row.transaction_id),
+      kind: row.kind as TransactionKind,
+      description: (row.description as string | null) ?? null,
+      counterpart: counterpartCode,
+      category: CATEGORY_OF_ACCOUNT.get(counterpartCode ?? '') ?? null,
+      pages: job.pages == null ? null : toSafeInteger(job.pages),
+      reference: job.reference == null ? null : String(job.reference),
+      createdAt: toDate(row.created_at),
+      amount: toSafeInteger(row.amount),
+      balanceAfter: toSafeInteger(row.balance_after),
+    };
+  });
+}
+
+/**
+ * Units an account used per category in [from, until), net of cancellations: a reversal counts in the
+ * period of the job it cancels, so a cancelled job counts nowhere and no category goes below zero.
+ * Categories without usage are absent.
+ */
+export async function usedUnitsByCategory(
+  db: Queryable,
+  accountId: number,
+  categories: readonly UsageCategory[],
+  period: Pick<HistoryFilter, 'from' | 'until'>,
+): Promise<Partial<Record<UsageCategory, Hundredths>>> {
+  if (categories.length === 0) return {};
+  const query = db('ledger_entries as entry')
+    .join('ledger_transactions as tx', 'tx.id', 'entry.transaction_id')
+    .leftJoin('ledger_transactions as original', 'original.id', 'tx.reverses_transaction_id')
+    .join('ledger_entries as usage', (join) => join.on('usage.transaction_id', 'entry.transaction_id').andOn('usage.account_id', '<>', 'entry.account_id'))
+    .join('accounts as usage_account', 'usage_account.id', 'usage.account_id')
+    .where('entry.account_id', accountId)
+    .whereIn('usage_account.code', categories.map(SystemAccount.usage))
+    .groupBy('usage_account.code')
+    .select('usage_account.code')
+    .sum({ used: 'usage.amount' });
+  if (period.from || period.until) {
+    void query.where((when) =>
+      when.where((job) => inPeriod(job.whereNull('tx.reverses_transaction_id'), 'tx.created_at', period)).orWhere((cancellation) => inPeriod(cancellation, 'original.created_at', period)),
+    );
+  }
+  const rows: Array<Record<string, unknown>> = await query;
+  return Object.fromEntries(rows.map((row) => [CATEGORY_OF_ACCOUNT.get(String(row.code)), toSafeInteger(row.used ?? 0)]));
+}

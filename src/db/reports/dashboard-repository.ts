@@ -1,0 +1,78 @@
+import { CREDITED_STATUSES, type OrderStatus } from '../../domain/checkout/order-status.js';
+import { toDate, toSafeInteger, type Queryable } from '../database.js';
+
+export interface TopUpTotals {
+  currency: string;
+  count: number;
+  amountCents: number;
+  vatCents: number;
+  refundedCents: number;
+}
+
+/** Top-ups paid in [from, until), per currency (one, unless the price list's currency changed). */
+export async function topUpTotals(db: Queryable, from: Date, until: Date): Promise<TopUpTotals[]> {
+  const rows: Array<Record<string, unknown>> = await db('orders')
+    .whereIn('status', [...CREDITED_STATUSES])
+    .where('paid_at', '>=', from.toISOString())
+    .where('paid_at', '<', until.toISOString())
+    .groupBy('currency')
+    .orderBy('currency')
+    .select('currency')
+    .count({ count: '*' })
+    .sum({ amount: 'price_cents', vat: 'vat_cents', refunded: 'refunded_cents' });
+  return rows.map((row) => ({
+    currency: String(row.currency),
+    count: toSafeInteger(row.count),
+    amountCents: toSafeInteger(row.amount ?? 0),
+    vatCents: toSafeInteger(row.vat ?? 0),
+    refundedCents: toSafeInteger(row.refunded ?? 0),
+  }));
+}
+
+/** What the portal owes its users: the sum of their balances, and how many accounts are below zero. */
+export async function unitsOutstanding(db: Queryable): Promise<{ total: number; negativeAccounts: number }> {
+  const [sum, negative] = await Promise.all([
+    db('accounts').where('kind', 'user').sum({ total: 'balance' }).first(),
+    db('accounts').where('kind', 'user').where('balance', '<', 0).count({ count: '*' }).first(),
+  ]);
+  return { total: toSafeInteger(sum?.total ?? 0), negativeAccounts: toSafeInteger(negative?.count ?? 0) };
+}
+
+export async function countOrdersIn(db: Queryable, statuses: readonly OrderStatus[]): Promise<number> {
+  const row = await db('orders').whereIn('status', [...statuses]).count({ count: '*' }).first();
+  return toSafeInteger(row?.count ?? 0);
+}
+
+/** Order events that need a person's eye; `failed` moves included. */
+export const PROBLEM_EVENT_TYPES = ['attention', 'gateway_error', 'reconcile_error'] as const;
+
+export interface PaymentProblem {
+  orderId: number;
+  orderCreatedAt: Date;
+  type: string;
+  detail: string | null;
+  createdAt: Date;
+}
+
+export async function recentPaymentProblems(db: Queryable, since: Date, limit: number): Promise<PaymentProblem[]> {
+  const rows: Array<Record<string, unknown>> = await db('order_events as e')
+    .join('orders as o', 'o.id', 'e.order_id')
+    .where('e.created_at', '>=', since.toISOString())
+    .andWhere((where) => where.whereIn('e.type', [...PROBLEM_EVENT_TYPES]).orWhere('e.to_status', 'failed'))
+    .orderBy('e.id', 'desc')
+    .limit(limit)
+    .select('e.order_id', 'o.created_at as order_created_at', 'e.type', 'e.to_status', 'e.detail', 'e.created_at');
+  return rows.map((row) => ({
+    orderId: toSafeInteger(row.order_id),
+    orderCreatedAt: toDate(row.order_created_at),
+    type: row.to_status === 'failed' ? 'failed' : String(row.type),
+    detail: row.detail == null ? null : String(row.detail),
+    createdAt: toDate(row.created_at),
+  }));
+}
+
+/** Webhook deliveries, verified, that named no order of ours. */
+export async function countUnmatchedWebhooks(db: Queryable, since: Date): Promise<number> {
+  const row = await db('webhook_events').whereNull('order_id').where('received_at', '>=', since.toISOString()).count({ count: '*' }).first();
+  return toSafeInteger(row?.count ?? 0);
+}

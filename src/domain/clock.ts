@@ -1,6 +1,0 @@
-/** Time, injected so that tests can move it (session timeouts, login locks). */
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };

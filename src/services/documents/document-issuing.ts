@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Database } from '../../db/database.js';
+import { issueDocument, listOrdersWithoutReceipt, listRefundsWithoutCreditNote } from '../../db/documents/document-repository.js';
+import { enqueueMail } from '../../db/mail/mail-outbox-repository.js';
+import { lockOrder } from '../../db/checkout/order-repository.js';
+import { findUserById } from '../../db/people/user-repository.js';
+import type { Locale } from '../../i18n/index.js';
+import { documentSourceKeys, type DocumentBrand, type DocumentKind, type DocumentParty, type IssuedDocument } from '../../domain/documents/documents.js';
+import type { Order } from '../../domain/checkout/orders.js';
+
+export interface DocumentIssuingDependencies {
+  /** The seller as configured now: copied into each document issued. */
+  seller: DocumentParty;
+  defaultLocale: Locale;
+  /** The right-hand side of Message-IDs (the portal's host name). */
+  mailDomain: string;
+  /**
+   * The published look as the issuing transaction reads it, recorded on the document. Absent where no
+   * theme is at hand (the command line): the document's first rendering records it then.
+   */
+  brandAt?: (trx: Knex.Transaction) => Promise<DocumentBrand>;
+}
+
+/**
+ * Receipts and credit notes, issued inside the transaction that records what they are for (the
+ * credit of an order, a refund), with their mail queued in that same transaction: a payment
+ * confirmed twice finds its receipt issued and its mail queued, and a payment rolled back issues nothing.
+ */
+export function createDocumentIssuing({ seller, defaultLocale, mailDomain, brandAt }: DocumentIssuingDependencies) {
+  async function issue(trx: Knex.Transaction, order: Order, kind: DocumentKind, refundId: string | null, now: Date, { mail }: { mail: boolean }) {
+    const buyer = await findUserById(trx, order.userId);
+    if (!buyer) throw new Error(`user ${order.userId} does not exist`);
+    const sourceKey = refundId === null ? documentSourceKeys.receipt(order.id) : documentSourceKeys.creditNote(refundId);
+    const issued = await issueDocument(
+      trx,
+      {
+        kind,
+        sourceKey,
+        orderId: order.id,
+        refundId,
+        locale: buyer.locale ?? order.locale ?? defaultLocale,
+        buyer: { name: buyer.displayName, username: buyer.username, email: buyer.email },
+        seller: { ...seller },
+        brand: brandAt ? await brandAt(trx) : null,
+      },
+      now,
+    );
+    if (issued.created && mail && buyer.email) {
+      await enqueueMail(trx, { documentId: issued.document.id, recipient: buyer.email, messageId: `<${issued.document.number}.${randomBytes(8).toString('hex')}@${mailDomain}>` }, now);
+    }
+    return issued;
+  }
+
+  return {
+    /** The receipt of an order that has just been credited, and its mail. */
+    issueReceipt: (trx: Knex.Transaction, order: Order, now: Date) => issue(trx, order, 'receipt', null, now, { mail: true }),
+
+    /** The credit note of one refund of an order, and its mail. */
+    issueCreditNote: (trx: Knex.Transaction, order: Order, refundId: string, now: Date) => issue(trx, order, 'credit_note', refundId, now, { mail: true }),
+
+    /**
+     * Documents for payments and refunds recorded before receipts existed, in the order they happened;
+     * no mail (those buyers were never promised one). Run once at start; finding nothing is the rule.
+     */
+    async issueMissing(db: Database, now: Date): Promise<IssuedDocument[]> {
+      const issued: IssuedDocument[] = [];
+      const pending: Array<{ orderId: number; refundId: string | null }> = [
+        ...(await listOrdersWithoutReceipt(db.knex)).map((orderId) => ({ orderId, refundId: null })),
+        ...(await listRefundsWithoutCreditNote(db.knex)),
+      ];
+      for (const { orderId, refundId } of pending) {
+        // The order's lock, as every payment transaction takes it first: another instance starting at the
+        // same time, or a webhook replaying an old refund, waits here and then finds the document issued.
+        const { document, created } = await db.transaction(async (trx) => issue(trx, await lockOrder(trx, orderId), refundId === null ? 'receipt' : 'credit_note', refundId, now, { mail: false }));
+        if (created) issued.push(document);
+      }
+      return issued;
+    },
+  };
+}
+
+export type DocumentIssuing = ReturnType<typeof createDocumentIssuing>;

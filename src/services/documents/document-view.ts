@@ -1,0 +1,39 @@
+import type { Queryable } from '../../db/database.js';
+import { listOrderDocuments } from '../../db/documents/document-repository.js';
+import { findOrder, listRefunds } from '../../db/checkout/order-repository.js';
+import type { IssuedDocument } from '../../domain/documents/documents.js';
+import type { Order } from '../../domain/checkout/orders.js';
+
+/** What a document prints of its order: the quote it was paid with and PayPal's capture. */
+export type DocumentOrder = Pick<
+  Order,
+  'number' | 'kind' | 'currency' | 'priceCents' | 'netCents' | 'vatCents' | 'vatRateBasisPoints' | 'units' | 'bonusUnits' | 'paypalCaptureId' | 'paidAt'
+>;
+
+export interface DocumentRefund {
+  refundId: string;
+  amountCents: number;
+  netCents: number;
+  vatCents: number;
+  createdAt: Date;
+}
+
+/**
+ * Everything a receipt or credit note prints; amounts come from the order and the refund, which never
+ * change. A receipt has no refund; a credit note has its refund and the receipt it corrects (null only
+ * for an order that has none).
+ */
+export type DocumentView = { document: IssuedDocument; order: DocumentOrder } & (
+  | { refund: null; receiptNumber: null }
+  | { refund: DocumentRefund; receiptNumber: string | null }
+);
+
+export async function loadDocumentView(db: Queryable, document: IssuedDocument): Promise<DocumentView> {
+  const order = await findOrder(db, { id: document.orderId });
+  if (!order) throw new Error(`document ${document.number}: order ${document.orderId} does not exist`);
+  if (document.refundId === null) return { document, order, refund: null, receiptNumber: null };
+  const refund = (await listRefunds(db, order.id)).find((candidate) => candidate.refundId === document.refundId);
+  if (!refund) throw new Error(`document ${document.number}: refund ${document.refundId} does not exist`);
+  const receipt = (await listOrderDocuments(db, order.id)).find((candidate) => candidate.kind === 'receipt');
+  return { document, order, refund, receiptNumber: receipt?.number ?? null };
+}

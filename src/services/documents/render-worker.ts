@@ -1,0 +1,19 @@
+import { parentPort, threadId } from 'node:worker_threads';
+import { createTranslations } from '../../i18n/index.js';
+import { renderDocumentPdf } from './document-pdf.js';
+import type { RenderReply, RenderRequest } from './document-renderer.js';
+
+// The render thread: draws each document it is sent, in turn, and posts back its bytes or why it could not.
+const translations = createTranslations();
+const port = parentPort!;
+
+port.on('message', async ({ id, job }: RenderRequest) => {
+  let reply: RenderReply;
+  try {
+    const pdf = await renderDocumentPdf(job.view, { t: translations(job.locale), locale: job.locale, timeZone: job.timeZone, branding: job.branding });
+    reply = { id, pdf, threadId };
+  } catch (error) {
+    reply = { id, error: error instanceof Error ? error.message : String(error) };
+  }
+  port.postMessage(reply);
+});

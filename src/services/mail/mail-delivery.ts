@@ -1,0 +1,149 @@
+import type { Logger } from 'pino';
+import type { Database } from '../../db/database.js';
+import { claimMail, finishAttempt, listDueMailIds, type OutboxMail } from '../../db/mail/mail-outbox-repository.js';
+import type { Clock } from '../../domain/time/clock.js';
+import type { ComposedMail } from './document-mail.js';
+import { afterFailure, type AttemptOutcome } from '../../domain/mail/retry-schedule.js';
+import { MailTransportError, type MailTransport } from '../../smtp/transport.js';
+
+export interface MailDeliveryDependencies {
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  transport: MailTransport;
+  compose: (documentId: number) => Promise<ComposedMail>;
+  /** A mail still not delivered this long after it was queued is marked failed at its next failure. */
+  giveUpAfterMs: number;
+  /** Deliver as soon as a document is issued (kick), besides the timer. */
+  deliverOnIssue: boolean;
+  /** How long a claimed mail is ours; past it, another run takes it over. Longer than any send (transport timeouts). */
+  leaseMs?: number;
+}
+
+export interface DeliveryCounts {
+  sent: number;
+  kept: number;
+  retrying: number;
+  failed: number;
+}
+
+const BATCH = 20;
+const DEFAULT_LEASE_MS = 2 * 60_000;
+
+interface Waiting {
+  resolve(counts: DeliveryCounts): void;
+  reject(error: unknown): void;
+  promise: Promise<DeliveryCounts>;
+}
+
+function waiting(): Waiting {
+  let resolve!: Waiting['resolve'];
+  let reject!: Waiting['reject'];
+  const promise = new Promise<DeliveryCounts>((onResolve, onReject) => {
+    resolve = onResolve;
+    reject = onReject;
+  });
+  return { resolve, reject, promise };
+}
+
+/**
+ * Sends the mails of the outbox. Each attempt claims its mail first (compare-and-set with a lease),
+ * so however many runs and instances go at once, a mail is handed to the transport by one of them;
+ * only a holder that dies after sending and before recording it can cause a second copy, which then
+ * carries the same Message-ID. Payments never wait for any of this: they only queue and kick.
+ */
+export function createMailDelivery(deps: MailDeliveryDependencies) {
+  const { db, clock, logger, transport, compose, giveUpAfterMs } = deps;
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+
+  async function attempt(mail: OutboxMail): Promise<AttemptOutcome> {
+    let composed: ComposedMail;
+    try {
+      composed = await compose(mail.documentId);
+    } catch (error) {
+      // A bug or missing record behind one document must not hold back the others: retried like an outage.
+      logger.error({ err: error, mailId: mail.id, documentId: mail.documentId }, 'cannot compose mail');
+      return afterFailure({ permanent: false, error: `compose: ${error instanceof Error ? error.message : String(error)}`, attempts: mail.attempts, triesSince: mail.triesSince }, clock.now(), giveUpAfterMs);
+    }
+    try {
+      await transport.send({ ...composed, to: mail.recipient, messageId: mail.messageId });
+      return { status: transport.kind === 'keep' ? 'kept' : 'sent' };
+    } catch (error) {
+      const failure = error instanceof MailTransportError ? error : new MailTransportError(String(error), false);
+      logger.warn({ mailId: mail.id, document: mail.documentNumber, permanent: failure.permanent, error: failure.message }, 'mail not delivered');
+      return afterFailure({ permanent: failure.permanent, error: failure.message, attempts: mail.attempts, triesSince: mail.triesSince }, clock.now(), giveUpAfterMs);
+    }
+  }
+
+  async function deliverAll(): Promise<DeliveryCounts> {
+    const counts: DeliveryCounts = { sent: 0, kept: 0, retrying: 0, failed: 0 };
+    // A mail looked at once is not taken again in the same run, whatever became of it.
+    const seen = new Set<number>();
+    for (;;) {
+      const ids = (await listDueMailIds(db.knex, clock.now(), BATCH + seen.size)).filter((id) => !seen.has(id));
+      if (ids.length === 0) return counts;
+      for (const id of ids) {
+        seen.add(id);
+        const mail = await claimMail(db.knex, id, clock.now(), leaseMs);
+        if (!mail) continue; // another run or instance has it
+        const outcome = await attempt(mail);
+        if (!(await finishAttempt(db.knex, mail, outcome, clock.now()))) {
+          logger.warn({ mailId: mail.id, document: mail.documentNumber }, 'mail lease ran out before the attempt ended; another run took it over');
+          continue;
+        }
+        counts[outcome.status === 'pending' ? 'retrying' : outcome.status] += 1;
+      }
+    }
+  }
+
+  let running: Promise<DeliveryCounts> | undefined;
+  let next: Waiting | undefined;
+
+  /** One run at a time in this process; asked during a run, one more run follows it (it may find new mails). */
+  function deliverDue(): Promise<DeliveryCounts> {
+    if (running) {
+      next ??= waiting();
+      return next.promise;
+    }
+    const run = deliverAll();
+    running = run;
+    run.then(afterRun, afterRun);
+    return run;
+  }
+
+  function afterRun() {
+    running = undefined;
+    const queued = next;
+    next = undefined;
+    if (queued) deliverDue().then(queued.resolve, queued.reject);
+  }
+
+  let kicked: Promise<void> | undefined;
+
+  /** After a document is issued: deliver on the next tick. Never throws, never makes the caller wait. */
+  const kick = () => {
+    if (!deps.deliverOnIssue || kicked) return;
+    kicked = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
+        kicked = undefined;
+        return deliverDue();
+      })
+      .then(
+        (counts) => {
+          if (Object.values(counts).some((count) => count > 0)) logger.info(counts, 'mails delivered');
+        },
+        (error: unknown) => logger.error({ err: error }, 'mail delivery failed'),
+      );
+  };
+
+  return {
+    deliverDue,
+    kick,
+
+    async idle(): Promise<void> {
+      while (kicked || running) await (kicked ?? running)?.catch(() => undefined);
+    },
+  };
+}
+
+export type MailDelivery = ReturnType<typeof createMailDelivery>;

@@ -1,0 +1,111 @@
+import type { Database } from '../../db/database.js';
+import { isFamiliarSource, rememberSource } from '../../db/people/familiar-source-repository.js';
+import { purgeExpiredThrottleRows, updateThrottleStates, type ThrottleChanges } from '../../db/people/login-throttle-repository.js';
+import { findUserByUsername, stripPassword } from '../../db/people/user-repository.js';
+import type { Clock } from '../../domain/time/clock.js';
+import type { DeviceTokens } from '../../domain/people/device-token.js';
+import {
+  decideAttempt,
+  deviceThrottleKey,
+  FAMILIAR_SOURCE_DAYS,
+  FAMILIAR_SOURCES_KEPT,
+  forgiveRightPassword,
+  loginSource,
+  sourceDigest,
+  throttleKeys,
+  type AttemptChanges,
+  type AttemptStates,
+  type LoginPolicy,
+  type Refusal,
+} from '../../domain/people/login-throttle.js';
+import { createDecoyHash, type PasswordHasher } from '../../domain/people/passwords.js';
+import { normalizeUsername, type Role, type User } from '../../domain/people/users.js';
+
+const PRIVILEGED_ROLES: readonly Role[] = ['admin', 'it'];
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** How often an authenticator deletes the throttle rows that no longer hold anything. */
+const PURGE_INTERVAL_MS = 60_000;
+
+type AuthenticationResult =
+  /** `deviceToken`: the browser's new device token for this username. */
+  | { outcome: 'success'; user: User; deviceToken: string }
+  | { outcome: 'invalid' }
+  | { outcome: 'disabled' }
+  | { outcome: 'throttled'; refusal: Refusal; retryAfterSeconds: number };
+
+interface AuthenticatorDependencies {
+  db: Database;
+  hasher: PasswordHasher;
+  clock: Clock;
+  policy: LoginPolicy;
+  devices: DeviceTokens;
+}
+
+/** `deviceToken`: the one the browser holds, if any (device-token.ts). */
+export type Authenticator = (credentials: { username: string; password: string; ip: string; deviceToken?: string }) => Promise<AuthenticationResult>;
+
+/**
+ * Checks a username and password (the rules are in login-throttle.ts). Each attempt is counted as a
+ * failure before the password is checked (and forgiven if it was right), so parallel attempts cannot
+ * outrun the limits. An unknown username goes through the same queries and one argon2 verification,
+ * so neither the answer nor its timing tells whether an account exists. "Disabled" is said only to
+ * someone who gave the right password. A sign-in makes its source familiar to the account. Once a
+ * minute, an attempt first deletes the throttle rows that have run their course: the table holds
+ * only the last lock period's failures. A sign-in gives the browser a device token for the username;
+ * an attempt bringing one back is counted by its device (an existing account's only).
+ */
+export function createAuthenticator({ db, hasher, clock, policy, devices }: AuthenticatorDependencies): Authenticator {
+  const decoyHash = createDecoyHash(hasher);
+  void decoyHash(); // computed now, so that the first unknown username is not slower than the rest
+  const longestWindowMs = Math.max(...Object.values(policy).map((counter) => counter.windowMs));
+  let purgeDueAt = 0;
+  return async ({ username, password, ip, deviceToken }) => {
+    const now = clock.now().getTime();
+    if (now >= purgeDueAt) {
+      purgeDueAt = now + PURGE_INTERVAL_MS;
+      // Housekeeping: failing (PostgreSQL may pick it as a deadlock's victim against a login holding
+      // the same rows) must not fail this login; the next purge comes a minute later.
+      await purgeExpiredThrottleRows(db.knex, now, longestWindowMs).catch(() => undefined);
+    }
+    const normalized = normalizeUsername(username);
+    const source = loginSource(ip);
+    const user = await findUserByUsername(db.knex, normalized);
+    // Checked for unknown usernames too, at the same cost; their tokens count for nothing (a deleted account's).
+    const presentedDevice = devices.deviceOf(deviceToken, normalized);
+    const deviceId = user ? presentedDevice : undefined;
+    const rows: Record<string, string> = { ...throttleKeys(normalized, source), ...(deviceId ? { device: deviceThrottleKey(deviceId) } : {}) };
+    // Asked for unknown usernames too (of nobody), so that they cost the same query.
+    const familiar = await isFamiliarSource(db.knex, user?.id ?? 0, sourceDigest(source), now - FAMILIAR_SOURCE_DAYS * DAY_MS);
+    const privileged = user !== undefined && PRIVILEGED_ROLES.includes(user.role);
+
+    const update = <T>(decide: (states: AttemptStates) => { result: T; changes: AttemptChanges }) =>
+      updateThrottleStates(db, Object.values(rows), (found) => {
+        const states: AttemptStates = Object.fromEntries(Object.entries(rows).map(([name, key]) => [name, found.get(key)]));
+        const { result, changes } = decide(states);
+        const byKey: ThrottleChanges = new Map(Object.entries(changes).map(([name, state]) => [rows[name] as string, state]));
+        return { result, changes: byKey };
+      });
+
+    const decision = await update((states) => {
+      const decided = decideAttempt(states, { privileged, familiar, device: deviceId !== undefined }, now, policy);
+      return { result: decided, changes: decided.verdict === 'check' ? decided.changes : {} };
+    });
+    if (decision.verdict === 'refuse') return throttled(decision.refusal, decision.retryAfterMs);
+    const failed = (): AuthenticationResult => (decision.slowed ? throttled('slowed', policy.perAccount.slowedIntervalMs) : { outcome: 'invalid' });
+
+    const hash = user?.passwordHash ?? (await decoyHash());
+    const matches = (await hasher.verify(hash, password)) && user?.passwordHash != null;
+    if (!user || !matches) return failed();
+
+    await update((states) => ({ result: undefined, changes: forgiveRightPassword(states, decision, policy) }));
+    // A locked admin or IT account tried from an unfamiliar source: answered as a wrong password is there.
+    if (decision.locked) return failed();
+    if (user.disabled) return { outcome: 'disabled' };
+    await rememberSource(db, { userId: user.id, sourceDigest: sourceDigest(source), now, keep: FAMILIAR_SOURCES_KEPT, since: now - FAMILIAR_SOURCE_DAYS * DAY_MS });
+    return { outcome: 'success', user: stripPassword(user), deviceToken: devices.issue(normalized) };
+  };
+}
+
+function throttled(refusal: Refusal, retryAfterMs: number): AuthenticationResult {
+  return { outcome: 'throttled', refusal, retryAfterSeconds: Math.ceil(retryAfterMs / 1000) };
+}

@@ -1,0 +1,22 @@
+import type { Config } from '../../../config.js';
+import type { Database } from '../../../db/database.js';
+import type { Ledger } from '../../../services/ledger/accounts.js';
+import type { Checkout } from '../../../services/checkout/checkout.js';
+import type { Clock } from '../../../domain/time/clock.js';
+import type { UserManagement } from '../../../services/people/user-management.js';
+import type { DocumentMails } from '../../../services/mail/document-mail.js';
+import type { MailDelivery } from '../../../services/mail/mail-delivery.js';
+import type { PaymentGateway } from '../../../payments/gateway.js';
+
+/** What the admin pages are built from: its own module, so that the pages and the router that mounts them do not import each other. */
+export interface AdminDependencies {
+  config: Config;
+  db: Database;
+  clock: Clock;
+  ledger: Ledger;
+  checkout: Checkout;
+  gateway: PaymentGateway;
+  users: UserManagement;
+  mail: MailDelivery;
+  documentMails: DocumentMails;
+}
