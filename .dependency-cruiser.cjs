@@ -11,7 +11,7 @@ const outsideDomain = '^src/(?!domain/)';
 const ioPackages = [
   'knex', 'pg', 'sqlite3', 'express', 'express-session', 'connect-session-knex', 'multer', 'nodemailer',
   'pino', 'pino-http', 'ejs', 'pdfkit', 'helmet', 'selfsigned',
-].map((name) => `^node_modules/${name}/`);
+].map((name) => `(^|/)node_modules/${name}/`);
 const ioNodeModules = ['fs', 'fs/promises', 'http', 'https', 'tls', 'dns', 'dgram', 'child_process', 'worker_threads', 'cluster', 'readline', 'stream', 'stream/promises', 'zlib'];
 
 module.exports = {
