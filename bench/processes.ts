@@ -44,12 +44,14 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts a TypeScript entry of the project in its own Node process (through tsx, as `npm start` does),
+ * Starts a TypeScript entry of the project in its own Node process, through tsx, or `compiled` as
+ * `npm start` runs it (scripts/run-compiled.mjs: the compiled build, compiled first if it is stale),
  * with only the environment given, and waits until `readyPath` answers 200. Its output is kept and
  * shown if it fails to start. `nodeOptions` go before the entry (Node refuses --cpu-prof in NODE_OPTIONS).
  */
-export async function startServer({ entry, env, port, readyPath, nodeOptions = [] }: { entry: string; env: Record<string, string>; port: number; readyPath: string; nodeOptions?: string[] }): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', path.join(projectRoot, entry)], {
+export async function startServer({ entry, env, port, readyPath, nodeOptions = [], compiled = false }: { entry: string; env: Record<string, string>; port: number; readyPath: string; nodeOptions?: string[]; compiled?: boolean }): Promise<ServerProcess> {
+  const run = compiled ? ['--enable-source-maps', path.join(projectRoot, 'scripts/run-compiled.mjs'), entry] : ['--import', 'tsx', path.join(projectRoot, entry)];
+  const child = spawn(process.execPath, [...nodeOptions, ...run], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

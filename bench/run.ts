@@ -110,8 +110,8 @@ async function main(): Promise<number> {
   // Stopped from outside (Ctrl-C, a CI timeout): no portal or database is left behind.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(1)));
 
-  const start = async (entry: string, env: Record<string, string>, port: number, readyPath: string, nodeOptions: string[] = []) => {
-    const server = await startServer({ entry, env, port, readyPath, nodeOptions });
+  const start = async (entry: string, env: Record<string, string>, port: number, readyPath: string, nodeOptions: string[] = [], compiled = false) => {
+    const server = await startServer({ entry, env, port, readyPath, nodeOptions, compiled });
     servers.add(server);
     return server;
   };
@@ -119,7 +119,7 @@ async function main(): Promise<number> {
     await addBenchPeople(database.url, settings.connections);
     const port = await freePort();
     const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
-    const portal = await start('src/server.ts', portalEnvironment(port, database.url, workDir), port, '/healthz', profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : []);
+    const portal = await start('src/server.ts', portalEnvironment(port, database.url, workDir), port, '/healthz', profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [], true);
     const startBaseline = async (bytes: number) => {
       const baselinePort = await freePort();
       return start('bench/baseline/server.ts', { NODE_ENV: 'production', PORT: String(baselinePort), BASELINE_BYTES: String(bytes) }, baselinePort, '/');

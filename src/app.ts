@@ -50,6 +50,10 @@ import { createBrandDrawing, documentBrandOf } from './services/branding/documen
 import { themedViews } from './web/themes/themed-views.js';
 import { createThemeService } from './services/branding/theme-service.js';
 import { viewHelpers } from './web/view-helpers.js';
+import { createPortalMetrics } from './services/monitoring/metrics.js';
+import { requestMetrics } from './web/middleware/request-metrics.js';
+import { metricsRoutes } from './web/routes/metrics.js';
+import { metricsOnlyApp } from './web/metrics-app.js';
 
 export interface AppDependencies {
   config: Config;
@@ -68,6 +72,8 @@ export interface Portal {
   documentFiles: DocumentFiles;
   documentMails: DocumentMails;
   mail: MailDelivery;
+  /** What METRICS_PORT's listener serves (/metrics only), when set; the process entry listens with it. */
+  metricsApp: Express | null;
 }
 
 /** Builds the portal from its dependencies, without listening: tests drive it in-process. */
@@ -84,6 +90,8 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   });
   const uploads = createUploadStore(config.branding.uploadsDir);
   const ledger = createLedger({ db, clock });
+  // Nothing is measured unless /metrics is served somewhere (a token, or a port of its own).
+  const metrics = config.metrics.token !== undefined || config.metrics.port !== undefined ? createPortalMetrics({ db, clock, logger }) : null;
   const brandAt = async (queryable: Queryable) => documentBrandOf(await themes.publishedAt(queryable), config.branding.themesDir);
   const documents = createDocumentIssuing({ seller: config.seller, defaultLocale: config.i18n.defaultLocale, mailDomain: new URL(config.server.publicUrl).hostname, brandAt });
   const documentFiles = createDocumentFiles({
@@ -105,7 +113,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     giveUpAfterMs: config.mail.giveUpHours * 3600_000,
     deliverOnIssue: config.mail.sendOnIssue,
   });
-  const checkout = createCheckout({
+  const uncountedCheckout = createCheckout({
     db,
     gateway,
     clock,
@@ -121,6 +129,8 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
       mail.kick();
     },
   });
+  // Counted here, so that the timer in server.ts and a test's sweep are counted alike.
+  const checkout = metrics ? metrics.countSweeps(uncountedCheckout) : uncountedCheckout;
   const minutes = (count: number) => count * 60_000;
   const login = config.login;
   const perAccount = { maxFailures: login.maxFailuresPerAccount, windowMs: minutes(login.windowMinutes), lockMs: minutes(login.lockMinutes) };
@@ -150,8 +160,11 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.locals.locales = SUPPORTED_LOCALES;
   app.locals.simulatedPayments = config.payments.provider === 'simulator';
 
+  if (metrics) app.use(requestMetrics(metrics.observeRequest));
   app.use(requestLogger(logger));
   app.use(securityHeaders({ https: config.server.secureCookies, formActionOrigins: gateway.approvalOrigins }));
+  // For Prometheus, before cookies, sessions and CSRF; on a listener of its own instead when METRICS_PORT is set.
+  if (metrics && config.metrics.port === undefined) app.use(metricsRoutes({ registry: metrics.registry, token: config.metrics.token }));
   // The portal's own stylesheet ships in the default theme; other themes add their theme.css over it.
   app.use('/assets', express.static(path.join(config.branding.themesDir, 'default', 'assets'), { index: false, maxAge: '1h' }));
   app.use(themeAssetRoutes(themes));
@@ -213,7 +226,8 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
 
   app.use(notFoundHandler);
   app.use(errorHandler({ logger, defaultLocale: config.i18n.defaultLocale, translations }));
-  return { app, checkout, documents, documentFiles, documentMails, mail };
+  const metricsApp = metrics && config.metrics.port !== undefined ? metricsOnlyApp({ registry: metrics.registry, token: config.metrics.token, logger }) : null;
+  return { app, checkout, documents, documentFiles, documentMails, mail, metricsApp };
 }
 
 const isAdminPath = (path: string) => /^\/admin(\/|$)/i.test(path);

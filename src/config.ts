@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { THEME_NAME } from './domain/branding/branding.js';
 import { SUPPORTED_LOCALES } from './i18n/index.js';
 
-export const projectRoot = path.resolve(import.meta.dirname, '..');
+/** The project's folder (config/, views/, themes/, data/): above src/config.ts, or above dist/src/config.js once compiled. */
+export const projectRoot = path.resolve(import.meta.dirname, import.meta.filename.endsWith('.js') ? '../..' : '..');
 
 /** The placeholder shipped in .env.example; production refuses it. */
 export const EXAMPLE_SESSION_SECRET = 'change-me-to-a-long-random-string-of-at-least-32-characters';
@@ -19,6 +20,7 @@ export const ENVIRONMENT_KEYS = {
   PORT: 'server.port',
   PUBLIC_URL: 'server.publicUrl',
   TRUST_PROXY: 'server.trustProxy',
+  SHUTDOWN_TIMEOUT_SECONDS: 'server.shutdownTimeoutSeconds',
   DATABASE_URL: 'database.url',
   DATABASE_POOL_MAX: 'database.poolMax',
   SESSION_SECRET: 'session.secret',
@@ -70,11 +72,15 @@ export const ENVIRONMENT_KEYS = {
   SMTP_USER: 'mail.smtp.user',
   SMTP_PASSWORD: 'mail.smtp.password',
   LOG_LEVEL: 'log.level',
+  METRICS_TOKEN: 'metrics.token',
+  METRICS_PORT: 'metrics.port',
+  METRICS_HOST: 'metrics.host',
 } as const;
 
 /** Keys that must never sit in a committed JSON file (a database URL only when it carries a password). */
 const isSecretSetting = (key: string, value: unknown) =>
   key === 'session.secret' ||
+  key === 'metrics.token' ||
   key === 'payments.clientSecret' ||
   key === 'mail.smtp.password' || (key === 'database.url' && typeof value === 'string' && /:\/\/[^/@]*:[^/@]*@/.test(value));
 
@@ -122,6 +128,8 @@ const configSchema = z
       port: integer(0, 65535),
       publicUrl: httpUrl.optional(),
       trustProxy,
+      /** On SIGTERM or SIGINT, how long requests in flight and work in progress may take before the process exits anyway. */
+      shutdownTimeoutSeconds: integer(1, 600),
     }),
     database: z.object({
       url: z.string().min(1),
@@ -213,6 +221,14 @@ const configSchema = z
     log: z.object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     }),
+    /** /metrics: off unless a token or a port of its own is set (README, "Monitoring"). */
+    metrics: z.object({
+      /** Bearer token Prometheus sends; required wherever /metrics is served on an address others reach. */
+      token: z.string().min(32, 'must be at least 32 characters').max(1000).optional(),
+      /** A listener of its own serving only /metrics (0 = any free port); the portal's port then does not serve it. */
+      port: integer(0, 65535).optional(),
+      host: z.string().min(1),
+    }),
   })
   .superRefine((config, context) => {
     if (config.server.publicUrl?.startsWith('https://') && config.server.trustProxy === false) {
@@ -243,22 +259,22 @@ const configSchema = z
     if (!config.mail.smtp.user !== !config.mail.smtp.password) {
       context.addIssue({ code: 'custom', path: ['mail', 'smtp', config.mail.smtp.user ? 'password' : 'user'], message: 'SMTP_USER and SMTP_PASSWORD go together' });
     }
+    const metrics = config.metrics;
+    if (metrics.port !== undefined && metrics.port !== 0 && metrics.port === config.server.port) {
+      context.addIssue({ code: 'custom', path: ['metrics', 'port'], message: 'must differ from PORT: the portal\'s own port serves pages, this one only /metrics' });
+    }
+    if (metrics.port !== undefined && metrics.token === undefined && EVERY_INTERFACE.has(metrics.host)) {
+      // Metrics name routes, volumes and versions: never on every interface without a token.
+      context.addIssue({ code: 'custom', path: ['metrics', 'host'], message: `${metrics.host} listens on every interface: name one address (127.0.0.1, or the interface Prometheus reaches) or set METRICS_TOKEN too` });
+    }
     if (config.env !== 'production') return;
     const secret = config.session.secret;
-    if (secret === undefined) {
-      context.addIssue({ code: 'custom', path: ['session', 'secret'], message: 'is required in production' });
-    } else if (secret === EXAMPLE_SESSION_SECRET || /change-?me/i.test(secret)) {
-      context.addIssue({
-        code: 'custom',
-        path: ['session', 'secret'],
-        message: 'is the example value from .env.example; generate one with `openssl rand -hex 32`',
-      });
-    } else if (estimatedEntropyBits(secret) < MIN_SECRET_ENTROPY_BITS) {
-      context.addIssue({
-        code: 'custom',
-        path: ['session', 'secret'],
-        message: `does not look random (about ${Math.floor(estimatedEntropyBits(secret))} bits, at least ${MIN_SECRET_ENTROPY_BITS} needed); generate one with \`openssl rand -hex 32\``,
-      });
+    const secretProblem = secret === undefined ? 'is required in production' : guessableSecretProblem(secret);
+    if (secretProblem) context.addIssue({ code: 'custom', path: ['session', 'secret'], message: secretProblem });
+    if (metrics.token !== undefined) {
+      // Prometheus's configuration is often read by more people than the portal's: its token unlocks nothing else.
+      const tokenProblem = metrics.token === secret ? 'must differ from SESSION_SECRET' : guessableSecretProblem(metrics.token);
+      if (tokenProblem) context.addIssue({ code: 'custom', path: ['metrics', 'token'], message: tokenProblem });
     }
     if (trustsEveryHop(config.server.trustProxy)) {
       // Trusting every hop lets any client write its own X-Forwarded-For: the login throttle counts per address.
@@ -289,6 +305,19 @@ const configSchema = z
 
 /** 80 bits by this estimate: `openssl rand -hex 16` (128 random bits) never scored below 96 in 20,000 draws, `-hex 32` scores about 240. */
 const MIN_SECRET_ENTROPY_BITS = 80;
+
+/** Hosts that mean every interface of the machine. */
+const EVERY_INTERFACE = new Set(['0.0.0.0', '::', '[::]']);
+
+/** Why production refuses a secret (a placeholder, or not random enough), or null. */
+function guessableSecretProblem(secret: string): string | null {
+  if (secret === EXAMPLE_SESSION_SECRET || /change-?me/i.test(secret)) {
+    return `is ${secret === EXAMPLE_SESSION_SECRET ? 'the example value from .env.example' : 'a placeholder'}; generate one with \`openssl rand -hex 32\``;
+  }
+  const bits = estimatedEntropyBits(secret);
+  if (bits < MIN_SECRET_ENTROPY_BITS) return `does not look random (about ${Math.floor(bits)} bits, at least ${MIN_SECRET_ENTROPY_BITS} needed); generate one with \`openssl rand -hex 32\``;
+  return null;
+}
 
 /**
  * A pessimistic estimate of how random a secret is: the Shannon entropy of its characters'

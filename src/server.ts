@@ -5,13 +5,14 @@ import { runHoldingLock, runIfLockFree } from './db/advisory-lock.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { systemClock } from './system-clock.js';
-import { DEMO_API_KEY, seedDemoData, type DemoLogin } from './services/demo/demo.js';
+import { DEMO_API_KEY, type DemoLogin } from './services/demo/demo-logins.js';
 import { demoCredentialsRefusal } from './services/demo/demo-credentials.js';
 import { createArgon2Hasher } from './domain/people/passwords.js';
 import { createUserManagement } from './services/people/user-management.js';
 import { createLogger } from './logger.js';
 import { createGatewayFromConfig } from './payments/paypal/from-config.js';
-import { createPayPalSimulator, type PayPalSimulator } from './payments/paypal/simulator/index.js';
+import type { PayPalSimulator } from './payments/paypal/simulator/index.js';
+import { createShutdown } from './shutdown.js';
 
 function readConfig(): Config {
   try {
@@ -62,7 +63,8 @@ async function main(): Promise<void> {
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
   // Simulated payments without PAYPAL_API_BASE_URL: the simulator runs in this process, beside the portal.
-  const simulator = config.payments.provider === 'simulator' && !config.payments.apiBaseUrl ? createPayPalSimulator() : null;
+  // Imported only then: production never loads the simulator, nor selfsigned, which makes its certificate.
+  const simulator = config.payments.provider === 'simulator' && !config.payments.apiBaseUrl ? (await import('./payments/paypal/simulator/index.js')).createPayPalSimulator() : null;
   const simulatorUrl = simulator
     ? await simulator.start(config.payments.simulatorPort).catch((error: NodeJS.ErrnoException) => exitWith(listenProblem(error, 'The built-in PayPal simulator', 'PAYPAL_SIM_PORT', config.payments.simulatorPort)))
     : undefined;
@@ -71,10 +73,12 @@ async function main(): Promise<void> {
   const clock = systemClock;
   const hasher = createArgon2Hasher();
   // Instances starting together would both add the demo people (one fails on the unique username): they take turns.
-  const demoLogins = config.demo.enabled ? await runHoldingLock(db.knex, 'demoData', () => seedDemoData({ db, clock, users: createUserManagement({ db, hasher, clock }) })) : [];
+  // The seeding is imported only when demo data is on.
+  const seedDemo = async () => (await import('./services/demo/demo.js')).seedDemoData({ db, clock, users: createUserManagement({ db, hasher, clock }) });
+  const demoLogins = config.demo.enabled ? await runHoldingLock(db.knex, 'demoData', seedDemo) : [];
   const demoRefusal = await demoCredentialsRefusal({ config, db, hasher, logger });
   if (demoRefusal) exitWith(demoRefusal);
-  const { app, checkout, documents, documentFiles, mail } = createApp({ config, db, logger, gateway, clock, hasher });
+  const { app, checkout, documents, documentFiles, mail, metricsApp } = createApp({ config, db, logger, gateway, clock, hasher });
   const backfilled = await documents.issueMissing(db, clock.now());
   if (backfilled.length > 0) {
     logger.info({ documents: backfilled.length }, 'issued the receipts and credit notes missing for earlier payments and refunds');
@@ -92,6 +96,13 @@ async function main(): Promise<void> {
     logger.fatal({ err: error }, 'cannot listen');
     exitWith(listenProblem(error, 'Recharge', 'PORT', config.server.port));
   });
+  // /metrics on an address of its own (METRICS_PORT), usually one only Prometheus reaches.
+  const metricsServer = metricsApp?.listen(config.metrics.port ?? 0, config.metrics.host);
+  metricsServer?.once('listening', () => {
+    const { address, port } = metricsServer.address() as AddressInfo;
+    console.log(`Metrics for Prometheus at http://${address.includes(':') ? `[${address}]` : address}:${port}/metrics`);
+  });
+  metricsServer?.on('error', (error: NodeJS.ErrnoException) => exitWith(listenProblem(error, 'The metrics listener', 'METRICS_PORT', config.metrics.port ?? 0)));
 
   // One sweep at a time across every instance: a sweep finding the lock taken is skipped, the next tick tries again.
   const sweep = async () => {
@@ -123,17 +134,25 @@ async function main(): Promise<void> {
   void deliverMails();
   const mailer = config.mail.deliveryIntervalSeconds > 0 ? setInterval(() => void deliverMails(), config.mail.deliveryIntervalSeconds * 1000) : null;
 
-  const stop = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    if (firstSweep) clearTimeout(firstSweep);
-    if (reconciler) clearInterval(reconciler);
-    if (mailer) clearInterval(mailer);
-    // A delivery run, a sweep or a document rendering in progress finishes (bounded by the transport's and the provider's timeouts) before the database closes.
-    server.close(() => void Promise.all([Promise.all([mail.idle(), sweeping, documentFiles.close()]).then(() => db.close()), simulator?.stop()]).then(() => process.exit(0)));
-    setTimeout(() => process.exit(1), 10_000).unref();
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  const shutDown = createShutdown({
+    server,
+    logger,
+    timeoutMs: config.server.shutdownTimeoutSeconds * 1000,
+    stopTimers() {
+      if (firstSweep) clearTimeout(firstSweep);
+      if (reconciler) clearInterval(reconciler);
+      if (mailer) clearInterval(mailer);
+      // No scrape reads a database about to close; one in flight is answered, the process exit ends the rest.
+      metricsServer?.close();
+      metricsServer?.closeIdleConnections();
+    },
+    // A delivery run, a sweep or a document rendering in progress finishes before the database closes;
+    // the built-in simulator stops only now: the requests just answered may have been waiting for it.
+    release: () => Promise.all([Promise.all([mail.idle(), sweeping, documentFiles.close()]).then(() => db.close()), simulator?.stop()]).then(() => undefined),
+    exit: (code) => process.exit(code),
+  });
+  process.on('SIGINT', shutDown);
+  process.on('SIGTERM', shutDown);
 }
 
 main().catch((error: unknown) => {

@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { runIfLockFree } from '../db/advisory-lock.js';
+import { backUp } from './backup.js';
 import { createDatabase, type Database } from '../db/database.js';
 import { checkLedger, type LedgerCheckReport } from '../db/ledger/ledger-check.js';
 import { migrateDownAll, migrateToLatest } from '../db/migrate.js';
@@ -29,6 +30,8 @@ export const USAGE = `Usage: npm run cli -- <command>
   migrate                      apply pending database migrations
   migrate down                 undo every migration (drops all data)
   ledger check                 recompute balances from the ledger entries and report mismatches
+  backup <file>                SQLite: copy the database into a new file, consistent even while the portal
+                               writes; PostgreSQL: print the pg_dump line that does it, and check pg_dump
   reconcile                    look up unfinished orders at PayPal: capture, credit, expire (safe to repeat;
                                refused while another process is reconciling)
   user add --username U --name N --email E --role user|admin|it [--locale fr|en] [--password-stdin]
@@ -75,6 +78,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let db: Database | undefined;
   try {
     const config = loadConfig({ env: io.env });
+    if (positionals[0] === 'backup') {
+      if (positionals.length !== 2) throw new UsageError('backup needs one argument, the file to write: npm run cli -- backup <file>');
+      // Before anything that opens, creates or migrates the database: a backup changes nothing.
+      return await backUp(positionals[1] as string, config, io);
+    }
     db = createDatabase(config.database.target, { poolMax: 2 });
     const command = positionals.join(' ');
     if (command === 'migrate down') {

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawnEntry, waitForOutput } from '../helpers/processes.js';
+import { spawnCompiledEntry, spawnEntry, waitForOutput } from '../helpers/processes.js';
 
 /** A log line the portal wrote (pino's JSON), with the instance it came from. */
 export interface LogLine {
@@ -22,12 +22,13 @@ export interface PortalProcess {
 }
 
 /**
- * `npm start` in a child process (tsx src/server.ts), the way a service manager runs each instance.
- * It listens on an ephemeral port, read from its banner. Returned at once, so that `stop` works even
- * when the instance never gets ready.
+ * `npm start` in a child process (tsx src/server.ts, or its `compiled` build as npm start runs it:
+ * compile it first), the way a service manager runs each instance. It listens on an ephemeral port,
+ * read from its banner. Returned at once, so that `stop` works even when the instance never gets ready.
  */
-export function startPortalProcess(name: string, env: NodeJS.ProcessEnv): PortalProcess {
-  const child = spawnEntry('src/server.ts', [], { ...env, HOST: '127.0.0.1', PORT: '0' });
+export function startPortalProcess(name: string, env: NodeJS.ProcessEnv, { compiled = false, nodeOptions = [] }: { compiled?: boolean; nodeOptions?: string[] } = {}): PortalProcess {
+  const spawnPortal = compiled ? spawnCompiledEntry : spawnEntry;
+  const child = spawnPortal('src/server.ts', [], { ...env, HOST: '127.0.0.1', PORT: '0' }, nodeOptions);
   const logs: LogLine[] = [];
   let output = '';
   let partial = '';

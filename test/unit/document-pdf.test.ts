@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { threadId as mainThreadId } from 'node:worker_threads';
 import { expect } from 'chai';
 import sharp from 'sharp';
@@ -15,6 +16,7 @@ import { createBrandDrawing, documentBrandOf } from '../../src/services/branding
 import { loadThemeFolder } from '../../src/services/branding/theme-folder.js';
 import { present, settingsOf } from '../../src/services/branding/theme-service.js';
 import { readPdf } from '../helpers/pdf-text.js';
+import { compile } from '../helpers/processes.js';
 import { STALL_TIMEOUT_MS, STALLING_BUYER, stallingRenderer } from '../helpers/stalling-renderer.js';
 
 const translations = createTranslations();
@@ -236,6 +238,21 @@ describe('receipt and credit note PDFs on the render thread', () => {
       expect(drawn[1]!.pdf.equals(await render(creditNoteView, 'fr'))).to.equal(true);
     } finally {
       await stalling.close();
+    }
+  });
+
+  it('draws the very same bytes in the compiled build (npm run build), on its compiled thread', async function () {
+    this.timeout(180_000);
+    await compile();
+    const compiledModule = pathToFileURL(path.join(projectRoot, 'dist/src/services/documents/document-renderer.js')).href;
+    const compiled = ((await import(compiledModule)) as { createDocumentRenderer: typeof createDocumentRenderer }).createDocumentRenderer();
+    try {
+      const [french, english] = await Promise.all([compiled.render(job(receiptView)), compiled.render(job(creditNoteView, 'en'))]);
+      expect(french.threadId).to.not.equal(mainThreadId);
+      expect(french.pdf.equals(await render(receiptView, 'fr'))).to.equal(true);
+      expect(english.pdf.equals(await render(creditNoteView, 'en'))).to.equal(true);
+    } finally {
+      await compiled.close();
     }
   });
 });

@@ -6,7 +6,7 @@ import { createApiKeyManagement } from '../print-api/api-key-management.js';
 import { hashApiKey } from '../../domain/print-api/api-keys.js';
 import type { AuditActor } from '../../domain/audit/audit.js';
 import type { Clock } from '../../domain/time/clock.js';
-import { DEMO_API_KEY, DEMO_LOGINS } from './demo.js';
+import { DEMO_API_KEY, DEMO_LOGINS } from './demo-logins.js';
 import type { PasswordHasher } from '../../domain/people/passwords.js';
 import { createUserManagement } from '../people/user-management.js';
 

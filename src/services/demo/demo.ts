@@ -11,22 +11,9 @@ import { SystemAccount, type Hundredths, type UsageCategory } from '../../domain
 import { validatePriceList, type PriceList } from '../../domain/pricing/pricing.js';
 import { recordUsage } from '../print-api/usage-debits.js';
 import type { UserManagement } from '../people/user-management.js';
-import type { Role } from '../../domain/people/users.js';
+import { DEMO_API_KEY, DEMO_LOGINS, type DemoLogin } from './demo-logins.js';
 
-export interface DemoLogin {
-  username: string;
-  password: string;
-  displayName: string;
-  email: string;
-  role: Role;
-}
-
-/** Printed at start in demo mode; never seeded in production unless explicitly allowed. */
-export const DEMO_LOGINS: readonly DemoLogin[] = [
-  { username: 'etudiant', password: 'etudiant-demo', displayName: 'Camille Martin', email: 'camille.martin@example.edu', role: 'user' },
-  { username: 'admin', password: 'admin-demo-2026', displayName: 'Alex Dupont', email: 'admin@example.edu', role: 'admin' },
-  { username: 'informatique', password: 'informatique-demo', displayName: 'Sam Leroy', email: 'informatique@example.edu', role: 'it' },
-];
+export { DEMO_API_KEY, DEMO_LOGINS, type DemoLogin };
 
 /** 1 unit = 1,00 €, VAT 20 %: four packs (bonus from 20 €), a free amount from 2 to 150 € with +5 % from 20 € and +10 % from 50 €. */
 export const DEMO_PRICE_LIST: PriceList = validatePriceList({
@@ -57,11 +44,6 @@ Credit is counted in units, credited to your account as soon as PayPal confirms 
 Prices include VAT. A printable receipt is available for every payment.`,
 };
 
-/**
- * The demo print servers' key, for trying the print-server API: public like the demo passwords, and
- * only ever seeded with the demo data.
- */
-export const DEMO_API_KEY = 'rk_demoPrintServerKeyForTheReadmeExamples-2026';
 export const DEMO_API_KEY_NAME = 'Imprimantes de démonstration';
 
 /** When something happened: so many days before the day the demo is seeded (UTC), at so many seconds past midnight. */

@@ -1,0 +1,27 @@
+import type { Role } from '../../domain/people/users.js';
+
+/*
+ * The demo credentials the README publishes, in a module of their own: production checks at every
+ * start that none of them still works (demo-credentials.ts) without loading the seeding (demo.ts).
+ */
+
+export interface DemoLogin {
+  username: string;
+  password: string;
+  displayName: string;
+  email: string;
+  role: Role;
+}
+
+/** Printed at start in demo mode; never seeded in production unless explicitly allowed. */
+export const DEMO_LOGINS: readonly DemoLogin[] = [
+  { username: 'etudiant', password: 'etudiant-demo', displayName: 'Camille Martin', email: 'camille.martin@example.edu', role: 'user' },
+  { username: 'admin', password: 'admin-demo-2026', displayName: 'Alex Dupont', email: 'admin@example.edu', role: 'admin' },
+  { username: 'informatique', password: 'informatique-demo', displayName: 'Sam Leroy', email: 'informatique@example.edu', role: 'it' },
+];
+
+/**
+ * The demo print servers' key, for trying the print-server API: public like the demo passwords, and
+ * only ever seeded with the demo data.
+ */
+export const DEMO_API_KEY = 'rk_demoPrintServerKeyForTheReadmeExamples-2026';
