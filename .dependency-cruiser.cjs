@@ -1,18 +1,21 @@
 /**
  * The dependency rule of docs/architecture.md ("Layers"), checked by `npm run lint:layers` in `npm test`.
- * Imports point one way: web → services → db, payments, smtp → domain. config, logger and i18n sit
- * beside domain and are used by every layer above it; app.ts, server.ts and cli/ assemble the whole.
- * Each rule's name and comment are what a failing build prints.
+ * Imports point one way: web → services → db, payments, smtp → domain. config, logger, system-clock and
+ * i18n sit beside domain; app.ts, server.ts, cli.ts and cli/ assemble the whole, with shutdown.ts and
+ * metrics-app.ts. Each layer's rule lists what it may import (the table's "may import" column), so a
+ * new folder or file is forbidden until the table says otherwise. Each rule's name and comment are
+ * what a failing build prints; test/unit/dependency-rule.test.ts breaks every rule once.
+ * Circles between folders are checked by the second command of lint:layers (.dependency-cruiser-folder-circles.mjs).
  */
 const layer = (name) => `^src/${name}/`;
-const outsideDomain = '^src/(?!domain/)';
+/** Everything of src/ that is not one of the paths given: the modules a layer may not import. */
+const srcExcept = (...allowed) => ({ path: '^src/', pathNot: allowed });
 
-/** Packages and Node modules that reach outside the process (disk, network, database, logs). */
-const ioPackages = [
-  'knex', 'pg', 'sqlite3', 'express', 'express-session', 'connect-session-knex', 'multer', 'nodemailer',
-  'pino', 'pino-http', 'ejs', 'pdfkit', 'helmet', 'selfsigned',
-].map((name) => `(^|/)node_modules/${name}/`);
-const ioNodeModules = ['fs', 'fs/promises', 'http', 'https', 'tls', 'dns', 'dgram', 'child_process', 'worker_threads', 'cluster', 'readline', 'stream', 'stream/promises', 'zlib'];
+const domainCoreModules = ['crypto', 'path', 'util', 'url', 'buffer', 'events', 'assert', 'net'];
+/** Libraries that compute on values in memory: validation, password hashing, images in buffers, CSV text. */
+const domainPackages = ['zod', 'argon2', 'sharp', 'csv-parse'];
+/** Database and mail drivers: the web layer reaches them through src/services only. */
+const drivers = ['knex', 'pg', 'sqlite3', 'nodemailer'];
 
 module.exports = {
   forbidden: [
@@ -26,23 +29,23 @@ module.exports = {
     {
       name: 'domain-is-pure',
       severity: 'error',
-      comment: 'src/domain holds rules without I/O: it imports only other domain modules.',
+      comment: 'src/domain holds rules without I/O: of src/ it imports only other domain modules.',
       from: { path: layer('domain') },
-      to: { path: outsideDomain },
+      to: srcExcept(layer('domain')),
     },
     {
-      name: 'domain-does-no-io',
+      name: 'domain-uses-computing-packages-only',
       severity: 'error',
-      comment: 'src/domain does no I/O (no database, network, files, logs): put the use case in src/services/<capability>/.',
+      comment: `src/domain does no I/O: of the packages it imports only ${domainPackages.join(', ')}. A use case that needs another belongs in src/services/<capability>/.`,
       from: { path: layer('domain') },
-      to: { path: ioPackages },
+      to: { path: '(^|/)node_modules/', pathNot: `(^|/)node_modules/(${domainPackages.join('|')})/` },
     },
     {
-      name: 'domain-uses-no-io-module',
+      name: 'domain-uses-computing-node-modules-only',
       severity: 'error',
-      comment: 'src/domain does no I/O (no files, sockets, processes or threads): put the use case in src/services/<capability>/.',
+      comment: `src/domain does no I/O and reads no clock: of Node's modules it imports only ${domainCoreModules.join(', ')}. A use case that needs another belongs in src/services/<capability>/.`,
       from: { path: layer('domain') },
-      to: { dependencyTypes: ['core'], path: ioNodeModules.map((name) => `^(node:)?${name}$`) },
+      to: { dependencyTypes: ['core'], pathNot: `^(node:)?(${domainCoreModules.join('|')})$` },
     },
     {
       name: 'domain-opens-no-socket',
@@ -52,53 +55,53 @@ module.exports = {
       to: { dependencyTypes: ['core'], path: '^(node:)?net$' },
     },
     {
-      name: 'foundations-use-domain-only',
+      name: 'foundations-stand-on-domain',
       severity: 'error',
-      comment: 'config.ts, logger.ts and src/i18n are used by every layer, so they import nothing above domain.',
-      from: { path: ['^src/config\\.ts$', '^src/logger\\.ts$', '^src/system-clock\\.ts$', layer('i18n')] },
-      to: { path: '^src/(db|payments|smtp|services|web|cli)/|^src/(app|server|cli)\\.ts$' },
+      comment: 'config.ts, logger.ts, system-clock.ts and src/i18n are used by the layers above them: they import only domain and each other.',
+      from: { path: ['^src/(config|logger|system-clock)\\.ts$', layer('i18n')] },
+      to: srcExcept(layer('domain'), layer('i18n'), '^src/(config|logger|system-clock)\\.ts$'),
     },
     {
-      name: 'adapters-stand-on-domain',
+      name: 'repositories-stand-on-domain',
       severity: 'error',
-      comment: 'Repositories (src/db) and gateways (src/payments, src/smtp) depend on domain types, never on each other, on services or on web.',
-      from: { path: '^src/(db|payments|smtp)/' },
-      to: { path: '^src/(services|web|cli)/|^src/(app|server|cli)\\.ts$' },
-    },
-    {
-      name: 'repositories-are-not-gateways',
-      severity: 'error',
-      comment: 'src/db does not call outside systems: a use case that needs both belongs in src/services.',
+      comment: 'src/db stores and reads rows: it imports only domain, config.ts and other db modules. It calls no gateway, service or web module, and logs and words nothing (the Locale type is in domain/shared/locale.ts): a use case that needs more belongs in src/services.',
       from: { path: layer('db') },
-      to: { path: '^src/(payments|smtp)/' },
+      to: srcExcept(layer('db'), layer('domain'), '^src/config\\.ts$'),
     },
     {
-      name: 'gateways-are-not-repositories',
+      name: 'gateways-stand-on-domain',
       severity: 'error',
-      comment: 'src/payments and src/smtp do not read the database: a use case that needs both belongs in src/services.',
+      comment: 'src/payments and src/smtp talk to one outside system each: they import only domain, config.ts, i18n and their own modules, never each other, the database, services or web. A use case that needs two belongs in src/services.',
       from: { path: '^src/(payments|smtp)/' },
-      to: { path: layer('db') },
+      to: srcExcept('^src/$1/', layer('domain'), layer('i18n'), '^src/config\\.ts$'),
     },
     {
       name: 'services-below-web',
       severity: 'error',
-      comment: 'src/services (use cases) never import the web layer or the process set-up: pass what they need as a parameter.',
+      comment: 'src/services (use cases) import db, gateways, domain, config.ts, logger.ts and i18n, never the web layer, the clock or the process set-up: pass what they need as a parameter.',
       from: { path: layer('services') },
-      to: { path: '^src/(web|cli)/|^src/(app|server|cli)\\.ts$' },
+      to: srcExcept('^src/(services|db|payments|smtp|domain|i18n)/', '^src/(config|logger)\\.ts$'),
     },
     {
       name: 'web-through-services',
       severity: 'error',
-      comment: 'src/web reaches data and outside systems through src/services (e.g. services/<capability>/records.ts); of src/db it names only the connection (db/database.ts).',
+      comment: 'src/web reaches data and outside systems through src/services (e.g. services/<capability>/records.ts); of src/db it names only the connection (db/database.ts), of src/payments only the contract (payments/gateway.ts), and never the clock or the process set-up (app.ts assembles it).',
       from: { path: layer('web') },
-      to: { path: ['^src/db/(?!database\\.ts$)', '^src/smtp/', '^src/payments/(?!gateway\\.ts$)'] },
+      to: srcExcept('^src/(web|services|domain|i18n)/', '^src/(config|logger)\\.ts$', '^src/db/database\\.ts$', '^src/payments/gateway\\.ts$'),
     },
     {
-      name: 'web-below-process',
+      name: 'web-uses-no-driver',
       severity: 'error',
-      comment: 'src/web is assembled by app.ts: it never imports app.ts, server.ts or the CLI.',
+      comment: `src/web does not import ${drivers.join(', ')}: it writes no SQL and sends no mail itself, src/services does.`,
       from: { path: layer('web') },
-      to: { path: '^src/cli/|^src/(app|server|cli)\\.ts$' },
+      to: { path: `(^|/)node_modules/(${drivers.join('|')})/` },
+    },
+    {
+      name: 'migrations-stand-on-domain',
+      severity: 'error',
+      comment: 'A migration must keep doing what it did when it was written: of src/ it imports only domain and db/database.ts, never a repository, a service or the process set-up, whose later changes would change what an old migration does.',
+      from: { path: '^migrations/' },
+      to: srcExcept(layer('domain'), '^src/db/database\\.ts$'),
     },
     {
       name: 'product-code-not-tests',

@@ -53,7 +53,7 @@ import { viewHelpers } from './web/view-helpers.js';
 import { createPortalMetrics } from './services/monitoring/metrics.js';
 import { requestMetrics } from './web/middleware/request-metrics.js';
 import { metricsRoutes } from './web/routes/metrics.js';
-import { metricsOnlyApp } from './web/metrics-app.js';
+import { metricsOnlyApp } from './metrics-app.js';
 
 export interface AppDependencies {
   config: Config;

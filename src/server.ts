@@ -20,7 +20,8 @@ function readConfig(): Config {
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
-      process.exit(1);
+      // EX_CONFIG (sysexits.h): a setting to fix, which no restart mends; recharge.service does not restart on it.
+      process.exit(78);
     }
     throw error;
   }

@@ -14,9 +14,17 @@ export interface ShutdownSteps {
 }
 
 /**
+ * A second signal this soon after the first is the same request to stop, not a hurry: Ctrl-C in a
+ * terminal signals the whole process group, so npm and the portal both get SIGINT and npm passes its
+ * own on a few milliseconds later.
+ */
+const SIGNAL_ECHO_MS = 1_000;
+
+/**
  * The process's way out on SIGTERM or SIGINT: no new connection is accepted, every request in flight
  * is answered and its connection then closed, the timers stop, work in progress finishes, the
- * database closes, exit code 0. Past `timeoutMs`, or at a second signal, it exits at once with code 1.
+ * database closes, exit code 0. Past `timeoutMs`, or at a second signal (a second or more after the
+ * first), it exits at once with code 1.
  * Returns what a signal handler calls. Create it before the server takes requests: it counts them.
  */
 export function createShutdown({ server, logger, timeoutMs, stopTimers, release, exit }: ShutdownSteps): (signal: NodeJS.Signals) => void {
@@ -32,13 +40,19 @@ export function createShutdown({ server, logger, timeoutMs, stopTimers, release,
     });
   });
 
+  let firstSignalAt = 0;
   return (signal) => {
+    if (stopping && Date.now() - firstSignalAt < SIGNAL_ECHO_MS) {
+      logger.debug({ signal }, 'the same stop asked again at once (Ctrl-C reaches npm and the portal both): still finishing the requests in flight');
+      return;
+    }
     if (stopping) {
       logger.warn({ signal, requestsInFlight: inFlight.size }, 'second signal: exiting at once, without waiting for the requests in flight');
       exit(1);
       return;
     }
     stopping = true;
+    firstSignalAt = Date.now();
     logger.info({ signal, requestsInFlight: inFlight.size, timeoutSeconds: timeoutMs / 1000 }, 'shutting down: no new connections; finishing the requests in flight');
     const giveUp = setTimeout(() => {
       logger.error({ requestsInFlight: inFlight.size }, `still busy ${timeoutMs / 1000} s after ${signal}: exiting without waiting any longer (SHUTDOWN_TIMEOUT_SECONDS)`);

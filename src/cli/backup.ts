@@ -31,6 +31,7 @@ export async function backUp(file: string, config: Config, io: { stdout: Output;
     const command = pgDumpCommand(source.connectionString, target);
     io.stdout.write(`PostgreSQL is backed up by its own pg_dump (custom format, for pg_restore). Run:\n\n  ${command.line}\n\n`);
     if (command.passwordLeftOut) io.stdout.write('The password in DATABASE_URL is left out: give it to pg_dump in PGPASSWORD or a ~/.pgpass line (host:port:database:user:password, mode 0600).\n');
+    if (command.sslPasswordLeftOut) io.stdout.write("The passphrase of the TLS key (sslpassword) in DATABASE_URL is left out: pg_dump asks for it, or give it in a service file (~/.pg_service.conf, mode 0600) named by PGSERVICE.\n");
     io.stdout.write(uploads);
     const check = await checkPgDump(db.knex, io.env);
     io.stdout.write(`pg_dump ${check.pgDumpVersion} can dump this server (PostgreSQL ${check.serverVersion}).\n`);

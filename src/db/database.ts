@@ -93,6 +93,11 @@ async function withRetries<T>(knex: Knex, dialect: Dialect, work: (trx: Knex.Tra
 }
 
 /** PostgreSQL returns bigint and SUM() as strings; SQLite as numbers. Every integer read goes through here. */
+/** Resolves when the database answers a trivial query; rejects with its error otherwise. */
+export async function pingDatabase(db: Database): Promise<void> {
+  await db.knex.raw('select 1');
+}
+
 export function toSafeInteger(value: unknown): number {
   const number = typeof value === 'string' ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isSafeInteger(number)) {

@@ -4,6 +4,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -19,6 +20,9 @@ import { deployFolder, requireProgram, run, serviceSetting } from './deploy-file
 const SITE = 'print.example.edu';
 /** Where the test's requests come from: a loopback address of its own, so that the portal can tell it from nginx's 127.0.0.1. */
 const CLIENT_ADDRESS = '127.0.0.2';
+/** A load balancer in front of the site (a server of its own in the same nginx), and a client that reaches the site through it. */
+const BALANCER_ADDRESS = '127.0.0.3';
+const CLIENT_BEHIND_BALANCER = '127.0.0.4';
 
 interface Answer {
   status: number;
@@ -40,7 +44,7 @@ describe('docs/deploy/nginx.conf in front of the portal', function () {
   let portalPort: number;
   let student: { username: string; password: string };
   let nginx: ChildProcess | null = null;
-  let ports: { http: number; https: number };
+  let ports: { http: number; https: number; balancer: number };
   const metricsToken = randomBytes(32).toString('hex');
 
   before(async () => {
@@ -76,7 +80,7 @@ describe('docs/deploy/nginx.conf in front of the portal', function () {
     const [, username = '', password = ''] = /user\s+(\S+) \/ (\S+)/.exec(banner) ?? [];
     student = { username, password };
 
-    ports = { http: await freePort(), https: await freePort() };
+    ports = { http: await freePort(), https: await freePort(), balancer: await freePort() };
     const site = await adaptSite(await readFile(path.join(deployFolder, 'nginx.conf'), 'utf8'));
     await writeFile(path.join(folder, 'recharge.conf'), site);
     for (const temp of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) {
@@ -96,12 +100,18 @@ describe('docs/deploy/nginx.conf in front of the portal', function () {
   async function adaptSite(example: string): Promise<string> {
     const changes: Array<[string, string]> = [
       ['    server 127.0.0.1:3000;', `    server 127.0.0.1:${portalPort};`],
+      ['    listen 80 default_server;', `    listen 127.0.0.1:${ports.http} default_server;`],
+      ['    listen [::]:80 default_server;\n', ''],
+      ['    listen 443 ssl http2 default_server;', `    listen 127.0.0.1:${ports.https} ssl http2 default_server;`],
+      ['    listen [::]:443 ssl http2 default_server;\n', ''],
       ['    listen 80;', `    listen 127.0.0.1:${ports.http};`],
       ['    listen [::]:80;\n', ''],
       ['    listen 443 ssl http2;', `    listen 127.0.0.1:${ports.https} ssl http2;`],
       ['    listen [::]:443 ssl http2;\n', ''],
       [`/etc/letsencrypt/live/${SITE}/fullchain.pem`, path.join(folder, 'fullchain.pem')],
       [`/etc/letsencrypt/live/${SITE}/privkey.pem`, path.join(folder, 'privkey.pem')],
+      // The load balancer's address where the example has a placeholder, its three lines switched on.
+      ['    # set_real_ip_from 10.0.0.10;\n    # real_ip_header X-Forwarded-For;\n    # real_ip_recursive on;\n', `    set_real_ip_from ${BALANCER_ADDRESS};\n    real_ip_header X-Forwarded-For;\n    real_ip_recursive on;\n`],
     ];
     return changes.reduce((text, [from, to]) => {
       expect(text.split(from).length - 1, `docs/deploy/nginx.conf has "${from.trim()}" once`).to.equal(1);
@@ -109,7 +119,11 @@ describe('docs/deploy/nginx.conf in front of the portal', function () {
     }, example);
   }
 
-  /** What Debian's /etc/nginx/nginx.conf does around a site, with every file the test's own. */
+  /**
+   * What Debian's /etc/nginx/nginx.conf does around a site, with every file the test's own; and a load
+   * balancer as one would be in front of the site: it connects from an address of its own, to the site's
+   * HTTPS port with its name, and adds the client's address to X-Forwarded-For.
+   */
   function mainConfig(): string {
     const file = (name: string) => path.join(folder, name);
     return `pid ${file('nginx.pid')};
@@ -125,17 +139,43 @@ http {
     uwsgi_temp_path ${file('uwsgi')};
     scgi_temp_path ${file('scgi')};
     include ${file('recharge.conf')};
+    server {
+        listen 127.0.0.1:${ports.balancer};
+        location / {
+            proxy_pass https://127.0.0.1:${ports.https};
+            proxy_bind ${BALANCER_ADDRESS};
+            proxy_ssl_server_name on;
+            proxy_ssl_name ${SITE};
+            proxy_set_header Host ${SITE};
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        }
+    }
 }
 `;
   }
 
   const nginxArguments = () => ['-p', folder, '-e', path.join(folder, 'error.log'), '-c', path.join(folder, 'nginx.conf')];
 
-  /** A request to nginx as a browser at the site's address sends it, from CLIENT_ADDRESS. */
-  function ask(scheme: 'http' | 'https', pathname: string, { method = 'GET', headers = {}, body }: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Answer> {
+  /**
+   * A request to nginx as a browser at the site's address sends it, from CLIENT_ADDRESS; `balancer`: in
+   * plain HTTP to the load balancer, from CLIENT_BEHIND_BALANCER. `site` is the name in Host and SNI.
+   */
+  function ask(
+    scheme: 'http' | 'https' | 'balancer',
+    pathname: string,
+    { method = 'GET', headers = {}, body, site = SITE }: { method?: string; headers?: Record<string, string>; body?: string | Buffer; site?: string } = {},
+  ): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const options = { host: '127.0.0.1', localAddress: CLIENT_ADDRESS, port: scheme === 'https' ? ports.https : ports.http, path: pathname, method, headers: { Host: SITE, ...headers }, agent: false as const };
-      const sent = scheme === 'https' ? httpsRequest({ ...options, servername: SITE, ca: certificate }) : httpRequest(options);
+      const options = {
+        host: '127.0.0.1',
+        localAddress: scheme === 'balancer' ? CLIENT_BEHIND_BALANCER : CLIENT_ADDRESS,
+        port: ports[scheme],
+        path: pathname,
+        method,
+        headers: { Host: site, ...headers },
+        agent: false as const,
+      };
+      const sent = scheme === 'https' ? httpsRequest({ ...options, servername: site, ca: certificate }) : httpRequest(options);
       sent.on('response', (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -169,8 +209,8 @@ http {
     expect(redirect.headers.location).to.equal(`https://${SITE}/login?next=%2Faccount`);
   });
 
-  it('passes https and the client’s address on as TRUST_PROXY expects: Secure __Host- cookies, a sign-in that holds, the address nginx saw', async () => {
-    await nginxRunning();
+  /** Signs the demo student in through nginx (or the load balancer in front of it), checking each step and the cookies. */
+  async function signIn(scheme: 'https' | 'balancer'): Promise<void> {
     const jar = new Map<string, string>();
     const keep = (answer: Answer) => {
       for (const cookie of answer.headers['set-cookie'] ?? []) {
@@ -184,22 +224,71 @@ http {
     // What a client writes in X-Forwarded-* must not reach the portal: nginx replaces them.
     const forged = { 'X-Forwarded-For': '203.0.113.9', 'X-Forwarded-Proto': 'http' };
 
-    const form = keep(await ask('https', '/login', { headers: forged }));
+    const form = keep(await ask(scheme, '/login', { headers: forged }));
     const fields = new URLSearchParams({ _csrf: csrfTokenFrom(form.body.toString()), username: student.username, password: student.password });
-    const signIn = keep(await ask('https', '/login', { method: 'POST', headers: { ...forged, Cookie: cookies(), 'Content-Type': 'application/x-www-form-urlencoded' }, body: fields.toString() }));
-    expect(signIn.status, signIn.body.toString().slice(0, 300)).to.equal(303);
-    expect(signIn.headers.location).to.equal('/account');
-    const account = await ask('https', '/account', { headers: { Cookie: cookies() } });
+    const signedIn = keep(await ask(scheme, '/login', { method: 'POST', headers: { ...forged, Cookie: cookies(), 'Content-Type': 'application/x-www-form-urlencoded' }, body: fields.toString() }));
+    expect(signedIn.status, signedIn.body.toString().slice(0, 300)).to.equal(303);
+    expect(signedIn.headers.location).to.equal('/account');
+    const account = await ask(scheme, '/account', { headers: { Cookie: cookies() } });
     expect(account.status).to.equal(200);
     expect(account.body.toString()).to.include('Camille Martin');
+  }
 
+  /** The addresses the portal saw a successful sign-in from (req.ip), as it stores them: digests. */
+  async function signInSources(): Promise<string[]> {
     const db = createDatabase({ dialect: 'sqlite', filename: path.join(folder, 'data', 'recharge.sqlite') });
     try {
-      const sources = await db.knex('login_familiar_sources').pluck('source_sha256');
-      expect(sources).to.deep.equal([sourceDigest(loginSource(CLIENT_ADDRESS))]);
+      return await db.knex('login_familiar_sources').pluck('source_sha256');
     } finally {
       await db.close();
     }
+  }
+  const digestOf = (address: string) => sourceDigest(loginSource(address));
+
+  it('passes https and the client’s address on as TRUST_PROXY expects: Secure __Host- cookies, a sign-in that holds, the address nginx saw', async () => {
+    await nginxRunning();
+    await signIn('https');
+    expect(await signInSources()).to.deep.equal([digestOf(CLIENT_ADDRESS)]);
+  });
+
+  it('behind a load balancer, with the realip lines switched on, still passes the client’s address on, not the balancer’s', async () => {
+    await nginxRunning();
+    await signIn('balancer');
+    const sources = await signInSources();
+    expect(sources).to.include(digestOf(CLIENT_BEHIND_BALANCER));
+    expect(sources).not.to.include.members([digestOf(BALANCER_ADDRESS), digestOf('203.0.113.9')]);
+  });
+
+  it('answers no other host name: the TLS handshake is refused, plain HTTP closed without an answer', async () => {
+    await nginxRunning();
+    const other = 'other.example.org';
+    const refusal = (scheme: 'http' | 'https') =>
+      ask(scheme, '/login', { site: other }).then(
+        (answer) => `answered ${answer.status} ${answer.headers.location ?? ''}`,
+        (error: NodeJS.ErrnoException) => `${error.code}: ${error.message}`,
+      );
+    expect(await refusal('https')).to.match(/^EPROTO: .*unrecognized name/);
+    expect(await refusal('http')).to.match(/^ECONNRESET: /);
+    // The site's own name with another Host (a forged one): the default server's 444 too.
+    expect(await ask('https', '/login', { headers: { Host: other } }).then(() => 'answered', (error: NodeJS.ErrnoException) => error.code)).to.equal('ECONNRESET');
+  });
+
+  it('offers TLS 1.2 only with the forward-secret AEAD suites of Mozilla’s intermediate profile', async () => {
+    await nginxRunning();
+    // TLS 1.2 only with the suite named; the answer is the suite agreed on, or why there was none.
+    const handshake = (ciphers: string) =>
+      new Promise<string>((resolve) => {
+        const options: ConnectionOptions = { host: '127.0.0.1', port: ports.https, servername: SITE, ca: certificate, ciphers, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' };
+        const socket = tlsConnect(options, () => {
+          resolve(socket.getCipher().name);
+          socket.destroy();
+        });
+        socket.once('error', (error: NodeJS.ErrnoException) => resolve(`refused: ${error.code ?? error.message}`));
+      });
+    expect(await handshake('ECDHE-RSA-AES128-GCM-SHA256')).to.equal('ECDHE-RSA-AES128-GCM-SHA256');
+    expect(await handshake('ECDHE-RSA-CHACHA20-POLY1305')).to.equal('ECDHE-RSA-CHACHA20-POLY1305');
+    // In nginx's default (HIGH), left out by the profile: CBC with SHA-1, and RSA key exchange without forward secrecy.
+    for (const weaker of ['ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES256-SHA384', 'AES128-GCM-SHA256']) expect(await handshake(weaker), weaker).to.match(/^refused/);
   });
 
   it('compresses the stylesheet but not the pages, which carry CSRF tokens', async () => {

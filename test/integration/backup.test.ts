@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import knexFactory from 'knex';
 import { runCli } from '../../src/cli/run.js';
+import { BackupError } from '../../src/db/backup/backup-error.js';
+import { backUpSqlite } from '../../src/db/backup/sqlite-backup.js';
 import { createDatabase, toSafeInteger, type Database } from '../../src/db/database.js';
 import { createAccount, getAccountByCode, type Account } from '../../src/db/ledger/ledger-repository.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
@@ -196,6 +198,57 @@ describe(`npm run cli -- backup (${testDialect})`, () => {
       }
     });
 
+    it('writes the copy readable by its owner only (0600): it holds e-mail addresses and password hashes', async () => {
+      const target = path.join(folder, 'private.sqlite');
+      // An admin's shell: files are created 0644 unless the program asks for less.
+      const umask = process.umask(0o022);
+      try {
+        expect((await cli(['backup', target], { DATABASE_URL: database.url })).code).to.equal(0);
+      } finally {
+        process.umask(umask);
+      }
+      expect((await stat(target)).mode & 0o777).to.equal(0o600);
+    });
+
+    describe('on a file system without hard links (vfat, exFAT, some CIFS and FUSE mounts)', () => {
+      /** link() as the kernel answers it there. */
+      const refusedLink = async (existing: unknown, wanted: unknown): Promise<void> => {
+        throw Object.assign(new Error(`EPERM: operation not permitted, link '${String(existing)}' -> '${String(wanted)}'`), { code: 'EPERM', syscall: 'link' });
+      };
+
+      it('copies the checked file into place instead, 0600 like a linked one, and leaves no temporary file', async () => {
+        const ledger = createLedger({ db: database.db, clock: systemClock });
+        for (let step = 0; step < 4; step += 1) {
+          await ledger.post({ idempotencyKey: `no-links:${step}`, kind: 'top_up', lines: [{ accountId: (accounts[0] as Account).id, amount: 100 }, { accountId: topUps.id, amount: -100 }] });
+        }
+        const target = path.join(folder, 'usb-stick.sqlite');
+        const backup = await backUpSqlite(database.db.knex, target, { linkFile: refusedLink });
+        expect(backup).to.deep.equal({ file: target, bytes: (await stat(target)).size });
+        expect((await stat(target)).mode & 0o777).to.equal(0o600);
+        expect(await readdir(folder)).to.deep.equal(['usb-stick.sqlite']);
+        const copy = createDatabase({ dialect: 'sqlite', filename: target });
+        try {
+          expect(await transactionCount(copy)).to.equal(4);
+          expect(await balances(copy)).to.deep.equal(await balances(database.db));
+        } finally {
+          await copy.close();
+        }
+      });
+
+      it('still never replaces a file that appeared under the name meanwhile', async () => {
+        const target = path.join(folder, 'taken.sqlite');
+        const appearing = async (existing: unknown, wanted: unknown): Promise<void> => {
+          await writeFile(target, 'written by someone else meanwhile');
+          return refusedLink(existing, wanted);
+        };
+        const refusal = await backUpSqlite(database.db.knex, target, { linkFile: appearing }).catch((error: unknown) => error);
+        expect(refusal).to.be.instanceOf(BackupError);
+        expect((refusal as BackupError).message).to.equal(`${target} already exists: a backup never replaces a file; choose another name`);
+        expect(await readFile(target, 'utf8')).to.equal('written by someone else meanwhile');
+        expect(await readdir(folder)).to.deep.equal(['taken.sqlite']);
+      });
+    });
+
     it('refuses a database file that does not exist rather than back up an empty one', async () => {
       const missing = path.join(folder, 'nothing-here.sqlite');
       const result = await cli(['backup', path.join(folder, 'copy.sqlite')], { DATABASE_URL: `sqlite:${missing}` });
@@ -214,10 +267,13 @@ describe(`npm run cli -- backup (${testDialect})`, () => {
       const withPassword = new URL(database.url);
       // PostgreSQL here trusts local connections, so a password in the URL is ignored: it only has to stay out of the line.
       withPassword.password = 'not-to-be-printed';
+      // Without sslmode the client key is never read: its passphrase too only has to stay out of the line.
+      withPassword.searchParams.set('sslpassword', 'key-passphrase-not-to-be-printed');
       const result = await cli(['backup', target], { DATABASE_URL: withPassword.toString() });
       expect(result, result.err).to.include({ code: 0, err: '' });
       expect(result.out).not.to.include('not-to-be-printed');
       expect(result.out).to.include('The password in DATABASE_URL is left out: give it to pg_dump in PGPASSWORD or a ~/.pgpass line');
+      expect(result.out).to.include('The passphrase of the TLS key (sslpassword) in DATABASE_URL is left out: pg_dump asks for it');
       expect(result.out).to.match(/^pg_dump \S+ can dump this server \(PostgreSQL \S+\)\.$/m);
       const line = /^ {2}(pg_dump .*)$/m.exec(result.out)?.[1] as string;
       expect(line).to.equal(`pg_dump --format=custom --file=${target} --dbname=${database.url}`);

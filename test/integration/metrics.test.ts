@@ -1,4 +1,6 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -11,6 +13,7 @@ import { createTestPortal, type TestPortal } from '../helpers/portal.js';
 import { spawnEntry, waitForOutput } from '../helpers/processes.js';
 import { parseExposition, type Exposition } from '../helpers/prometheus-text.js';
 import { orderSentToPayPal, pathOf, useShop, type Shop } from '../helpers/topup.js';
+import { until } from '../helpers/waiting.js';
 
 /** What `openssl rand -hex 32` prints. */
 const TOKEN = '3f9a1c0e7b2d4856a9e1f03c7d5b2a4e8c6f1d0b9a7e5c3d2f1e0a9b8c7d6e5f';
@@ -102,6 +105,29 @@ describe(`metrics for Prometheus, with METRICS_TOKEN (${testDialect})`, () => {
     expect(response.text).not.to.include(number);
     const routes = new Set(metrics.samples.filter((sample) => sample.name.startsWith(HISTOGRAM)).map((sample) => sample.labels.route));
     expect([...routes].filter((route) => route !== 'unmatched' && !/^\/[a-z0-9/:*._-]*$/.test(route ?? ''))).to.deep.equal([]);
+  });
+
+  it('times a request whose client goes away before the answer, with the status `aborted`', async () => {
+    const aborted = (metrics: Exposition) => metrics.value(`${HISTOGRAM}_count`, { method: 'POST', route: 'unmatched', status: 'aborted' }) ?? 0;
+    const before = aborted(await scrape(shop.portal.app));
+    const server = createServer(shop.portal.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const received = new Promise((resolve) => server.once('request', resolve));
+      // A form whose body never comes whole: the body parser, before any route, is still waiting for it.
+      const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      client.on('error', () => {});
+      client.write('POST /login HTTP/1.1\r\nHost: portal.test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nusername=');
+      await received;
+      client.destroy();
+      await until(async () => aborted(await scrape(shop.portal.app)) === before + 1, 'the aborted request is counted');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // The only request timed as aborted: the answered ones (these scrapes) are timed once, with their status.
+    const series = (await scrape(shop.portal.app)).samples.filter((sample) => sample.name === `${HISTOGRAM}_count` && sample.labels.status === 'aborted');
+    expect(series.map((sample) => [sample.labels.method, sample.labels.route, sample.value])).to.deep.equal([['POST', 'unmatched', before + 1]]);
   });
 
   it('counts top-ups by status and ledger transactions by kind from the database, read at most once in 5 seconds', async () => {

@@ -51,9 +51,9 @@ describe(`the server process, as npm start runs it (${testDialect})`, () => {
     }
   });
 
-  it('refuses to start in production without a session secret, naming the key', async () => {
+  it('refuses to start in production without a session secret, naming the key, with exit code 78 (EX_CONFIG)', async () => {
     const result = await runEntry('src/server.ts', [], { env: { NODE_ENV: 'production', DATABASE_URL: database.url } });
-    expect(result.code).to.equal(1);
+    expect(result.code).to.equal(78);
     expect(result.stderr).to.include('Invalid configuration:').and.include('session.secret (SESSION_SECRET): is required in production');
   });
 

@@ -159,6 +159,25 @@ describe(`the server process stopping on a signal (${testDialect})`, () => {
     expect(await answer).to.equal('ECONNRESET');
   });
 
+  it('takes a second signal right after the first as the same stop (Ctrl-C signals npm and the portal both): the request in flight is still answered', async () => {
+    const running = await startPortal({ SHUTDOWN_TIMEOUT_SECONDS: '4' });
+    const { pay } = await orderReadyToPay(running);
+    await delayPayPal(1_500);
+    const answer = pay();
+    await paymentStarted();
+
+    running.child.kill('SIGINT');
+    // As npm passes Ctrl-C on: after the portal took its own SIGINT, a few milliseconds later.
+    await logged(running, /^shutting down/);
+    running.child.kill('SIGINT');
+    const response = await answer;
+    expect(response.status).to.equal(303);
+    expect(await running.exited).to.equal(0);
+    const messages = running.logs().map((line) => line.msg);
+    expect(messages).to.include('stopped');
+    expect(messages).to.not.include('second signal: exiting at once, without waiting for the requests in flight');
+  });
+
   it('exits at once with code 1 at a second signal, and stops as well on SIGINT', async () => {
     const running = await startPortal();
     const { pay } = await orderReadyToPay(running);
@@ -168,6 +187,8 @@ describe(`the server process stopping on a signal (${testDialect})`, () => {
 
     running.child.kill('SIGINT');
     const shuttingDown = await logged(running, /^shutting down/);
+    // Past the moment when a second signal is only the first one's echo (Ctrl-C reaching npm and the portal).
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
     running.child.kill('SIGTERM');
     expect(await running.exited).to.equal(1);
     expect(shuttingDown).to.include({ signal: 'SIGINT', requestsInFlight: 1 });

@@ -9,10 +9,21 @@ describe('the pg_dump line the backup command prints', () => {
     expect(pgDumpCommand('postgres://recharge:s3cret@db.example.edu:5432/recharge?sslmode=require&password=again', '/var/backups/recharge.dump')).to.deep.equal({
       line: "pg_dump --format=custom --file=/var/backups/recharge.dump '--dbname=postgres://recharge@db.example.edu:5432/recharge?sslmode=require'",
       passwordLeftOut: true,
+      sslPasswordLeftOut: false,
     });
     expect(pgDumpCommand('postgres://recharge@127.0.0.1/recharge', '/srv/backups/r.dump')).to.deep.equal({
       line: 'pg_dump --format=custom --file=/srv/backups/r.dump --dbname=postgres://recharge@127.0.0.1/recharge',
       passwordLeftOut: false,
+      sslPasswordLeftOut: false,
+    });
+  });
+
+  it("leaves out the passphrase of the client's TLS key (sslpassword), and keeps the key's path", () => {
+    const url = 'postgres://recharge@db.example.edu/recharge?sslmode=verify-full&sslcert=/etc/recharge/client.crt&sslkey=/etc/recharge/client.key&sslpassword=key-passphrase';
+    expect(pgDumpCommand(url, '/var/backups/recharge.dump')).to.deep.equal({
+      line: "pg_dump --format=custom --file=/var/backups/recharge.dump '--dbname=postgres://recharge@db.example.edu/recharge?sslmode=verify-full&sslcert=%2Fetc%2Frecharge%2Fclient.crt&sslkey=%2Fetc%2Frecharge%2Fclient.key'",
+      passwordLeftOut: false,
+      sslPasswordLeftOut: true,
     });
   });
 

@@ -8,15 +8,22 @@ export interface PgDumpCommand {
   line: string;
   /** DATABASE_URL carried a password, left out of `line`. */
   passwordLeftOut: boolean;
+  /** DATABASE_URL carried the passphrase of the client's TLS key (`sslpassword`), left out of `line`. */
+  sslPasswordLeftOut: boolean;
 }
 
-/** The pg_dump line that backs up the database at `connectionString` into `target`, without its password. */
+/**
+ * The pg_dump line that backs up the database at `connectionString` into `target`, without its
+ * secrets: the line is shown on screen and kept in shell histories.
+ */
 export function pgDumpCommand(connectionString: string, target: string): PgDumpCommand {
   const url = new URL(connectionString);
   const passwordLeftOut = url.password !== '' || url.searchParams.has('password');
+  const sslPasswordLeftOut = url.searchParams.has('sslpassword');
   url.password = '';
   url.searchParams.delete('password');
-  return { line: ['pg_dump', '--format=custom', `--file=${target}`, `--dbname=${url.toString()}`].map(shellWord).join(' '), passwordLeftOut };
+  url.searchParams.delete('sslpassword');
+  return { line: ['pg_dump', '--format=custom', `--file=${target}`, `--dbname=${url.toString()}`].map(shellWord).join(' '), passwordLeftOut, sslPasswordLeftOut };
 }
 
 /** The word as a POSIX shell reads it back: as it is when it is plain, else in single quotes. */

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { assertMove, type OrderStatus } from '../../domain/checkout/order-status.js';
 import { formatOrderNumber, type Order, type OrderEvent } from '../../domain/checkout/orders.js';
 import type { Currency, Quote } from '../../domain/pricing/pricing.js';
-import { isLocale, type Locale } from '../../i18n/index.js';
+import { isLocale, type Locale } from '../../domain/shared/locale.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 
 export function toOrder(row: Record<string, unknown>): Order {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Locale } from '../../i18n/index.js';
+import type { Locale } from '../../domain/shared/locale.js';
 import type { Queryable } from '../database.js';
 
 /** A document's stored rendition in `locale`, byte for byte as it was first served. */

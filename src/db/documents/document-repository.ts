@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { formatDocumentNumber, type DocumentBrand, type DocumentBuyer, type DocumentKind, type DocumentParty, type IssuedDocument } from '../../domain/documents/documents.js';
-import type { Locale } from '../../i18n/index.js';
+import type { Locale } from '../../domain/shared/locale.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 
 function toDocument(row: Record<string, unknown>): IssuedDocument {

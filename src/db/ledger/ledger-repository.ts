@@ -155,6 +155,16 @@ export async function getAccountByCode(db: Queryable, code: string): Promise<Acc
   return account;
 }
 
+/** Marks the account for an admin's attention when a take-back left it below zero. */
+export async function flagIfOverdrawn(db: Queryable, accountId: number): Promise<void> {
+  await db('accounts').where('id', accountId).where('balance', '<', 0).update({ flagged: true });
+}
+
+/** Whether ledger transaction `transactionId` was posted under `idempotencyKey`. */
+export async function transactionHasKey(db: Queryable, transactionId: number, idempotencyKey: string): Promise<boolean> {
+  return !!(await db('ledger_transactions').where({ id: transactionId, idempotency_key: idempotencyKey }).first('id'));
+}
+
 export async function createAccount(
   db: Queryable,
   account: { code: string; kind: 'user' | 'system'; userId?: number | null; allowNegative?: boolean },

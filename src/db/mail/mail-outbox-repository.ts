@@ -1,9 +1,7 @@
 import type { Knex } from 'knex';
+import type { MailStatus } from '../../domain/mail/outbox-status.js';
 import type { AttemptOutcome } from '../../domain/mail/retry-schedule.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
-
-export const MAIL_STATUSES = ['pending', 'sending', 'sent', 'kept', 'failed'] as const;
-export type MailStatus = (typeof MAIL_STATUSES)[number];
 
 export interface OutboxMail {
   id: number;

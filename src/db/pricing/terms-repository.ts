@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Locale } from '../../i18n/index.js';
+import type { Locale } from '../../domain/shared/locale.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 
 export interface TermsVersion {

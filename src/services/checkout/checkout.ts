@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Database, Queryable } from '../../db/database.js';
-import { findAccountByUserId, getAccountByCode, postTransaction } from '../../db/ledger/ledger-repository.js';
+import { findAccountByUserId, flagIfOverdrawn, getAccountByCode, postTransaction } from '../../db/ledger/ledger-repository.js';
 import { listRecentOrdersOf, lockPersonsOrders, markPayPalOrderStarted, paypalOrderStartedAt, paypalOrderStartsOf } from '../../db/checkout/order-limits-repository.js';
 import {
   addOrderEvent,
@@ -457,7 +457,7 @@ export function createCheckout(deps: CheckoutDependencies) {
       const share = order.bonusUnits === 0 ? 0 : Math.floor((amount * order.bonusUnits) / total);
       const lines = await topUpLines(trx, accountId, amount - share, share, -1);
       const posted = await postTransaction(trx, { idempotencyKey, kind: 'reversal', description: `${order.number} ${kind}`, lines, allowOverdraft: true }, now);
-      await trx('accounts').where('id', accountId).where('balance', '<', 0).update({ flagged: true });
+      await flagIfOverdrawn(trx, accountId);
       return posted.transactionId;
     }
   }

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from '../../db/database.js';
-import { MAIL_STATUSES } from '../../db/mail/mail-outbox-repository.js';
 import { ORDER_STATUSES } from '../../domain/checkout/order-status.js';
+import { MAIL_STATUSES } from '../../domain/mail/outbox-status.js';
 import { TRANSACTION_KINDS } from '../../domain/ledger/ledger.js';
 import type { Clock } from '../../domain/time/clock.js';
 import type { Checkout } from '../checkout/checkout.js';
@@ -16,18 +16,19 @@ const DATABASE_READING_MAX_AGE_MS = 5_000;
 /** A sweep looks up to every unfinished order at PayPal: from milliseconds to minutes. */
 const SWEEP_BUCKETS_SECONDS = [0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
 
-export interface AnsweredRequest {
+export interface TimedRequest {
   method: string;
   /** The route's template (`/orders/:number`), never the path asked for. */
   route: string;
-  status: number;
+  /** The answer's status code, or `aborted` when the connection closed before the answer was sent. */
+  status: number | 'aborted';
   seconds: number;
 }
 
 export interface PortalMetrics {
   /** This app's own registry: tests build many apps in one process, so prom-client's global one is never used. */
   registry: Registry;
-  observeRequest(request: AnsweredRequest): void;
+  observeRequest(request: TimedRequest): void;
   /** The same checkout, its sweeps counted by outcome and timed. */
   countSweeps(checkout: Checkout): Checkout;
 }
@@ -46,7 +47,7 @@ export function createPortalMetrics({ db, clock, logger }: { db: Database; clock
 
   const requestDuration = new Histogram({
     name: `${PREFIX}http_request_duration_seconds`,
-    help: 'Time to answer an HTTP request, by method, route template and status code.',
+    help: 'Time to answer an HTTP request, by method, route template and status code (aborted: the connection closed first).',
     labelNames: ['method', 'route', 'status'] as const,
     registers,
   });

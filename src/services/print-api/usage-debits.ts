@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { getAccountByCode, postTransaction } from '../../db/ledger/ledger-repository.js';
+import { getAccountByCode, postTransaction, transactionHasKey } from '../../db/ledger/ledger-repository.js';
 import { findUsageDebitByReference, findUsageDebitByTransaction, insertUsageDebit, type UsageDebit } from '../../db/print-api/usage-repository.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import { SystemAccount } from '../../domain/ledger/ledger.js';
@@ -25,8 +25,7 @@ export async function recordUsage(trx: Knex.Transaction, request: UsageRequest, 
   const earlier = await findUsageDebitByReference(trx, request.apiKeyId, request.reference);
   const usageAccount = await getAccountByCode(trx, SystemAccount.usage(request.category));
   if (earlier) {
-    const sameRequest = await trx('ledger_transactions').where({ id: earlier.transactionId, idempotency_key: request.ledgerKey }).first('id');
-    if (!sameRequest) throw new ReferenceInUseError(request.reference);
+    if (!(await transactionHasKey(trx, earlier.transactionId, request.ledgerKey))) throw new ReferenceInUseError(request.reference);
     return earlier;
   }
   const { transactionId, replayed } = await postTransaction(

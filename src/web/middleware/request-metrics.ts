@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import type { AnsweredRequest } from '../../services/monitoring/metrics.js';
+import type { TimedRequest } from '../../services/monitoring/metrics.js';
 
 /** The label of requests no route or mounted handler answered (404s, probes): one series for all of them. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -17,13 +17,22 @@ export function routeLabel(request: Request): string {
   return UNMATCHED_ROUTE;
 }
 
-/** Times every request from here until its answer is sent, labelled when it is (the route is known by then). */
-export function requestMetrics(observe: (request: AnsweredRequest) => void): RequestHandler {
+/**
+ * Times every request from here until its answer is sent, labelled when it is (the route is known by
+ * then). A request whose connection closes first (the client gave up, a proxy timed out) is observed
+ * then, with the status `aborted`: left out, slow pages that people abandon would never show.
+ */
+export function requestMetrics(observe: (request: TimedRequest) => void): RequestHandler {
   return (request, response, next) => {
     const started = performance.now();
-    response.once('finish', () => {
-      observe({ method: request.method, route: routeLabel(request), status: response.statusCode, seconds: (performance.now() - started) / 1000 });
-    });
+    let observed = false;
+    const done = (status: TimedRequest['status']) => {
+      if (observed) return;
+      observed = true;
+      observe({ method: request.method, route: routeLabel(request), status, seconds: (performance.now() - started) / 1000 });
+    };
+    response.once('finish', () => done(response.statusCode));
+    response.once('close', () => done('aborted'));
     next();
   };
 }

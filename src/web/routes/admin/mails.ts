@@ -1,6 +1,6 @@
 import type { Request, Response, Router } from 'express';
-import { recordAudit } from '../../../services/audit/records.js';
-import { findMail, listMails, MAIL_STATUSES, type MailStatus, type OutboxMail, requeueFailedMail } from '../../../services/mail/records.js';
+import { findMail, listMails, MAIL_STATUSES, type MailStatus, type OutboxMail } from '../../../services/mail/records.js';
+import { retryFailedMail } from '../../../services/mail/mail-retry.js';
 import type { Translate } from '../../../i18n/index.js';
 import { notFound } from '../../http-error.js';
 import { pageLinks, parsePage } from '../../paging.js';
@@ -96,16 +96,7 @@ export function registerMailRoutes(router: Router, { db, clock, config, mail: de
   router.post(`${LIST_PATH}/:id/retry`, async (request, response) => {
     const t = response.locals.t as Translate;
     const mail = await mailOf(request);
-    const now = clock.now();
-    // The change and its audit row commit together; the compare-and-set refuses a mail that is no
-    // longer failed (another admin retried it first), leaving both untouched.
-    const requeued = await db.transaction(async (trx) => {
-      if (!(await requeueFailedMail(trx, mail.id, now))) return false;
-      const before = { status: mail.status, attempts: mail.attempts, lastError: mail.lastError };
-      await recordAudit(trx, { actor: request.user!, action: 'mail.retry', target: mail.documentNumber, before, after: { status: 'pending' } }, now);
-      return true;
-    });
-    if (!requeued) {
+    if (!(await retryFailedMail(db, mail, request.user!, clock.now()))) {
       const current = (await findMail(db.knex, mail.id)) ?? mail;
       return showMail(response, current, { problem: t('admin.mails.retry.notFailed', { status: t(`admin.mails.statuses.${current.status}`) }) }, 409);
     }

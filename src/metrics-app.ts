@@ -1,7 +1,7 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { metricsRoutes } from './routes/metrics.js';
+import { metricsRoutes } from './web/routes/metrics.js';
 
 /**
  * What the listener of METRICS_PORT serves: /metrics and nothing else (every other path is an empty
