@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import knexFactory from 'knex';
+import { createEmptyPostgresDatabase } from '../test/helpers/postgres-database.js';
 
 export interface BenchDatabase {
   /** DATABASE_URL for the portal. */
@@ -14,17 +13,6 @@ export interface BenchDatabase {
  */
 export async function benchDatabase(workDir: string, serverUrl: string | undefined): Promise<BenchDatabase> {
   if (!serverUrl) return { url: `sqlite:${workDir}/recharge.sqlite`, dialect: 'sqlite', cleanup: async () => {} };
-  const name = `recharge_bench_${randomBytes(6).toString('hex')}`;
-  const admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
-  await admin.raw(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    dialect: 'postgres',
-    async cleanup() {
-      await admin.raw(`DROP DATABASE ${name} WITH (FORCE)`);
-      await admin.destroy();
-    },
-  };
+  const database = await createEmptyPostgresDatabase(serverUrl, 'recharge_bench');
+  return { url: database.url, dialect: 'postgres', cleanup: () => database.drop() };
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -34,6 +35,24 @@ const isFree = (port: number) =>
   });
 
 /** A port of the benchmark's range nobody listens on: the portal needs its address before it starts (PUBLIC_URL, PayPal's return URL). */
+/**
+ * What every measured portal runs with: production on this machine's loopback, over plain http (the
+ * session cookie is then not Secure, so the benchmark's clients can log in), mail kept, quiet logs.
+ */
+export function productionEnvironment(port: number, databaseUrl: string, workDir: string): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: databaseUrl,
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    MAIL_DELIVERY: 'keep',
+    LOG_LEVEL: 'warn',
+    UPLOADS_DIR: path.join(workDir, 'uploads'),
+  };
+}
+
 export async function freePort(): Promise<number> {
   const start = Math.floor(Math.random() * PORTS.count);
   for (let step = 0; step < PORTS.count; step += 1) {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,7 @@ import { expectStatus, logIn } from './browser.js';
 import { benchDatabase } from './database.js';
 import { measureRequests, type LoadSettings, type Measurement } from './measurement.js';
 import { addBenchPeople, PRINTER_USERNAME } from './prepare.js';
-import { freePort, startServer, type ServerProcess } from './processes.js';
+import { freePort, productionEnvironment, startServer, type ServerProcess } from './processes.js';
 import { formatTable } from './report.js';
 import { measureTopUps } from './topup-flow.js';
 
@@ -22,21 +21,12 @@ const settings: LoadSettings = { seconds, connections: whole('BENCH_CONNECTIONS'
 
 function portalEnvironment(port: number, databaseUrl: string, workDir: string): Record<string, string> {
   return {
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    // Plain http: the session cookie is not Secure (config.ts), so the benchmark's clients can log in.
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    DATABASE_URL: databaseUrl,
-    SESSION_SECRET: randomBytes(32).toString('hex'),
+    ...productionEnvironment(port, databaseUrl, workDir),
     DEMO_DATA: 'true',
     ALLOW_DEMO_IN_PRODUCTION: 'true',
     PAYPAL_ENV: 'simulator',
     ALLOW_SIMULATED_PAYMENTS_IN_PRODUCTION: 'true',
     PAYPAL_SIM_PORT: '0',
-    MAIL_DELIVERY: 'keep',
-    LOG_LEVEL: 'warn',
-    UPLOADS_DIR: path.join(workDir, 'uploads'),
     // Each benchmark buyer pays several times a second, far past any person: the per-person limits
     // are raised so that the top-up flow measures the work of a payment, not its refusal.
     PAYPAL_ORDERS_PER_PERSON_PER_MINUTE: '1000',

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../src/config.js';
 import { benchDatabase } from './database.js';
-import { freePort } from './processes.js';
+import { freePort, productionEnvironment } from './processes.js';
 
 /** How each way of starting the portal is spawned, from the project's folder. */
 const TARGETS = [
@@ -27,23 +26,15 @@ const runs = Number(process.env.BENCH_RUNS ?? 10);
 if (!Number.isInteger(runs) || runs < 1) throw new Error('BENCH_RUNS must be a whole number from 1');
 
 /** Production as a site runs it: real PayPal settings (never called at start), no demo data, mail kept. */
-function productionEnvironment(port: number, databaseUrl: string, workDir: string): NodeJS.ProcessEnv {
+function siteEnvironment(port: number, databaseUrl: string, workDir: string): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    DATABASE_URL: databaseUrl,
-    SESSION_SECRET: randomBytes(32).toString('hex'),
+    ...productionEnvironment(port, databaseUrl, workDir),
     PAYPAL_ENV: 'sandbox',
     PAYPAL_CLIENT_ID: 'bench-client',
     PAYPAL_CLIENT_SECRET: 'bench-secret',
     PAYPAL_WEBHOOK_ID: 'BENCH-WEBHOOK',
-    MAIL_DELIVERY: 'keep',
-    LOG_LEVEL: 'warn',
-    UPLOADS_DIR: path.join(workDir, 'uploads'),
   };
 }
 
@@ -72,7 +63,7 @@ async function firstAnswer(url: string, child: ChildProcess, output: () => strin
 async function measureStart(target: (typeof TARGETS)[number], databaseUrl: string, workDir: string) {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(target.command, target.args, { cwd: projectRoot, env: productionEnvironment(port, databaseUrl, workDir), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(target.command, target.args, { cwd: projectRoot, env: siteEnvironment(port, databaseUrl, workDir), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-10_000));
   child.stdout.on('data', keep);

@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import knexFactory from 'knex';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { checkLedger } from '../../src/db/ledger/ledger-check.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import { createEmptyPostgresDatabase } from './postgres-database.js';
 
 export interface TestDatabase {
   db: Database;
@@ -41,20 +40,15 @@ export async function createTestDatabase({ migrated = true }: { migrated?: boole
 }
 
 async function createPostgresTestDatabase(serverUrl: string, migrated: boolean): Promise<TestDatabase> {
-  const name = `recharge_test_${randomBytes(6).toString('hex')}`;
-  const admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
-  await admin.raw(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const db = createDatabase({ dialect: 'postgres', connectionString: url.toString() }, { poolMax: 20 });
+  const database = await createEmptyPostgresDatabase(serverUrl, 'recharge_test');
+  const db = createDatabase({ dialect: 'postgres', connectionString: database.url }, { poolMax: 20 });
   if (migrated) await migrateToLatest(db.knex);
   return {
     db,
-    url: url.toString(),
+    url: database.url,
     async cleanup() {
       await db.close();
-      await admin.raw(`DROP DATABASE ${name} WITH (FORCE)`);
-      await admin.destroy();
+      await database.drop();
     },
   };
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import knexFactory from 'knex';
+import { createEmptyPostgresDatabase } from '../helpers/postgres-database.js';
 import { runCli } from '../../src/cli/run.js';
 import { BackupError } from '../../src/db/backup/backup-error.js';
 import { backUpSqlite } from '../../src/db/backup/sqlite-backup.js';
@@ -280,7 +280,7 @@ describe(`npm run cli -- backup (${testDialect})`, () => {
       expect(await readdir(folder)).to.deep.equal([]);
 
       await run('sh', ['-c', line]);
-      const restored = await createEmptyDatabase();
+      const restored = await createEmptyPostgresDatabase(process.env.TEST_DATABASE_URL as string, 'recharge_restore');
       try {
         await run('pg_restore', ['--clean', '--if-exists', '--no-owner', `--dbname=${restored.url}`, target]);
         expect(await cli(['migrate'], { DATABASE_URL: restored.url })).to.include({ code: 0, out: 'Database is up to date.\n' });
@@ -305,20 +305,3 @@ describe(`npm run cli -- backup (${testDialect})`, () => {
     });
   }
 });
-
-/** A new database with nothing in it on the TEST_DATABASE_URL server, as `createdb` makes for a restore. */
-async function createEmptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const serverUrl = process.env.TEST_DATABASE_URL as string;
-  const name = `recharge_restore_${Math.random().toString(16).slice(2, 10)}`;
-  const admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
-  await admin.raw(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      await admin.raw(`DROP DATABASE ${name} WITH (FORCE)`);
-      await admin.destroy();
-    },
-  };
-}

@@ -7,13 +7,14 @@ import { expect } from 'chai';
 import type { Express } from 'express';
 import { Registry } from 'prom-client';
 import supertest from 'supertest';
-import { ConfigError, loadConfig, projectRoot } from '../../src/config.js';
+import { loadConfig, projectRoot } from '../../src/config.js';
 import { createTestDatabase, testDialect, type TestDatabase } from '../helpers/database.js';
 import { createTestPortal, type TestPortal } from '../helpers/portal.js';
 import { spawnEntry, waitForOutput } from '../helpers/processes.js';
 import { parseExposition, type Exposition } from '../helpers/prometheus-text.js';
 import { orderSentToPayPal, pathOf, useShop, type Shop } from '../helpers/topup.js';
 import { until } from '../helpers/waiting.js';
+import { configProblems } from '../helpers/config-problems.js';
 
 /** What `openssl rand -hex 32` prints. */
 const TOKEN = '3f9a1c0e7b2d4856a9e1f03c7d5b2a4e8c6f1d0b9a7e5c3d2f1e0a9b8c7d6e5f';
@@ -271,34 +272,24 @@ describe('metrics settings', () => {
     MAIL_FROM: 'Impressions <impressions@example.edu>',
   };
 
-  function problemsOf(env: NodeJS.ProcessEnv, configDir?: string): string[] {
-    try {
-      loadConfig({ env, configDir });
-    } catch (error) {
-      expect(error).to.be.instanceOf(ConfigError);
-      return (error as ConfigError).problems;
-    }
-    throw new Error('expected the configuration to be refused');
-  }
-
   it('are off unless set, and listen on 127.0.0.1 by default', () => {
     expect(loadConfig({ env: { NODE_ENV: 'development' } }).metrics).to.deep.equal({ host: '127.0.0.1' });
     expect(loadConfig({ env: { ...PRODUCTION, METRICS_PORT: '9464' } }).metrics).to.deep.equal({ host: '127.0.0.1', port: 9464 });
   });
 
   it('refuse a short token, and in production one that is a placeholder, does not look random or is the session secret', () => {
-    expect(problemsOf({ NODE_ENV: 'development', METRICS_TOKEN: 'short' })).to.deep.equal(['metrics.token (METRICS_TOKEN): must be at least 32 characters']);
-    expect(problemsOf({ ...PRODUCTION, METRICS_TOKEN: 'change-me-to-a-long-random-token-for-prometheus' })[0]).to.match(/^metrics\.token \(METRICS_TOKEN\): is a placeholder; generate one with `openssl rand -hex 32`/);
-    expect(problemsOf({ ...PRODUCTION, METRICS_TOKEN: 'prometheus'.repeat(4) })[0]).to.match(/^metrics\.token \(METRICS_TOKEN\): does not look random/);
-    expect(problemsOf({ ...PRODUCTION, METRICS_TOKEN: SESSION_SECRET })).to.deep.equal(['metrics.token (METRICS_TOKEN): must differ from SESSION_SECRET']);
+    expect(configProblems({ NODE_ENV: 'development', METRICS_TOKEN: 'short' })).to.deep.equal(['metrics.token (METRICS_TOKEN): must be at least 32 characters']);
+    expect(configProblems({ ...PRODUCTION, METRICS_TOKEN: 'change-me-to-a-long-random-token-for-prometheus' })[0]).to.match(/^metrics\.token \(METRICS_TOKEN\): is a placeholder; generate one with `openssl rand -hex 32`/);
+    expect(configProblems({ ...PRODUCTION, METRICS_TOKEN: 'prometheus'.repeat(4) })[0]).to.match(/^metrics\.token \(METRICS_TOKEN\): does not look random/);
+    expect(configProblems({ ...PRODUCTION, METRICS_TOKEN: SESSION_SECRET })).to.deep.equal(['metrics.token (METRICS_TOKEN): must differ from SESSION_SECRET']);
     expect(loadConfig({ env: { ...PRODUCTION, METRICS_TOKEN: TOKEN } }).metrics.token).to.equal(TOKEN);
   });
 
   it('refuse every interface without a token, and the portal\'s own port', () => {
-    expect(problemsOf({ NODE_ENV: 'development', METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' })[0]).to.match(/^metrics\.host \(METRICS_HOST\): 0\.0\.0\.0 listens on every interface/);
-    expect(problemsOf({ NODE_ENV: 'development', METRICS_PORT: '9464', METRICS_HOST: '::' })[0]).to.match(/^metrics\.host \(METRICS_HOST\): :: listens on every interface/);
+    expect(configProblems({ NODE_ENV: 'development', METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' })[0]).to.match(/^metrics\.host \(METRICS_HOST\): 0\.0\.0\.0 listens on every interface/);
+    expect(configProblems({ NODE_ENV: 'development', METRICS_PORT: '9464', METRICS_HOST: '::' })[0]).to.match(/^metrics\.host \(METRICS_HOST\): :: listens on every interface/);
     expect(loadConfig({ env: { NODE_ENV: 'development', METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0', METRICS_TOKEN: TOKEN } }).metrics.host).to.equal('0.0.0.0');
-    expect(problemsOf({ NODE_ENV: 'development', PORT: '3000', METRICS_PORT: '3000' })[0]).to.match(/^metrics\.port \(METRICS_PORT\): must differ from PORT/);
+    expect(configProblems({ NODE_ENV: 'development', PORT: '3000', METRICS_PORT: '3000' })[0]).to.match(/^metrics\.port \(METRICS_PORT\): must differ from PORT/);
   });
 
   it('take the token only from the environment', async () => {
@@ -308,7 +299,7 @@ describe('metrics settings', () => {
       const defaults = JSON.parse(await readFile(path.join(configDir, 'default.json'), 'utf8')) as Record<string, Record<string, unknown>>;
       defaults.metrics = { ...defaults.metrics, token: TOKEN };
       await writeFile(path.join(configDir, 'default.json'), JSON.stringify(defaults));
-      expect(problemsOf({ NODE_ENV: 'development' }, configDir)).to.deep.equal(['metrics.token (config/default.json): secrets come only from the environment (METRICS_TOKEN)']);
+      expect(configProblems({ NODE_ENV: 'development' }, configDir)).to.deep.equal(['metrics.token (config/default.json): secrets come only from the environment (METRICS_TOKEN)']);
     } finally {
       await rm(configDir, { recursive: true, force: true });
     }

@@ -3,23 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { ConfigError, configWarnings, ENVIRONMENT_KEYS, estimatedEntropyBits, EXAMPLE_SESSION_SECRET, loadConfig, projectRoot } from '../../src/config.js';
+import { configWarnings, ENVIRONMENT_KEYS, estimatedEntropyBits, EXAMPLE_SESSION_SECRET, loadConfig, projectRoot } from '../../src/config.js';
+import { configProblems } from '../helpers/config-problems.js';
 
 /** What `openssl rand -hex 32` prints. */
 const SECRET = '9c1f5e02b7d84a63f0e2c9d17b5a48e36c0f1d2a7b9e84c35d6f0a1b2c3e4d5f';
 const PAYPAL = { PAYPAL_CLIENT_ID: 'client-id', PAYPAL_CLIENT_SECRET: 'client-secret', PAYPAL_WEBHOOK_ID: 'WH-ID' };
 const SMTP = { SMTP_HOST: 'smtp.example.edu', MAIL_FROM: 'Impressions <impressions@example.edu>' };
 const PRODUCTION = { NODE_ENV: 'production', SESSION_SECRET: SECRET, PAYPAL_ENV: 'live', ...PAYPAL, ...SMTP };
-
-function problemsOf(env: NodeJS.ProcessEnv, configDir?: string): string[] {
-  try {
-    loadConfig({ env, configDir });
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected the configuration to be refused');
-}
 
 describe('configuration', () => {
   it('merges the defaults, the environment file and environment variables into one frozen object', () => {
@@ -48,20 +39,20 @@ describe('configuration', () => {
     expect(config.server.publicUrl).to.equal('https://print.example.edu');
     expect(config.server.secureCookies).to.equal(true);
     expect(config.server.trustProxy).to.equal(1);
-    expect(problemsOf({ NODE_ENV: 'development', PUBLIC_URL: 'https://print.example.edu' })[0]).to.match(/^server\.trustProxy \(TRUST_PROXY\): must name the TLS-terminating proxy/);
+    expect(configProblems({ NODE_ENV: 'development', PUBLIC_URL: 'https://print.example.edu' })[0]).to.match(/^server\.trustProxy \(TRUST_PROXY\): must name the TLS-terminating proxy/);
   });
 
   it('names the key and its environment variable when a value is wrong', () => {
-    expect(problemsOf({ NODE_ENV: 'development', PORT: 'eighty' })[0]).to.match(/^server\.port \(PORT\): /);
-    expect(problemsOf({ NODE_ENV: 'development', PORT: '70000' })[0]).to.match(/^server\.port \(PORT\)/);
-    expect(problemsOf({ NODE_ENV: 'development', PUBLIC_URL: 'ftp://x' })[0]).to.match(/^server\.publicUrl \(PUBLIC_URL\): must be an http/);
-    expect(problemsOf({ NODE_ENV: 'development', SESSION_SECRET: 'short' })[0]).to.match(/^session\.secret \(SESSION_SECRET\): must be at least 32/);
-    expect(problemsOf({ NODE_ENV: 'development', DEMO_DATA: 'maybe' })[0]).to.match(/^demo\.enabled \(DEMO_DATA\)/);
-    expect(problemsOf({ NODE_ENV: 'development', TIME_ZONE: 'Mars/Olympus' })[0]).to.match(/^i18n\.timeZone \(TIME_ZONE\)/);
-    expect(problemsOf({ NODE_ENV: 'staging' })[0]).to.match(/^env: /);
-    expect(problemsOf({ NODE_ENV: 'development', THEME: '../etc' })[0]).to.match(/^branding\.defaultTheme \(THEME\): must be a theme folder name/);
-    expect(problemsOf({ NODE_ENV: 'development', BRANDING_REFRESH_SECONDS: '-1' })[0]).to.match(/^branding\.refreshSeconds \(BRANDING_REFRESH_SECONDS\)/);
-    expect(problemsOf({ NODE_ENV: 'development', LOGIN_SLOWED_INTERVAL_SECONDS: '0' })[0]).to.match(/^login\.slowedIntervalSeconds \(LOGIN_SLOWED_INTERVAL_SECONDS\)/);
+    expect(configProblems({ NODE_ENV: 'development', PORT: 'eighty' })[0]).to.match(/^server\.port \(PORT\): /);
+    expect(configProblems({ NODE_ENV: 'development', PORT: '70000' })[0]).to.match(/^server\.port \(PORT\)/);
+    expect(configProblems({ NODE_ENV: 'development', PUBLIC_URL: 'ftp://x' })[0]).to.match(/^server\.publicUrl \(PUBLIC_URL\): must be an http/);
+    expect(configProblems({ NODE_ENV: 'development', SESSION_SECRET: 'short' })[0]).to.match(/^session\.secret \(SESSION_SECRET\): must be at least 32/);
+    expect(configProblems({ NODE_ENV: 'development', DEMO_DATA: 'maybe' })[0]).to.match(/^demo\.enabled \(DEMO_DATA\)/);
+    expect(configProblems({ NODE_ENV: 'development', TIME_ZONE: 'Mars/Olympus' })[0]).to.match(/^i18n\.timeZone \(TIME_ZONE\)/);
+    expect(configProblems({ NODE_ENV: 'staging' })[0]).to.match(/^env: /);
+    expect(configProblems({ NODE_ENV: 'development', THEME: '../etc' })[0]).to.match(/^branding\.defaultTheme \(THEME\): must be a theme folder name/);
+    expect(configProblems({ NODE_ENV: 'development', BRANDING_REFRESH_SECONDS: '-1' })[0]).to.match(/^branding\.refreshSeconds \(BRANDING_REFRESH_SECONDS\)/);
+    expect(configProblems({ NODE_ENV: 'development', LOGIN_SLOWED_INTERVAL_SECONDS: '0' })[0]).to.match(/^login\.slowedIntervalSeconds \(LOGIN_SLOWED_INTERVAL_SECONDS\)/);
   });
 
   it('lists every environment variable it reads in .env.example', () => {
@@ -74,18 +65,18 @@ describe('configuration', () => {
     expect(config.branding.themesDir).to.equal(path.join(projectRoot, 'themes'));
     expect(config.branding.uploadsDir).to.equal(path.join(projectRoot, 'data', 'uploads'));
     expect(loadConfig({ env: { NODE_ENV: 'development', UPLOADS_DIR: '/srv/recharge/uploads' } }).branding.uploadsDir).to.equal('/srv/recharge/uploads');
-    expect(problemsOf({ NODE_ENV: 'development', UPLOADS_DIR: 'themes/default/assets' })[0]).to.match(/^branding\.uploadsDir \(UPLOADS_DIR\): must be outside the themes folder/);
+    expect(configProblems({ NODE_ENV: 'development', UPLOADS_DIR: 'themes/default/assets' })[0]).to.match(/^branding\.uploadsDir \(UPLOADS_DIR\): must be outside the themes folder/);
   });
 
   it('refuses to start in production without a real session secret', () => {
-    expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: undefined })).to.deep.equal(['session.secret (SESSION_SECRET): is required in production']);
-    expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: EXAMPLE_SESSION_SECRET })[0]).to.match(/^session\.secret \(SESSION_SECRET\): is the example value/);
+    expect(configProblems({ ...PRODUCTION, SESSION_SECRET: undefined })).to.deep.equal(['session.secret (SESSION_SECRET): is required in production']);
+    expect(configProblems({ ...PRODUCTION, SESSION_SECRET: EXAMPLE_SESSION_SECRET })[0]).to.match(/^session\.secret \(SESSION_SECRET\): is the example value/);
   });
 
   it('refuses a session secret that does not look random in production, naming a safe way to make one', () => {
     for (const weak of ['x'.repeat(32), 'ab'.repeat(32), 'a'.repeat(20) + 'b'.repeat(20), '0123456789abcdef'.repeat(2), 'Recharge2026!'.repeat(3), `${'9c1f5e02b7d84a63'.repeat(3)}9c1f`, `${'password'.repeat(4)}1`, `x${'Secret!'.repeat(6)}`]) {
-      expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: weak }), weak).to.have.lengthOf(1);
-      expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: weak })[0]).to.match(/^session\.secret \(SESSION_SECRET\): does not look random .*openssl rand -hex 32/);
+      expect(configProblems({ ...PRODUCTION, SESSION_SECRET: weak }), weak).to.have.lengthOf(1);
+      expect(configProblems({ ...PRODUCTION, SESSION_SECRET: weak })[0]).to.match(/^session\.secret \(SESSION_SECRET\): does not look random .*openssl rand -hex 32/);
     }
     expect(estimatedEntropyBits('x'.repeat(32))).to.equal(0);
     // A random secret keeps nearly all its estimate: 64 hex digits carry 4 bits each at most.
@@ -96,7 +87,7 @@ describe('configuration', () => {
 
   it('refuses TRUST_PROXY=true in production, and warns that an http:// PUBLIC_URL sends the cookie in clear', () => {
     for (const everyHop of ['true', '0.0.0.0/0', '10.0.0.1, ::/0', '0.0.0.0/1,128.0.0.0/1', '2000::/3']) {
-      expect(problemsOf({ ...PRODUCTION, TRUST_PROXY: everyHop }), everyHop).to.deep.equal([
+      expect(configProblems({ ...PRODUCTION, TRUST_PROXY: everyHop }), everyHop).to.deep.equal([
         'server.trustProxy (TRUST_PROXY): trusts every hop (true, or a subnet wider than /8 or /16 for IPv6), so clients can choose the address the login throttle sees; give the number of proxies in front (e.g. 1) or their addresses',
       ]);
     }
@@ -111,8 +102,8 @@ describe('configuration', () => {
   });
 
   it('refuses demo data and simulated payments in production unless explicitly allowed', () => {
-    expect(problemsOf({ ...PRODUCTION, DEMO_DATA: 'true' })[0]).to.match(/^demo\.enabled \(DEMO_DATA\): demo data is refused in production/);
-    expect(problemsOf({ ...PRODUCTION, PAYPAL_ENV: 'simulator' })[0]).to.match(/^payments\.provider \(PAYPAL_ENV\): simulated payments are refused/);
+    expect(configProblems({ ...PRODUCTION, DEMO_DATA: 'true' })[0]).to.match(/^demo\.enabled \(DEMO_DATA\): demo data is refused in production/);
+    expect(configProblems({ ...PRODUCTION, PAYPAL_ENV: 'simulator' })[0]).to.match(/^payments\.provider \(PAYPAL_ENV\): simulated payments are refused/);
     const allowed = loadConfig({
       env: { ...PRODUCTION, DEMO_DATA: 'true', ALLOW_DEMO_IN_PRODUCTION: 'true', PAYPAL_ENV: 'simulator', ALLOW_SIMULATED_PAYMENTS_IN_PRODUCTION: 'yes' },
     });
@@ -121,7 +112,7 @@ describe('configuration', () => {
   });
 
   it('needs PayPal credentials and a webhook id to talk to PayPal, and keeps the secret out of files', () => {
-    expect(problemsOf({ NODE_ENV: 'development', PAYPAL_ENV: 'sandbox' })).to.deep.equal([
+    expect(configProblems({ NODE_ENV: 'development', PAYPAL_ENV: 'sandbox' })).to.deep.equal([
       'payments.clientId (PAYPAL_CLIENT_ID): is required with PAYPAL_ENV=sandbox',
       'payments.clientSecret (PAYPAL_CLIENT_SECRET): is required with PAYPAL_ENV=sandbox',
       'payments.webhookId (PAYPAL_WEBHOOK_ID): is required with PAYPAL_ENV=sandbox',
@@ -139,16 +130,16 @@ describe('configuration', () => {
 
   it('keeps mail in the portal by default, and needs a server and a real sender to send it', () => {
     expect(loadConfig({ env: { NODE_ENV: 'development' } }).mail.delivery).to.equal('keep');
-    expect(problemsOf({ NODE_ENV: 'development', MAIL_DELIVERY: 'smtp' })).to.deep.equal(['mail.smtp.host (SMTP_HOST): is required with MAIL_DELIVERY=smtp']);
-    expect(problemsOf({ ...PRODUCTION, SMTP_HOST: undefined, MAIL_FROM: undefined })).to.deep.equal([
+    expect(configProblems({ NODE_ENV: 'development', MAIL_DELIVERY: 'smtp' })).to.deep.equal(['mail.smtp.host (SMTP_HOST): is required with MAIL_DELIVERY=smtp']);
+    expect(configProblems({ ...PRODUCTION, SMTP_HOST: undefined, MAIL_FROM: undefined })).to.deep.equal([
       'mail.smtp.host (SMTP_HOST): is required with MAIL_DELIVERY=smtp',
       'mail.from (MAIL_FROM): is the example sender; set the address receipts are sent from',
     ]);
-    expect(problemsOf({ NODE_ENV: 'development', SMTP_USER: 'mailer' })).to.deep.equal(['mail.smtp.password (SMTP_PASSWORD): SMTP_USER and SMTP_PASSWORD go together']);
+    expect(configProblems({ NODE_ENV: 'development', SMTP_USER: 'mailer' })).to.deep.equal(['mail.smtp.password (SMTP_PASSWORD): SMTP_USER and SMTP_PASSWORD go together']);
     const sending = loadConfig({ env: { ...PRODUCTION, SMTP_PORT: '465', SMTP_SECURE: 'true', SMTP_USER: 'mailer', SMTP_PASSWORD: 'p4ss' } });
     expect(sending.mail.smtp).to.deep.include({ port: 465, secure: true, user: 'mailer', password: 'p4ss' });
     for (const from of ['no address', 'a@b', 'Name <a@b.c', 'x@y.z\r\nBcc: all@example.edu', 'Name\n <a@b.co>']) {
-      expect(problemsOf({ NODE_ENV: 'development', MAIL_FROM: from })[0], from).to.match(/^mail\.from \(MAIL_FROM\): must be an address/);
+      expect(configProblems({ NODE_ENV: 'development', MAIL_FROM: from })[0], from).to.match(/^mail\.from \(MAIL_FROM\): must be an address/);
     }
     expect(loadConfig({ env: { NODE_ENV: 'development', MAIL_FROM: 'no-reply@example.edu' } }).mail.from).to.equal('no-reply@example.edu');
   });
@@ -163,26 +154,26 @@ describe('configuration', () => {
 
     it('refuses a secret written in a JSON file: secrets come only from the environment', async () => {
       await writeFile(path.join(dir, 'development.json'), JSON.stringify({ session: { secret: SECRET } }));
-      expect(problemsOf({ NODE_ENV: 'development' }, dir)).to.deep.equal([
+      expect(configProblems({ NODE_ENV: 'development' }, dir)).to.deep.equal([
         'session.secret (config/development.json): secrets come only from the environment (SESSION_SECRET)',
       ]);
     });
 
     it('refuses a database URL with a password in a JSON file, but not one without', async () => {
       await writeFile(path.join(dir, 'development.json'), JSON.stringify({ database: { url: 'postgres://recharge:hunter22@db/recharge' } }));
-      expect(problemsOf({ NODE_ENV: 'development' }, dir)[0]).to.equal('database.url (config/development.json): secrets come only from the environment (DATABASE_URL)');
+      expect(configProblems({ NODE_ENV: 'development' }, dir)[0]).to.equal('database.url (config/development.json): secrets come only from the environment (DATABASE_URL)');
       await writeFile(path.join(dir, 'development.json'), JSON.stringify({ database: { url: 'postgres://db/recharge' } }));
       expect(loadConfig({ env: { NODE_ENV: 'development' }, configDir: dir }).database.target).to.deep.equal({ dialect: 'postgres', connectionString: 'postgres://db/recharge' });
     });
 
     it('refuses an SMTP password written in a JSON file', async () => {
       await writeFile(path.join(dir, 'development.json'), JSON.stringify({ mail: { smtp: { user: 'mailer', password: 'p4ss' } } }));
-      expect(problemsOf({ NODE_ENV: 'development' }, dir)).to.deep.equal(['mail.smtp.password (config/development.json): secrets come only from the environment (SMTP_PASSWORD)']);
+      expect(configProblems({ NODE_ENV: 'development' }, dir)).to.deep.equal(['mail.smtp.password (config/development.json): secrets come only from the environment (SMTP_PASSWORD)']);
     });
 
     it('names a file that is not valid JSON', async () => {
       await writeFile(path.join(dir, 'development.json'), '{ "server": ');
-      expect(problemsOf({ NODE_ENV: 'development' }, dir)[0]).to.match(/^development\.json: /);
+      expect(configProblems({ NODE_ENV: 'development' }, dir)[0]).to.match(/^development\.json: /);
     });
   });
 });
