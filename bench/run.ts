@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEMO_API_KEY, DEMO_LOGINS } from '../src/services/demo/demo.js';
+import { DEMO_API_KEY, DEMO_LOGINS } from '../src/services/demo/demo-logins.js';
 import { expectStatus, logIn } from './browser.js';
 import { benchDatabase } from './database.js';
 import { measureRequests, type LoadSettings, type Measurement } from './measurement.js';

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { seedDemoData, type DemoLogin } from '../../src/services/demo/demo.js';
+import { seedDemoData } from '../../src/services/demo/demo.js';
+import type { DemoLogin } from '../../src/services/demo/demo-logins.js';
 import { createTestPortal, type TestPortal } from '../helpers/portal.js';
 
 /** Debian's Chromium, which `.ci/run` installs; Playwright's own browser downloads are not used. */

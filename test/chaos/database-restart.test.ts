@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { DEMO_LOGINS } from '../../src/services/demo/demo.js';
+import { DEMO_LOGINS } from '../../src/services/demo/demo-logins.js';
 import { csrfTokenFrom } from '../helpers/portal.js';
 import { startPortalProcess, type PortalProcess } from '../instances/portal-process.js';
 import { createPrivatePostgres, type PrivatePostgres } from './private-postgres.js';

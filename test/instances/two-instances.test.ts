@@ -9,7 +9,7 @@ import { toSafeInteger } from '../../src/db/database.js';
 import { findAccountByUserId } from '../../src/db/ledger/ledger-repository.js';
 import { findUserByUsername } from '../../src/db/people/user-repository.js';
 import { projectRoot } from '../../src/config.js';
-import { DEMO_LOGINS } from '../../src/services/demo/demo.js';
+import { DEMO_LOGINS } from '../../src/services/demo/demo-logins.js';
 import { createPayPalSimulator, type PayPalSimulator } from '../../src/payments/paypal/simulator/index.js';
 import { createTestDatabase, expectLedgerConsistent, type TestDatabase } from '../helpers/database.js';
 import { csrfTokenFrom } from '../helpers/portal.js';

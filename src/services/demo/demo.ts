@@ -13,8 +13,6 @@ import { recordUsage } from '../print-api/usage-debits.js';
 import type { UserManagement } from '../people/user-management.js';
 import { DEMO_API_KEY, DEMO_LOGINS, type DemoLogin } from './demo-logins.js';
 
-export { DEMO_API_KEY, DEMO_LOGINS, type DemoLogin };
-
 /** 1 unit = 1,00 €, VAT 20 %: four packs (bonus from 20 €), a free amount from 2 to 150 € with +5 % from 20 € and +10 % from 50 €. */
 export const DEMO_PRICE_LIST: PriceList = validatePriceList({
   settings: { currency: 'EUR', vatRateBasisPoints: 2000, unitPriceCents: 100 },
