@@ -29,9 +29,10 @@ import { errorHandler, notFoundHandler } from './web/middleware/error-handler.js
 import { resolveLocale } from './web/middleware/locale.js';
 import { requestLogger } from './web/middleware/request-logger.js';
 import { securityHeaders } from './web/middleware/security-headers.js';
-import { deviceCookieName, sessionCookieName, sessionCookieOptions, sessions } from './web/middleware/session.js';
+import { deviceCookieName, pendingSignInCookieName, sessionCookieName, sessionCookieOptions, sessions } from './web/middleware/session.js';
 import { printApiRoutes } from './web/api/routes.js';
 import { accountRoutes } from './web/routes/account.js';
+import { myAccountRoutes } from './web/routes/my-account.js';
 import { adminRoutes } from './web/routes/admin/index.js';
 import { PEOPLE_IMPORT_PATH, peopleImportUpload } from './web/routes/admin/people-import.js';
 import { authRoutes } from './web/routes/auth.js';
@@ -54,6 +55,13 @@ import { createPortalMetrics } from './services/monitoring/metrics.js';
 import { requestMetrics } from './web/middleware/request-metrics.js';
 import { metricsRoutes } from './web/routes/metrics.js';
 import { metricsOnlyApp } from './metrics-app.js';
+import { createIdentityRegistry } from './identity-setup.js';
+import type { IdentityRegistry } from './services/identity/registry.js';
+import { createExternalSignIn } from './services/identity/external-sign-in.js';
+import { sessionStarter } from './web/sign-in/begin-session.js';
+import { signInChoices } from './web/sign-in/sign-in-choices.js';
+import { isProviderPostPath, providerPostRoutes, signInRoutes } from './web/routes/sign-in.js';
+import { loginPageRenderer } from './web/routes/auth.js';
 
 export interface AppDependencies {
   config: Config;
@@ -62,6 +70,8 @@ export interface AppDependencies {
   gateway: PaymentGateway;
   clock?: Clock;
   hasher?: PasswordHasher;
+  /** The identity providers; by default those of the config (server.ts adds the demo one). */
+  identity?: IdentityRegistry;
 }
 
 /** What the process entry needs besides the app: the checkout (reconciler), documents (those missing at start, the render thread), mail (its timer). */
@@ -77,7 +87,7 @@ export interface Portal {
 }
 
 /** Builds the portal from its dependencies, without listening: tests drive it in-process. */
-export function createApp({ config, db, logger, gateway, clock = systemClock, hasher = createArgon2Hasher() }: AppDependencies): Portal {
+export function createApp({ config, db, logger, gateway, clock = systemClock, hasher = createArgon2Hasher(), identity = createIdentityRegistry({ config, db, clock, providers: config.identity.providers }) }: AppDependencies): Portal {
   const translations = createTranslations();
   const viewsDir = path.join(projectRoot, 'views');
   const views = themedViews(viewsDir);
@@ -132,6 +142,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   // Counted here, so that the timer in server.ts and a test's sweep are counted alike.
   const checkout = metrics ? metrics.countSweeps(uncountedCheckout) : uncountedCheckout;
   const minutes = (count: number) => count * 60_000;
+  const externalSignIn = createExternalSignIn({ db, clock, welcomeCredit: config.identity.welcomeCreditUnits * 100 });
   const login = config.login;
   const perAccount = { maxFailures: login.maxFailuresPerAccount, windowMs: minutes(login.windowMinutes), lockMs: minutes(login.lockMinutes) };
   const authenticate = createAuthenticator({
@@ -145,7 +156,11 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
       privilegedAccount: { maxFailures: login.privilegedMaxFailures, windowMs: minutes(login.windowMinutes), lockMs: minutes(login.privilegedLockMinutes) },
     },
     devices: deviceTokens(config.session.secret),
+    directories: { directories: identity.directories, signIn: externalSignIn, localPasswords: config.identity.localPasswords },
   });
+  const beginSession = sessionStarter({ db, clock, absoluteHours: config.session.absoluteHours });
+  const choices = signInChoices(identity, { publicUrl: config.server.publicUrl, localPasswords: config.identity.localPasswords });
+  const showLoginPage = loginPageRenderer({ choices, absoluteHours: config.session.absoluteHours });
 
   const app = express();
   app.set('trust proxy', config.server.trustProxy);
@@ -162,7 +177,8 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
 
   if (metrics) app.use(requestMetrics(metrics.observeRequest));
   app.use(requestLogger(logger));
-  app.use(securityHeaders({ https: config.server.secureCookies, formActionOrigins: gateway.approvalOrigins }));
+  // The providers' origins too: logging out of the portal redirects to theirs (OIDC, CAS).
+  app.use(securityHeaders({ https: config.server.secureCookies, formActionOrigins: [...gateway.approvalOrigins, ...providerOrigins(identity)] }));
   // For Prometheus, before cookies, sessions and CSRF; on a listener of its own instead when METRICS_PORT is set.
   if (metrics && config.metrics.port === undefined) app.use(metricsRoutes({ registry: metrics.registry, token: config.metrics.token }));
   // The portal's own stylesheet ships in the default theme; other themes add their theme.css over it.
@@ -185,7 +201,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   const smallForms = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 100 });
   // Admin forms carry whole price lists and terms of sale: parsed once the person is known to be an admin.
   const adminForms = express.urlencoded({ extended: false, limit: '512kb', parameterLimit: 500 });
-  app.use((request, response, next) => (isAdminPath(request.path) ? next() : smallForms(request, response, next)));
+  app.use((request, response, next) => (isAdminPath(request.path) || isProviderPostPath(request.path) ? next() : smallForms(request, response, next)));
   // Every page from here on may show personal data (a name, a balance, an order): never kept by the
   // browser or a proxy, so Back after logging out on a shared computer shows nothing. Routes that
   // know better (documents) set their own.
@@ -205,23 +221,44 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(PEOPLE_IMPORT_PATH, peopleImportUpload);
   app.use(BRANDING_DRAFT_PATH, brandingFormUpload);
   const [offerCsrfTokens, checkCsrfToken] = csrfProtection({ secret: config.session.secret, secureCookies: config.server.secureCookies });
-  app.use(offerCsrfTokens, refuseControlCharacters, checkCsrfToken);
+  app.use(offerCsrfTokens);
+  // The SAML IdP's cross-site POST: proven by its signature, it carries no CSRF token (sign-in.ts).
+  // After the tokens are offered: a refused answer shows the login page, whose form needs one.
+  app.use(providerPostRoutes({ identity, logger, showLoginPage }));
+  app.use(refuseControlCharacters, checkCsrfToken);
 
+  app.use(
+    signInRoutes({
+      db,
+      identity,
+      signIn: externalSignIn,
+      beginSession,
+      clock,
+      logger,
+      secret: config.session.secret,
+      publicUrl: config.server.publicUrl,
+      cookie: { name: pendingSignInCookieName(config), options: sessionCookieOptions(config) },
+      showLoginPage,
+    }),
+  );
   app.use(
     authRoutes({
       authenticate,
-      clock,
+      beginSession,
+      choices,
       cookie: { name: sessionCookieName(config), options: sessionCookieOptions(config) },
       deviceCookie: { name: deviceCookieName(config), options: sessionCookieOptions(config) },
       absoluteHours: config.session.absoluteHours,
     }),
   );
+  const users = createUserManagement({ db, hasher, clock });
+  app.use(myAccountRoutes({ db, clock, users, identity, session: config.session, localPasswords: config.identity.localPasswords }));
   app.use(accountRoutes({ ledger, timeZone: config.i18n.timeZone }));
   app.use(preferenceRoutes({ db, clock, secureCookies: config.server.secureCookies }));
   app.use(topUpRoutes({ db, checkout, clock }));
   app.use(orderRoutes({ checkout, seller: config.seller, db }));
   app.use(documentRoutes({ db, files: documentFiles, clock, downloadsPerMinute: config.documents.downloadsPerMinute }));
-  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, documentMails, users: createUserManagement({ db, hasher, clock }) }));
+  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, documentMails, users, identity }));
   app.use(itRoutes({ db, clock, themes, uploads }));
 
   app.use(notFoundHandler);
@@ -231,3 +268,10 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
 }
 
 const isAdminPath = (path: string) => /^\/admin(\/|$)/i.test(path);
+
+/** Where each redirect provider lives (its logout is there). */
+const providerOrigins = (identity: IdentityRegistry) =>
+  identity.all.flatMap(({ config: provider }) => {
+    const home = provider.kind === 'oidc' ? provider.issuer : provider.kind === 'saml' ? provider.entryPoint : provider.kind === 'cas' ? provider.serverUrl : null;
+    return home ? [new URL(home).origin] : [];
+  });

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { THEME_NAME } from './domain/branding/branding.js';
+import { providerConfigSchema, SECRET_REQUIRED, secretVariable } from './domain/identity/provider-config.js';
 import { SUPPORTED_LOCALES } from './i18n/index.js';
 
 /** The project's folder (config/, views/, themes/, data/): above src/config.ts, or above dist/src/config.js once compiled. */
@@ -37,6 +38,10 @@ export const ENVIRONMENT_KEYS = {
   TIME_ZONE: 'i18n.timeZone',
   DEMO_DATA: 'demo.enabled',
   ALLOW_DEMO_IN_PRODUCTION: 'demo.allowInProduction',
+  DEMO_IDENTITY_PROVIDER: 'demo.identityProvider',
+  DEMO_CAS_PORT: 'demo.casPort',
+  LOCAL_PASSWORDS: 'identity.localPasswords',
+  WELCOME_CREDIT_UNITS: 'identity.welcomeCreditUnits',
   PAYPAL_ENV: 'payments.provider',
   ALLOW_SIMULATED_PAYMENTS_IN_PRODUCTION: 'payments.allowSimulatedInProduction',
   PAYPAL_CLIENT_ID: 'payments.clientId',
@@ -155,7 +160,22 @@ const configSchema = z
       defaultLocale: locale,
       timeZone: z.string().refine(isKnownTimeZone, 'must be an IANA time zone such as Europe/Paris'),
     }),
-    demo: z.object({ enabled: flag, allowInProduction: flag }),
+    demo: z.object({
+      enabled: flag,
+      allowInProduction: flag,
+      /** In demo mode, a built-in CAS server with demo people, offered on the login page. */
+      identityProvider: flag,
+      /** Its port (0 = any free port). */
+      casPort: integer(0, 65535),
+    }),
+    /** Institutional sign-in (README, "Signing in with the institution's accounts"). */
+    identity: z.object({
+      providers: z.array(providerConfigSchema),
+      /** `staff`: only admin and IT accounts may use a portal password; people sign in through a provider. */
+      localPasswords: z.enum(['everyone', 'staff']),
+      /** Units credited once to a person whose account a provider created (0: none). */
+      welcomeCreditUnits: integer(0, 100_000),
+    }),
     payments: z.object({
       provider: z.enum(['simulator', 'sandbox', 'live']),
       allowSimulatedInProduction: flag,
@@ -259,6 +279,7 @@ const configSchema = z
     if (!config.mail.smtp.user !== !config.mail.smtp.password) {
       context.addIssue({ code: 'custom', path: ['mail', 'smtp', config.mail.smtp.user ? 'password' : 'user'], message: 'SMTP_USER and SMTP_PASSWORD go together' });
     }
+    checkIdentityProviders(config, context);
     const metrics = config.metrics;
     if (metrics.port !== undefined && metrics.port !== 0 && metrics.port === config.server.port) {
       context.addIssue({ code: 'custom', path: ['metrics', 'port'], message: 'must differ from PORT: the portal\'s own port serves pages, this one only /metrics' });
@@ -302,6 +323,34 @@ const configSchema = z
       });
     }
   });
+
+/** Provider ids are unique, secrets present where needed; production talks to providers over TLS only. */
+function checkIdentityProviders(config: ParsedConfig, context: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  const production = config.env === 'production';
+  config.identity.providers.forEach((provider, index) => {
+    const at = (key: string) => ['identity', 'providers', index, key];
+    if (seen.has(provider.id) || provider.id === 'demo') {
+      context.addIssue({ code: 'custom', path: at('id'), message: provider.id === 'demo' ? '"demo" is the built-in demo provider\'s id' : `${provider.id} is used by two providers` });
+    }
+    seen.add(provider.id);
+    if (SECRET_REQUIRED.has(provider.kind) && !provider.secret) {
+      context.addIssue({ code: 'custom', path: at('secret'), message: `is required: set ${secretVariable(provider.id)}` });
+    }
+    if (provider.kind === 'saml' && !provider.secret !== !provider.spCertificate) {
+      context.addIssue({ code: 'custom', path: at('spCertificate'), message: `spCertificate and ${secretVariable(provider.id)} (the matching private key) go together` });
+    }
+    if (!production) return;
+    const plain =
+      provider.kind === 'ldap' ? provider.url.startsWith('ldap://') && !provider.startTls : !(provider.kind === 'oidc' ? provider.issuer : provider.kind === 'saml' ? provider.entryPoint : provider.serverUrl).startsWith('https://');
+    if (plain) {
+      context.addIssue({ code: 'custom', path: at(provider.kind === 'ldap' ? 'url' : 'id'), message: 'must be reached over TLS in production (https://, ldaps:// or startTls)' });
+    }
+  });
+  if (config.identity.localPasswords === 'staff' && config.identity.providers.length === 0 && !(config.demo.enabled && config.demo.identityProvider)) {
+    context.addIssue({ code: 'custom', path: ['identity', 'localPasswords'], message: 'is staff, but no identity provider is configured: nobody else could sign in' });
+  }
+}
 
 /** 80 bits by this estimate: `openssl rand -hex 16` (128 random bits) never scored below 96 in 20,000 draws, `-hex 32` scores about 240. */
 const MIN_SECRET_ENTROPY_BITS = 80;
@@ -420,6 +469,7 @@ export function loadConfig({ env = process.env, configDir = path.join(projectRoo
     const value = env[variable];
     if (value !== undefined && value !== '') setPath(merged, key, value);
   }
+  addIdentityProviders(merged, env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const result = configSchema.safeParse(merged);
@@ -433,6 +483,31 @@ export function loadConfig({ env = process.env, configDir = path.join(projectRoo
     );
   }
   return deepFreeze(finish(result.data));
+}
+
+/**
+ * Identity providers come from the config files or, whole, from IDENTITY_PROVIDERS (a JSON array);
+ * each one's secret only from IDENTITY_<ID>_SECRET.
+ */
+function addIdentityProviders(merged: Record<string, unknown>, env: NodeJS.ProcessEnv, problems: string[]): void {
+  const identity = (isPlainObject(merged.identity) ? merged.identity : (merged.identity = {})) as Record<string, unknown>;
+  if (env.IDENTITY_PROVIDERS) {
+    try {
+      identity.providers = JSON.parse(env.IDENTITY_PROVIDERS) as unknown;
+    } catch (error) {
+      problems.push(`identity.providers (IDENTITY_PROVIDERS): not JSON: ${(error as Error).message}`);
+      return;
+    }
+  }
+  if (!Array.isArray(identity.providers)) return;
+  identity.providers.forEach((provider: unknown, index) => {
+    if (!isPlainObject(provider)) return;
+    if (provider.secret !== undefined) {
+      problems.push(`identity.providers.${index}.secret: secrets come only from the environment (${secretVariable(String(provider.id))})`);
+    }
+    const secret = typeof provider.id === 'string' ? env[secretVariable(provider.id)] : undefined;
+    if (secret) provider.secret = secret;
+  });
 }
 
 function finish(parsed: ParsedConfig): Config {

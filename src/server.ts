@@ -13,6 +13,8 @@ import { createLogger } from './logger.js';
 import { createGatewayFromConfig } from './payments/paypal/from-config.js';
 import type { PayPalSimulator } from './payments/paypal/simulator/index.js';
 import { createShutdown } from './shutdown.js';
+import { createIdentityRegistry, demoProviderConfig } from './identity-setup.js';
+import { createTranslations } from './i18n/index.js';
 
 function readConfig(): Config {
   try {
@@ -27,9 +29,10 @@ function readConfig(): Config {
   }
 }
 
-function banner(url: string, demoLogins: readonly DemoLogin[], simulator: PayPalSimulator | null, mailDelivery: Config['mail']['delivery']): string {
+function banner(url: string, demoLogins: readonly DemoLogin[], simulator: PayPalSimulator | null, mailDelivery: Config['mail']['delivery'], demoCasUrl: string | null): string {
   const lines = [`Recharge is running at ${url}`];
   if (simulator) lines.push(`Payments go to the built-in PayPal simulator at ${simulator.baseUrl} (no real money).`);
+  if (demoCasUrl) lines.push(`"Sign in with the demo institution" uses the built-in demo CAS server at ${demoCasUrl} (made-up people, no password).`);
   if (mailDelivery === 'keep') lines.push(`Receipts are not e-mailed: they are kept in the admin mailbox at ${url}/admin/mails.`);
   if (demoLogins.length > 0) {
     lines.push('Demo data is on. Log in with:');
@@ -70,6 +73,20 @@ async function main(): Promise<void> {
     ? await simulator.start(config.payments.simulatorPort).catch((error: NodeJS.ErrnoException) => exitWith(listenProblem(error, 'The built-in PayPal simulator', 'PAYPAL_SIM_PORT', config.payments.simulatorPort)))
     : undefined;
   const gateway = createGatewayFromConfig(config.payments, simulatorUrl);
+  // Demo mode's institution: a CAS server in this process with two made-up people, offered on the login page.
+  const demoCas =
+    config.demo.enabled && config.demo.identityProvider
+      ? await (async () => {
+          const { startDemoCasServer, DEMO_CAS_PEOPLE } = await import('./identity/cas/demo-cas-server.js');
+          return startDemoCasServer({
+            port: config.demo.casPort,
+            people: DEMO_CAS_PEOPLE,
+            allowedOrigins: [config.server.publicUrl],
+            translations: createTranslations(),
+            defaultLocale: config.i18n.defaultLocale,
+          }).catch((error: NodeJS.ErrnoException) => exitWith(listenProblem(error, 'The built-in demo CAS server', 'DEMO_CAS_PORT', config.demo.casPort)));
+        })()
+      : null;
 
   const clock = systemClock;
   const hasher = createArgon2Hasher();
@@ -79,7 +96,8 @@ async function main(): Promise<void> {
   const demoLogins = config.demo.enabled ? await runHoldingLock(db.knex, 'demoData', seedDemo) : [];
   const demoRefusal = await demoCredentialsRefusal({ config, db, hasher, logger });
   if (demoRefusal) exitWith(demoRefusal);
-  const { app, checkout, documents, documentFiles, mail, metricsApp } = createApp({ config, db, logger, gateway, clock, hasher });
+  const identity = createIdentityRegistry({ config, db, clock, providers: [...config.identity.providers, ...(demoCas ? [demoProviderConfig(demoCas.url)] : [])] });
+  const { app, checkout, documents, documentFiles, mail, metricsApp } = createApp({ config, db, logger, gateway, clock, hasher, identity });
   const backfilled = await documents.issueMissing(db, clock.now());
   if (backfilled.length > 0) {
     logger.info({ documents: backfilled.length }, 'issued the receipts and credit notes missing for earlier payments and refunds');
@@ -91,7 +109,7 @@ async function main(): Promise<void> {
     const { port } = server.address() as AddressInfo;
     simulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhooks/paypal`);
     const url = config.server.port === 0 ? `http://localhost:${port}` : config.server.publicUrl;
-    console.log(banner(url, demoLogins, simulator, config.mail.delivery));
+    console.log(banner(url, demoLogins, simulator, config.mail.delivery, demoCas?.url ?? null));
   });
   server.on('error', (error: NodeJS.ErrnoException) => {
     logger.fatal({ err: error }, 'cannot listen');
@@ -149,7 +167,7 @@ async function main(): Promise<void> {
     },
     // A delivery run, a sweep or a document rendering in progress finishes before the database closes;
     // the built-in simulator stops only now: the requests just answered may have been waiting for it.
-    release: () => Promise.all([Promise.all([mail.idle(), sweeping, documentFiles.close()]).then(() => db.close()), simulator?.stop()]).then(() => undefined),
+    release: () => Promise.all([Promise.all([mail.idle(), sweeping, documentFiles.close()]).then(() => db.close()), simulator?.stop(), demoCas?.close()]).then(() => undefined),
     exit: (code) => process.exit(code),
   });
   process.on('SIGINT', shutDown);

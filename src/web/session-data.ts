@@ -12,6 +12,10 @@ declare module 'express-session' {
     lastSeenAt: number;
     /** The language the person picked, which outranks Accept-Language. */
     locale: Locale;
+    /** `password` (the portal's own) or the id of the identity provider or directory the person signed in through. */
+    signInMethod: string;
+    /** OIDC: the ID token, the hint the provider's logout asks for. */
+    idToken: string;
     /** IT is looking at the portal in this unpublished branding version. */
     brandingPreview: number;
   }

@@ -21,6 +21,7 @@ import type { MailDelivery } from '../../src/services/mail/mail-delivery.js';
 import { createGatewayFromConfig } from '../../src/payments/paypal/from-config.js';
 import { createPayPalSimulator, type PayPalSimulator } from '../../src/payments/paypal/simulator/index.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import type { IdentityRegistry } from '../../src/services/identity/registry.js';
 
 export class FakeClock implements Clock {
   constructor(private time = Date.parse('2026-11-23T10:00:00Z')) {}
@@ -75,7 +76,12 @@ export interface TestPortal extends TestDatabase {
  * The whole portal in-process on a fresh database, with a fake clock, captured logs, and its own PayPal
  * simulator on an ephemeral port (the real client, over HTTP, webhooks included).
  */
-export async function createTestPortal(env: Record<string, string> = {}): Promise<TestPortal> {
+export interface TestPortalOptions {
+  /** Identity providers other than those IDENTITY_PROVIDERS configures (a registry built by the test). */
+  identity?: IdentityRegistry;
+}
+
+export async function createTestPortal(env: Record<string, string> = {}, { identity }: TestPortalOptions = {}): Promise<TestPortal> {
   const database = await createTestDatabase();
   // Each portal keeps IT's uploads in a folder of its own, removed with it.
   const uploadsDir = await mkdtemp(path.join(tmpdir(), 'recharge-uploads-'));
@@ -92,7 +98,7 @@ export async function createTestPortal(env: Record<string, string> = {}): Promis
   const users = createUserManagement({ db: database.db, hasher, clock });
   const simulator = createPayPalSimulator({ now: () => clock.now(), webhookRetry: { attempts: 3, delayMs: 20 } });
   const gateway = createGatewayFromConfig(config.payments, await simulator.start());
-  const { app, checkout, documents, documentFiles, documentMails, mail } = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher, gateway });
+  const { app, checkout, documents, documentFiles, documentMails, mail } = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher, gateway, identity });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

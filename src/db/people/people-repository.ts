@@ -16,6 +16,8 @@ export interface PersonSummary {
   disabled: boolean;
   balance: Hundredths;
   flagged: boolean;
+  /** Whether the person has a portal password (the hash itself stays in the database). */
+  hasPassword: boolean;
 }
 
 /** A person's units account as the admin pages see it: `flagged` once a refund or dispute took it below zero. */
@@ -64,7 +66,8 @@ export async function searchPeople(db: Queryable, search: { text: string; limit:
       .orderBy('users.username')
       .limit(search.limit)
       .offset(search.offset)
-      .select('users.id', 'users.username', 'users.display_name', 'users.email', 'users.role', 'users.disabled', 'accounts.balance', 'accounts.flagged'),
+      .select('users.id', 'users.username', 'users.display_name', 'users.email', 'users.role', 'users.disabled', 'accounts.balance', 'accounts.flagged')
+      .select(db.raw('(users.password_hash is not null) as has_password')),
     matching().count({ total: '*' }).first(),
   ]);
   return {
@@ -78,6 +81,7 @@ export async function searchPeople(db: Queryable, search: { text: string; limit:
       disabled: Boolean(row.disabled),
       balance: toSafeInteger(row.balance),
       flagged: Boolean(row.flagged),
+      hasPassword: Boolean(row.has_password),
     })),
   };
 }

@@ -76,12 +76,13 @@ export function stripPassword({ passwordHash: _passwordHash, ...user }: UserWith
 
 /**
  * Changes one person's row; fails with user_not_found when the username is unknown. A new password,
- * role or access ends the sessions opened before (the session version moves on).
+ * role or access ends the sessions opened before (the session version moves on); name, e-mail and
+ * language do not.
  */
 export async function updateUser(
   db: Queryable,
   username: string,
-  changes: Partial<{ passwordHash: string; role: Role; disabled: boolean; locale: UserLocale | null }>,
+  changes: Partial<{ passwordHash: string; role: Role; disabled: boolean; locale: UserLocale | null; displayName: string; email: string }>,
   now: Date,
 ): Promise<void> {
   const columns: Record<string, unknown> = { updated_at: now.toISOString() };
@@ -89,6 +90,8 @@ export async function updateUser(
   if (changes.role !== undefined) columns.role = changes.role;
   if (changes.disabled !== undefined) columns.disabled = changes.disabled;
   if (changes.locale !== undefined) columns.locale = changes.locale;
+  if (changes.displayName !== undefined) columns.display_name = changes.displayName;
+  if (changes.email !== undefined) columns.email = changes.email;
   if (changes.passwordHash !== undefined || changes.role !== undefined || changes.disabled !== undefined) {
     columns.session_version = db.raw('session_version + 1');
   }

@@ -54,12 +54,28 @@ const newUserSchema = z.object({
 
 export type NewUser = z.output<typeof newUserSchema>;
 
+/** An invalid_user error naming each field that broke a rule. */
+function invalidUser(error: z.ZodError): UserError {
+  const problems = error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const fields = [...new Set(error.issues.map((issue) => issue.path[0] as keyof NewUser))];
+  return new UserError('invalid_user', problems.join('; '), fields);
+}
+
 export function validateNewUser(input: z.input<typeof newUserSchema>): NewUser {
   const result = newUserSchema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  const fields = [...new Set(result.error.issues.map((issue) => issue.path[0] as keyof NewUser))];
-  throw new UserError('invalid_user', problems.join('; '), fields);
+  throw invalidUser(result.error);
+}
+
+/** What a person may change of themself ("Mon compte"): the name and e-mail printed on their receipts, by a new user's rules. */
+const profileSchema = newUserSchema.pick({ displayName: true, email: true });
+
+export type Profile = z.output<typeof profileSchema>;
+
+export function validateProfile(input: { displayName: unknown; email: unknown }): Profile {
+  const result = profileSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw invalidUser(result.error);
 }
 
 export function validateRole(role: string): Role {

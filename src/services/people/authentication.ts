@@ -1,7 +1,7 @@
 import type { Database } from '../../db/database.js';
 import { isFamiliarSource, rememberSource } from '../../db/people/familiar-source-repository.js';
 import { purgeExpiredThrottleRows, updateThrottleStates, type ThrottleChanges } from '../../db/people/login-throttle-repository.js';
-import { findUserByUsername, stripPassword } from '../../db/people/user-repository.js';
+import { findUserByUsername, stripPassword, type UserWithPassword } from '../../db/people/user-repository.js';
 import type { Clock } from '../../domain/time/clock.js';
 import type { DeviceTokens } from '../../domain/people/device-token.js';
 import {
@@ -20,6 +20,9 @@ import {
 } from '../../domain/people/login-throttle.js';
 import { createDecoyHash, type PasswordHasher } from '../../domain/people/passwords.js';
 import { normalizeUsername, type Role, type User } from '../../domain/people/users.js';
+import type { ProviderConfig } from '../../domain/identity/provider-config.js';
+import type { PasswordIdentityProvider } from '../../identity/provider.js';
+import type { ExternalSignIn, ExternalSignInResult } from '../identity/external-sign-in.js';
 
 const PRIVILEGED_ROLES: readonly Role[] = ['admin', 'it'];
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -27,11 +30,26 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const PURGE_INTERVAL_MS = 60_000;
 
 type AuthenticationResult =
-  /** `deviceToken`: the browser's new device token for this username. */
-  | { outcome: 'success'; user: User; deviceToken: string }
+  /** `deviceToken`: the browser's new device token for this username; `method`: `password` or the directory's id. */
+  | { outcome: 'success'; user: User; deviceToken: string; method: string }
   | { outcome: 'invalid' }
   | { outcome: 'disabled' }
-  | { outcome: 'throttled'; refusal: Refusal; retryAfterSeconds: number };
+  | { outcome: 'throttled'; refusal: Refusal; retryAfterSeconds: number }
+  /** The directory checked the password but no account can be made of what it says (external-sign-in.ts). */
+  | { outcome: 'refused'; problem: Exclude<ExternalSignInResult, { outcome: 'success' | 'disabled' }>['problem'] }
+  /** No directory answered within its timeout: the password could not be checked. */
+  | { outcome: 'unavailable' };
+
+/**
+ * The directories the login form's password is also checked against (LDAP / Active Directory), in
+ * order, and what turns their answer into an account.
+ */
+export interface PasswordDirectories {
+  directories: ReadonlyArray<{ config: ProviderConfig; gateway: PasswordIdentityProvider }>;
+  signIn: ExternalSignIn;
+  /** `staff`: a portal password signs in admin and IT accounts only. */
+  localPasswords: 'everyone' | 'staff';
+}
 
 interface AuthenticatorDependencies {
   db: Database;
@@ -39,6 +57,7 @@ interface AuthenticatorDependencies {
   clock: Clock;
   policy: LoginPolicy;
   devices: DeviceTokens;
+  directories?: PasswordDirectories;
 }
 
 /** `deviceToken`: the one the browser holds, if any (device-token.ts). */
@@ -53,8 +72,10 @@ export type Authenticator = (credentials: { username: string; password: string; 
  * minute, an attempt first deletes the throttle rows that have run their course: the table holds
  * only the last lock period's failures. A sign-in gives the browser a device token for the username;
  * an attempt bringing one back is counted by its device (an existing account's only).
+ * With directories (LDAP / AD), a person without a portal password (or whose portal password the
+ * `staff` policy does not accept) is checked against each directory in turn, under the same limits.
  */
-export function createAuthenticator({ db, hasher, clock, policy, devices }: AuthenticatorDependencies): Authenticator {
+export function createAuthenticator({ db, hasher, clock, policy, devices, directories }: AuthenticatorDependencies): Authenticator {
   const decoyHash = createDecoyHash(hasher);
   void decoyHash(); // computed now, so that the first unknown username is not slower than the rest
   const longestWindowMs = Math.max(...Object.values(policy).map((counter) => counter.windowMs));
@@ -93,17 +114,42 @@ export function createAuthenticator({ db, hasher, clock, policy, devices }: Auth
     if (decision.verdict === 'refuse') return throttled(decision.refusal, decision.retryAfterMs);
     const failed = (): AuthenticationResult => (decision.slowed ? throttled('slowed', policy.perAccount.slowedIntervalMs) : { outcome: 'invalid' });
 
-    const hash = user?.passwordHash ?? (await decoyHash());
-    const matches = (await hasher.verify(hash, password)) && user?.passwordHash != null;
-    if (!user || !matches) return failed();
+    const verified = await verify(user, username, password);
+    if (verified.outcome === 'invalid') return failed();
+    if (verified.outcome === 'unavailable') return verified;
 
     await update((states) => ({ result: undefined, changes: forgiveRightPassword(states, decision, policy) }));
     // A locked admin or IT account tried from an unfamiliar source: answered as a wrong password is there.
     if (decision.locked) return failed();
-    if (user.disabled) return { outcome: 'disabled' };
-    await rememberSource(db, { userId: user.id, sourceDigest: sourceDigest(source), now, keep: FAMILIAR_SOURCES_KEPT, since: now - FAMILIAR_SOURCE_DAYS * DAY_MS });
-    return { outcome: 'success', user: stripPassword(user), deviceToken: devices.issue(normalized) };
+    if (verified.outcome !== 'success') return verified;
+    if (verified.user.disabled) return { outcome: 'disabled' };
+    await rememberSource(db, { userId: verified.user.id, sourceDigest: sourceDigest(source), now, keep: FAMILIAR_SOURCES_KEPT, since: now - FAMILIAR_SOURCE_DAYS * DAY_MS });
+    return { outcome: 'success', user: verified.user, method: verified.method, deviceToken: devices.issue(normalized) };
   };
+
+  type Verified = { outcome: 'success'; user: User; method: string } | { outcome: 'invalid' } | Extract<AuthenticationResult, { outcome: 'disabled' | 'refused' | 'unavailable' }>;
+
+  /** The portal's own password where the policy accepts it, else the directories'. */
+  async function verify(user: UserWithPassword | undefined, username: string, password: string): Promise<Verified> {
+    const localAccepted = user?.passwordHash != null && (directories?.localPasswords !== 'staff' || PRIVILEGED_ROLES.includes(user.role));
+    if (localAccepted || !directories?.directories.length) {
+      const hash = (localAccepted ? user?.passwordHash : null) ?? (await decoyHash());
+      const matches = (await hasher.verify(hash, password)) && localAccepted;
+      return user && matches ? { outcome: 'success', user: stripPassword(user), method: 'password' } : { outcome: 'invalid' };
+    }
+    let unavailableCount = 0;
+    for (const directory of directories.directories) {
+      const answer = await directory.gateway.verify(username.trim(), password);
+      if (!answer.ok) {
+        if (answer.reason === 'unavailable') unavailableCount += 1;
+        continue;
+      }
+      const signedIn = await directories.signIn(directory.config, answer);
+      if (signedIn.outcome === 'success') return { outcome: 'success', user: signedIn.user, method: directory.config.id };
+      return signedIn;
+    }
+    return unavailableCount === directories.directories.length ? { outcome: 'unavailable' } : { outcome: 'invalid' };
+  }
 }
 
 function throttled(refusal: Refusal, retryAfterMs: number): AuthenticationResult {

@@ -1,11 +1,12 @@
 import { recordAudit } from '../../db/audit/audit-repository.js';
 import type { Database } from '../../db/database.js';
 import { lockPersonAccount, setAccountAllowNegative } from '../../db/people/people-repository.js';
-import { findUserByUsername, insertUser, lockUserByUsername, stripPassword, updateUser, type UserWithPassword } from '../../db/people/user-repository.js';
+import { deleteLoginSessions, listLoginSessions } from '../../db/people/login-session-repository.js';
+import { findUserById, findUserByUsername, insertUser, lockUserByUsername, stripPassword, updateUser, type UserWithPassword } from '../../db/people/user-repository.js';
 import type { AuditActor } from '../../domain/audit/audit.js';
 import type { Clock } from '../../domain/time/clock.js';
 import type { PasswordHasher } from '../../domain/people/passwords.js';
-import { normalizeUsername, refuseSelfLockout, UserError, validateNewUser, validatePassword, validateRole, type NewUser, type User } from '../../domain/people/users.js';
+import { normalizeUsername, refuseSelfLockout, UserError, validateNewUser, validatePassword, validateProfile, validateRole, type NewUser, type User } from '../../domain/people/users.js';
 
 export interface UserManagementDependencies {
   db: Database;
@@ -18,6 +19,14 @@ export type Actor = AuditActor;
 
 /** `unchanged` when the person already was as asked: nothing is written, their sessions go on. */
 export type ChangeOutcome = 'changed' | 'unchanged';
+
+/**
+ * A person's own password change: the session version their current session takes to stay signed in,
+ * or why nothing changed (`wrong_password`: the current password given is not theirs; `no_password`:
+ * they sign in through an identity provider only; `session_ended`: their password, role or access
+ * changed since the request began, which ended the session asking).
+ */
+export type OwnPasswordOutcome = { outcome: 'changed'; sessionVersion: number } | { outcome: 'wrong_password' } | { outcome: 'no_password' } | { outcome: 'session_ended' };
 
 interface UserChange {
   columns: Parameters<typeof updateUser>[2];
@@ -62,6 +71,40 @@ export function createUserManagement({ db, hasher, clock }: UserManagementDepend
         before: { passwordSet: person.passwordHash !== null },
         after: { passwordSet: true },
       }));
+    },
+    /**
+     * A person changes their own password ("Mon compte"): the current one proves it is them, not
+     * someone at a browser they left signed in. Every other session of theirs ends: the session version
+     * moves on, and the sessions recorded at sign-in are deleted from the store. Audited as the person.
+     */
+    async changeOwnPassword(person: Pick<User, 'id' | 'sessionVersion'>, passwords: { current: string; next: string }, currentSid: string): Promise<OwnPasswordOutcome> {
+      const stored = await findUserById(db.knex, person.id);
+      if (!stored || stored.sessionVersion !== person.sessionVersion) return { outcome: 'session_ended' };
+      if (stored.passwordHash === null) return { outcome: 'no_password' };
+      const next = validatePassword(passwords.next);
+      if (!(await hasher.verify(stored.passwordHash, passwords.current))) return { outcome: 'wrong_password' };
+      const passwordHash = await hasher.hash(next);
+      const now = clock.now();
+      return db.transaction(async (trx) => {
+        // Changed meanwhile (an admin set a password, role or access): the session asking has ended with it.
+        const locked = await lockUserByUsername(trx, stored.username);
+        if (!locked || locked.sessionVersion !== person.sessionVersion) return { outcome: 'session_ended' };
+        await updateUser(trx, locked.username, { passwordHash }, now);
+        const others = (await listLoginSessions(trx, locked.id)).filter((session) => session.sid !== currentSid);
+        await deleteLoginSessions(trx, others);
+        await recordAudit(trx, { actor: { id: locked.id, username: locked.username }, action: 'account.password', target: locked.username, before: { passwordSet: true }, after: { passwordSet: true } }, now);
+        const changed = await findUserById(trx, locked.id);
+        return { outcome: 'changed', sessionVersion: changed!.sessionVersion };
+      });
+    },
+    /** A person changes the name and e-mail on their receipts ("Mon compte"); their sessions go on. Audited as the person. */
+    async updateOwnProfile(person: Pick<User, 'id' | 'username'>, input: { displayName: unknown; email: unknown }): Promise<ChangeOutcome> {
+      const profile = validateProfile(input);
+      return changeUser(person.username, { id: person.id, username: person.username }, (current) =>
+        current.displayName === profile.displayName && current.email === profile.email
+          ? null
+          : { columns: profile, action: 'account.profile', before: { displayName: current.displayName, email: current.email }, after: profile },
+      );
     },
     async setRole(username: string, role: string, actor?: Actor): Promise<ChangeOutcome> {
       const newRole = validateRole(role);

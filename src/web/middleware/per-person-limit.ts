@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Clock } from '../../domain/time/clock.js';
 import { HttpError } from '../http-error.js';
 
@@ -9,6 +9,8 @@ interface PerPersonLimitOptions {
   clock: Clock;
   /** People counted at once; past it, finished windows are forgotten first, then the oldest. */
   maxPeople?: number;
+  /** Whom a request counts for: the signed-in person by default; a visitor's address where nobody is signed in yet. */
+  keyOf?: (request: Request) => string | number;
 }
 
 const DEFAULT_MAX_PEOPLE = 10_000;
@@ -19,10 +21,10 @@ const DEFAULT_MAX_PEOPLE = 10_000;
  * language. Counted in this process's memory, bounded by `maxPeople`: with several instances a
  * person may reach each one's limit. Goes after `requireUser`.
  */
-export function perPersonLimit({ limit, windowMs, clock, maxPeople = DEFAULT_MAX_PEOPLE }: PerPersonLimitOptions): RequestHandler {
-  const windows = new Map<number, { openedAt: number; count: number }>();
+export function perPersonLimit({ limit, windowMs, clock, maxPeople = DEFAULT_MAX_PEOPLE, keyOf = (request) => request.user!.id }: PerPersonLimitOptions): RequestHandler {
+  const windows = new Map<string | number, { openedAt: number; count: number }>();
 
-  function windowOf(userId: number, now: number) {
+  function windowOf(userId: string | number, now: number) {
     const current = windows.get(userId);
     if (current && now - current.openedAt < windowMs) return current;
     windows.delete(userId);
@@ -37,7 +39,7 @@ export function perPersonLimit({ limit, windowMs, clock, maxPeople = DEFAULT_MAX
 
   return (request, response, next) => {
     const now = clock.now().getTime();
-    const window = windowOf(request.user!.id, now);
+    const window = windowOf(keyOf(request), now);
     if (window.count >= limit) {
       response.setHeader('Retry-After', String(Math.max(1, Math.ceil((window.openedAt + windowMs - now) / 1000))));
       return next(new HttpError(429, 'tooManyRequests'));

@@ -19,6 +19,9 @@ export const sessionCookieName = (config: Config) => (config.server.secureCookie
 export const sessionCookieOptions = (config: Config) =>
   ({ httpOnly: true, sameSite: 'lax', secure: config.server.secureCookies, path: '/' }) as const;
 
+/** A sign-in in progress at an identity provider (routes/sign-in.ts), with the session cookie's attributes. */
+export const pendingSignInCookieName = (config: Config) => (config.server.secureCookies ? '__Host-recharge-signin' : 'recharge.signin');
+
 /** The device token's cookie (auth.ts), with the session cookie's attributes. */
 export const deviceCookieName = (config: Config) => (config.server.secureCookies ? '__Host-recharge-device' : 'recharge.device');
 

@@ -7,6 +7,7 @@ import type { UserManagement } from '../../../services/people/user-management.js
 import type { DocumentMails } from '../../../services/mail/document-mail.js';
 import type { MailDelivery } from '../../../services/mail/mail-delivery.js';
 import type { PaymentGateway } from '../../../payments/gateway.js';
+import type { IdentityRegistry } from '../../../services/identity/registry.js';
 
 /** What the admin pages are built from: its own module, so that the pages and the router that mounts them do not import each other. */
 export interface AdminDependencies {
@@ -19,4 +20,6 @@ export interface AdminDependencies {
   users: UserManagement;
   mail: MailDelivery;
   documentMails: DocumentMails;
+  /** The configured identity providers (sign-in methods, their health, linking accounts). */
+  identity: IdentityRegistry;
 }

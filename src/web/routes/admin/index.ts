@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { createProviderHealthChecks } from '../../../services/identity/provider-health.js';
 import { requireRole } from '../../middleware/authentication.js';
 import { registerApiKeyRoutes } from './api-keys.js';
 import { registerDashboardRoutes } from './dashboard.js';
@@ -7,6 +8,7 @@ import { registerOrderRoutes } from './orders.js';
 import { registerPeopleRoutes } from './people.js';
 import { registerPriceRoutes } from './prices.js';
 import { registerReportRoutes } from './reports.js';
+import { registerSignInRoutes } from './sign-in.js';
 import { registerTermsRoutes } from './terms.js';
 import type { AdminDependencies } from './dependencies.js';
 
@@ -17,10 +19,13 @@ import type { AdminDependencies } from './dependencies.js';
 export function adminRoutes(deps: AdminDependencies): Router {
   const router = Router();
   router.use('/admin', requireRole('admin'));
-  registerDashboardRoutes(router, deps);
+  // The providers' last health checks, shown on the dashboard and the sign-in page.
+  const providerHealth = createProviderHealthChecks({ identity: deps.identity, clock: deps.clock });
+  registerDashboardRoutes(router, deps, providerHealth);
   registerPriceRoutes(router, deps);
   registerTermsRoutes(router, deps);
   registerPeopleRoutes(router, deps);
+  registerSignInRoutes(router, deps, providerHealth);
   registerOrderRoutes(router, deps);
   registerReportRoutes(router, deps);
   registerApiKeyRoutes(router, deps);

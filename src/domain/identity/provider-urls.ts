@@ -1,0 +1,42 @@
+import type { ProviderConfig } from './provider-config.js';
+
+/** What the provider's administrators must be given, by name: SAML metadata and ACS, OIDC redirect URI, CAS service URL. */
+export type ProviderUrlName = 'metadata' | 'acs' | 'redirectUri' | 'serviceUrl';
+
+/** The portal's own routes of a provider: `/auth/<id>/…`. */
+export const providerPath = (id: string, route: 'callback' | 'acs' | 'metadata') => `/auth/${id}/${route}`;
+
+/**
+ * The absolute URLs (from PUBLIC_URL) that a provider's administrators register on their side. LDAP
+ * needs none: the portal is the one that connects.
+ */
+export function providerUrls(provider: Pick<ProviderConfig, 'id' | 'kind'>, publicUrl: string): Array<{ name: ProviderUrlName; url: string }> {
+  const absolute = (route: Parameters<typeof providerPath>[1]) => `${publicUrl}${providerPath(provider.id, route)}`;
+  switch (provider.kind) {
+    case 'saml':
+      return [
+        { name: 'metadata', url: absolute('metadata') },
+        { name: 'acs', url: absolute('acs') },
+      ];
+    case 'oidc':
+      return [{ name: 'redirectUri', url: absolute('callback') }];
+    case 'cas':
+      return [{ name: 'serviceUrl', url: absolute('callback') }];
+    case 'ldap':
+      return [];
+  }
+}
+
+/** Where the portal itself connects: the issuer, the IdP's sign-on URL, the CAS server or the directory. */
+export function providerEndpoint(provider: ProviderConfig): string {
+  switch (provider.kind) {
+    case 'oidc':
+      return provider.issuer;
+    case 'saml':
+      return provider.entryPoint;
+    case 'cas':
+      return provider.serverUrl;
+    case 'ldap':
+      return provider.url;
+  }
+}

@@ -1,0 +1,68 @@
+import { hkdfSync } from 'node:crypto';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { signInKeyRepository } from './db/identity/sign-in-key-repository.js';
+import type { ProviderConfig } from './domain/identity/provider-config.js';
+import type { Clock } from './domain/time/clock.js';
+import { createCasProvider } from './identity/cas/cas-provider.js';
+import { createLdapProvider } from './identity/ldap/ldap-provider.js';
+import { createOidcProvider } from './identity/oidc/oidc-provider.js';
+import type { IdentityProvider } from './identity/provider.js';
+import { createSamlProvider } from './identity/saml/saml-provider.js';
+import { identityRegistry, labelIn, type IdentityRegistry } from './services/identity/registry.js';
+
+/** The built-in demo provider's id (config refuses it for a configured provider). */
+export const DEMO_PROVIDER_ID = 'demo';
+
+/**
+ * Builds each configured provider's protocol gateway, with the URLs the provider is told (from
+ * PUBLIC_URL, never from a request) and its share of the sign_in_keys table.
+ */
+export function createIdentityRegistry({ config, db, clock, providers }: { config: Config; db: Database; clock: Clock; providers: readonly ProviderConfig[] }): IdentityRegistry {
+  const publicUrl = config.server.publicUrl;
+  const gatewayOf = (provider: ProviderConfig): IdentityProvider => {
+    const base = `${publicUrl}/auth/${provider.id}`;
+    const keys = () => signInKeyRepository(db.knex, provider.id, () => clock.now());
+    switch (provider.kind) {
+      case 'oidc':
+        return createOidcProvider(provider, { callbackUrl: `${base}/callback`, allowInsecureHttp: config.env !== 'production' });
+      case 'saml':
+        return createSamlProvider(provider, {
+          entityId: `${base}/metadata`,
+          acsUrl: `${base}/acs`,
+          callbackUrl: `${base}/callback`,
+          keys: keys(),
+          sealKey: Buffer.from(hkdfSync('sha256', config.session.secret, Buffer.alloc(0), `recharge:saml-result:${provider.id}`, 32)),
+          now: () => clock.now(),
+        });
+      case 'cas':
+        return createCasProvider(provider, { serviceUrl: `${base}/callback`, keys: keys() });
+      case 'ldap':
+        return createLdapProvider(provider, { now: () => clock.now() });
+    }
+  };
+  return identityRegistry(
+    providers.map((provider) => ({
+      config: provider,
+      gateway: gatewayOf(provider),
+      label: (locale) => labelIn(provider.label, locale),
+      demo: provider.id === DEMO_PROVIDER_ID,
+    })),
+  );
+}
+
+/** The demo CAS server as a provider of the portal (demo mode only). */
+export function demoProviderConfig(serverUrl: string): ProviderConfig {
+  return {
+    id: DEMO_PROVIDER_ID,
+    kind: 'cas',
+    label: { fr: 'ENT de démonstration (CAS)', en: 'Demo institution (CAS)' },
+    serverUrl,
+    version: 3,
+    mapping: {},
+    roleRules: [],
+    defaultRole: 'user',
+    ownsProfile: true,
+    timeoutMs: 5_000,
+  };
+}

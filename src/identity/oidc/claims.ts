@@ -1,0 +1,17 @@
+import type { Attributes } from '../../domain/identity/identity.js';
+
+/**
+ * Claims as the portal's attributes: every value a list of strings (groups stay a list, a name becomes
+ * a list of one; numbers and booleans as text). Structured claims (address) and null carry nothing the
+ * mapping can use and are left out, as is a list with no plain value in it.
+ */
+export function attributesOf(claims: Readonly<Record<string, unknown>>): Attributes {
+  const attributes: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(claims)) {
+    const values = (Array.isArray(value) ? value : [value]).filter(isPlain).map(String);
+    if (values.length > 0) attributes[name] = values;
+  }
+  return attributes;
+}
+
+const isPlain = (value: unknown): value is string | number | boolean => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
