@@ -11,7 +11,7 @@ const layer = (name) => `^src/${name}/`;
 /** Everything of src/ that is not one of the paths given: the modules a layer may not import. */
 const srcExcept = (...allowed) => ({ path: '^src/', pathNot: allowed });
 
-const domainCoreModules = ['crypto', 'path', 'util', 'url', 'buffer', 'events', 'assert', 'net'];
+const domainCoreModules = ['crypto', 'path', 'util', 'url', 'buffer', 'events', 'assert', 'zlib', 'net'];
 /** Libraries that compute on values in memory: validation, password hashing, images in buffers, CSV text. */
 const domainPackages = ['zod', 'argon2', 'sharp', 'csv-parse'];
 /** Database and mail drivers: the web layer reaches them through src/services only. */

@@ -1,4 +1,3 @@
-import { hkdfSync } from 'node:crypto';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { signInKeyRepository } from './db/identity/sign-in-key-repository.js';
@@ -32,7 +31,7 @@ export function createIdentityRegistry({ config, db, clock, providers }: { confi
           acsUrl: `${base}/acs`,
           callbackUrl: `${base}/callback`,
           keys: keys(),
-          sealKey: Buffer.from(hkdfSync('sha256', config.session.secret, Buffer.alloc(0), `recharge:saml-result:${provider.id}`, 32)),
+          sealKey: Buffer.from(config.session.secret),
           now: () => clock.now(),
         });
       case 'cas':

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { compile, waitForOutput } from '../helpers/processes.js';
 import { csrfTokenFrom } from '../helpers/portal.js';
 import { until } from '../helpers/waiting.js';
 import { deployFolder, requireProgram, run, serviceSetting } from './deploy-files.js';
+import { freePort } from '../helpers/free-port.js';
 
 const SITE = 'print.example.edu';
 /** Where the test's requests come from: a loopback address of its own, so that the portal can tell it from nginx's 127.0.0.1. */
@@ -352,16 +353,6 @@ http {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -7,8 +7,22 @@ import { profileAttributes, profileSubject } from './profile-identity.js';
 import { requestIdCache, SignInKeyStoreError } from './request-id-cache.js';
 import { checkWhatNodeSamlLeaves } from './response-checks.js';
 import { samlHealth } from './saml-health.js';
-import { resultSeal, type SignInResult } from './sealed-result.js';
+import { sealedBox } from '../../domain/shared/sealed-box.js';
+import type { Attributes } from '../../domain/identity/identity.js';
 import { REQUEST_LIFETIME_MS, serviceProviderOptions } from './service-provider-options.js';
+
+/**
+ * What the ACS proved, carried by the browser from the IdP's cross-site POST (no cookie of ours) to
+ * the callback (the pending cookie), sealed, in the URL: hence short-lived.
+ */
+interface SignInResult {
+  /** The AuthnRequest this answers: the callback refuses it unless this browser started that request. */
+  requestId: string;
+  subject: string;
+  attributes: Attributes;
+}
+
+export const RESULT_LIFETIME_MS = 2 * 60_000;
 
 export interface SamlProviderOptions {
   /** Our SP entityID (also the audience the assertions must name). */
@@ -19,7 +33,7 @@ export interface SamlProviderOptions {
   callbackUrl: string;
   /** This provider's sign_in_keys: request ids waiting for an answer, and used assertion ids. */
   keys: SignInKeyStore;
-  /** 32 bytes sealing the result between the ACS and the callback. */
+  /** The secret the result between the ACS and the callback is sealed under (SESSION_SECRET; a key per provider is derived from it). */
   sealKey: Buffer;
   now?: () => Date;
 }
@@ -37,7 +51,8 @@ export function createSamlProvider(config: SamlProviderConfig, options: SamlProv
   const now = options.now ?? (() => new Date());
   const spOptions = serviceProviderOptions(config, { ...options, requestIds: requestIdCache(options.keys, now, REQUEST_LIFETIME_MS) });
   const saml = new SAML(spOptions);
-  const seal = resultSeal(options.sealKey, `saml:${config.id}`);
+  // Bound to this provider: a result sealed for another provider sharing the secret opens under none.
+  const seal = sealedBox(options.sealKey, `saml-result:${config.id}`);
 
   /** node-saml's verdict on the POSTed answer, then ours; the keys are claimed only once all checks pass. */
   async function verify(samlResponse: string): Promise<{ ok: true; result: SignInResult } | ProviderFailure> {
@@ -80,14 +95,15 @@ export function createSamlProvider(config: SamlProviderConfig, options: SamlProv
       if (samlResponse.length > MAX_RESPONSE_LENGTH) return refused(`the SAMLResponse is ${samlResponse.length} characters long`);
       const verified = await verify(samlResponse);
       if (!verified.ok) return verified;
-      return { location: `${options.callbackUrl}?result=${seal.seal(verified.result, now())}` };
+      return { location: `${options.callbackUrl}?result=${seal.seal(verified.result, now().getTime() + RESULT_LIFETIME_MS)}` };
     },
 
     async finish({ url, pending }) {
       const token = url.searchParams.get('result');
       if (!token) return refused('the callback carries no sealed result');
-      const result = seal.open(token, now());
-      if ('problem' in result) return refused(result.problem);
+      const opened = seal.open(token, now().getTime());
+      if (!opened.ok) return refused(opened.problem);
+      const result = opened.value as SignInResult;
       // Login CSRF: an answer to a request started in another browser must not sign this one in.
       if (result.requestId !== pending.requestId) return refused(`the result answers request ${result.requestId}, this browser started ${pending.requestId ?? 'none'}`);
       return { ok: true, subject: result.subject, attributes: result.attributes };

@@ -113,7 +113,8 @@ export function signInRoutes({ db, identity, signIn, beginSession, clock, logger
     const provider = redirectProvider(request);
     await purgeKeysNowAndThen();
     const sealed = (request.cookies as Record<string, unknown> | undefined)?.[cookie.name];
-    const pending = box.open(sealed, clock.now().getTime()) as PendingSignIn | null;
+    const opened = box.open(sealed, clock.now().getTime());
+    const pending = opened.ok ? (opened.value as PendingSignIn) : null;
     if (!pending || pending.providerId !== provider.config.id) {
       // Not started in this browser (login CSRF), started for another provider, or too long ago.
       logger.warn({ provider: provider.config.id }, 'sign-in answer without a matching sign-in in progress');
