@@ -144,6 +144,75 @@ describe('configuration', () => {
     expect(loadConfig({ env: { NODE_ENV: 'development', MAIL_FROM: 'no-reply@example.edu' } }).mail.from).to.equal('no-reply@example.edu');
   });
 
+  describe('identity providers', () => {
+    const OIDC = { id: 'uni', kind: 'oidc', label: { fr: 'Université', en: 'University' }, issuer: 'https://idp.univ.example/realms/univ', clientId: 'recharge' };
+    const CAS = { id: 'ent', kind: 'cas', label: 'ENT', serverUrl: 'https://cas.univ.example/cas/' };
+    const LDAP = { id: 'ad-staff', kind: 'ldap', label: 'Active Directory', url: 'ldaps://ad.univ.example', bindDn: 'CN=svc-print,OU=Services,DC=univ,DC=example', searchBase: 'DC=univ,DC=example' };
+    const SAML = { id: 'renater', kind: 'saml', label: 'Renater', entryPoint: 'https://idp.univ.example/idp/profile/SAML2/Redirect/SSO', idpIssuer: 'https://idp.univ.example/idp/shibboleth', idpCertificates: ['MIIC…'] };
+    const providers = (...list: object[]) => JSON.stringify(list);
+
+    it('reads IDENTITY_PROVIDERS, with defaults, and each secret from IDENTITY_<ID>_SECRET', () => {
+      const config = loadConfig({
+        env: { NODE_ENV: 'development', IDENTITY_PROVIDERS: providers(OIDC, CAS, LDAP, SAML), IDENTITY_UNI_SECRET: 'client-secret', IDENTITY_AD_STAFF_SECRET: 'service-password', LOCAL_PASSWORDS: 'staff', WELCOME_CREDIT_UNITS: '5' },
+      });
+      expect(config.identity.localPasswords).to.equal('staff');
+      expect(config.identity.welcomeCreditUnits).to.equal(5);
+      const [uni, ent, staff, renater] = config.identity.providers;
+      expect(uni).to.deep.include({ ...OIDC, secret: 'client-secret', scopes: 'openid profile email', endSession: true, roleRules: [], defaultRole: 'user', ownsProfile: true, timeoutMs: 10_000 });
+      expect(ent).to.deep.include({ serverUrl: 'https://cas.univ.example/cas', version: 3 });
+      expect(staff).to.deep.include({ secret: 'service-password', startTls: false, subjectAttribute: 'entryUUID', userFilter: '(&(objectClass=inetOrgPerson)(uid={username}))' });
+      expect(renater).to.deep.include({ clockSkewSeconds: 60 }).and.not.have.property('secret');
+      expect(loadConfig({ env: { NODE_ENV: 'development' } }).identity).to.deep.include({ providers: [], localPasswords: 'everyone', welcomeCreditUnits: 0 });
+      expect(configProblems({ NODE_ENV: 'development', IDENTITY_PROVIDERS: '[{' })[0]).to.match(/^identity\.providers \(IDENTITY_PROVIDERS\): not JSON: /);
+    });
+
+    it('refuses a secret written in IDENTITY_PROVIDERS, naming the variable it belongs in', () => {
+      expect(configProblems({ NODE_ENV: 'development', IDENTITY_PROVIDERS: providers(CAS, { ...OIDC, secret: 'client-secret' }) })).to.deep.equal([
+        'identity.providers.1.secret: secrets come only from the environment (IDENTITY_UNI_SECRET)',
+      ]);
+    });
+
+    it('names IDENTITY_<ID>_SECRET when an OpenID Connect or LDAP provider has none', () => {
+      expect(configProblems({ NODE_ENV: 'development', IDENTITY_PROVIDERS: providers(OIDC, CAS, LDAP) })).to.deep.equal([
+        'identity.providers.0.secret: is required: set IDENTITY_UNI_SECRET',
+        'identity.providers.2.secret: is required: set IDENTITY_AD_STAFF_SECRET',
+      ]);
+    });
+
+    it('refuses two providers with one id, and the id of the built-in demo provider', () => {
+      expect(configProblems({ NODE_ENV: 'development', IDENTITY_PROVIDERS: providers(OIDC, { ...CAS, id: 'uni' }), IDENTITY_UNI_SECRET: 'client-secret' })).to.deep.equal([
+        'identity.providers.1.id: uni is used by two providers',
+      ]);
+      expect(configProblems({ NODE_ENV: 'development', IDENTITY_PROVIDERS: providers({ ...CAS, id: 'demo' }) })).to.deep.equal([
+        'identity.providers.0.id: "demo" is the built-in demo provider\'s id',
+      ]);
+    });
+
+    it('refuses providers reached without TLS in production: http issuers and servers, ldap:// without StartTLS', () => {
+      const secrets = { IDENTITY_UNI_SECRET: 'client-secret', IDENTITY_AD_STAFF_SECRET: 'service-password' };
+      const inProduction = (...list: object[]) => configProblems({ ...PRODUCTION, ...secrets, IDENTITY_PROVIDERS: providers(...list) });
+      expect(inProduction({ ...OIDC, issuer: 'http://idp.univ.example/realms/univ' }, { ...CAS, serverUrl: 'http://cas.univ.example/cas' }, { ...LDAP, url: 'ldap://ad.univ.example' })).to.deep.equal([
+        'identity.providers.0.id: must be reached over TLS in production (https://, ldaps:// or startTls)',
+        'identity.providers.1.id: must be reached over TLS in production (https://, ldaps:// or startTls)',
+        'identity.providers.2.url: must be reached over TLS in production (https://, ldaps:// or startTls)',
+      ]);
+      expect(inProduction({ ...SAML, entryPoint: 'http://idp.univ.example/idp/profile/SAML2/Redirect/SSO' })).to.have.lengthOf(1);
+      const accepted = loadConfig({ env: { ...PRODUCTION, ...secrets, IDENTITY_PROVIDERS: providers(OIDC, CAS, LDAP, SAML, { ...LDAP, id: 'ldap-starttls', url: 'ldap://ldap.univ.example', startTls: true }), IDENTITY_LDAP_STARTTLS_SECRET: 'x' } });
+      expect(accepted.identity.providers.map((provider) => provider.id)).to.deep.equal(['uni', 'ent', 'ad-staff', 'renater', 'ldap-starttls']);
+      // Outside production, a test or demo provider may speak plain http.
+      expect(loadConfig({ env: { NODE_ENV: 'development', ...secrets, IDENTITY_PROVIDERS: providers({ ...OIDC, issuer: 'http://127.0.0.1:8080' }) } }).identity.providers).to.have.lengthOf(1);
+    });
+
+    it('refuses LOCAL_PASSWORDS=staff when no provider is configured: nobody else could sign in', () => {
+      expect(configProblems({ NODE_ENV: 'development', DEMO_IDENTITY_PROVIDER: 'false', LOCAL_PASSWORDS: 'staff' })).to.deep.equal([
+        'identity.localPasswords (LOCAL_PASSWORDS): is staff, but no identity provider is configured: nobody else could sign in',
+      ]);
+      // The demo mode's built-in provider is one.
+      expect(loadConfig({ env: { NODE_ENV: 'development', LOCAL_PASSWORDS: 'staff' } }).identity.localPasswords).to.equal('staff');
+      expect(configProblems({ NODE_ENV: 'development', LOCAL_PASSWORDS: 'nobody' })[0]).to.match(/^identity\.localPasswords \(LOCAL_PASSWORDS\): /);
+    });
+  });
+
   describe('with its own config folder', () => {
     let dir: string;
     beforeEach(async () => {
@@ -169,6 +238,16 @@ describe('configuration', () => {
     it('refuses an SMTP password written in a JSON file', async () => {
       await writeFile(path.join(dir, 'development.json'), JSON.stringify({ mail: { smtp: { user: 'mailer', password: 'p4ss' } } }));
       expect(configProblems({ NODE_ENV: 'development' }, dir)).to.deep.equal(['mail.smtp.password (config/development.json): secrets come only from the environment (SMTP_PASSWORD)']);
+    });
+
+    it('refuses an identity provider secret written in a JSON file', async () => {
+      const provider = { id: 'ad-staff', kind: 'ldap', label: 'AD', url: 'ldaps://ad.univ.example', bindDn: 'CN=svc', searchBase: 'DC=univ', secret: 'service-password' };
+      await writeFile(path.join(dir, 'development.json'), JSON.stringify({ identity: { providers: [provider] } }));
+      expect(configProblems({ NODE_ENV: 'development', IDENTITY_AD_STAFF_SECRET: 'service-password' }, dir)).to.deep.equal([
+        'identity.providers.0.secret: secrets come only from the environment (IDENTITY_AD_STAFF_SECRET)',
+      ]);
+      await writeFile(path.join(dir, 'development.json'), JSON.stringify({ identity: { providers: [{ ...provider, secret: undefined }] } }));
+      expect(loadConfig({ env: { NODE_ENV: 'development', IDENTITY_AD_STAFF_SECRET: 'service-password' }, configDir: dir }).identity.providers[0]).to.deep.include({ secret: 'service-password' });
     });
 
     it('names a file that is not valid JSON', async () => {

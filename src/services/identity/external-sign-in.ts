@@ -29,7 +29,7 @@ export type ExternalSignIn = (provider: ProviderConfig, identity: VerifiedIdenti
  * account disabled in the portal stays disabled. When the provider has role rules, they decide the
  * role at every sign-in (leaving the admins' group takes the admin role away); without rules the
  * role is set at creation only, so an admin's promotion in the portal lasts. A provider that owns
- * the profile refreshes name and e-mail at every sign-in.
+ * the profile refreshes name and e-mail at every sign-in; its language fills in an account that has none.
  */
 export function createExternalSignIn({ db, clock, welcomeCredit }: { db: Database; clock: Clock; welcomeCredit: Hundredths }): ExternalSignIn {
   const attempt = (provider: ProviderConfig, identity: VerifiedIdentity) =>
@@ -88,8 +88,10 @@ export function createExternalSignIn({ db, clock, welcomeCredit }: { db: Databas
     if (role !== user.role) {
       await recordAudit(trx, { actor: { id: null, username: `provider:${provider.id}` }, action: 'person.role', target: user.username, before: { role: user.role }, after: { role } }, now);
     }
-    if (role !== user.role || profileChanged) {
-      await updateUser(trx, user.username, { role: role === user.role ? undefined : role, ...(profileChanged ? { displayName: profile.displayName, email: profile.email } : {}) }, now);
+    // A language the person never chose (an account an admin linked) is taken from the provider; a choice made in the portal stays.
+    const locale = user.locale === null && profile.locale !== null ? profile.locale : undefined;
+    if (role !== user.role || profileChanged || locale) {
+      await updateUser(trx, user.username, { role: role === user.role ? undefined : role, locale, ...(profileChanged ? { displayName: profile.displayName, email: profile.email } : {}) }, now);
     }
   }
 
