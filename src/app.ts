@@ -224,7 +224,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(offerCsrfTokens);
   // The SAML IdP's cross-site POST: proven by its signature, it carries no CSRF token (sign-in.ts).
   // After the tokens are offered: a refused answer shows the login page, whose form needs one.
-  app.use(providerPostRoutes({ identity, logger, showLoginPage }));
+  app.use(providerPostRoutes({ identity, logger, showLoginPage, clock }));
   app.use(refuseControlCharacters, checkCsrfToken);
 
   app.use(

@@ -19,6 +19,11 @@ describe('user rules', () => {
     expect(validateNewUser(valid).username).to.equal('camille.martin@example.edu');
   });
 
+  it('folds compatibility look-alikes as directories do, so a full-width username is the same username', () => {
+    expect(normalizeUsername('ａｄｕｐｏｎｔ')).to.equal('adupont');
+    expect(normalizeUsername('ＡＤＭＩＮ')).to.equal('admin');
+  });
+
   it('names each bad field of a new user', () => {
     expect(codeOf(() => validateNewUser({ ...valid, username: 'a b' }))).to.match(/^invalid_user: username: /);
     expect(codeOf(() => validateNewUser({ ...valid, email: 'nope' }))).to.match(/email: is not a valid e-mail/);

@@ -31,7 +31,7 @@ export function signInKeyRepository(knex: Knex, providerId: string, now: () => D
   };
 }
 
-/** Deletes every provider's expired keys (the reconciler's sweep calls it). */
+/** Deletes every provider's expired keys (sign-in starts and returns call it, at most once a minute). */
 export async function purgeExpiredSignInKeys(knex: Knex, now: Date): Promise<number> {
   return knex('sign_in_keys').where('expires_at', '<=', now.getTime()).del();
 }

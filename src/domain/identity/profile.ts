@@ -9,10 +9,8 @@ export interface ProvidedProfile {
   displayName: string;
   email: string;
   locale: Locale | null;
-  /** The role the provider's rules give; null when the provider has no rules and nothing is granted by group. */
-  ruledRole: Role | null;
-  /** The role a new account gets: the rules' role, else the provider's default. */
-  initialRole: Role;
+  /** The role the provider gives (providedRole). */
+  role: Role;
 }
 
 /** Why a provider's description cannot make an account: no usable username or e-mail, or no role for this person. */
@@ -29,33 +27,45 @@ export function localeFromAttribute(value: string | undefined): Locale | null {
 }
 
 /**
- * The first role rule whose attribute holds its value (case-insensitive), or null. Role rules read
- * any attribute (groups, affiliations, departments), so that `eduPersonAffiliation = staff` and
- * `groups = print-admins` are written alike.
+ * The first role rule whose attribute holds its value exactly (or in any case, for a rule that says
+ * so), or null. Role rules read any attribute (groups, affiliations, departments), so that
+ * `eduPersonAffiliation = staff` and `groups = /print-admins` are written alike.
  */
 export function roleFromRules(provider: Pick<ProviderConfig, 'roleRules'>, attributes: Attributes): Role | null {
   for (const rule of provider.roleRules) {
     const values = attributes[rule.attribute] ?? [];
-    if (values.some((value) => value.trim().toLowerCase() === rule.value.toLowerCase())) return rule.role;
+    const same = (value: string) => (rule.ignoreCase ? value.toLowerCase() === rule.value.toLowerCase() : value === rule.value);
+    if (values.some(same)) return rule.role;
   }
   return null;
 }
 
+/** The role the provider gives: its rules', else its default (null: the provider refuses this person). */
+export function providedRole(provider: Pick<ProviderConfig, 'roleRules' | 'defaultRole'>, attributes: Attributes): Role | null {
+  return roleFromRules(provider, attributes) ?? provider.defaultRole;
+}
+
+/** Control and formatting characters (NUL, bidi overrides, zero-width): never part of a name shown on receipts. */
+const INVISIBLE = /[\p{Cc}\p{Cf}]/gu;
+
 /**
  * Name, e-mail, language and role from the provider's attributes through its mapping. The username
- * is the provider's login name (print servers find people by it), else the e-mail address.
+ * is the provider's login name (print servers find people by it), else the e-mail address — from an
+ * OpenID provider only if it says the address is verified (`email_verified`), since people may type
+ * any address into some providers' profiles.
  */
 export function profileFrom(provider: ProviderConfig, identity: VerifiedIdentity): ProvidedProfile | ProfileProblem {
   const mapping = { ...DEFAULT_MAPPINGS[provider.kind], ...provider.mapping };
   const attributes = identity.attributes;
   const email = first(attributes, mapping.email);
-  if (!email || !EMAIL.test(email) || email.length > 254) return 'incomplete_profile';
+  if (!email || !EMAIL.test(email) || email.length > 254 || new RegExp(INVISIBLE.source, 'u').test(email)) return 'incomplete_profile';
+  const emailVerified = provider.kind !== 'oidc' || first(attributes, 'email_verified') === 'true';
   const login = first(attributes, mapping.username);
-  const username = [login, email].map((candidate) => (candidate ? normalizeUsername(candidate) : '')).find((candidate) => USERNAME_PATTERN.test(candidate));
+  const candidates = [login, emailVerified ? email : undefined];
+  const username = candidates.map((candidate) => (candidate ? normalizeUsername(candidate) : '')).find((candidate) => USERNAME_PATTERN.test(candidate));
   if (!username) return 'incomplete_profile';
-  const ruledRole = roleFromRules(provider, attributes);
-  const initialRole = ruledRole ?? provider.defaultRole;
-  if (!initialRole) return 'no_role';
-  const displayName = (first(attributes, mapping.displayName) ?? username).slice(0, 200);
-  return { username, displayName, email, locale: localeFromAttribute(first(attributes, mapping.locale)), ruledRole, initialRole };
+  const role = providedRole(provider, attributes);
+  if (!role) return 'no_role';
+  const displayName = (first(attributes, mapping.displayName)?.replace(INVISIBLE, '').trim() || username).slice(0, 200);
+  return { username, displayName, email, locale: localeFromAttribute(first(attributes, mapping.locale)), role };
 }

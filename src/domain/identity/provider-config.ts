@@ -30,8 +30,12 @@ const mapping = z
   })
   .partial();
 
-/** `attribute` holding `value` (exactly, case-insensitive) grants `role`; the first matching rule wins. */
-const roleRule = z.object({ attribute: z.string().min(1), value: z.string().min(1), role: z.enum(ROLES) });
+/**
+ * `attribute` holding exactly `value` grants `role`; the first matching rule wins. `ignoreCase` for
+ * values a directory may write in any case (LDAP DNs): a group name differing only in case is
+ * otherwise another group.
+ */
+const roleRule = z.object({ attribute: z.string().min(1), value: z.string().min(1), role: z.enum(ROLES), ignoreCase: z.boolean().default(false) });
 
 const common = {
   id: z.string().regex(PROVIDER_ID, 'must be lowercase letters, digits and dashes (it is part of URLs)'),

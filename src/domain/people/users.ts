@@ -36,9 +36,14 @@ export class UserError extends DomainError<UserErrorCode> {
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 1024;
 
-/** Usernames are compared case-insensitively; campuses often use e-mail addresses as usernames. */
+/**
+ * Usernames are compared case-insensitively; campuses often use e-mail addresses as usernames.
+ * Compatibility forms fold first (NFKC: full-width "ａｄｍｉｎ" is "admin"), as directories fold them:
+ * otherwise a look-alike would be a username of its own to the login throttle and the same person to
+ * LDAP or Active Directory.
+ */
 export function normalizeUsername(username: string): string {
-  return username.trim().toLowerCase();
+  return username.normalize('NFKC').trim().toLowerCase();
 }
 
 /** What a username may be once normalized: nobody has any other, so anything else names nobody. */

@@ -5,10 +5,10 @@ import { findAccountByUserId, getAccountByCode, postTransaction } from '../../db
 import { findUserById, insertUser, stripPassword, updateUser } from '../../db/people/user-repository.js';
 import type { Knex } from 'knex';
 import type { VerifiedIdentity } from '../../domain/identity/identity.js';
-import { profileFrom, type ProfileProblem, type ProvidedProfile } from '../../domain/identity/profile.js';
+import { profileFrom, providedRole, type ProfileProblem, type ProvidedProfile } from '../../domain/identity/profile.js';
 import type { ProviderConfig } from '../../domain/identity/provider-config.js';
 import { SystemAccount, type Hundredths } from '../../domain/ledger/ledger.js';
-import { UserError, type User } from '../../domain/people/users.js';
+import { UserError, type Role, type User } from '../../domain/people/users.js';
 import type { Clock } from '../../domain/time/clock.js';
 
 export type ExternalSignInResult =
@@ -44,8 +44,10 @@ export function createExternalSignIn({ db, clock, welcomeCredit }: { db: Databas
       const user = await findUserById(trx, link.userId);
       if (!user) throw new Error(`identity ${provider.id} links to a missing person ${link.userId}`);
       if (user.disabled) return { outcome: 'disabled' };
-      if (profile === 'no_role') return { outcome: 'refused', problem: profile };
-      if (typeof profile !== 'string') await refreshAccount(trx, provider, user, profile, now);
+      // The rules decide even when the rest of the profile is missing (an offboarding that cleared the e-mail).
+      const role = provider.roleRules.length > 0 ? providedRole(provider, identity.attributes) : user.role;
+      if (!role) return { outcome: 'refused', problem: 'no_role' };
+      await refreshAccount(trx, provider, user, role, typeof profile === 'string' ? null : profile, now);
       await recordIdentitySignIn(trx, provider.id, identity.subject, now);
       return { outcome: 'success', user: stripPassword((await findUserById(trx, user.id))!), created: false };
     });
@@ -53,7 +55,7 @@ export function createExternalSignIn({ db, clock, welcomeCredit }: { db: Databas
   async function createAccount(trx: Knex.Transaction, provider: ProviderConfig, subject: string, profile: ProvidedProfile, now: Date): Promise<ExternalSignInResult> {
     let user: User;
     try {
-      user = await insertUser(trx, { username: profile.username, displayName: profile.displayName, email: profile.email, role: profile.initialRole, locale: profile.locale, passwordHash: null }, now);
+      user = await insertUser(trx, { username: profile.username, displayName: profile.displayName, email: profile.email, role: profile.role, locale: profile.locale, passwordHash: null }, now);
     } catch (error) {
       if (error instanceof UserError && error.code === 'username_taken') return { outcome: 'refused', problem: 'username_taken' };
       throw error;
@@ -82,14 +84,13 @@ export function createExternalSignIn({ db, clock, welcomeCredit }: { db: Databas
     return { outcome: 'success', user, created: true };
   }
 
-  async function refreshAccount(trx: Knex.Transaction, provider: ProviderConfig, user: User, profile: ProvidedProfile, now: Date): Promise<void> {
-    const role = provider.roleRules.length > 0 ? (profile.ruledRole ?? profile.initialRole) : user.role;
-    const profileChanged = provider.ownsProfile && (profile.displayName !== user.displayName || profile.email !== user.email);
+  async function refreshAccount(trx: Knex.Transaction, provider: ProviderConfig, user: User, role: Role, profile: ProvidedProfile | null, now: Date): Promise<void> {
+    const profileChanged = profile !== null && provider.ownsProfile && (profile.displayName !== user.displayName || profile.email !== user.email);
     if (role !== user.role) {
       await recordAudit(trx, { actor: { id: null, username: `provider:${provider.id}` }, action: 'person.role', target: user.username, before: { role: user.role }, after: { role } }, now);
     }
     // A language the person never chose (an account an admin linked) is taken from the provider; a choice made in the portal stays.
-    const locale = user.locale === null && profile.locale !== null ? profile.locale : undefined;
+    const locale = user.locale === null && profile?.locale ? profile.locale : undefined;
     if (role !== user.role || profileChanged || locale) {
       await updateUser(trx, user.username, { role: role === user.role ? undefined : role, locale, ...(profileChanged ? { displayName: profile.displayName, email: profile.email } : {}) }, now);
     }
@@ -97,7 +98,10 @@ export function createExternalSignIn({ db, clock, welcomeCredit }: { db: Databas
 
   return async (provider, identity) => {
     try {
-      return await attempt(provider, identity);
+      const result = await attempt(provider, identity);
+      // The username may be taken by this very person's first sign-in on another request (PostgreSQL
+      // reports the username first): once more, that one's link is found.
+      return result.outcome === 'refused' && result.problem === 'username_taken' ? await attempt(provider, identity) : result;
     } catch (error) {
       // Two first sign-ins of one person at once: the one that lost now finds the link the other made.
       if (error instanceof ConcurrentFirstSignIn || isUniqueViolation(error)) return attempt(provider, identity);

@@ -19,7 +19,8 @@ import {
   type Refusal,
 } from '../../domain/people/login-throttle.js';
 import { createDecoyHash, type PasswordHasher } from '../../domain/people/passwords.js';
-import { normalizeUsername, type Role, type User } from '../../domain/people/users.js';
+import { normalizeUsername, USERNAME_PATTERN, type Role, type User } from '../../domain/people/users.js';
+import type { VerifiedIdentity } from '../../domain/identity/identity.js';
 import type { ProviderConfig } from '../../domain/identity/provider-config.js';
 import type { PasswordIdentityProvider } from '../../identity/provider.js';
 import type { ExternalSignIn, ExternalSignInResult } from '../identity/external-sign-in.js';
@@ -114,41 +115,54 @@ export function createAuthenticator({ db, hasher, clock, policy, devices, direct
     if (decision.verdict === 'refuse') return throttled(decision.refusal, decision.retryAfterMs);
     const failed = (): AuthenticationResult => (decision.slowed ? throttled('slowed', policy.perAccount.slowedIntervalMs) : { outcome: 'invalid' });
 
-    const verified = await verify(user, username, password);
+    const verified = await verify(user, normalized, password);
     if (verified.outcome === 'invalid') return failed();
     if (verified.outcome === 'unavailable') return verified;
 
     await update((states) => ({ result: undefined, changes: forgiveRightPassword(states, decision, policy) }));
     // A locked admin or IT account tried from an unfamiliar source: answered as a wrong password is there.
     if (decision.locked) return failed();
-    if (verified.outcome !== 'success') return verified;
-    if (verified.user.disabled) return { outcome: 'disabled' };
-    await rememberSource(db, { userId: verified.user.id, sourceDigest: sourceDigest(source), now, keep: FAMILIAR_SOURCES_KEPT, since: now - FAMILIAR_SOURCE_DAYS * DAY_MS });
-    return { outcome: 'success', user: verified.user, method: verified.method, deviceToken: devices.issue(normalized) };
+    // The directory's answer becomes an account only now: a locked attempt changes nothing.
+    const signedIn = verified.outcome === 'directory' ? await directorySignIn(verified) : verified;
+    if (signedIn.outcome !== 'success') return signedIn;
+    if (signedIn.user.disabled) return { outcome: 'disabled' };
+    await rememberSource(db, { userId: signedIn.user.id, sourceDigest: sourceDigest(source), now, keep: FAMILIAR_SOURCES_KEPT, since: now - FAMILIAR_SOURCE_DAYS * DAY_MS });
+    return { outcome: 'success', user: signedIn.user, method: signedIn.method, deviceToken: devices.issue(normalized) };
   };
 
-  type Verified = { outcome: 'success'; user: User; method: string } | { outcome: 'invalid' } | Extract<AuthenticationResult, { outcome: 'disabled' | 'refused' | 'unavailable' }>;
+  type SignedIn = { outcome: 'success'; user: User; method: string } | Extract<AuthenticationResult, { outcome: 'disabled' | 'refused' }>;
+  type Verified =
+    | Extract<SignedIn, { outcome: 'success' }>
+    | { outcome: 'directory'; directory: PasswordDirectories['directories'][number]; identity: VerifiedIdentity }
+    | { outcome: 'invalid' }
+    | { outcome: 'unavailable' };
 
-  /** The portal's own password where the policy accepts it, else the directories'. */
-  async function verify(user: UserWithPassword | undefined, username: string, password: string): Promise<Verified> {
+  /**
+   * One argon2 verification for every attempt (the account's hash where the policy accepts it, the
+   * decoy otherwise), then, when it did not match, the directories: whatever the account, the same
+   * work and the same answers, so neither timing nor a directory outage tells which usernames have a
+   * portal password (admin and IT under LOCAL_PASSWORDS=staff). The directories get the normalized
+   * username, which the throttle counted: a look-alike (full-width letters, which directories fold)
+   * is the same username here as there.
+   */
+  async function verify(user: UserWithPassword | undefined, normalized: string, password: string): Promise<Verified> {
     const localAccepted = user?.passwordHash != null && (directories?.localPasswords !== 'staff' || PRIVILEGED_ROLES.includes(user.role));
-    if (localAccepted || !directories?.directories.length) {
-      const hash = (localAccepted ? user?.passwordHash : null) ?? (await decoyHash());
-      const matches = (await hasher.verify(hash, password)) && localAccepted;
-      return user && matches ? { outcome: 'success', user: stripPassword(user), method: 'password' } : { outcome: 'invalid' };
-    }
+    const hash = (localAccepted ? user?.passwordHash : null) ?? (await decoyHash());
+    const matches = (await hasher.verify(hash, password)) && localAccepted;
+    if (user && matches) return { outcome: 'success', user: stripPassword(user), method: 'password' };
+    if (!directories?.directories.length || !USERNAME_PATTERN.test(normalized)) return { outcome: 'invalid' };
     let unavailableCount = 0;
     for (const directory of directories.directories) {
-      const answer = await directory.gateway.verify(username.trim(), password);
-      if (!answer.ok) {
-        if (answer.reason === 'unavailable') unavailableCount += 1;
-        continue;
-      }
-      const signedIn = await directories.signIn(directory.config, answer);
-      if (signedIn.outcome === 'success') return { outcome: 'success', user: signedIn.user, method: directory.config.id };
-      return signedIn;
+      const answer = await directory.gateway.verify(normalized, password);
+      if (answer.ok) return { outcome: 'directory', directory, identity: answer };
+      if (answer.reason === 'unavailable') unavailableCount += 1;
     }
     return unavailableCount === directories.directories.length ? { outcome: 'unavailable' } : { outcome: 'invalid' };
+  }
+
+  async function directorySignIn({ directory, identity }: Extract<Verified, { outcome: 'directory' }>): Promise<SignedIn> {
+    const signedIn = await directories!.signIn(directory.config, identity);
+    return signedIn.outcome === 'success' ? { outcome: 'success', user: signedIn.user, method: directory.config.id } : signedIn;
   }
 }
 

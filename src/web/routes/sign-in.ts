@@ -3,6 +3,7 @@ import type { ProviderFailure } from '../../domain/identity/identity.js';
 import { sealedBox } from '../../domain/shared/sealed-box.js';
 import type { Clock } from '../../domain/time/clock.js';
 import type { Locale } from '../../domain/shared/locale.js';
+import { loginSource } from '../../domain/people/login-throttle.js';
 import type { Translate } from '../../i18n/index.js';
 import type { RedirectIdentityProvider } from '../../identity/provider.js';
 import type { ExternalSignIn } from '../../services/identity/external-sign-in.js';
@@ -18,8 +19,16 @@ import { safeReturnPath } from './preferences.js';
 
 /** A sign-in must come back from the provider within this time. */
 const PENDING_MINUTES = 10;
-/** Sign-ins one address may start in a minute (each one may write a request id, SAML). */
-const STARTS_PER_MINUTE = 30;
+/**
+ * Each step one address (an IPv6 /64 counting as one) may take in a minute, per instance: starting
+ * a sign-in (a SAML request id written), coming back (a ticket claimed, the provider asked), and
+ * posting a SAML answer (an XML signature checked, the costliest).
+ */
+const STEPS_PER_MINUTE = 30;
+
+/** Limits one step per address (loginSource, as login throttling counts addresses). */
+export const perAddressLimit = (clock: Clock, step: string) =>
+  perPersonLimit({ limit: STEPS_PER_MINUTE, windowMs: 60_000, clock, keyOf: (request) => `${step}:${loginSource(request.ip ?? 'unknown')}` });
 
 /** What the browser carries between leaving for the provider and coming back, sealed. */
 interface PendingSignIn {
@@ -57,7 +66,8 @@ const FAILURE_MESSAGES: Record<ProviderFailure['reason'], { status: number; key:
  */
 export function signInRoutes({ db, identity, signIn, beginSession, clock, logger, secret, publicUrl, cookie, showLoginPage }: SignInRoutesOptions): Router {
   const box = sealedBox(secret, 'pending-sign-in');
-  const startLimit = perPersonLimit({ limit: STARTS_PER_MINUTE, windowMs: 60_000, clock, keyOf: (request) => `address:${request.ip ?? 'unknown'}` });
+  const startLimit = perAddressLimit(clock, 'start');
+  const callbackLimit = perAddressLimit(clock, 'callback');
 
   const redirectProvider = (request: Request): ConfiguredProvider<RedirectIdentityProvider> => {
     const provider = identity.byId(String(request.params.id));
@@ -79,7 +89,8 @@ export function signInRoutes({ db, identity, signIn, beginSession, clock, logger
   };
 
   // Used tickets and assertion ids, and unanswered request ids, once their time is up: at most once a
-  // minute per instance, so the table holds a few minutes of sign-ins. Failing it fails no sign-in.
+  // minute per instance, at a start or a return, so the table holds a few minutes of sign-ins.
+  // Failing it fails no sign-in.
   let purgeDueAt = 0;
   const purgeKeysNowAndThen = async () => {
     const now = clock.now();
@@ -92,6 +103,7 @@ export function signInRoutes({ db, identity, signIn, beginSession, clock, logger
 
   router.get('/auth/:id', startLimit, async (request, response) => {
     const provider = redirectProvider(request);
+    await purgeKeysNowAndThen();
     let started: Awaited<ReturnType<RedirectIdentityProvider['start']>>;
     try {
       started = await provider.gateway.start();
@@ -109,7 +121,7 @@ export function signInRoutes({ db, identity, signIn, beginSession, clock, logger
     response.redirect(303, started.location);
   });
 
-  router.get('/auth/:id/callback', async (request, response) => {
+  router.get('/auth/:id/callback', callbackLimit, async (request, response) => {
     const provider = redirectProvider(request);
     await purgeKeysNowAndThen();
     const sealed = (request.cookies as Record<string, unknown> | undefined)?.[cookie.name];
@@ -142,17 +154,17 @@ export function signInRoutes({ db, identity, signIn, beginSession, clock, logger
   return router;
 }
 
-/** SAML responses are larger than the portal's small forms (signed XML, base64). */
-const samlForm = express.urlencoded({ extended: false, limit: '512kb', parameterLimit: 10 });
+/** SAML responses are larger than the portal's small forms (signed XML, base64: about 30 KB with many groups), and no larger: each is parsed whole. */
+const samlForm = express.urlencoded({ extended: false, limit: '160kb', parameterLimit: 10 });
 
 /**
  * The SAML IdP's answer: a cross-site POST that carries neither our cookies nor a CSRF token (its
  * signature is what proves it), so it is mounted before the CSRF check. It opens no session: checked,
  * it sends the browser on to the callback, whose top-level GET brings the pending sign-in cookie.
  */
-export function providerPostRoutes({ identity, logger, showLoginPage }: Pick<SignInRoutesOptions, 'identity' | 'logger' | 'showLoginPage'>): Router {
+export function providerPostRoutes({ identity, logger, showLoginPage, clock }: Pick<SignInRoutesOptions, 'identity' | 'logger' | 'showLoginPage' | 'clock'>): Router {
   const router = Router();
-  router.post('/auth/:id/acs', samlForm, async (request, response) => {
+  router.post('/auth/:id/acs', perAddressLimit(clock, 'acs'), samlForm, async (request, response) => {
     const provider = identity.byId(String(request.params.id));
     if (!provider || provider.gateway.kind !== 'saml' || !provider.gateway.acceptPost) throw new HttpError(404, 'notFound');
     const answer = await provider.gateway.acceptPost((request.body ?? {}) as Record<string, unknown>);
