@@ -5,7 +5,8 @@ import { DEMO_PRICE_LIST } from '../../src/services/demo/demo.js';
 import { createTranslations } from '../../src/i18n/index.js';
 import { formatMoney, formatUnits } from '../../src/i18n/format.js';
 import { expectNoAxeViolations } from './accessibility.js';
-import { startPortalInBrowser, type OpenedPage, type PortalInBrowser } from './portal-in-browser.js';
+import { DEMO_CAS_PEOPLE } from '../../src/identity/cas/demo-cas-server.js';
+import { demoProviderButton, startPortalInBrowser, type OpenedPage, type PageOptions, type PortalInBrowser } from './portal-in-browser.js';
 
 /**
  * The journeys of the issue, driven in Chromium like a person: clicks on what the page names (links,
@@ -61,11 +62,20 @@ function ownPortal() {
   });
   after(() => session?.close());
   return {
+    get session() {
+      return session;
+    },
     /** Logs in as this demo person through the login form; the page is where the form led (the account page). */
     async logIn(username: string): Promise<Page> {
       const opened = await session.open({ width: 1280, as: username });
       people.push(opened);
       expect(pathOf(opened.page), `where ${username} lands after logging in`).to.equal('/account');
+      return opened.page;
+    },
+    /** A browser of its own (signed in when asked, as `open` does), listened to for CSP violations like the others. */
+    async open(options: Partial<PageOptions> = {}): Promise<Page> {
+      const opened = await session.open({ width: 1280, ...options });
+      people.push(opened);
       return opened.page;
     },
     async expectNoCspViolation(): Promise<void> {
@@ -182,6 +192,110 @@ describe('flows in Chromium', function () {
         expect(await page.locator('.balance__value').count(), `a balance after Back to ${step}`).to.equal(0);
         expect(await page.getByRole('heading', { level: 1 }).innerText(), `the heading after Back to ${step}`).to.equal(t('login.title'));
       }
+      await portal.expectNoCspViolation();
+    });
+  });
+
+  describe('a person signs in through the demo institution (CAS)', () => {
+    const portal = ownPortal();
+    const person = (user: string) => {
+      const found = DEMO_CAS_PEOPLE.find((candidate) => candidate.user === user);
+      if (!found) throw new Error(`no demo CAS person ${user}`);
+      return { user, name: String(found.attributes.displayName), email: String(found.attributes.mail) };
+    };
+    const demoLabel = 'ENT de démonstration (CAS)';
+    /** The value of a term in a description list of the page. */
+    const definition = (scope: Locator, term: string) => scope.locator('dl > div', { has: scope.page().locator('dt', { hasText: term }) }).locator('dd');
+
+    it('picks Camille on the demo CAS page, sees "Mon compte" read-only, ends their other session and signs out through the demo CAS server', async () => {
+      const camille = person('camille.etudiante');
+      // Camille's phone, signed in earlier: the session she will end from her computer.
+      const phone = await portal.open({ width: 360, as: camille.user, userAgent: 'Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0' });
+      const casUrl = portal.session.demoCas.url;
+
+      const page = await portal.open();
+      await page.goto('/login');
+      await expectNoAxeViolations(page, 'the login page with several providers');
+      await clickTo(page, page.getByRole('link', { name: t('signIn.with', { provider: demoLabel }), exact: true }), (url) => url.href.startsWith(`${casUrl}/login?`));
+      expect(await page.locator('html').getAttribute('lang'), 'the demo CAS page’s language').to.equal('fr');
+      await expectText(page.getByRole('heading', { level: 1 }), t('demoCas.login.heading'), 'the demo CAS page');
+      await expectNoAxeViolations(page, 'the demo CAS server’s page');
+      await page.getByRole('radio', { name: new RegExp(`^${escapeRegExp(camille.name)}`) }).check();
+      await clickTo(page, page.getByRole('button', { name: t('demoCas.login.submit'), exact: true }), (url) => url.origin === portal.session.baseUrl && url.pathname === '/account');
+      await expectText(definition(page.locator('main'), t('account.name')), camille.name, 'the name on the account page');
+
+      await clickTo(page, headerLink(page, t('myAccount.nav')), '/account/settings');
+      await expectText(definition(page.getByRole('region', { name: t('myAccount.signIn.title') }), t('myAccount.signIn.method')), demoLabel, 'the sign-in method');
+      const profile = page.getByRole('region', { name: t('myAccount.profile.title') });
+      await expectText(profile, t('myAccount.profile.providedBy', { providers: demoLabel }), 'the profile section');
+      await expectText(definition(profile, t('myAccount.profile.displayName')), camille.name, 'the name');
+      await expectText(definition(profile, t('myAccount.profile.email')), camille.email, 'the e-mail');
+      expect(await profile.getByRole('textbox').count(), 'fields to change the name or e-mail the institution provides').to.equal(0);
+      expect(await page.getByRole('heading', { name: t('myAccount.password.title') }).count(), 'a password to change').to.equal(0);
+      await expectNoAxeViolations(page, 'Mon compte of a person signed in through the demo CAS server');
+
+      const sessions = page.getByRole('region', { name: t('myAccount.sessions.title') }).getByRole('listitem');
+      expect(await sessions.count(), 'the sessions listed').to.equal(2);
+      const phoneSession = sessions.filter({ has: page.getByRole('heading', { name: t('myAccount.device.both', { browser: 'Firefox', system: 'Android' }), exact: true }) });
+      await expectText(definition(phoneSession, t('myAccount.sessions.method')), demoLabel, 'how the phone’s session was opened');
+      await clickTo(page, phoneSession.getByRole('button', { name: t('myAccount.sessions.end'), exact: true }), (url) => url.searchParams.get('notice') === 'sessionEnded');
+      await expectText(page.getByRole('status'), t('myAccount.notices.sessionEnded'), 'Camille is told');
+      expect(await sessions.count(), 'the sessions listed once the phone’s is ended').to.equal(1);
+      await phone.reload();
+      expect(pathOf(phone), 'the phone after its session was ended').to.equal('/login');
+
+      // Signed in through CAS, signing out goes through the CAS server's logout, which offers the way back.
+      await clickTo(page, page.locator('header.site-header').getByRole('button', { name: t('nav.logout'), exact: true }), (url) => url.href.startsWith(`${casUrl}/logout?`));
+      await expectText(page.getByRole('heading', { level: 1 }), t('demoCas.logout.heading'), 'the demo CAS server’s logout page');
+      await expectNoAxeViolations(page, 'the demo CAS server’s logout page');
+      await clickTo(page, page.getByRole('link', { name: t('demoCas.logout.back'), exact: true }), (url) => url.origin === portal.session.baseUrl && url.pathname === '/login');
+      await expectText(page.getByRole('status'), t('login.loggedOut'), 'the login page after signing out');
+      await page.goto('/account');
+      expect(pathOf(page), 'the account page after signing out').to.equal('/login');
+      await portal.expectNoCspViolation();
+    });
+
+    it('reaches every provider button with Tab and follows it with Enter; signs in from the keyboard on the demo CAS page', async () => {
+      const alex = person('alex.teacher');
+      const page = await portal.open();
+      await page.goto('/login');
+      const providerLinks = await page.locator('a.sign-in__provider').evaluateAll((links) => links.map((link) => link.getAttribute('href') ?? ''));
+      expect(providerLinks, 'the login page’s provider buttons').to.have.length.of.at.least(2);
+      const destinations: Record<string, string> = { '/auth/demo': portal.session.demoCas.url, '/auth/univ': portal.session.oidc.issuer };
+
+      /** Tabs from the top of the login page to the button, pressing Tab as few times as it takes; fails if focus leaves the page first. */
+      const tabTo = async (href: string) => {
+        await page.goto('/login');
+        for (let step = 0; step < 20; step += 1) {
+          await page.keyboard.press('Tab');
+          const focused = await page.evaluate(() => ({ href: document.activeElement?.getAttribute('href'), onPage: document.activeElement !== document.body }));
+          if (focused.href === href) return;
+          if (!focused.onPage) break;
+        }
+        throw new Error(`Tab never reached the button ${href}`);
+      };
+
+      for (const href of providerLinks) {
+        await tabTo(href);
+        const indicator = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+        expect(indicator, `the focus outline of the button ${href}`).to.not.equal('none');
+        const destination = destinations[href];
+        expect(destination, `where ${href} should lead`).to.be.a('string');
+        await Promise.all([page.waitForURL((url) => url.origin === destination), page.keyboard.press('Enter')]);
+      }
+
+      // The last button followed is the demo one's: on its page, the first person is chosen; the arrow key moves to the next, Tab to the button.
+      await tabTo('/auth/demo');
+      await Promise.all([page.waitForURL((url) => url.origin === portal.session.demoCas.url), page.keyboard.press('Enter')]);
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.value), 'the radio Tab reaches first').to.equal('camille.etudiante');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.tagName), 'what Tab reaches after the people').to.equal('BUTTON');
+      await Promise.all([page.waitForURL((url) => url.origin === portal.session.baseUrl && url.pathname === '/account'), page.keyboard.press('Enter')]);
+      // Alex's institution says English: the account page is in English.
+      await expectText(definition(page.locator('main'), createTranslations()('en')('account.name')), alex.name, 'the name on the account page');
+      expect(await demoProviderButton(page).count(), 'the provider buttons once signed in').to.equal(0);
       await portal.expectNoCspViolation();
     });
   });

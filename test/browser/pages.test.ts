@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { expectNoAxeViolations } from './accessibility.js';
 import { startPortalInBrowser, type Locale, type OpenedPage, type PortalInBrowser } from './portal-in-browser.js';
-import { EXAMPLE_THEME, PAGE_NAMES, preparePortalPages, WIDTHS, type PageName, type PortalPage } from './portal-pages.js';
+import { EXAMPLE_THEME, PAGE_NAMES, preparePortalPages, viewerOf, WIDTHS, type PageName, type PortalPage } from './portal-pages.js';
 
 /**
  * How each page is looked at: in French on a phone and a laptop, and in English on a laptop (the same
@@ -92,7 +92,7 @@ function checkPage(page: () => PortalPage, viewer: Viewer, { locale, width }: Vi
 
   before(async () => {
     const entry = page();
-    opened = await viewer(entry.as);
+    opened = await viewer(viewerOf(entry, locale));
     heardBefore = (await opened.cspViolations()).length;
     const response = await opened.page.goto(entry.path);
     expect(response?.status(), `${where()} answered`).to.equal(entry.status ?? 200);

@@ -3,8 +3,12 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createTranslations } from '../../src/i18n/index.js';
+import { DEMO_CAS_PEOPLE, startDemoCasServer, type DemoCasPerson, type DemoCasServer } from '../../src/identity/cas/demo-cas-server.js';
+import { createIdentityRegistry, DEMO_PROVIDER_ID, demoProviderConfig } from '../../src/identity-setup.js';
 import { seedDemoData } from '../../src/services/demo/demo.js';
 import type { DemoLogin } from '../../src/services/demo/demo-logins.js';
+import { startOidcServer, type OidcTestServer } from '../helpers/identity/oidc-server.js';
 import { createTestPortal, type TestPortal } from '../helpers/portal.js';
 
 /** Debian's Chromium, which `.ci/run` installs; Playwright's own browser downloads are not used. */
@@ -24,10 +28,16 @@ export interface PageOptions {
   height?: number;
   locale?: Locale;
   /**
-   * Signed in as this demo person (a username of `logins`); nobody when absent. The person's first
-   * context logs in through the login form; later ones start with that session's cookie.
+   * Signed in as this demo person: a username of `logins` (through the login form), or the CAS user of
+   * one of DEMO_CAS_PEOPLE (through the login page's demo provider button and the demo CAS server's
+   * page); nobody when absent. The person's first context signs in; later ones start with that
+   * session's cookie.
    */
   as?: string;
+  /** Signs in anew even when the person already has a session: another device, listed apart on "Mon compte". */
+  newSession?: boolean;
+  /** The browser's User-Agent (what "Mon compte" names a session's device by); Chromium's own when absent. */
+  userAgent?: string;
 }
 
 export interface OpenedPage {
@@ -42,6 +52,10 @@ export interface PortalInBrowser {
   /** The portal's public address, the one PayPal's simulator sends the buyer back to. */
   baseUrl: string;
   logins: readonly DemoLogin[];
+  /** The built-in demo CAS server, offered as the provider `demo` as in demo mode (`npm start`). */
+  demoCas: DemoCasServer;
+  /** The institution's OpenID provider (a real oidc-provider), configured through IDENTITY_PROVIDERS. */
+  oidc: OidcTestServer;
   browser: Browser;
   /** A new browser context (its own cookies) at this width, signed in when asked. */
   open(options: PageOptions): Promise<OpenedPage>;
@@ -66,17 +80,66 @@ const RECORD_CSP_VIOLATIONS = `document.addEventListener('securitypolicyviolatio
 /** Chromium reports a violation on the console too ("Refused to … because it violates the following Content Security Policy directive"). */
 const CSP_CONSOLE_MESSAGE = /Content[- ]Security[- ]Policy/i;
 
+/** The OpenID provider's id, in the portal's URLs (/auth/univ/callback). */
+export const OIDC_PROVIDER_ID = 'univ';
+
+/**
+ * The institution's providers, as a site configures them in IDENTITY_PROVIDERS (secrets in
+ * IDENTITY_<ID>_SECRET): an OpenID provider with a long name, as real ones are, and an LDAP directory,
+ * which only adds its name under the login form's username. Nobody here signs in through the
+ * directory (the demo people have portal passwords, which are checked first): it listens nowhere, and
+ * the admin's test of it reports it unreachable.
+ */
+function institutionProviders(oidc: OidcTestServer, closedPort: number): Record<string, string> {
+  const providers = [
+    {
+      id: OIDC_PROVIDER_ID,
+      kind: 'oidc',
+      label: { fr: 'Université Paris Nord (Microsoft Entra ID)', en: 'Paris Nord University (Microsoft Entra ID)' },
+      issuer: oidc.issuer,
+      clientId: oidc.clientId,
+    },
+    {
+      id: 'annuaire',
+      kind: 'ldap',
+      label: { fr: 'Université Paris Nord (Active Directory)', en: 'Paris Nord University (Active Directory)' },
+      url: `ldap://127.0.0.1:${closedPort}`,
+      bindDn: 'cn=recharge,ou=services,dc=univ-paris-nord,dc=example',
+      searchBase: 'ou=people,dc=univ-paris-nord,dc=example',
+      timeoutMs: 2_000,
+    },
+  ];
+  return { IDENTITY_PROVIDERS: JSON.stringify(providers), IDENTITY_UNIV_SECRET: oidc.clientSecret, IDENTITY_ANNUAIRE_SECRET: 'service-account-password' };
+}
+
 /**
  * The whole portal as `npm start` runs it in demo mode (demo people, prices, terms and history; the
- * built-in PayPal simulator), in-process on a temporary database and ephemeral ports, with Debian's
- * Chromium to look at it. The portal is the test portal (fake clock, so pages show fixed dates),
- * also served on the port its PUBLIC_URL names, so PayPal's return links come back to it.
+ * built-in PayPal simulator; the built-in demo CAS server as the login page's first provider), with an
+ * institution's providers configured beside it, in-process on a temporary database and ephemeral ports,
+ * with Debian's Chromium to look at it. The portal is the test portal (fake clock, so pages show fixed
+ * dates), also served on the port its PUBLIC_URL names, so PayPal's and the providers' return links
+ * come back to it.
  */
 export async function startPortalInBrowser(env: Record<string, string> = {}): Promise<PortalInBrowser> {
   requireChromium();
-  const port = await freePort();
+  const [port, closedPort] = [await freePort(), await freePort()];
   const baseUrl = `http://127.0.0.1:${port}`;
-  const portal = await createTestPortal({ PUBLIC_URL: baseUrl, ...env });
+  const [demoCas, oidc] = await Promise.all([
+    startDemoCasServer({ people: DEMO_CAS_PEOPLE, allowedOrigins: [baseUrl], translations: createTranslations(), defaultLocale: 'fr' }),
+    startOidcServer({ redirectUri: `${baseUrl}/auth/${OIDC_PROVIDER_ID}/callback`, postLogoutRedirectUri: `${baseUrl}/login?notice=logged-out` }),
+  ]);
+  const stopProviders = () => Promise.all([demoCas.close(), oidc.close()]);
+  let portal: TestPortal;
+  try {
+    // The demo provider is added to the configured ones as server.ts adds it in demo mode.
+    portal = await createTestPortal(
+      { PUBLIC_URL: baseUrl, ...institutionProviders(oidc, closedPort), ...env },
+      { identity: ({ config, db, clock }) => createIdentityRegistry({ config, db, clock, providers: [...config.identity.providers, demoProviderConfig(demoCas.url)] }) },
+    );
+  } catch (error) {
+    await stopProviders();
+    throw error;
+  }
   let server: Server | undefined;
   let browser: Browser | undefined;
   try {
@@ -93,17 +156,21 @@ export async function startPortalInBrowser(env: Record<string, string> = {}): Pr
       portal,
       baseUrl,
       logins,
+      demoCas,
+      oidc,
       browser: launched,
-      async open({ width, height = 800, locale = 'fr', as }) {
-        const storageState = as === undefined ? undefined : sessions.get(as);
-        const context = await launched.newContext({ viewport: { width, height }, locale: locale === 'fr' ? 'fr-FR' : 'en-GB', baseURL: baseUrl, storageState });
+      async open({ width, height = 800, locale = 'fr', as, newSession = false, userAgent }) {
+        const storageState = as === undefined || newSession ? undefined : sessions.get(as);
+        const context = await launched.newContext({ viewport: { width, height }, locale: locale === 'fr' ? 'fr-FR' : 'en-GB', baseURL: baseUrl, storageState, userAgent });
         contexts.add(context);
         context.once('close', () => contexts.delete(context));
         const violations = await recordCspViolations(context);
         const page = await context.newPage();
         if (as !== undefined && !storageState) {
-          await logIn(page, loginOf(logins, as));
-          sessions.set(as, await context.storageState());
+          const login = logins.find((candidate) => candidate.username === as);
+          if (login) await logIn(page, login);
+          else await signInThroughDemoCas(page, demoCasPerson(as), demoCas.url);
+          if (!sessions.has(as)) sessions.set(as, await context.storageState());
         }
         return { page, context, cspViolations: violations };
       },
@@ -113,12 +180,14 @@ export async function startPortalInBrowser(env: Record<string, string> = {}): Pr
         listening.closeAllConnections();
         await new Promise((resolve) => listening.close(resolve));
         await portal.cleanup();
+        await stopProviders();
       },
     };
   } catch (error) {
     await browser?.close();
     server?.close();
     await portal.cleanup();
+    await stopProviders();
     throw error;
   }
 }
@@ -142,10 +211,21 @@ async function recordCspViolations(context: BrowserContext): Promise<() => Promi
   };
 }
 
-function loginOf(logins: readonly DemoLogin[], username: string): DemoLogin {
-  const login = logins.find((candidate) => candidate.username === username);
-  if (!login) throw new Error(`no demo login ${username}`);
-  return login;
+function demoCasPerson(user: string): DemoCasPerson {
+  const person = DEMO_CAS_PEOPLE.find((candidate) => candidate.user === user);
+  if (!person) throw new Error(`${user} is neither a demo login nor a person of the demo CAS server`);
+  return person;
+}
+
+/** The login page's button of the demo provider, whatever the page's language. */
+export const demoProviderButton = (page: Page) => page.locator(`a[href="/auth/${DEMO_PROVIDER_ID}"]`);
+
+/** Through the demo provider's button, as a person would: on the demo CAS server's page, choose them and sign in; land back on the portal. */
+async function signInThroughDemoCas(page: Page, person: DemoCasPerson, casUrl: string): Promise<void> {
+  await page.goto('/login');
+  await Promise.all([page.waitForURL((url) => url.href.startsWith(`${casUrl}/login?`)), demoProviderButton(page).click()]);
+  await page.locator(`input[name="user"][value="${person.user}"]`).check();
+  await Promise.all([page.waitForURL((url) => !url.href.startsWith(casUrl) && url.pathname !== '/login'), page.locator('form button[type="submit"]').click()]);
 }
 
 /** Through the login form, as a person would: type, press the button, land on the account page. */

@@ -1,14 +1,18 @@
 import type { Page } from 'playwright-core';
-import type { Locale, OpenedPage, PortalInBrowser } from './portal-in-browser.js';
+import { demoProviderButton, type Locale, type OpenedPage, type PortalInBrowser } from './portal-in-browser.js';
 
 /** The two widths every page is looked at: a small phone and a laptop. */
 export const WIDTHS = [360, 1280] as const;
 
 export interface PortalPage {
   name: string;
+  /** A path of the portal, or a whole URL for a page of another origin (the demo CAS server's). */
   path: string;
-  /** Who looks at it (a demo username); nobody when absent. */
-  as?: string;
+  /**
+   * Who looks at it (a demo username, or a demo CAS person's user); nobody when absent. Per language
+   * for a person whose institution sets their language: their pages are in it, whatever the browser asks.
+   */
+  as?: string | Readonly<Record<Locale, string>>;
   /** What the portal answers; 200 when absent. */
   status?: number;
 }
@@ -16,10 +20,19 @@ export interface PortalPage {
 /** The example theme, looked at on the account page. */
 export const EXAMPLE_THEME = 'campus';
 
+/** The demo CAS server's people the pages show signed in through the demo provider, by the language their institution gives them. */
+export const DEMO_CAS_USERS: Readonly<Record<Locale, string>> = { fr: 'camille.etudiante', en: 'alex.teacher' };
+
+/** Who looks at a page in a language. */
+export const viewerOf = (page: PortalPage, locale: Locale): string | undefined => (typeof page.as === 'object' ? page.as[locale] : page.as);
+
 /** Every page of the demo portal a person can open: each is checked in French and in English. */
 export const PAGE_NAMES = [
   'login',
+  'demo-cas-login',
   'account',
+  'my-account',
+  'my-account-institution',
   'topup',
   'terms',
   'basket',
@@ -34,6 +47,7 @@ export const PAGE_NAMES = [
   'admin-terms-version',
   'admin-people',
   'admin-person',
+  'admin-person-linked',
   'admin-people-import',
   'admin-people-import-checked',
   'admin-orders',
@@ -43,6 +57,7 @@ export const PAGE_NAMES = [
   'admin-reports',
   'admin-api-keys',
   'admin-audit',
+  'admin-sign-in',
   'it-branding',
 ] as const;
 
@@ -50,11 +65,33 @@ export type PageName = (typeof PAGE_NAMES)[number];
 
 /** The main pages saved by `npm run screenshots`, as docs/screenshots/<file>-<width>.png. */
 export const SCREENSHOTS: ReadonlyArray<{ page: PageName; locale: Locale; file: string }> = [
-  ...(['login', 'account', 'topup', 'basket', 'order-paid', 'receipt', 'admin-dashboard', 'admin-orders', 'admin-api-keys', 'admin-mails', 'admin-mail', 'it-branding'] as const).map(
-    (page) => ({ page, locale: 'fr' as const, file: page }),
-  ),
+  ...(
+    [
+      'login',
+      'demo-cas-login',
+      'account',
+      'my-account',
+      'my-account-institution',
+      'topup',
+      'basket',
+      'order-paid',
+      'receipt',
+      'admin-dashboard',
+      'admin-orders',
+      'admin-api-keys',
+      'admin-mails',
+      'admin-mail',
+      'admin-sign-in',
+      'admin-person-linked',
+      'it-branding',
+    ] as const
+  ).map((page) => ({ page, locale: 'fr' as const, file: page })),
   { page: 'account', locale: 'en', file: 'account-en' },
+  { page: 'login', locale: 'en', file: 'login-en' },
 ];
+
+/** Another device of the student's, so that "Mon compte" lists two sessions: Firefox on an Android phone. */
+const PHONE_USER_AGENT = 'Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0';
 
 /** A people file the import accepts: two new people, one with an opening balance. */
 const PEOPLE_CSV = 'username,name,email,role,opening balance\nlea.moreau,Léa Moreau,lea.moreau@example.edu,user,5\ntom.petit,Tom Petit,tom.petit@example.edu,user,\n';
@@ -62,9 +99,11 @@ const PEOPLE_CSV = 'username,name,email,role,opening balance\nlea.moreau,Léa Mo
 /**
  * Puts the portal in the state the pages need, through the browser as each person would: as the
  * student, one order left at its recap (offer chosen, terms accepted), one paid on the simulator's
- * approval page (its receipt mailed, that is kept in demo mode), one cancelled there; as the admin, two
- * print-server keys (one revoked), a price list previewed and not published, a people file checked and
- * not imported. Returns where each page is.
+ * approval page (its receipt mailed, that is kept in demo mode), one cancelled there, and a second
+ * session on a phone; a person of the demo CAS server signed in through the login page's button
+ * (their account made then); as the admin, two print-server keys (one revoked), a price list
+ * previewed and not published, a people file checked and not imported, every sign-in provider
+ * tested. Returns where each page is.
  */
 export async function preparePortalPages(session: PortalInBrowser): Promise<Map<PageName, PortalPage>> {
   const opened = await session.open({ width: 1280, as: 'etudiant' });
@@ -81,13 +120,20 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
   } finally {
     await opened.context.close();
   }
+  const phone = await session.open({ width: 360, as: 'etudiant', newSession: true, userAgent: PHONE_USER_AGENT });
+  await refuseCspViolations(phone, 'the student on a phone');
+  await phone.context.close();
+  const demoCasLogin = await prepareInstitutionPages(session);
   const admin = await prepareAdminPages(session);
   const mail = await receiptMail(session);
   const brandingViewer = session.logins.find((login) => login.role === 'it')?.username ?? 'admin';
   const orderNumber = student.paid.slice('/orders/'.length);
   const pages: Record<PageName, Omit<PortalPage, 'name'>> = {
     login: { path: '/login' },
+    'demo-cas-login': { path: demoCasLogin },
     account: { path: '/account', as: 'etudiant' },
+    'my-account': { path: '/account/settings', as: 'etudiant' },
+    'my-account-institution': { path: '/account/settings', as: DEMO_CAS_USERS },
     topup: { path: '/topup', as: 'etudiant' },
     terms: { path: '/terms', as: 'etudiant' },
     basket: { path: student.basket, as: 'etudiant' },
@@ -102,6 +148,7 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
     'admin-terms-version': { path: admin.termsVersion, as: 'admin' },
     'admin-people': { path: '/admin/people', as: 'admin' },
     'admin-person': { path: '/admin/people/etudiant', as: 'admin' },
+    'admin-person-linked': { path: `/admin/people/${DEMO_CAS_USERS.fr}`, as: 'admin' },
     'admin-people-import': { path: '/admin/people-import', as: 'admin' },
     'admin-people-import-checked': { path: admin.peopleImport, as: 'admin' },
     'admin-orders': { path: '/admin/orders', as: 'admin' },
@@ -111,6 +158,7 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
     'admin-reports': { path: '/admin/reports', as: 'admin' },
     'admin-api-keys': { path: '/admin/api-keys', as: 'admin' },
     'admin-audit': { path: '/admin/audit', as: 'admin' },
+    'admin-sign-in': { path: '/admin/sign-in', as: 'admin' },
     'it-branding': { path: '/it/branding', as: brandingViewer },
   };
   return new Map(PAGE_NAMES.map((name) => [name, { name, ...pages[name] }]));
@@ -142,6 +190,27 @@ async function cancelOnApprovalPage(page: Page, orderPath: string): Promise<void
 }
 
 /**
+ * The demo CAS server's people sign in through the login page's button (their accounts are made then,
+ * linked to the demo provider); returns the address of the demo CAS server's page that the button
+ * leads to, as a visitor reaches it.
+ */
+async function prepareInstitutionPages(session: PortalInBrowser): Promise<string> {
+  for (const user of Object.values(DEMO_CAS_USERS)) {
+    const signedIn = await session.open({ width: 1280, as: user });
+    await refuseCspViolations(signedIn, `${user} signing in through the demo CAS server`);
+    await signedIn.context.close();
+  }
+  const visitor = await session.open({ width: 1280 });
+  try {
+    await visitor.page.goto('/login');
+    await Promise.all([visitor.page.waitForURL((url) => url.href.startsWith(`${session.demoCas.url}/login?`)), demoProviderButton(visitor.page).click()]);
+    return visitor.page.url();
+  } finally {
+    await visitor.context.close();
+  }
+}
+
+/**
  * As the admin: two print-server keys created through the form and the first revoked, so the list shows
  * both states (the demo's own key stays as it is); the online price list previewed; a people file
  * checked. Returns the pages that only exist afterwards.
@@ -167,6 +236,11 @@ async function prepareAdminPages(session: PortalInBrowser): Promise<{ pricePrevi
     await page.goto('/admin/terms');
     const termsVersion = await page.locator('a[href^="/admin/terms/versions/"]').first().getAttribute('href');
     if (!termsVersion) throw new Error('no terms version listed on /admin/terms');
+
+    // Every provider tested, so that the sign-in page shows each one's health (the directory unreachable).
+    await page.goto('/admin/sign-in');
+    // The test's answer is the page itself, with the results.
+    await Promise.all([page.waitForURL((url) => url.pathname === '/admin/sign-in/test'), page.locator('form[action="/admin/sign-in/test"] button[type="submit"]').click()]);
 
     await page.goto('/admin/people-import');
     await page.locator('#file').setInputFiles({ name: 'personnes.csv', mimeType: 'text/csv', buffer: Buffer.from(PEOPLE_CSV) });

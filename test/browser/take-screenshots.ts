@@ -1,16 +1,17 @@
 /**
  * `npm run screenshots`: full-page PNGs of the demo portal's main pages at 360 and 1280 px wide, in
- * docs/screenshots/<page>-<width>.png, taken with Debian's Chromium.
+ * docs/screenshots/<page>-<width>.png, taken with Debian's Chromium. `npm run screenshots -- login
+ * my-account` takes only the files named (without the width).
  */
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { startPortalInBrowser, type Locale, type PortalInBrowser } from './portal-in-browser.js';
-import { EXAMPLE_THEME, preparePortalPages, SCREENSHOTS, WIDTHS, type PortalPage } from './portal-pages.js';
+import { EXAMPLE_THEME, preparePortalPages, SCREENSHOTS, viewerOf, WIDTHS, type PortalPage } from './portal-pages.js';
 
 const OUTPUT = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
 async function screenshot(session: PortalInBrowser, entry: PortalPage, locale: Locale, name: string, width: number): Promise<string> {
-  const { page, context } = await session.open({ width, locale, as: entry.as });
+  const { page, context } = await session.open({ width, locale, as: viewerOf(entry, locale) });
   try {
     const response = await page.goto(entry.path);
     if (response?.status() !== 200) throw new Error(`${entry.path} answered ${response?.status()}`);
@@ -22,29 +23,39 @@ async function screenshot(session: PortalInBrowser, entry: PortalPage, locale: L
   }
 }
 
-async function main(): Promise<void> {
+async function main(wanted: readonly string[]): Promise<void> {
+  const themedFile = `account-${EXAMPLE_THEME}`;
+  const known = [...SCREENSHOTS.map(({ file }) => file), themedFile];
+  const unknown = wanted.filter((file) => !known.includes(file));
+  if (unknown.length > 0) throw new Error(`no screenshot named ${unknown.join(', ')}; the names are: ${known.join(', ')}`);
+  const taken = (file: string) => wanted.length === 0 || wanted.includes(file);
   await mkdir(OUTPUT, { recursive: true });
   const written: string[] = [];
-  const session = await startPortalInBrowser();
-  try {
-    const pages = await preparePortalPages(session);
-    for (const { page, locale, file } of SCREENSHOTS) {
-      for (const width of WIDTHS) written.push(await screenshot(session, pages.get(page)!, locale, file, width));
+  const screenshots = SCREENSHOTS.filter(({ file }) => taken(file));
+  if (screenshots.length > 0) {
+    const session = await startPortalInBrowser();
+    try {
+      const pages = await preparePortalPages(session);
+      for (const { page, locale, file } of screenshots) {
+        for (const width of WIDTHS) written.push(await screenshot(session, pages.get(page)!, locale, file, width));
+      }
+    } finally {
+      await session.close();
     }
-  } finally {
-    await session.close();
   }
-  const themed = await startPortalInBrowser({ THEME: EXAMPLE_THEME });
-  try {
-    for (const width of WIDTHS) written.push(await screenshot(themed, { name: 'account', path: '/account', as: 'etudiant' }, 'fr', `account-${EXAMPLE_THEME}`, width));
-  } finally {
-    await themed.close();
+  if (taken(themedFile)) {
+    const themed = await startPortalInBrowser({ THEME: EXAMPLE_THEME });
+    try {
+      for (const width of WIDTHS) written.push(await screenshot(themed, { name: 'account', path: '/account', as: 'etudiant' }, 'fr', themedFile, width));
+    } finally {
+      await themed.close();
+    }
   }
   console.log(`Wrote ${written.length} screenshots to ${OUTPUT}:`);
   for (const file of written) console.log(`  ${file}`);
 }
 
-main().catch((error: unknown) => {
+main(process.argv.slice(2)).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import type supertest from 'supertest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import type { Database } from '../../src/db/database.js';
 import type { Clock } from '../../src/domain/time/clock.js';
 import { createArgon2Hasher, type PasswordHasher } from '../../src/domain/people/passwords.js';
 import { createUserManagement, type UserManagement } from '../../src/services/people/user-management.js';
@@ -77,8 +78,11 @@ export interface TestPortal extends TestDatabase {
  * simulator on an ephemeral port (the real client, over HTTP, webhooks included).
  */
 export interface TestPortalOptions {
-  /** Identity providers other than those IDENTITY_PROVIDERS configures (a registry built by the test). */
-  identity?: IdentityRegistry;
+  /**
+   * Identity providers other than those IDENTITY_PROVIDERS configures: a registry built by the test, or
+   * built from the portal's config, database and clock (as server.ts adds the demo provider).
+   */
+  identity?: IdentityRegistry | ((portal: { config: Config; db: Database; clock: Clock }) => IdentityRegistry);
 }
 
 export async function createTestPortal(env: Record<string, string> = {}, { identity }: TestPortalOptions = {}): Promise<TestPortal> {
@@ -98,7 +102,8 @@ export async function createTestPortal(env: Record<string, string> = {}, { ident
   const users = createUserManagement({ db: database.db, hasher, clock });
   const simulator = createPayPalSimulator({ now: () => clock.now(), webhookRetry: { attempts: 3, delayMs: 20 } });
   const gateway = createGatewayFromConfig(config.payments, await simulator.start());
-  const { app, checkout, documents, documentFiles, documentMails, mail } = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher, gateway, identity });
+  const providers = typeof identity === 'function' ? identity({ config, db: database.db, clock }) : identity;
+  const { app, checkout, documents, documentFiles, documentMails, mail } = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher, gateway, identity: providers });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

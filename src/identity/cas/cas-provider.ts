@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { refused, unavailable, type ProviderHealth } from '../../domain/identity/identity.js';
 import type { CasProviderConfig } from '../../domain/identity/provider-config.js';
 import type { PendingState, RedirectIdentityProvider, SignInKeyStore } from '../provider.js';
@@ -5,20 +6,24 @@ import { SERVICE_TICKET, TICKET_LIFETIME_MS } from './protocol.js';
 import { readServiceResponse } from './service-response.js';
 
 export interface CasProviderOptions {
-  /** The portal's callback URL for this provider, built once from PUBLIC_URL: sent at login and at validation, never taken from a request. */
+  /** The portal's callback URL for this provider, built once from PUBLIC_URL; the service sent at login and at validation is this URL with the sign-in's state, never taken from a request. */
   serviceUrl: string;
   /** Where a ticket is claimed before it is validated, so it signs in once even if the CAS server forgot it. */
   keys: SignInKeyStore;
 }
 
-/** CAS has no state parameter: this marker only proves that the browser coming back started a CAS sign-in. */
-const PENDING: PendingState = Object.freeze({ protocol: 'cas' });
+/** Marks what a CAS sign-in keeps in the pending cookie. */
+const PROTOCOL = 'cas';
 
 /**
  * A CAS 2.0 / 3.0 server (Apereo CAS, the French ENTs): the browser goes to `/login?service=…`, comes
  * back with a service ticket, and the portal validates it with `serviceValidate` (2.0) or
  * `p3/serviceValidate` (3.0, with attributes). No proxying: no `pgtUrl` is sent and `PT-` tickets
  * are refused.
+ *
+ * CAS has no `state` parameter, so the portal puts its own in the service URL: a ticket is then issued
+ * for, and validates only with, the service of the browser that started the sign-in. Without it, an
+ * attacker's unredeemed ticket sent to a victim's callback would sign the victim in as the attacker.
  */
 export function createCasProvider(config: CasProviderConfig, options: CasProviderOptions): RedirectIdentityProvider {
   const { serviceUrl, keys } = options;
@@ -30,11 +35,17 @@ export function createCasProvider(config: CasProviderConfig, options: CasProvide
     kind: 'cas',
 
     async start() {
-      return { location: withParameters(`${config.serverUrl}/login`, { service: serviceUrl }), pending: PENDING };
+      const state = randomBytes(32).toString('base64url');
+      const pending: PendingState = { protocol: PROTOCOL, state };
+      return { location: withParameters(`${config.serverUrl}/login`, { service: serviceFor(serviceUrl, state) }), pending };
     },
 
     async finish({ url, pending }) {
-      if (pending.protocol !== PENDING.protocol) return refused('no CAS sign-in was started in this browser');
+      const { state } = pending;
+      if (pending.protocol !== PROTOCOL || !state) return refused('no CAS sign-in was started in this browser (no state kept)');
+      // Before the ticket is claimed or sent anywhere: a ticket from another sign-in is not this browser's.
+      const returned = url.searchParams.getAll('state');
+      if (returned.length !== 1 || !sameSecret(returned[0] as string, state)) return refused('the callback does not carry the state of the sign-in this browser started');
       const tickets = url.searchParams.getAll('ticket');
       const ticket = tickets.length === 1 ? (tickets[0] as string) : '';
       if (!SERVICE_TICKET.test(ticket)) return refused(`the callback carries no single service ticket (${JSON.stringify(tickets.map((each) => each.slice(0, 12)))})`);
@@ -43,7 +54,7 @@ export function createCasProvider(config: CasProviderConfig, options: CasProvide
 
       let answer: string;
       try {
-        const response = await request(new URL(withParameters(`${config.serverUrl}${validationPath}`, { service: serviceUrl, ticket })), 'error');
+        const response = await request(new URL(withParameters(`${config.serverUrl}${validationPath}`, { service: serviceFor(serviceUrl, state), ticket })), 'error');
         if (!response.ok) return unavailable(`the CAS server answered HTTP ${response.status} to ${validationPath}`);
         answer = await response.text();
       } catch (error) {
@@ -68,6 +79,17 @@ export function createCasProvider(config: CasProviderConfig, options: CasProvide
       }
     },
   };
+}
+
+/** The service as sent at login and at validation, byte for byte: the CAS server compares them as strings. */
+function serviceFor(serviceUrl: string, state: string): string {
+  return `${serviceUrl}?state=${state}`;
+}
+
+function sameSecret(given: string, kept: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(kept);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function withParameters(base: string, parameters: Record<string, string>): string {

@@ -17,9 +17,10 @@ h1{font-size:1.4rem;margin:0 0 .75rem}
 fieldset{border:0;margin:0 0 1rem;padding:0}legend{font-weight:700;margin-bottom:.5rem}
 .person{display:flex;gap:.75rem;align-items:flex-start;padding:.75rem;margin-bottom:.5rem;border:1px solid #767676;border-radius:.5rem}
 .person input{margin:.1rem 0 0;width:1.5rem;height:1.5rem;flex:none}
+.person label{flex:1;cursor:pointer}
 .details{display:block;color:#3d3d3d;font-size:.9rem;overflow-wrap:anywhere}
 .alert{padding:.75rem;border-left:4px solid #a4000f;background:#fdecee}
-button{width:100%;padding:.75rem;font-size:1rem;background:#0b4f8a;color:#fff;border:0;border-radius:.5rem;cursor:pointer}
+button{width:100%;padding:.75rem;font:inherit;font-weight:700;background:#0b4f8a;color:#fff;border:0;border-radius:.5rem;cursor:pointer}
 a{color:#0b4f8a}
 :focus-visible{outline:3px solid #0b4f8a;outline-offset:2px}
 @media (max-width:30rem){main{margin:0;border-width:1px 0;border-radius:0}}`;

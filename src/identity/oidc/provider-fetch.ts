@@ -16,7 +16,7 @@ export class ProviderUnreachable extends Error {
 export const providerFetch: CustomFetch = async (url, init) => {
   let response: Response;
   try {
-    response = await fetch(url, init);
+    response = await fetch(url, init as RequestInit);
   } catch (cause) {
     throw new ProviderUnreachable(`${new URL(url).origin} did not answer (${describeNetworkError(cause)})`, { cause });
   }
