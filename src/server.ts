@@ -32,7 +32,7 @@ function readConfig(): Config {
 function banner(url: string, demoLogins: readonly DemoLogin[], simulator: PayPalSimulator | null, mailDelivery: Config['mail']['delivery'], demoCasUrl: string | null): string {
   const lines = [`Recharge is running at ${url}`];
   if (simulator) lines.push(`Payments go to the built-in PayPal simulator at ${simulator.baseUrl} (no real money).`);
-  if (demoCasUrl) lines.push(`"Sign in with the demo institution" uses the built-in demo CAS server at ${demoCasUrl} (made-up people, no password).`);
+  if (demoCasUrl) lines.push(`"Log in with the demo institution (CAS)" uses the built-in demo CAS server at ${demoCasUrl} (made-up people, no password).`);
   if (mailDelivery === 'keep') lines.push(`Receipts are not e-mailed: they are kept in the admin mailbox at ${url}/admin/mails.`);
   if (demoLogins.length > 0) {
     lines.push('Demo data is on. Log in with:');

@@ -156,7 +156,11 @@ describe(`administration: sign-in methods and providers (${testDialect})`, funct
     for (const text of ['SAML 2.0', 'OpenID Connect', 'LDAP / Active Directory', 'Démo CAS <span class="muted">(démo)</span>']) expect(french).to.include(text);
     expect(french).to.include(`<code>${PUBLIC_URL}/auth/ent/metadata</code>`).and.include(`<code>${PUBLIC_URL}/auth/ent/acs</code>`);
     expect(french).to.include(`<dt>URI de redirection</dt><dd><code>${PUBLIC_URL}/auth/keycloak/callback</code>`);
-    expect(french).to.include(`<dt>URL du service</dt><dd><code>${PUBLIC_URL}/auth/cas/callback</code>`);
+    expect(french).to.include(`<dt>URI de redirection après déconnexion</dt><dd><code>${PUBLIC_URL}/login?notice=logged-out</code>`);
+    const servicePattern = new RegExp(/<dt>Service \(un motif, par ex\. serviceId d(?:'|&#39;)Apereo CAS\)<\/dt><dd><code>([^<]+)<\/code>/.exec(french)?.[1] ?? 'nothing shown');
+    expect(servicePattern.test(`${PUBLIC_URL}/auth/cas/callback?state=Zm9vYmFyLWJhel8tcXV4`)).to.equal(true);
+    expect(servicePattern.test(`${PUBLIC_URL}/auth/cas/callback`)).to.equal(false);
+    expect(servicePattern.test(`${PUBLIC_URL}/auth/cas/callback?state=x&service=https://evil.example`)).to.equal(false);
     expect(french).to.include("Rien à transmettre : c'est le portail qui interroge l'annuaire");
     expect(french.match(/Pas encore testé depuis le démarrage du serveur\./g)).to.have.length(5);
     const english = readable((await signInPage(admin, 'en')).text);

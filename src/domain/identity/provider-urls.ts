@@ -1,7 +1,7 @@
 import type { ProviderConfig } from './provider-config.js';
 
-/** What the provider's administrators must be given, by name: SAML metadata and ACS, OIDC redirect URI, CAS service URL. */
-export type ProviderUrlName = 'metadata' | 'acs' | 'redirectUri' | 'serviceUrl';
+/** What the provider's administrators must be given, by name: SAML metadata and ACS, OIDC redirect URIs, the CAS service pattern. */
+export type ProviderUrlName = 'metadata' | 'acs' | 'redirectUri' | 'postLogoutRedirectUri' | 'servicePattern';
 
 /** The portal's own routes of a provider: `/auth/<id>/…`. */
 export const providerPath = (id: string, route: 'callback' | 'acs' | 'metadata') => `/auth/${id}/${route}`;
@@ -19,9 +19,13 @@ export function providerUrls(provider: Pick<ProviderConfig, 'id' | 'kind'>, publ
         { name: 'acs', url: absolute('acs') },
       ];
     case 'oidc':
-      return [{ name: 'redirectUri', url: absolute('callback') }];
+      return [
+        { name: 'redirectUri', url: absolute('callback') },
+        { name: 'postLogoutRedirectUri', url: `${publicUrl}/login?notice=logged-out` },
+      ];
     case 'cas':
-      return [{ name: 'serviceUrl', url: absolute('callback') }];
+      // The service carries the sign-in's state (cas-provider.ts): CAS servers register it by pattern.
+      return [{ name: 'servicePattern', url: `^${escapeRegExp(absolute('callback'))}\\?state=[A-Za-z0-9_-]+$` }];
     case 'ldap':
       return [];
   }
@@ -40,3 +44,5 @@ export function providerEndpoint(provider: ProviderConfig): string {
       return provider.url;
   }
 }
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
