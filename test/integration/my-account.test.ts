@@ -202,6 +202,17 @@ describe(`my account page (${testDialect})`, () => {
     expect(await portal.hasher.verify((await userRow('ines')).password_hash, PASSWORD)).to.equal(true);
   });
 
+  it('limits the other changes per person too: 429 past thirty in a quarter of an hour, profile and sessions together', async () => {
+    const { agent } = await signedIn('sacha');
+    for (let change = 1; change <= 29; change += 1) {
+      expect((await post(agent, `${PAGE}/profile`, { displayName: `Sacha ${change}`, email: 'sacha@example.edu' })).status).to.equal(303);
+    }
+    expect((await post(agent, `${PAGE}/sessions/end-others`)).status).to.equal(303);
+    const limited = await post(agent, `${PAGE}/profile`, { displayName: 'Sacha 31', email: 'sacha@example.edu' });
+    expect(limited.status).to.equal(429);
+    expect((await userRow('sacha')).display_name).to.equal('Sacha 29');
+  });
+
   it('changes no password for a session that ended while it was asked (an admin changed the role meanwhile)', async () => {
     const { person, sid } = await signedIn('ilan');
     await portal.users.setRole('ilan', 'it');

@@ -23,6 +23,9 @@ type Notice = (typeof NOTICES)[number];
 /** Password changes a person may try in a window: each costs two argon2 computations, and a guesser at a browser left signed in gets no more. */
 const PASSWORD_CHANGES = { limit: 5, windowMs: 15 * 60_000 };
 
+/** Other changes (profile, ending sessions) a person may make in a window: each is a write and an audit entry. */
+const ACCOUNT_CHANGES = { limit: 30, windowMs: 15 * 60_000 };
+
 /** The forms as sent, when one is shown again with what is wrong with it. */
 interface SentForms {
   profile?: { values: { displayName: string; email: string }; errors: Partial<Record<'displayName' | 'email', string>> };
@@ -61,6 +64,7 @@ export function myAccountRoutes({ db, clock, users, identity, session, localPass
   const router = Router();
   const loginSessions = createLoginSessions({ db, clock, timeouts: { idleMs: session.idleMinutes * 60_000, absoluteMs: session.absoluteHours * 3_600_000 } });
   const limitPasswordChanges = perPersonLimit({ ...PASSWORD_CHANGES, clock });
+  const limitAccountChanges = perPersonLimit({ ...ACCOUNT_CHANGES, clock });
 
   const methodLabel = (method: string, t: Translate, locale: Locale) => (method === 'password' ? t('myAccount.method.password') : (identity.byId(method)?.label(locale) ?? method));
 
@@ -103,7 +107,7 @@ export function myAccountRoutes({ db, clock, users, identity, session, localPass
 
   router.get(MY_ACCOUNT_PATH, requireUser, (request, response) => showPage(request, response));
 
-  router.post(`${MY_ACCOUNT_PATH}/profile`, requireUser, async (request, response) => {
+  router.post(`${MY_ACCOUNT_PATH}/profile`, requireUser, limitAccountChanges, async (request, response) => {
     const t = response.locals.t as Translate;
     const user = request.user!;
     // Refused here too, not only hidden: the provider would overwrite the change at the next sign-in anyway.
@@ -151,12 +155,12 @@ export function myAccountRoutes({ db, clock, users, identity, session, localPass
     done(response, 'passwordChanged');
   });
 
-  router.post(`${MY_ACCOUNT_PATH}/sessions/end-others`, requireUser, async (request, response) => {
+  router.post(`${MY_ACCOUNT_PATH}/sessions/end-others`, requireUser, limitAccountChanges, async (request, response) => {
     const ended = await loginSessions.endOthers(request.user!, request.sessionID);
     done(response, ended > 0 ? 'othersEnded' : 'noOthers');
   });
 
-  router.post(`${MY_ACCOUNT_PATH}/sessions/:id/end`, requireUser, async (request, response) => {
+  router.post(`${MY_ACCOUNT_PATH}/sessions/:id/end`, requireUser, limitAccountChanges, async (request, response) => {
     const id = String(request.params.id);
     if (!SESSION_ID.test(id)) throw notFound();
     const outcome = await loginSessions.end(request.user!, Number(id), request.sessionID);
