@@ -43,6 +43,11 @@ describe(`accounts made from a provider's answer (${testDialect})`, () => {
     expect(await signIn(staffOnly, identity('camille', left))).to.deep.equal({ outcome: 'refused', problem: 'no_role' });
   });
 
+  it('refuses the people it already linked once a provider without rules admits nobody by default (a closed provider)', async () => {
+    expect(await signIn(provider({}), identity('camille', camille))).to.deep.include({ outcome: 'success' });
+    expect(await signIn(provider({ defaultRole: null }), identity('camille', camille))).to.deep.equal({ outcome: 'refused', problem: 'no_role' });
+  });
+
   it('matches rule values exactly, unless the rule ignores case (directory DNs)', async () => {
     const exact = provider({ roleRules: [{ attribute: 'groups', value: '/print-admins', role: 'admin' }] });
     await signIn(exact, identity('camille', { ...camille, groups: ['/Print-Admins', '/other/print-admins', ' /print-admins'] }));
@@ -65,6 +70,9 @@ describe(`accounts made from a provider's answer (${testDialect})`, () => {
     const cas = provider({});
     await signIn(cas, identity('camille', { ...camille, displayName: ['Cam\u202eille\u0000 Martin\u200b'] }));
     expect((await findUserByUsername(database.db.knex, 'camille'))?.displayName).to.equal('Camille Martin');
+    // Joiners stay: they spell some names (here a Persian one, with a zero-width non-joiner).
+    await signIn(cas, identity('mehdi', { user: ['mehdi'], mail: ['mehdi@example.edu'], displayName: ['می\u200cخواهم'] }));
+    expect((await findUserByUsername(database.db.knex, 'mehdi'))?.displayName).to.equal('می\u200cخواهم');
     expect(await signIn(cas, identity('alex', { user: ['alex'], mail: ['alex\u0000@example.edu'] }))).to.deep.equal({ outcome: 'refused', problem: 'incomplete_profile' });
   });
 

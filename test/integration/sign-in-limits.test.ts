@@ -58,6 +58,41 @@ describe(`sign-in answers and limits (${testDialect})`, () => {
     });
   });
 
+  describe('an admin account locked while the directory is down', () => {
+    let portal: TestPortal;
+    before(async () => {
+      const server = createServer();
+      const closedPort = await listening(server);
+      await new Promise((resolve) => server.close(resolve));
+      portal = await createTestPortal({
+        LOCAL_PASSWORDS: 'staff',
+        TRUST_PROXY: 'loopback',
+        LOGIN_PRIVILEGED_MAX_FAILURES: '3',
+        LOGIN_SLOWED_INTERVAL_SECONDS: '30',
+        IDENTITY_PROVIDERS: JSON.stringify([
+          { id: 'annuaire', kind: 'ldap', label: 'Annuaire', url: `ldap://127.0.0.1:${closedPort}`, bindDn: 'cn=recharge,dc=example,dc=org', searchBase: 'dc=example,dc=org', timeoutMs: 1000 },
+        ]),
+        IDENTITY_ANNUAIRE_SECRET: 'service-account-password',
+      });
+      await portal.addUser('gestion', 'the admin password', { role: 'admin' });
+    });
+    after(() => portal.cleanup());
+
+    it('answers the right password as a wrong one once locked, from addresses it was never used from: the outage tells nothing', async () => {
+      let address = 0;
+      const attempt = async (password: string) => {
+        portal.clock.advance(31_000);
+        const response = await logIn(supertest.agent(portal.app), 'gestion', password, { 'X-Forwarded-For': `198.51.100.${++address}` });
+        return { status: response.status, message: /role="alert"[^>]*>([^<]+)</.exec(response.text)?.[1] };
+      };
+      for (let failure = 0; failure < 3; failure += 1) await attempt(`wrong ${failure}`);
+      const wrong = await attempt('still wrong');
+      const right = await attempt('the admin password');
+      expect(right).to.deep.equal(wrong);
+      expect(right.status).to.not.equal(303);
+    });
+  });
+
   describe('per address', () => {
     let portal: TestPortal;
     before(async () => {

@@ -45,8 +45,11 @@ export function providedRole(provider: Pick<ProviderConfig, 'roleRules' | 'defau
   return roleFromRules(provider, attributes) ?? provider.defaultRole;
 }
 
-/** Control and formatting characters (NUL, bidi overrides, zero-width): never part of a name shown on receipts. */
-const INVISIBLE = /[\p{Cc}\p{Cf}]/gu;
+/**
+ * Control characters, bidi marks and overrides, zero-width space and BOM: never part of a name shown
+ * on receipts. Not every format character: ZWNJ and ZWJ spell some Persian and Indic names.
+ */
+const INVISIBLE = /[\p{Cc}\u200B\u200E\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/gu;
 
 /**
  * Name, e-mail, language and role from the provider's attributes through its mapping. The username

@@ -1,7 +1,10 @@
 import type { ProviderConfig } from './provider-config.js';
 
 /** What the provider's administrators must be given, by name: SAML metadata and ACS, OIDC redirect URIs, the CAS service pattern. */
-export type ProviderUrlName = 'metadata' | 'acs' | 'redirectUri' | 'postLogoutRedirectUri' | 'servicePattern';
+export type ProviderUrlName = 'metadata' | 'acs' | 'redirectUri' | 'postLogoutRedirectUri' | 'servicePattern' | 'logoutService';
+
+/** Where a provider's own logout sends the browser back to (OIDC post-logout redirect, CAS logout service). */
+export const loggedOutUrl = (publicUrl: string) => `${publicUrl}/login?notice=logged-out`;
 
 /** The portal's own routes of a provider: `/auth/<id>/…`. */
 export const providerPath = (id: string, route: 'callback' | 'acs' | 'metadata') => `/auth/${id}/${route}`;
@@ -21,11 +24,15 @@ export function providerUrls(provider: Pick<ProviderConfig, 'id' | 'kind'>, publ
     case 'oidc':
       return [
         { name: 'redirectUri', url: absolute('callback') },
-        { name: 'postLogoutRedirectUri', url: `${publicUrl}/login?notice=logged-out` },
+        { name: 'postLogoutRedirectUri', url: loggedOutUrl(publicUrl) },
       ];
     case 'cas':
       // The service carries the sign-in's state (cas-provider.ts): CAS servers register it by pattern.
-      return [{ name: 'servicePattern', url: `^${escapeRegExp(absolute('callback'))}\\?state=[A-Za-z0-9_-]+$` }];
+      return [
+        { name: 'servicePattern', url: `^${escapeRegExp(absolute('callback'))}\\?state=[A-Za-z0-9_-]+$` },
+        // CAS servers follow a logout's service only when it is registered too.
+        { name: 'logoutService', url: loggedOutUrl(publicUrl) },
+      ];
     case 'ldap':
       return [];
   }

@@ -45,7 +45,8 @@ export function createExternalSignIn({ db, clock, welcomeCredit }: { db: Databas
       if (!user) throw new Error(`identity ${provider.id} links to a missing person ${link.userId}`);
       if (user.disabled) return { outcome: 'disabled' };
       // The rules decide even when the rest of the profile is missing (an offboarding that cleared the e-mail).
-      const role = provider.roleRules.length > 0 ? providedRole(provider, identity.attributes) : user.role;
+      // A provider that admits nobody by default (`defaultRole: null`) refuses its linked people too once no rule admits them.
+      const role = provider.roleRules.length > 0 || provider.defaultRole === null ? providedRole(provider, identity.attributes) : user.role;
       if (!role) return { outcome: 'refused', problem: 'no_role' };
       await refreshAccount(trx, provider, user, role, typeof profile === 'string' ? null : profile, now);
       await recordIdentitySignIn(trx, provider.id, identity.subject, now);

@@ -73,8 +73,9 @@ export type Authenticator = (credentials: { username: string; password: string; 
  * minute, an attempt first deletes the throttle rows that have run their course: the table holds
  * only the last lock period's failures. A sign-in gives the browser a device token for the username;
  * an attempt bringing one back is counted by its device (an existing account's only).
- * With directories (LDAP / AD), a person without a portal password (or whose portal password the
- * `staff` policy does not accept) is checked against each directory in turn, under the same limits.
+ * With directories (LDAP / AD), a password that is not the account's accepted portal password (none,
+ * a wrong one, or one the `staff` policy does not accept) is checked against each directory in turn,
+ * under the same limits.
  */
 export function createAuthenticator({ db, hasher, clock, policy, devices, directories }: AuthenticatorDependencies): Authenticator {
   const decoyHash = createDecoyHash(hasher);
@@ -117,7 +118,8 @@ export function createAuthenticator({ db, hasher, clock, policy, devices, direct
 
     const verified = await verify(user, normalized, password);
     if (verified.outcome === 'invalid') return failed();
-    if (verified.outcome === 'unavailable') return verified;
+    // A slowed or locked account answers a right password as a wrong one; an outage must not tell them apart either.
+    if (verified.outcome === 'unavailable') return decision.slowed ? failed() : verified;
 
     await update((states) => ({ result: undefined, changes: forgiveRightPassword(states, decision, policy) }));
     // A locked admin or IT account tried from an unfamiliar source: answered as a wrong password is there.

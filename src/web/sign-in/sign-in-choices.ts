@@ -1,3 +1,4 @@
+import { loggedOutUrl } from '../../domain/identity/provider-urls.js';
 import type { Locale } from '../../domain/shared/locale.js';
 import type { IdentityRegistry } from '../../services/identity/registry.js';
 
@@ -6,22 +7,19 @@ export interface SignInChoices {
   identity: IdentityRegistry;
   /** `staff`: the password form is for admin and IT accounts (and directories' people) only. */
   localPasswords: 'everyone' | 'staff';
-  /** Where the provider's own logout sends the browser back to. */
-  loggedOutUrl: string;
   /** The provider's logout, for a session opened through `method`; undefined for passwords and providers without one. */
   logoutLocation(method: string | undefined, idToken: string | undefined): string | undefined;
 }
 
 export function signInChoices(identity: IdentityRegistry, { publicUrl, localPasswords }: { publicUrl: string; localPasswords: 'everyone' | 'staff' }): SignInChoices {
-  const loggedOutUrl = `${publicUrl}/login?notice=logged-out`;
+  const returnTo = loggedOutUrl(publicUrl);
   return {
     identity,
     localPasswords,
-    loggedOutUrl,
     logoutLocation(method, idToken) {
       const provider = method ? identity.byId(method) : undefined;
       if (!provider || provider.gateway.kind === 'ldap') return undefined;
-      return provider.gateway.logoutLocation?.({ idToken, returnTo: loggedOutUrl });
+      return provider.gateway.logoutLocation?.({ idToken, returnTo });
     },
   };
 }
