@@ -38,6 +38,11 @@ import { PEOPLE_IMPORT_PATH, peopleImportUpload } from './web/routes/admin/peopl
 import { authRoutes } from './web/routes/auth.js';
 import { healthRoutes } from './web/routes/health.js';
 import { itRoutes } from './web/routes/it/index.js';
+import { deskRoutes } from './web/routes/desk/index.js';
+import { createQuoteDesk } from './services/quotes/quote-desk.js';
+import { createQuoteExpiry, type QuoteExpiry } from './services/quotes/quote-expiry.js';
+import { createQuoteSending } from './services/quotes/quote-sending.js';
+import { canUseQuoteDesk } from './domain/quotes/quote-desk.js';
 import { BRANDING_DRAFT_PATH, brandingFormUpload } from './web/routes/it/branding-upload.js';
 import { uploadRoutes } from './web/routes/uploads.js';
 import { orderRoutes } from './web/routes/orders.js';
@@ -74,7 +79,7 @@ export interface AppDependencies {
   identity?: IdentityRegistry;
 }
 
-/** What the process entry needs besides the app: the checkout (reconciler), documents (those missing at start, the render thread), mail (its timer). */
+/** What the process entry needs besides the app: the checkout (reconciler), documents (those missing at start, the render thread), mail (its timer), quotes' expiry (the sweep). */
 export interface Portal {
   app: Express;
   checkout: Checkout;
@@ -82,6 +87,8 @@ export interface Portal {
   documentFiles: DocumentFiles;
   documentMails: DocumentMails;
   mail: MailDelivery;
+  /** Sent quotes past their last day expire in the reconciler's sweep. */
+  quoteExpiry: QuoteExpiry;
   /** What METRICS_PORT's listener serves (/metrics only), when set; the process entry listens with it. */
   metricsApp: Express | null;
 }
@@ -135,6 +142,19 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     documents,
     // Rendered first, so that a mail sent at once attaches the rendition being made rather than making another.
     onDocumentsIssued: (issued) => {
+      documentFiles.prepare(issued);
+      mail.kick();
+    },
+  });
+  const quoteExpiry = createQuoteExpiry({ db, timeZone: config.i18n.timeZone });
+  const quotes = createQuoteDesk({ db, clock, timeZone: config.i18n.timeZone, defaultLocale: config.i18n.defaultLocale, expiry: quoteExpiry });
+  const quoteSending = createQuoteSending({
+    db,
+    clock,
+    timeZone: config.i18n.timeZone,
+    sellerEmail: config.seller.email,
+    documents,
+    onMailQueued: (issued) => {
       documentFiles.prepare(issued);
       mail.kick();
     },
@@ -201,7 +221,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   const smallForms = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 100 });
   // Admin forms carry whole price lists and terms of sale: parsed once the person is known to be an admin.
   const adminForms = express.urlencoded({ extended: false, limit: '512kb', parameterLimit: 500 });
-  app.use((request, response, next) => (isAdminPath(request.path) || isProviderPostPath(request.path) ? next() : smallForms(request, response, next)));
+  app.use((request, response, next) => (isAdminPath(request.path) || isDeskPath(request.path) || isProviderPostPath(request.path) ? next() : smallForms(request, response, next)));
   // Every page from here on may show personal data (a name, a balance, an order): never kept by the
   // browser or a proxy, so Back after logging out on a shared computer shows nothing. Routes that
   // know better (documents) set their own.
@@ -217,6 +237,8 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(resolveLocale(config.i18n.defaultLocale, translations));
   app.use(viewHelpers(config));
   app.use('/admin', (request, response, next) => (request.user?.role === 'admin' ? adminForms : smallForms)(request, response, next));
+  // A quote's form carries up to thirty lines: parsed once the person is known to be of the desk.
+  app.use('/desk', (request, response, next) => (canUseQuoteDesk(request.user) ? adminForms : smallForms)(request, response, next));
   // The multipart forms: csrf-sync reads `_csrf` from the parsed body, so these uploads are parsed first.
   app.use(PEOPLE_IMPORT_PATH, peopleImportUpload);
   app.use(BRANDING_DRAFT_PATH, brandingFormUpload);
@@ -260,14 +282,16 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(documentRoutes({ db, files: documentFiles, clock, downloadsPerMinute: config.documents.downloadsPerMinute }));
   app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, documentMails, users, identity }));
   app.use(itRoutes({ db, clock, themes, uploads }));
+  app.use(deskRoutes({ quotes, sending: quoteSending }));
 
   app.use(notFoundHandler);
   app.use(errorHandler({ logger, defaultLocale: config.i18n.defaultLocale, translations }));
   const metricsApp = metrics && config.metrics.port !== undefined ? metricsOnlyApp({ registry: metrics.registry, token: config.metrics.token, logger }) : null;
-  return { app, checkout, documents, documentFiles, documentMails, mail, metricsApp };
+  return { app, checkout, documents, documentFiles, documentMails, mail, quoteExpiry, metricsApp };
 }
 
 const isAdminPath = (path: string) => /^\/admin(\/|$)/i.test(path);
+const isDeskPath = (path: string) => /^\/desk(\/|$)/i.test(path);
 
 /** Where each redirect provider lives (its logout is there). */
 const providerOrigins = (identity: IdentityRegistry) =>

@@ -200,7 +200,8 @@ const configSchema = z
       name: z.string().min(1).max(200),
       address: z.string().max(500),
       vatNumber: z.string().max(50),
-      email: z.string().max(254),
+      /** Where customers reply: a quote's mail asks them to, so quotes are not sent without it. */
+      email: z.string().max(254).refine((value) => value === '' || isMailbox(value), 'must be empty or an address such as reprographie@example.edu'),
     }),
     documents: z.object({
       /** Receipt and credit-note downloads one person (buyer or admin) may make in a minute, per instance. */

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   const demoRefusal = await demoCredentialsRefusal({ config, db, hasher, logger });
   if (demoRefusal) exitWith(demoRefusal);
   const identity = createIdentityRegistry({ config, db, clock, providers: [...config.identity.providers, ...(demoCas ? [demoProviderConfig(demoCas.url)] : [])] });
-  const { app, checkout, documents, documentFiles, mail, metricsApp } = createApp({ config, db, logger, gateway, clock, hasher, identity });
+  const { app, checkout, documents, documentFiles, mail, quoteExpiry, metricsApp } = createApp({ config, db, logger, gateway, clock, hasher, identity });
   const backfilled = await documents.issueMissing(db, clock.now());
   if (backfilled.length > 0) {
     logger.info({ documents: backfilled.length }, 'issued the receipts and credit notes missing for earlier payments and refunds');
@@ -126,12 +126,32 @@ async function main(): Promise<void> {
   // One sweep at a time across every instance: a sweep finding the lock taken is skipped, the next tick tries again.
   const sweep = async () => {
     try {
-      const run = await runIfLockFree(db.knex, 'reconciler', () => checkout.reconcile());
+      // Quotes expire in the same sweep, under the same lock: one instance at a time does either.
+      const run = await runIfLockFree(db.knex, 'reconciler', async () => {
+        await reconcileOrders();
+        await expireQuotes();
+      });
       if (!run.ran) logger.debug('reconciler skipped: another process holds the reconciler lock');
-      else if (run.value.changed > 0) logger.info(run.value, 'reconciler changed orders');
-      else logger.debug(run.value, 'reconciler swept');
     } catch (error) {
       logger.error({ err: error }, 'reconciler failed');
+    }
+  };
+  // Each on its own: a payment provider that is down must not keep quotes past their last day from expiring.
+  const reconcileOrders = async () => {
+    try {
+      const orders = await checkout.reconcile();
+      if (orders.changed > 0) logger.info(orders, 'reconciler changed orders');
+      else logger.debug(orders, 'reconciler swept');
+    } catch (error) {
+      logger.error({ err: error }, 'reconciler failed');
+    }
+  };
+  const expireQuotes = async () => {
+    try {
+      const quotes = await quoteExpiry.expireQuotes(clock.now());
+      if (quotes.expired > 0) logger.info(quotes, 'quotes expired');
+    } catch (error) {
+      logger.error({ err: error }, 'quote expiry failed');
     }
   };
   // A tick while this instance is still sweeping (a slow provider) waits for the next one.

@@ -4,6 +4,8 @@ import type { Config } from '../config.js';
 export interface OutgoingMail {
   from: string;
   to: string;
+  /** Where replies go when not to `from` (a quote's customer answers the seller). */
+  replyTo?: string;
   subject: string;
   text: string;
   /** Fixed when the mail was queued, so a mail sent again after a crash is recognisably the same message. */

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Config } from '../config.js';
 import type { Hundredths } from '../domain/ledger/ledger.js';
+import { canUseQuoteDesk } from '../domain/quotes/quote-desk.js';
 import { formatDateTime, formatHundredths, formatMoney, formatUnits } from '../i18n/format.js';
 import type { Locale, Translate } from '../i18n/index.js';
 
@@ -16,6 +17,7 @@ export function viewHelpers(config: Config): RequestHandler {
     response.locals.formatDateTime = (date: Date) => formatDateTime(date, locale, config.i18n.timeZone);
     response.locals.currentPath = request.originalUrl;
     response.locals.user ??= undefined;
+    response.locals.canUseQuoteDesk = canUseQuoteDesk(request.user);
     next();
   };
 }

@@ -59,6 +59,10 @@ export const PAGE_NAMES = [
   'admin-audit',
   'admin-sign-in',
   'it-branding',
+  'desk-quotes',
+  'desk-quote-new',
+  'desk-quote',
+  'desk-quote-sent',
 ] as const;
 
 export type PageName = (typeof PAGE_NAMES)[number];
@@ -84,6 +88,9 @@ export const SCREENSHOTS: ReadonlyArray<{ page: PageName; locale: Locale; file: 
       'admin-sign-in',
       'admin-person-linked',
       'it-branding',
+      'desk-quote-new',
+      'desk-quote',
+      'desk-quote-sent',
     ] as const
   ).map((page) => ({ page, locale: 'fr' as const, file: page })),
   { page: 'account', locale: 'en', file: 'account-en' },
@@ -160,6 +167,10 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
     'admin-audit': { path: '/admin/audit', as: 'admin' },
     'admin-sign-in': { path: '/admin/sign-in', as: 'admin' },
     'it-branding': { path: '/it/branding', as: brandingViewer },
+    'desk-quotes': { path: '/desk/quotes', as: 'admin' },
+    'desk-quote-new': { path: '/desk/quotes/new', as: 'admin' },
+    'desk-quote': { path: admin.quote, as: 'admin' },
+    'desk-quote-sent': { path: admin.sentQuote, as: 'admin' },
   };
   return new Map(PAGE_NAMES.map((name) => [name, { name, ...pages[name] }]));
 }
@@ -215,7 +226,7 @@ async function prepareInstitutionPages(session: PortalInBrowser): Promise<string
  * both states (the demo's own key stays as it is); the online price list previewed; a people file
  * checked. Returns the pages that only exist afterwards.
  */
-async function prepareAdminPages(session: PortalInBrowser): Promise<{ pricePreview: string; termsVersion: string; peopleImport: string }> {
+async function prepareAdminPages(session: PortalInBrowser): Promise<{ pricePreview: string; termsVersion: string; peopleImport: string; quote: string; sentQuote: string }> {
   const opened = await session.open({ width: 1280, as: 'admin' });
   const { page } = opened;
   try {
@@ -245,8 +256,44 @@ async function prepareAdminPages(session: PortalInBrowser): Promise<{ pricePrevi
     await page.goto('/admin/people-import');
     await page.locator('#file').setInputFiles({ name: 'personnes.csv', mimeType: 'text/csv', buffer: Buffer.from(PEOPLE_CSV) });
     await Promise.all([page.waitForURL(/\/admin\/people-import\/\d+$/), page.locator('form[action="/admin/people-import"] button[type="submit"]').click()]);
+    const peopleImport = new URL(page.url()).pathname;
+
+    // A quote of the reprography desk, typed in its form: printing and binding at two VAT rates.
+    await page.goto('/desk/quotes/new');
+    for (const [field, value] of [
+      ['name', 'Camille Martin'],
+      ['email', 'camille.martin@example.edu'],
+      ['postcode', '75005'],
+      ['description-0', 'Thèse, impression couleur, 120 pages'],
+      ['quantity-0', '3'],
+      ['unitPrice-0', '18,40'],
+      ['description-1', 'Reliure thermocollée'],
+      ['quantity-1', '3'],
+      ['unitPrice-1', '4,50'],
+      ['vatRate-1', '5,5'],
+    ]) {
+      await page.locator(`#${field}`).fill(value!);
+    }
+    await Promise.all([page.waitForURL(/\/desk\/quotes\/D-\d{4}-\d{6}\?notice=created$/), page.locator('button[name="action"][value="save"]').click()]);
+    const quote = new URL(page.url()).pathname;
+    // The same quote typed again and sent to the customer: its page once sent, with "Renvoyer" and the timeline.
+    await page.goto('/desk/quotes/new');
+    for (const [field, value] of [
+      ['name', 'Alex Smith'],
+      ['email', 'alex.smith@example.org'],
+      ['postcode', 'SW1A 1AA'],
+      ['description-0', 'Poster A0, papier satiné'],
+      ['quantity-0', '2'],
+      ['unitPrice-0', '24,00'],
+    ]) {
+      await page.locator(`#${field}`).fill(value!);
+    }
+    await page.locator('input[name="locale"][value="en"]').check();
+    await Promise.all([page.waitForURL(/\/desk\/quotes\/D-\d{4}-\d{6}\?notice=created$/), page.locator('button[name="action"][value="save"]').click()]);
+    await Promise.all([page.waitForURL(/\?notice=sent$/), page.locator('form[action$="/send"] button').click()]);
+    const sentQuote = new URL(page.url()).pathname;
     await refuseCspViolations(opened, 'the admin');
-    return { pricePreview, termsVersion, peopleImport: new URL(page.url()).pathname };
+    return { pricePreview, termsVersion, peopleImport, quote, sentQuote };
   } finally {
     await opened.context.close();
   }

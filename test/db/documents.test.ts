@@ -5,7 +5,7 @@ import { publishTerms } from '../../src/db/pricing/terms-repository.js';
 import { findAccountByUserId, getAccountByCode, postTransaction } from '../../src/db/ledger/ledger-repository.js';
 import { DEMO_TERMS } from '../../src/services/demo/demo.js';
 import { createDocumentIssuing } from '../../src/services/documents/document-issuing.js';
-import { documentSourceKeys, type DocumentKind } from '../../src/domain/documents/documents.js';
+import { documentSourceKeys, type DocumentKind, type OrderDocumentKind } from '../../src/domain/documents/documents.js';
 import { SystemAccount } from '../../src/domain/ledger/ledger.js';
 import type { Order } from '../../src/domain/checkout/orders.js';
 import type { Quote } from '../../src/domain/pricing/pricing.js';
@@ -40,7 +40,7 @@ describe(`receipt and credit-note numbers in the database (${testDialect})`, () 
   const tick = () => new Date((now += 1000));
 
   const newOrder = (userId = buyer.id) => database.db.transaction((trx) => insertOrder(trx, { userId, quote: QUOTE, termsVersionId: termsId, locale: 'en' }, tick()));
-  const issueFor = (order: Order, kind: DocumentKind = 'receipt', key = documentSourceKeys.receipt(order.id)) =>
+  const issueFor = (order: Order, kind: OrderDocumentKind = 'receipt', key = documentSourceKeys.receipt(order.id)) =>
     database.db.transaction((trx) =>
       issueDocument(trx, { kind, sourceKey: key, orderId: order.id, refundId: null, locale: 'fr', buyer: { name: 'B', username: 'b', email: 'b@example.edu' }, seller: SELLER, brand: null }, tick()),
     );

@@ -49,4 +49,25 @@ describe(`migrations (${testDialect})`, () => {
   it('applies nothing when already up to date', async () => {
     expect(await migrateToLatest(database.db.knex)).to.deep.equal([]);
   });
+
+  it('migrates past a lock row that a killed migration left taken', async () => {
+    await database.db.knex('knex_migrations_lock').update({ is_locked: 1 });
+    expect(await migrateToLatest(database.db.knex)).to.deep.equal([]);
+    expect(await database.db.knex('knex_migrations_lock').pluck('is_locked')).to.deep.equal([0]);
+  });
+
+  if (testDialect === 'sqlite') {
+    it('turns SQLite foreign keys back on after rebuilding tables, with every reference whole', async () => {
+      const foreignKeys = async () => ((await database.db.knex.raw('PRAGMA foreign_keys')) as Array<{ foreign_keys: number }>)[0]?.foreign_keys;
+      await migrateDownAll(database.db.knex);
+      expect(await foreignKeys()).to.equal(1);
+      await migrateToLatest(database.db.knex);
+      expect(await foreignKeys()).to.equal(1);
+      expect(await database.db.knex.raw('PRAGMA foreign_key_check')).to.deep.equal([]);
+    });
+  }
+
+  it("gives a mail's send key no default: every insert names its own", async () => {
+    expect(await database.db.knex('mail_outbox').columnInfo('send_key')).to.include({ nullable: false, defaultValue: null });
+  });
 });

@@ -58,3 +58,26 @@ export async function expectLedgerConsistent(db: Database): Promise<void> {
   const report = await checkLedger(db.knex);
   expect(report, JSON.stringify(report)).to.include({ ok: true, total: 0 });
 }
+
+/**
+ * Documents hold: each series is numbered 1…n without a gap or repeat, its counter at n; a quote's
+ * document is its quote's, once, carrying its number; each document has at most one mail of its own,
+ * and only quotes' documents have mails sent again.
+ */
+export async function expectDocumentsConsistent(db: Database): Promise<void> {
+  const knex = db.knex;
+  for (const { series, last_number: last } of (await knex('document_series').select('series', 'last_number')) as Array<{ series: string; last_number: unknown }>) {
+    const numbers = ((await knex('documents').where('kind', series).orderBy('series_number').select('series_number')) as Array<{ series_number: unknown }>).map((row) => Number(row.series_number));
+    expect(numbers, `${series} numbers`).to.deep.equal(Array.from({ length: Number(last) }, (_, index) => index + 1));
+  }
+  const quoteDocuments = (await knex('documents as d').join('quotes as q', 'q.id', 'd.quote_id').select('d.number', 'q.id', 'q.created_at', 'q.status')) as Array<{ number: string; id: unknown; created_at: unknown; status: string }>;
+  for (const document of quoteDocuments) {
+    expect(document.number).to.match(new RegExp(`^D-\\d{4}-${String(document.id).padStart(6, '0')}$`));
+    expect(document.status).not.to.be.oneOf(['draft']);
+  }
+  expect(new Set(quoteDocuments.map((document) => document.id)).size, 'one document per quote').to.equal(quoteDocuments.length);
+  const ownMails = (await knex('mail_outbox').where('send_key', 'like', 'document:%').select('document_id', 'send_key')) as Array<{ document_id: unknown; send_key: string }>;
+  for (const mail of ownMails) expect(mail.send_key).to.equal(`document:${String(mail.document_id)}`);
+  const resent = (await knex('mail_outbox as m').join('documents as d', 'd.id', 'm.document_id').whereNot('m.send_key', 'like', 'document:%').select('d.kind')) as Array<{ kind: string }>;
+  expect(resent.every((mail) => mail.kind === 'quote'), 'only quotes are sent again').to.equal(true);
+}

@@ -19,6 +19,7 @@ import type { DocumentIssuing } from '../../src/services/documents/document-issu
 import type { DocumentFiles } from '../../src/services/documents/document-files.js';
 import type { DocumentMails } from '../../src/services/mail/document-mail.js';
 import type { MailDelivery } from '../../src/services/mail/mail-delivery.js';
+import type { QuoteExpiry } from '../../src/services/quotes/quote-expiry.js';
 import { createGatewayFromConfig } from '../../src/payments/paypal/from-config.js';
 import { createPayPalSimulator, type PayPalSimulator } from '../../src/payments/paypal/simulator/index.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -61,6 +62,8 @@ export interface TestPortal extends TestDatabase {
   /** The outbox's delivery: in the test config (no timer, MAIL_SEND_ON_ISSUE off) mails go only when a test calls deliverDue(). */
   mail: MailDelivery;
   documentMails: DocumentMails;
+  /** Quotes' expiry, as the reconciler's sweep runs it. */
+  quoteExpiry: QuoteExpiry;
   simulator: PayPalSimulator;
   config: Config;
   clock: FakeClock;
@@ -103,7 +106,7 @@ export async function createTestPortal(env: Record<string, string> = {}, { ident
   const simulator = createPayPalSimulator({ now: () => clock.now(), webhookRetry: { attempts: 3, delayMs: 20 } });
   const gateway = createGatewayFromConfig(config.payments, await simulator.start());
   const providers = typeof identity === 'function' ? identity({ config, db: database.db, clock }) : identity;
-  const { app, checkout, documents, documentFiles, documentMails, mail } = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher, gateway, identity: providers });
+  const { app, checkout, documents, documentFiles, documentMails, mail, quoteExpiry } = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher, gateway, identity: providers });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -126,6 +129,7 @@ export async function createTestPortal(env: Record<string, string> = {}, { ident
     documentFiles,
     mail,
     documentMails,
+    quoteExpiry,
     simulator,
     config,
     clock,

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { findDocument, issueDocument, listOrderDocuments } from '../../src/db/documents/document-repository.js';
+import { outboxKeys } from '../../src/domain/mail/outbox-keys.js';
 import { claimMail, enqueueMail, findMail, finishAttempt, type OutboxMail } from '../../src/db/mail/mail-outbox-repository.js';
 import type { AttemptOutcome } from '../../src/domain/mail/retry-schedule.js';
 import { parseOrderNumber } from '../../src/domain/checkout/orders.js';
@@ -176,7 +177,7 @@ describe(`administration: mail (${testDialect})`, function () {
             },
             portal.clock.now(),
           );
-          await enqueueMail(trx, { documentId: document.id, recipient: 'camille.martin@example.edu', messageId: `<paging-${index}@example.edu>` }, portal.clock.now());
+          await enqueueMail(trx, { documentId: document.id, sendKey: outboxKeys.document(document.id), recipient: 'camille.martin@example.edu', messageId: `<paging-${index}@example.edu>` }, portal.clock.now());
           made.push(document.id);
         }
       });
@@ -287,10 +288,10 @@ describe(`administration: mail (${testDialect})`, function () {
     const broken = await portal.db.transaction(async (trx) => {
       const { document } = await issueDocument(
         trx,
-        { kind: 'credit_note', sourceKey: 'test-broken', orderId: receipt!.orderId, refundId: 'REFUND-OF-ANOTHER-ORDER', locale: 'fr', buyer: receipt!.buyer, seller: receipt!.seller, brand: receipt!.brand },
+        { kind: 'credit_note', sourceKey: 'test-broken', orderId: receipt!.orderId!, refundId: 'REFUND-OF-ANOTHER-ORDER', locale: 'fr', buyer: receipt!.buyer, seller: receipt!.seller, brand: receipt!.brand },
         portal.clock.now(),
       );
-      await enqueueMail(trx, { documentId: document.id, recipient: receipt!.buyer.email, messageId: '<broken@example.edu>' }, portal.clock.now());
+      await enqueueMail(trx, { documentId: document.id, sendKey: outboxKeys.document(document.id), recipient: receipt!.buyer.email, messageId: '<broken@example.edu>' }, portal.clock.now());
       return (await findMail(trx, { documentId: document.id }))!;
     });
     try {

@@ -144,6 +144,15 @@ describe('configuration', () => {
     expect(loadConfig({ env: { NODE_ENV: 'development', MAIL_FROM: 'no-reply@example.edu' } }).mail.from).to.equal('no-reply@example.edu');
   });
 
+  it("takes the seller's address customers reply to only as an address, and gives the demo one", () => {
+    for (const email of ['reprographie', 'x@y.z\r\nBcc: all@example.edu', 'Repro <repro@example.edu']) {
+      expect(configProblems({ NODE_ENV: 'development', SELLER_EMAIL: email })[0], email).to.match(/^seller\.email \(SELLER_EMAIL\): must be empty or an address/);
+    }
+    expect(loadConfig({ env: { NODE_ENV: 'test' } }).seller.email).to.equal('');
+    expect(loadConfig({ env: { NODE_ENV: 'development' } }).seller.email).to.equal('reprographie@example.edu'); // from config/development.json
+    expect(loadConfig({ env: { NODE_ENV: 'development', SELLER_EMAIL: 'Reprographie <repro@univ.example>' } }).seller.email).to.equal('Reprographie <repro@univ.example>');
+  });
+
   describe('identity providers', () => {
     const OIDC = { id: 'uni', kind: 'oidc', label: { fr: 'Université', en: 'University' }, issuer: 'https://idp.univ.example/realms/univ', clientId: 'recharge' };
     const CAS = { id: 'ent', kind: 'cas', label: 'ENT', serverUrl: 'https://cas.univ.example/cas/' };

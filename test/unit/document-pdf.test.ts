@@ -31,6 +31,7 @@ const receipt: IssuedDocument = {
   number: 'RC-000042',
   seriesNumber: 42,
   orderId: 123,
+  quoteId: null,
   refundId: null,
   issuedAt: new Date('2026-11-23T10:00:05Z'),
   locale: 'fr',

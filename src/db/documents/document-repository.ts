@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { formatDocumentNumber, type DocumentBrand, type DocumentBuyer, type DocumentKind, type DocumentParty, type IssuedDocument } from '../../domain/documents/documents.js';
+import { formatDocumentNumber, type DocumentBrand, type DocumentBuyer, type DocumentKind, type DocumentParty, type OrderDocumentKind, type IssuedDocument } from '../../domain/documents/documents.js';
 import type { Locale } from '../../domain/shared/locale.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 
@@ -9,7 +9,8 @@ function toDocument(row: Record<string, unknown>): IssuedDocument {
     kind: row.kind as DocumentKind,
     number: String(row.number),
     seriesNumber: toSafeInteger(row.series_number),
-    orderId: toSafeInteger(row.order_id),
+    orderId: row.order_id == null ? null : toSafeInteger(row.order_id),
+    quoteId: row.quote_id == null ? null : toSafeInteger(row.quote_id),
     refundId: row.refund_id == null ? null : String(row.refund_id),
     issuedAt: toDate(row.issued_at),
     locale: row.locale as Locale,
@@ -21,16 +22,17 @@ function toDocument(row: Record<string, unknown>): IssuedDocument {
 
 const brandColumns = (brand: DocumentBrand | null) => ({ brand_name: brand?.organisationName ?? null, brand_colour: brand?.accentColour ?? null, brand_logo: brand?.logo ?? null });
 
-export interface DocumentToIssue {
-  kind: DocumentKind;
+export type DocumentToIssue = (
+  | { kind: OrderDocumentKind; orderId: number; refundId: string | null }
+  /** A quote's document carries the quote's number (domain/documents/documents.ts says why). */
+  | { kind: 'quote'; quoteId: number; number: string }
+) & {
   sourceKey: string;
-  orderId: number;
-  refundId: string | null;
   locale: Locale;
   buyer: DocumentBuyer;
   seller: DocumentParty;
   brand: DocumentBrand | null;
-}
+};
 
 /**
  * Issues the document for `sourceKey`, or finds the one already issued. The next number is taken by
@@ -48,9 +50,9 @@ export async function issueDocument(trx: Knex.Transaction, document: DocumentToI
       kind: document.kind,
       source_key: document.sourceKey,
       series_number: seriesNumber,
-      number: formatDocumentNumber(document.kind, seriesNumber),
-      order_id: document.orderId,
-      refund_id: document.refundId,
+      ...(document.kind === 'quote'
+        ? { number: document.number, quote_id: document.quoteId }
+        : { number: formatDocumentNumber(document.kind, seriesNumber), order_id: document.orderId, refund_id: document.refundId }),
       issued_at: now.toISOString(),
       locale: document.locale,
       buyer_name: document.buyer.name,
@@ -70,6 +72,12 @@ export async function findDocument(db: Queryable, by: { id: number } | { number:
   const row = await db('documents')
     .where('id' in by ? { id: by.id } : { number: by.number })
     .first();
+  return row ? toDocument(row) : undefined;
+}
+
+/** The document issued for a quote, if it was sent. */
+export async function findQuoteDocument(db: Queryable, quoteId: number): Promise<IssuedDocument | undefined> {
+  const row = await db('documents').where({ quote_id: quoteId, kind: 'quote' }).orderBy('id').first();
   return row ? toDocument(row) : undefined;
 }
 

@@ -43,11 +43,15 @@ function toMail(row: Record<string, unknown>): OutboxMail {
 
 const withDocumentNumber = (db: Queryable) => db('mail_outbox').join('documents', 'documents.id', 'mail_outbox.document_id').select('mail_outbox.*', 'documents.number as document_number');
 
-/** Queues the mail for a document in the caller's transaction; a document has at most one mail. */
-export async function enqueueMail(trx: Knex.Transaction, mail: { documentId: number; recipient: string; messageId: string }, now: Date): Promise<void> {
-  await trx('mail_outbox')
+/**
+ * Queues a mail of a document in the caller's transaction, once per `sendKey` (domain/mail/outbox-keys.ts):
+ * the document's own mail once, each "send again" once. Answers whether it was queued now.
+ */
+export async function enqueueMail(trx: Knex.Transaction, mail: { documentId: number; sendKey: string; recipient: string; messageId: string }, now: Date): Promise<boolean> {
+  const inserted = await trx('mail_outbox')
     .insert({
       document_id: mail.documentId,
+      send_key: mail.sendKey,
       recipient: mail.recipient,
       status: 'pending',
       attempts: 0,
@@ -56,8 +60,15 @@ export async function enqueueMail(trx: Knex.Transaction, mail: { documentId: num
       created_at: now.toISOString(),
       tries_since: now.toISOString(),
     })
-    .onConflict('document_id')
-    .ignore();
+    .onConflict('send_key')
+    .ignore()
+    .returning('id');
+  return inserted.length > 0;
+}
+
+/** Whether a mail was queued under `sendKey`. */
+export async function isMailQueued(db: Queryable, sendKey: string): Promise<boolean> {
+  return (await db('mail_outbox').where('send_key', sendKey).first('id')) !== undefined;
 }
 
 /** Due: pending and its time has come, or being sent by a holder whose lease ran out (it died or hung). */
@@ -107,10 +118,11 @@ export async function requeueFailedMail(db: Queryable, id: number, now: Date): P
   return changed === 1;
 }
 
-/** A mail by its id, or the mail of a document. */
+/** A mail by its id, or a document's own mail (the first queued for it). */
 export async function findMail(db: Queryable, by: number | { documentId: number }): Promise<OutboxMail | undefined> {
   const row = await withDocumentNumber(db)
     .where(typeof by === 'number' ? { 'mail_outbox.id': by } : { 'mail_outbox.document_id': by.documentId })
+    .orderBy('mail_outbox.id')
     .first();
   return row ? toMail(row) : undefined;
 }

@@ -17,6 +17,7 @@ function toUser(row: Record<string, unknown>): UserWithPassword {
     role: row.role as Role,
     locale: (row.locale as UserLocale | null) ?? null,
     disabled: Boolean(row.disabled),
+    quoteDesk: Boolean(row.quote_desk),
     sessionVersion: toSafeInteger(row.session_version),
     createdAt: toDate(row.created_at),
     passwordHash: (row.password_hash as string | null) ?? null,
@@ -82,13 +83,15 @@ export function stripPassword({ passwordHash: _passwordHash, ...user }: UserWith
 export async function updateUser(
   db: Queryable,
   username: string,
-  changes: Partial<{ passwordHash: string; role: Role; disabled: boolean; locale: UserLocale | null; displayName: string; email: string }>,
+  changes: Partial<{ passwordHash: string; role: Role; disabled: boolean; quoteDesk: boolean; locale: UserLocale | null; displayName: string; email: string }>,
   now: Date,
 ): Promise<void> {
   const columns: Record<string, unknown> = { updated_at: now.toISOString() };
   if (changes.passwordHash !== undefined) columns.password_hash = changes.passwordHash;
   if (changes.role !== undefined) columns.role = changes.role;
   if (changes.disabled !== undefined) columns.disabled = changes.disabled;
+  // No new session version: the desk's guard reads the permission at every request.
+  if (changes.quoteDesk !== undefined) columns.quote_desk = changes.quoteDesk;
   if (changes.locale !== undefined) columns.locale = changes.locale;
   if (changes.displayName !== undefined) columns.display_name = changes.displayName;
   if (changes.email !== undefined) columns.email = changes.email;

@@ -1,20 +1,27 @@
 import type { Locale } from '../shared/locale.js';
 
 /** A receipt for a paid order, a credit note for each refund of it. */
-export const DOCUMENT_KINDS = ['receipt', 'credit_note'] as const;
-export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
+export const ORDER_DOCUMENT_KINDS = ['receipt', 'credit_note'] as const;
+export type OrderDocumentKind = (typeof ORDER_DOCUMENT_KINDS)[number];
+/**
+ * Order documents, and the quote the reprography desk sends. A quote's document is numbered in its own
+ * series (`document_series` row `quote`, counting quotes sent, without gaps) but prints, and is known
+ * by, the quote's own number (D-2026-000123): the customer types that number to find the quote, so the
+ * page carries no second number to mistake for it.
+ */
+export type DocumentKind = OrderDocumentKind | 'quote';
 
 /** Each kind is its own series; the prefix keeps document numbers apart from order numbers (R-2026-000123). */
-const PREFIX: Record<DocumentKind, string> = { receipt: 'RC', credit_note: 'CN' };
-const KIND_OF_PREFIX = new Map(Object.entries(PREFIX).map(([kind, prefix]) => [prefix, kind as DocumentKind]));
+const PREFIX: Record<OrderDocumentKind, string> = { receipt: 'RC', credit_note: 'CN' };
+const KIND_OF_PREFIX = new Map(Object.entries(PREFIX).map(([kind, prefix]) => [prefix, kind as OrderDocumentKind]));
 
 /** RC-000042: the 42nd receipt ever issued. Six digits at least, more once a series passes a million. */
-export function formatDocumentNumber(kind: DocumentKind, seriesNumber: number): string {
+export function formatDocumentNumber(kind: OrderDocumentKind, seriesNumber: number): string {
   return `${PREFIX[kind]}-${String(seriesNumber).padStart(6, '0')}`;
 }
 
-/** The kind and place in its series of a document number, or null for anything else. */
-export function parseDocumentNumber(text: unknown): { kind: DocumentKind; seriesNumber: number } | null {
+/** The kind and place in its series of an order document's number, or null for anything else. */
+export function parseDocumentNumber(text: unknown): { kind: OrderDocumentKind; seriesNumber: number } | null {
   const match = typeof text === 'string' ? /^([A-Z]{2})-(\d{6,9})$/.exec(text) : null;
   const kind = match ? KIND_OF_PREFIX.get(match[1]!) : undefined;
   if (!match || !kind) return null;
@@ -26,6 +33,8 @@ export function parseDocumentNumber(text: unknown): { kind: DocumentKind; series
 export const documentSourceKeys = {
   receipt: (orderId: number) => `receipt:${orderId}`,
   creditNote: (refundId: string) => `credit-note:${refundId}`,
+  /** Once per quote: sent quotes are not edited, and sending again mails the same document. */
+  quote: (quoteId: number) => `quote:${quoteId}`,
 };
 
 export interface DocumentParty {
@@ -58,7 +67,10 @@ export interface IssuedDocument {
   kind: DocumentKind;
   number: string;
   seriesNumber: number;
-  orderId: number;
+  /** The order a receipt or credit note is for; null on a quote's document. */
+  orderId: number | null;
+  /** The quote a quote's document is for; null on order documents. */
+  quoteId: number | null;
   /** The refund a credit note is for; null on a receipt. */
   refundId: string | null;
   issuedAt: Date;

@@ -15,6 +15,8 @@ export interface User {
   role: Role;
   locale: UserLocale | null;
   disabled: boolean;
+  /** May draft and manage quotes at the reprography desk (admins may anyway: domain/quotes/quote-desk.ts). */
+  quoteDesk: boolean;
   /** Changes with the password, role or access: a session opened under another version has ended. */
   sessionVersion: number;
   createdAt: Date;

@@ -7,7 +7,7 @@ import type { DocumentBrand, IssuedDocument } from '../../domain/documents/docum
 import type { Locale } from '../../i18n/index.js';
 import type { DocumentBranding } from './document-pdf.js';
 import type { DocumentRenderer } from './document-renderer.js';
-import { loadDocumentView } from './document-view.js';
+import { loadRenderableView } from './document-view.js';
 
 interface DocumentFilesDependencies {
   db: Database;
@@ -22,7 +22,7 @@ interface DocumentFilesDependencies {
 }
 
 /**
- * Receipts and credit notes as PDF files. Each is rendered once per language, on the render thread,
+ * Receipts, credit notes and quotes as PDF files. Each is rendered once per language, on the render thread,
  * and stored in the database (every instance serves the same bytes); from then on the stored file is
  * the document, whatever changes afterwards in the look of the portal or in the code that draws it.
  */
@@ -42,7 +42,7 @@ export function createDocumentFiles({ db, clock, logger, timeZone, renderer, cur
   async function storedOrRendered(document: IssuedDocument, locale: Locale): Promise<Buffer> {
     const stored = await findDocumentFile(db.knex, document.id, locale);
     if (stored) return stored;
-    const [view, branding] = await Promise.all([loadDocumentView(db.knex, document), brandOf(document).then(drawBrand)]);
+    const [view, branding] = await Promise.all([loadRenderableView(db.knex, document), brandOf(document).then(drawBrand)]);
     const { pdf, threadId } = await renderer.render({ view, locale, timeZone, branding });
     const storedNow = await storeDocumentFile(db.knex, { documentId: document.id, locale, pdf }, clock.now());
     logger.info({ document: document.number, locale, threadId, bytes: pdf.length, stored: storedNow }, 'document rendered');

@@ -6,8 +6,10 @@ import { enqueueMail } from '../../db/mail/mail-outbox-repository.js';
 import { lockOrder } from '../../db/checkout/order-repository.js';
 import { findUserById } from '../../db/people/user-repository.js';
 import type { Locale } from '../../i18n/index.js';
-import { documentSourceKeys, type DocumentBrand, type DocumentKind, type DocumentParty, type IssuedDocument } from '../../domain/documents/documents.js';
+import { documentSourceKeys, type DocumentBrand, type DocumentParty, type IssuedDocument, type OrderDocumentKind } from '../../domain/documents/documents.js';
+import { outboxKeys } from '../../domain/mail/outbox-keys.js';
 import type { Order } from '../../domain/checkout/orders.js';
+import type { Quote } from '../../domain/quotes/quotes.js';
 
 export interface DocumentIssuingDependencies {
   /** The seller as configured now: copied into each document issued. */
@@ -23,12 +25,12 @@ export interface DocumentIssuingDependencies {
 }
 
 /**
- * Receipts and credit notes, issued inside the transaction that records what they are for (the
- * credit of an order, a refund), with their mail queued in that same transaction: a payment
+ * Receipts, credit notes and quotes' documents, issued inside the transaction that records what they
+ * are for (the credit of an order, a refund, a quote sent), with their mail queued in that same transaction: a payment
  * confirmed twice finds its receipt issued and its mail queued, and a payment rolled back issues nothing.
  */
 export function createDocumentIssuing({ seller, defaultLocale, mailDomain, brandAt }: DocumentIssuingDependencies) {
-  async function issue(trx: Knex.Transaction, order: Order, kind: DocumentKind, refundId: string | null, now: Date, { mail }: { mail: boolean }) {
+  async function issue(trx: Knex.Transaction, order: Order, kind: OrderDocumentKind, refundId: string | null, now: Date, { mail }: { mail: boolean }) {
     const buyer = await findUserById(trx, order.userId);
     if (!buyer) throw new Error(`user ${order.userId} does not exist`);
     const sourceKey = refundId === null ? documentSourceKeys.receipt(order.id) : documentSourceKeys.creditNote(refundId);
@@ -47,10 +49,13 @@ export function createDocumentIssuing({ seller, defaultLocale, mailDomain, brand
       now,
     );
     if (issued.created && mail && buyer.email) {
-      await enqueueMail(trx, { documentId: issued.document.id, recipient: buyer.email, messageId: `<${issued.document.number}.${randomBytes(8).toString('hex')}@${mailDomain}>` }, now);
+      await enqueueMail(trx, { documentId: issued.document.id, sendKey: outboxKeys.document(issued.document.id), recipient: buyer.email, messageId: messageIdOf(issued.document) }, now);
     }
     return issued;
   }
+
+  /** Fixed when the mail is queued: a copy sent again after a crash carries the same one. */
+  const messageIdOf = (document: IssuedDocument) => `<${document.number}.${randomBytes(8).toString('hex')}@${mailDomain}>`;
 
   return {
     /** The receipt of an order that has just been credited, and its mail. */
@@ -58,6 +63,34 @@ export function createDocumentIssuing({ seller, defaultLocale, mailDomain, brand
 
     /** The credit note of one refund of an order, and its mail. */
     issueCreditNote: (trx: Knex.Transaction, order: Order, refundId: string, now: Date) => issue(trx, order, 'credit_note', refundId, now, { mail: true }),
+
+    /**
+     * A quote's document, in the customer's language, with its mail: issued once per quote (sending
+     * again finds it issued and queues nothing), inside the transaction that sends the quote.
+     */
+    async issueQuote(trx: Knex.Transaction, quote: Quote, now: Date) {
+      const { customer } = quote;
+      const issued = await issueDocument(
+        trx,
+        {
+          kind: 'quote',
+          quoteId: quote.id,
+          number: quote.number,
+          sourceKey: documentSourceKeys.quote(quote.id),
+          locale: customer.locale,
+          buyer: { name: customer.name, username: customer.username ?? '', email: customer.email },
+          seller: { ...seller },
+          brand: brandAt ? await brandAt(trx) : null,
+        },
+        now,
+      );
+      if (issued.created) await enqueueMail(trx, { documentId: issued.document.id, sendKey: outboxKeys.document(issued.document.id), recipient: customer.email, messageId: messageIdOf(issued.document) }, now);
+      return issued;
+    },
+
+    /** Another mail of a document already issued, to its buyer, once per `sendKey`: answers whether it was queued now. */
+    queueAnotherMail: (trx: Knex.Transaction, document: IssuedDocument, sendKey: string, now: Date) =>
+      enqueueMail(trx, { documentId: document.id, sendKey, recipient: document.buyer.email, messageId: messageIdOf(document) }, now),
 
     /**
      * Documents for payments and refunds recorded before receipts existed, in the order they happened;

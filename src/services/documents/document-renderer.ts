@@ -4,11 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Locale } from '../../i18n/index.js';
 import type { DocumentBranding } from './document-pdf.js';
-import type { DocumentView } from './document-view.js';
+import type { RenderableView } from './document-view.js';
 
 /** What the render thread needs to draw a document: plain data, copied to the thread (structured clone). */
 export interface DocumentRenderJob {
-  view: DocumentView;
+  view: RenderableView;
   locale: Locale;
   timeZone: string;
   branding: DocumentBranding;

@@ -3,6 +3,9 @@ import { listOrderDocuments } from '../../db/documents/document-repository.js';
 import { findOrder, listRefunds } from '../../db/checkout/order-repository.js';
 import type { IssuedDocument } from '../../domain/documents/documents.js';
 import type { Order } from '../../domain/checkout/orders.js';
+import { findQuote } from '../../db/quotes/quote-repository.js';
+import { quoteTotals, type QuoteTotals } from '../../domain/quotes/quote-totals.js';
+import type { Quote } from '../../domain/quotes/quotes.js';
 
 /** What a document prints of its order: the quote it was paid with and PayPal's capture. */
 export type DocumentOrder = Pick<
@@ -28,7 +31,32 @@ export type DocumentView = { document: IssuedDocument; order: DocumentOrder } & 
   | { refund: DocumentRefund; receiptNumber: string | null }
 );
 
+/**
+ * What a quote's document prints: the quote as sent, with the server's totals. A sent quote's lines,
+ * customer and delivery never change (only drafts are edited), so neither does its document.
+ */
+export interface QuoteDocumentView {
+  document: IssuedDocument;
+  quote: Quote;
+  totals: QuoteTotals;
+}
+
+/** Anything the render thread draws. */
+export type RenderableView = DocumentView | QuoteDocumentView;
+
+export async function loadQuoteDocumentView(db: Queryable, document: IssuedDocument): Promise<QuoteDocumentView> {
+  const quote = document.quoteId === null ? undefined : await findQuote(db, document.quoteId);
+  if (!quote) throw new Error(`document ${document.number}: quote ${document.quoteId} does not exist`);
+  return { document, quote, totals: quoteTotals(quote.lines) };
+}
+
+/** The view of any document: a quote's, or an order's receipt or credit note. */
+export function loadRenderableView(db: Queryable, document: IssuedDocument): Promise<RenderableView> {
+  return document.kind === 'quote' ? loadQuoteDocumentView(db, document) : loadDocumentView(db, document);
+}
+
 export async function loadDocumentView(db: Queryable, document: IssuedDocument): Promise<DocumentView> {
+  if (document.orderId === null) throw new Error(`document ${document.number} is for no order`);
   const order = await findOrder(db, { id: document.orderId });
   if (!order) throw new Error(`document ${document.number}: order ${document.orderId} does not exist`);
   if (document.refundId === null) return { document, order, refund: null, receiptNumber: null };

@@ -1,15 +1,18 @@
 import type { Database } from '../../db/database.js';
 import { findDocument } from '../../db/documents/document-repository.js';
 import type { DocumentFiles } from '../documents/document-files.js';
-import { loadDocumentView, type DocumentView } from '../documents/document-view.js';
+import { loadDocumentView, loadQuoteDocumentView, type DocumentView } from '../documents/document-view.js';
+import { howToAccept } from '../documents/quote-acceptance.js';
 import type { IssuedDocument } from '../../domain/documents/documents.js';
-import { formatDateTime, formatMoney, formatUnits } from '../../i18n/format.js';
+import { formatDateTime, formatDay, formatMoney, formatUnits } from '../../i18n/format.js';
 import type { Locale, Translate } from '../../i18n/index.js';
 import type { OutgoingMail } from '../../smtp/transport.js';
 
 /** A document's mail as admins read it: everything but the PDF's bytes. */
 export interface MailPreview {
   from: string;
+  /** Where the customer's answer goes: the seller, for a quote the customer accepts by replying. */
+  replyTo?: string;
   subject: string;
   text: string;
   /** The language the subject and text are written in (the buyer's). */
@@ -20,6 +23,7 @@ export interface MailPreview {
 /** A document's mail without its envelope: the outbox row says to whom and under which Message-ID. */
 export interface ComposedMail {
   from: string;
+  replyTo?: string;
   subject: string;
   text: string;
   attachments: OutgoingMail['attachments'];
@@ -35,8 +39,8 @@ export interface DocumentMailDependencies {
 }
 
 /**
- * Writes the mail of a receipt or credit note, in the language of the document, from what was
- * recorded (the order, the refund, the document's own copy of buyer and seller). The text is written
+ * Writes the mail of a receipt, credit note or quote, in the language of the document, from what was
+ * recorded (the order, the refund, the quote as sent, the document's own copy of buyer and seller). The text is written
  * again at each attempt from those records; the PDF attached is the document's stored file, the same
  * bytes the buyer downloads (rendered and stored first if it is not yet).
  */
@@ -51,11 +55,9 @@ export function createDocumentMails({ db, translations, files, from, publicUrl, 
     ];
   }
 
-  async function write(documentId: number): Promise<{ document: IssuedDocument; preview: MailPreview }> {
-    const document = await findDocument(db.knex, { id: documentId });
-    if (!document) throw new Error(`document ${documentId} does not exist`);
+  /** A receipt's or credit note's paragraphs and subject. */
+  async function orderMail(document: IssuedDocument, t: Translate) {
     const view = await loadDocumentView(db.knex, document);
-    const t = translations(document.locale);
     const names = { number: document.number, order: view.order.number };
     const paragraphs = [
       [t('documentMail.greeting', { name: document.buyer.name || document.buyer.username })],
@@ -66,9 +68,34 @@ export function createDocumentMails({ db, translations, files, from, publicUrl, 
       [t('documentMail.closing'), document.seller.name],
       [t('documentMail.automatic')],
     ];
+    return { subject: t(`documentMail.subject.${document.kind}`, names), paragraphs };
+  }
+
+  /** A quote's: the customer answers it by replying, so the reply goes to the seller when there is an address. */
+  async function quoteMail(document: IssuedDocument, t: Translate) {
+    const { quote, totals } = await loadQuoteDocumentView(db.knex, document);
+    const { locale } = document;
+    const paragraphs = [
+      [t('quoteMail.greeting', { name: document.buyer.name })],
+      [t('quoteMail.intro', { number: quote.number })],
+      [t('quoteMail.total', { total: formatMoney(totals.totalCents, quote.currency, locale) }), t('quoteMail.validUntil', { day: formatDay(quote.customer.validUntil, locale) })],
+      [t('quoteMail.references', { number: quote.number, postcode: quote.customer.postcode })],
+      howToAccept(quote, t, 'mail'),
+      [t('quoteMail.closing'), document.seller.name],
+    ];
+    const replyTo = document.seller.email.trim();
+    return { subject: t('quoteMail.subject', { number: quote.number, seller: document.seller.name }), paragraphs, ...(replyTo ? { replyTo } : {}) };
+  }
+
+  async function write(documentId: number): Promise<{ document: IssuedDocument; preview: MailPreview }> {
+    const document = await findDocument(db.knex, { id: documentId });
+    if (!document) throw new Error(`document ${documentId} does not exist`);
+    const t = translations(document.locale);
+    const { subject, paragraphs, replyTo } = document.kind === 'quote' ? await quoteMail(document, t) : { ...(await orderMail(document, t)), replyTo: undefined };
     const preview = {
       from,
-      subject: t(`documentMail.subject.${document.kind}`, names),
+      ...(replyTo ? { replyTo } : {}),
+      subject,
       text: `${paragraphs.map((lines) => lines.join('\n')).join('\n\n')}\n`,
       locale: document.locale,
       attachmentName: files.fileName(document),
@@ -83,8 +110,8 @@ export function createDocumentMails({ db, translations, files, from, publicUrl, 
     /** The mail as it is sent, its stored PDF attached. */
     async compose(documentId: number): Promise<ComposedMail> {
       const { document, preview } = await write(documentId);
-      const { from: sender, subject, text, attachmentName } = preview;
-      return { from: sender, subject, text, attachments: [{ filename: attachmentName, content: await files.pdf(document), contentType: 'application/pdf' }] };
+      const { from: sender, replyTo, subject, text, attachmentName } = preview;
+      return { from: sender, ...(replyTo ? { replyTo } : {}), subject, text, attachments: [{ filename: attachmentName, content: await files.pdf(document), contentType: 'application/pdf' }] };
     },
   };
 }

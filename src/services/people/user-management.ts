@@ -120,6 +120,12 @@ export function createUserManagement({ db, hasher, clock }: UserManagementDepend
           : { columns: { disabled }, action: disabled ? 'person.disable' : 'person.enable', before: { disabled: person.disabled }, after: { disabled } },
       );
     },
+    /** Lets the person draft and manage quotes at the reprography desk, or not (admins may anyway); their sessions go on. */
+    async setQuoteDesk(username: string, allowed: boolean, actor: Actor): Promise<ChangeOutcome> {
+      return changeUser(username, actor, (person) =>
+        person.quoteDesk === allowed ? null : { columns: { quoteDesk: allowed }, action: 'person.quote_desk', before: { quoteDesk: person.quoteDesk }, after: { quoteDesk: allowed } },
+      );
+    },
     /** Lets the person's account go below zero, or not; the balance itself is not touched. */
     async setAllowNegative(username: string, allowNegative: boolean, actor: Actor): Promise<ChangeOutcome> {
       const now = clock.now();

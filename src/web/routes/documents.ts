@@ -26,7 +26,8 @@ export function documentRoutes({ db, files, clock, downloadsPerMinute }: { db: D
     const { file } = request.params;
     const number = typeof file === 'string' ? /^(.+)\.pdf$/.exec(file)?.[1] : undefined;
     const document = number !== undefined && parseDocumentNumber(number) ? await findDocument(db.knex, { number }) : undefined;
-    if (!document) throw notFound();
+    // Only order documents are downloaded here (a quote's number does not even parse as one).
+    if (!document || document.orderId === null) throw notFound();
     const user = request.user!;
     const order = await findOrder(db.knex, user.role === 'admin' ? { id: document.orderId } : { id: document.orderId, userId: user.id });
     if (!order) throw notFound();

@@ -22,7 +22,7 @@ const MAX_QUERY_LENGTH = 100;
 const ORDERS_SHOWN = 20;
 
 /** The notices a redirect may ask the person page to show, by name (never text from the URL). */
-const NOTICES = ['credited', 'debited', 'alreadyRecorded', 'disabled', 'enabled', 'negativeAllowed', 'negativeRefused', 'password', 'role', 'unchanged', 'identityLinked'] as const;
+const NOTICES = ['credited', 'debited', 'alreadyRecorded', 'disabled', 'enabled', 'negativeAllowed', 'negativeRefused', 'quoteDesk', 'password', 'role', 'unchanged', 'identityLinked'] as const;
 
 /** What the forms of the person page were sent with, and what is wrong with them. */
 interface PersonForms {
@@ -166,6 +166,11 @@ export function registerPeopleRoutes(router: Router, deps: AdminDependencies): v
       changePerson(request, response, 'access', () => users.setAllowNegative(String(request.params.username), allowed, request.user!), allowed ? 'negativeAllowed' : 'negativeRefused'),
     );
   }
+
+  // A checkbox: sent as `on` when ticked, absent otherwise.
+  router.post('/admin/people/:username/quote-desk', (request, response) =>
+    changePerson(request, response, 'access', () => users.setQuoteDesk(String(request.params.username), bodyOf(request).quoteDesk === 'on', request.user!), 'quoteDesk'),
+  );
 
   router.post('/admin/people/:username/password', (request, response) =>
     changePerson(request, response, 'password', () => users.setPassword(String(request.params.username), text(bodyOf(request).password), request.user!), 'password'),

@@ -1,0 +1,8 @@
+import type { QuoteDesk } from '../../../services/quotes/quote-desk.js';
+import type { QuoteSending } from '../../../services/quotes/quote-sending.js';
+
+/** What the desk's pages are built from: its own module, so that the pages and the router that mounts them do not import each other. */
+export interface DeskDependencies {
+  quotes: QuoteDesk;
+  sending: QuoteSending;
+}
