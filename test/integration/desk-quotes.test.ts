@@ -5,6 +5,7 @@ import { formFields, withChanges } from '../helpers/html-form.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { listRoutes } from '../helpers/routes.js';
 import { moveQuote, replaceQuoteLines, updateQuoteContents } from '../../src/db/quotes/quote-repository.js';
+import { thesisQuoteFields } from '../helpers/quotes.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
@@ -45,20 +46,7 @@ describe(`reprography desk: quotes (${testDialect})`, function () {
     return withChanges(formFields(page.text, '/desk/quotes/new'), changes);
   };
   const THESIS = {
-    name: 'Camille Martin',
-    email: 'camille.martin@example.edu',
-    postcode: '75 005',
-    deliveryMethod: 'post',
-    deliveryAddress: '12 rue des Écoles\n75005 Paris',
-    validUntil: VALID_UNTIL,
-    'description-0': 'Thèse, impression couleur',
-    'quantity-0': '3',
-    'unitPrice-0': '12,50',
-    'vatRate-0': '20',
-    'description-1': 'Reliure thermocollée',
-    'quantity-1': '3',
-    'unitPrice-1': '3,33',
-    'vatRate-1': '5,5',
+    ...thesisQuoteFields(VALID_UNTIL),
     'description-2': 'Poster A0',
     'quantity-2': '1',
     'unitPrice-2': '10',

@@ -5,6 +5,7 @@ import { formFields, withChanges } from '../helpers/html-form.js';
 import { readPdf } from '../helpers/pdf-text.js';
 import { createTestPortal, logIn, type TestPortal } from '../helpers/portal.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
+import { thesisQuoteFields } from '../helpers/quotes.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
@@ -39,23 +40,7 @@ describe(`reprography desk: sending quotes (${testDialect})`, function () {
 
   const createQuote = async (changes: Record<string, string> = {}, agent = desk) => {
     const page = await agent.get('/desk/quotes/new').expect(200);
-    const form = withChanges(formFields(page.text, '/desk/quotes/new'), {
-      name: 'Camille Martin',
-      email: 'camille.martin@example.edu',
-      postcode: '75 005',
-      deliveryMethod: 'post',
-      deliveryAddress: '12 rue des Écoles\n75005 Paris',
-      validUntil: dayIn(30),
-      'description-0': 'Thèse, impression couleur',
-      'quantity-0': '3',
-      'unitPrice-0': '12,50',
-      'vatRate-0': '20',
-      'description-1': 'Reliure thermocollée',
-      'quantity-1': '3',
-      'unitPrice-1': '3,33',
-      'vatRate-1': '5,5',
-      ...changes,
-    });
+    const form = withChanges(formFields(page.text, '/desk/quotes/new'), { ...thesisQuoteFields(dayIn(30)), ...changes });
     const response = await agent.post('/desk/quotes/new').type('form').send(form);
     expect(response.status, response.text.slice(0, 1500)).to.equal(303);
     return /^\/desk\/quotes\/(D-\d{4}-\d{6})\?notice=created$/.exec(String(response.headers.location))![1]!;
