@@ -133,7 +133,8 @@ export async function startPortalInBrowser(env: Record<string, string> = {}): Pr
   try {
     // The demo provider is added to the configured ones as server.ts adds it in demo mode.
     portal = await createTestPortal(
-      { PUBLIC_URL: baseUrl, ...institutionProviders(oidc, closedPort), ...env },
+      // The seller's address as in demo mode (config/development.json): quotes are sent only with one.
+      { PUBLIC_URL: baseUrl, SELLER_EMAIL: 'reprographie@example.edu', ...institutionProviders(oidc, closedPort), ...env },
       { identity: ({ config, db, clock }) => createIdentityRegistry({ config, db, clock, providers: [...config.identity.providers, demoProviderConfig(demoCas.url)] }) },
     );
   } catch (error) {
