@@ -42,6 +42,10 @@ import { deskRoutes } from './web/routes/desk/index.js';
 import { createQuoteDesk } from './services/quotes/quote-desk.js';
 import { createQuoteExpiry, type QuoteExpiry } from './services/quotes/quote-expiry.js';
 import { createQuoteSending } from './services/quotes/quote-sending.js';
+import { createQuotePayment } from './services/quotes/quote-payment.js';
+import { createQuotePaymentDesk } from './services/quotes/quote-payment-desk.js';
+import { quoteRoutes } from './web/routes/quotes/index.js';
+import { quoteAccess, quoteAccessCookie } from './web/quote-access.js';
 import { canUseQuoteDesk } from './domain/quotes/quote-desk.js';
 import { BRANDING_DRAFT_PATH, brandingFormUpload } from './web/routes/it/branding-upload.js';
 import { uploadRoutes } from './web/routes/uploads.js';
@@ -116,6 +120,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     clock,
     logger,
     timeZone: config.i18n.timeZone,
+    publicUrl: config.server.publicUrl,
     renderer: createDocumentRenderer(),
     currentBrand: brandAt,
     drawBrand: createBrandDrawing({ uploads, themesDir: config.branding.themesDir }),
@@ -270,6 +275,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
       choices,
       cookie: { name: sessionCookieName(config), options: sessionCookieOptions(config) },
       deviceCookie: { name: deviceCookieName(config), options: sessionCookieOptions(config) },
+      quoteCookie: quoteAccessCookie(config.server.secureCookies),
       absoluteHours: config.session.absoluteHours,
     }),
   );
@@ -282,7 +288,19 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(documentRoutes({ db, files: documentFiles, clock, downloadsPerMinute: config.documents.downloadsPerMinute }));
   app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, documentMails, users, identity }));
   app.use(itRoutes({ db, clock, themes, uploads }));
-  app.use(deskRoutes({ quotes, sending: quoteSending }));
+  app.use(deskRoutes({ quotes, sending: quoteSending, payments: createQuotePaymentDesk({ db, checkout, clock }) }));
+  app.use(
+    quoteRoutes({
+      config,
+      db,
+      clock,
+      logger,
+      ledger,
+      payment: createQuotePayment({ db, checkout, clock, timeZone: config.i18n.timeZone }),
+      access: quoteAccess(config.session.secret, quoteAccessCookie(config.server.secureCookies), () => clock.now().getTime()),
+      documentFiles,
+    }),
+  );
 
   app.use(notFoundHandler);
   app.use(errorHandler({ logger, defaultLocale: config.i18n.defaultLocale, translations }));

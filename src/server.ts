@@ -5,7 +5,8 @@ import { runHoldingLock, runIfLockFree } from './db/advisory-lock.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { systemClock } from './system-clock.js';
-import { DEMO_API_KEY, type DemoLogin } from './services/demo/demo-logins.js';
+import { demoBannerLines } from './services/demo/demo-banner.js';
+import type { DemoData } from './services/demo/demo.js';
 import { demoCredentialsRefusal } from './services/demo/demo-credentials.js';
 import { createArgon2Hasher } from './domain/people/passwords.js';
 import { createUserManagement } from './services/people/user-management.js';
@@ -29,16 +30,12 @@ function readConfig(): Config {
   }
 }
 
-function banner(url: string, demoLogins: readonly DemoLogin[], simulator: PayPalSimulator | null, mailDelivery: Config['mail']['delivery'], demoCasUrl: string | null): string {
+function banner(url: string, demo: DemoData | null, simulator: PayPalSimulator | null, mailDelivery: Config['mail']['delivery'], demoCasUrl: string | null): string {
   const lines = [`Recharge is running at ${url}`];
   if (simulator) lines.push(`Payments go to the built-in PayPal simulator at ${simulator.baseUrl} (no real money).`);
   if (demoCasUrl) lines.push(`"Log in with the demo institution (CAS)" uses the built-in demo CAS server at ${demoCasUrl} (made-up people, no password).`);
   if (mailDelivery === 'keep') lines.push(`Receipts are not e-mailed: they are kept in the admin mailbox at ${url}/admin/mails.`);
-  if (demoLogins.length > 0) {
-    lines.push('Demo data is on. Log in with:');
-    for (const login of demoLogins) lines.push(`  ${login.role.padEnd(6)} ${login.username} / ${login.password}`);
-    lines.push(`Demo print-server API key: ${DEMO_API_KEY}`);
-  }
+  if (demo) lines.push(...demoBannerLines(url, demo));
   return lines.join('\n');
 }
 
@@ -92,8 +89,8 @@ async function main(): Promise<void> {
   const hasher = createArgon2Hasher();
   // Instances starting together would both add the demo people (one fails on the unique username): they take turns.
   // The seeding is imported only when demo data is on.
-  const seedDemo = async () => (await import('./services/demo/demo.js')).seedDemoData({ db, clock, users: createUserManagement({ db, hasher, clock }) });
-  const demoLogins = config.demo.enabled ? await runHoldingLock(db.knex, 'demoData', seedDemo) : [];
+  const seedDemo = async () => (await import('./services/demo/demo.js')).seedDemo({ db, clock, config, users: createUserManagement({ db, hasher, clock }) });
+  const demo = config.demo.enabled ? await runHoldingLock(db.knex, 'demoData', seedDemo) : null;
   const demoRefusal = await demoCredentialsRefusal({ config, db, hasher, logger });
   if (demoRefusal) exitWith(demoRefusal);
   const identity = createIdentityRegistry({ config, db, clock, providers: [...config.identity.providers, ...(demoCas ? [demoProviderConfig(demoCas.url)] : [])] });
@@ -109,7 +106,7 @@ async function main(): Promise<void> {
     const { port } = server.address() as AddressInfo;
     simulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhooks/paypal`);
     const url = config.server.port === 0 ? `http://localhost:${port}` : config.server.publicUrl;
-    console.log(banner(url, demoLogins, simulator, config.mail.delivery, demoCas?.url ?? null));
+    console.log(banner(url, demo, simulator, config.mail.delivery, demoCas?.url ?? null));
   });
   server.on('error', (error: NodeJS.ErrnoException) => {
     logger.fatal({ err: error }, 'cannot listen');

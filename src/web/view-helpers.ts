@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { Config } from '../config.js';
 import type { Hundredths } from '../domain/ledger/ledger.js';
 import { canUseQuoteDesk } from '../domain/quotes/quote-desk.js';
-import { formatDateTime, formatHundredths, formatMoney, formatUnits } from '../i18n/format.js';
+import { formatDateTime, formatDay, formatHundredths, formatMoney, formatUnits } from '../i18n/format.js';
 import type { Locale, Translate } from '../i18n/index.js';
 
 /** Formatting helpers for the views, bound to the request's language. */
@@ -15,6 +15,7 @@ export function viewHelpers(config: Config): RequestHandler {
     response.locals.formatNumber = (amount: Hundredths) => formatHundredths(amount, locale);
     response.locals.formatMoney = (cents: number, currency: string) => formatMoney(cents, currency, locale);
     response.locals.formatDateTime = (date: Date) => formatDateTime(date, locale, config.i18n.timeZone);
+    response.locals.formatDay = (day: string) => formatDay(day, locale);
     response.locals.currentPath = request.originalUrl;
     response.locals.user ??= undefined;
     response.locals.canUseQuoteDesk = canUseQuoteDesk(request.user);

@@ -174,6 +174,7 @@ describe(`receipt and credit-note numbers in the database (${testDialect})`, () 
       clock: { now: tick },
       logger: createLogger({ log: { level: 'silent' } }),
       timeZone,
+      publicUrl: 'https://print.example.edu',
       renderer,
       currentBrand: async () => brand,
       drawBrand: async ({ organisationName, accentColour }) => ({ organisationName, accentColour, logoPng: null }),

@@ -9,6 +9,8 @@ export interface PdfContents {
   info: Record<string, unknown>;
   /** The pixel size of each image drawn (a logo), in page order. */
   images: Array<{ width: number; height: number }>;
+  /** Where each link leads, in page order. */
+  links: string[];
 }
 
 /** How far apart two pieces of text may sit vertically and still be read as one line (points). */
@@ -23,8 +25,10 @@ export async function readPdf(bytes: Buffer): Promise<PdfContents> {
   try {
     const lines: string[] = [];
     const images: PdfContents['images'] = [];
+    const links: string[] = [];
     for (let number = 1; number <= document.numPages; number += 1) {
       const page = await document.getPage(number);
+      for (const annotation of (await page.getAnnotations()) as Array<{ subtype: string; url?: string }>) if (annotation.subtype === 'Link' && annotation.url) links.push(annotation.url);
       const { fnArray, argsArray } = await page.getOperatorList();
       for (const [index, operation] of fnArray.entries()) {
         // paintImageXObject's arguments: the image's id, then its width and height in pixels.
@@ -43,7 +47,7 @@ export async function readPdf(bytes: Buffer): Promise<PdfContents> {
       lines.push(...rows.map((row) => row.sort((one, other) => one.x - other.x).map((piece) => piece.text).join(' ').replace(/\s+/g, ' ')));
     }
     const { info } = await document.getMetadata();
-    return { text: lines.join('\n'), lines, pages: document.numPages, info: info as Record<string, unknown>, images };
+    return { text: lines.join('\n'), lines, pages: document.numPages, info: info as Record<string, unknown>, images, links };
   } finally {
     await document.destroy();
   }

@@ -4,6 +4,7 @@ import type { User } from '../../src/domain/people/users.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { createTestPortal, logIn, type TestPortal } from '../helpers/portal.js';
 import { pathOf, pay, placeOrder, publishOffers } from '../helpers/topup.js';
+import { asText } from '../helpers/downloads.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
@@ -13,15 +14,6 @@ const FRENCH_HEADER =
   'Date et heure (Europe/Paris);Transaction;Type;Identifiant;Nom;Unités;Commande;Montant TTC;Montant HT;TVA;Taux de TVA (%);Devise;Commande PayPal;Paiement PayPal;Remboursement PayPal;Libellé;Saisi par';
 const ENGLISH_HEADER =
   'Date and time (Europe/Paris),Transaction,Type,Username,Name,Units,Order,Amount incl. VAT,Net amount,VAT,VAT rate (%),Currency,PayPal order,PayPal capture,PayPal refund,Description,Entered by';
-
-/** A response body read as text whatever its type (supertest leaves SVG and CSV downloads as buffers otherwise). */
-const asText = (request: supertest.Test) =>
-  request.buffer(true).parse((response, done) => {
-    let text = '';
-    response.setEncoding('utf8');
-    response.on('data', (chunk: string) => (text += chunk));
-    response.on('end', () => done(null, text));
-  });
 
 /** Intl writes money with non-breaking spaces; the expectations below use plain ones. */
 const plainSpaces = (text: string) => text.replace(/[\u00a0\u202f]/g, ' ');

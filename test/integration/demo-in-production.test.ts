@@ -63,7 +63,7 @@ describe(`demo credentials in production (${testDialect})`, function () {
     await portal.stop();
     expect(ending).to.match(/^exited with 1 /);
     expect(portal.output)
-      .to.include('Refusing to start in production: the demo logins etudiant, admin, informatique (with the password printed in the README) and the demo print-server API key (rk_demoP…) still work')
+      .to.include('Refusing to start in production: the demo logins etudiant, admin, informatique, reprographie (with the password printed in the README) and the demo print-server API key (rk_demoP…) still work')
       .and.include('`npm run cli -- demo remove`')
       .and.include('ALLOW_DEMO_IN_PRODUCTION=true');
   });
@@ -84,13 +84,14 @@ describe(`demo credentials in production (${testDialect})`, function () {
     const removed = await runEntry('src/cli.ts', ['demo', 'remove'], { env: production });
     expect(removed, removed.stderr).to.deep.include({
       code: 0,
-      stdout: 'Disabled etudiant, admin, informatique (they still had their demo password).\nRevoked the demo print-server API key.\n',
+      stdout: 'Disabled etudiant, admin, informatique, reprographie (they still had their demo password).\nRevoked the demo print-server API key.\n',
     });
     const audit = await auditRows();
     expect(audit.map((row) => [row.action, row.target])).to.deep.equal([
       ['person.disable', 'etudiant'],
       ['person.disable', 'admin'],
       ['person.disable', 'informatique'],
+      ['person.disable', 'reprographie'],
       ['api_key.revoke', 'Imprimantes de démonstration'],
     ]);
     for (const row of audit) {
@@ -100,7 +101,7 @@ describe(`demo credentials in production (${testDialect})`, function () {
 
     const again = await runEntry('src/cli.ts', ['demo', 'remove'], { env: production });
     expect(again).to.deep.include({ code: 0, stdout: 'Nothing to remove: no demo person has their demo password and the demo API key is revoked or absent.\n' });
-    expect(await auditRows()).to.have.length(4);
+    expect(await auditRows()).to.have.length(5);
 
     const portal = await started(production);
     try {

@@ -206,6 +206,35 @@ describe(`reprography desk: quotes (${testDialect})`, function () {
       expect((await knex()('quotes').where('id', idOf(number)).first()).user_id).to.equal(student.id);
       expect((await desk.get(`/desk/quotes/${number}`).expect(200)).text).to.include('<dd>etudiant</dd>');
     });
+
+    it('offers the linked person to pay in units: typed like units, stored in hundredths, shown, typed back, audited; refused without a person or a positive amount', async () => {
+      const number = await createQuote(desk, { username: 'etudiant', unitsPrice: ' 49,6 ' });
+      expect(Number((await knex()('quotes').where('id', idOf(number)).first()).units_price)).to.equal(4_960);
+      expect(readable((await desk.get(`/desk/quotes/${number}`).expect(200)).text)).to.include('Paiement en unités').and.include('<dd id="units-price">49,60 unités</dd>');
+      expect(JSON.parse((await knex()('audit_log').where({ action: 'quote.create', target: number }).first()).after_json).unitsPrice).to.equal(4_960);
+      const form = await desk.get(`/desk/quotes/${number}/edit`).expect(200);
+      expect(formFields(form.text, `/desk/quotes/${number}/edit`).unitsPrice).to.equal('49,60');
+      expect(formFields((await desk.get(`/desk/quotes/${number}/edit`).set('Accept-Language', 'en').expect(200)).text, `/desk/quotes/${number}/edit`).unitsPrice).to.equal('49.60');
+      await desk.post(`/desk/quotes/${number}/edit`).type('form').send(withChanges(formFields(form.text, `/desk/quotes/${number}/edit`), { unitsPrice: '' })).expect(303);
+      expect((await knex()('quotes').where('id', idOf(number)).first()).units_price).to.equal(null);
+      expect(readable((await desk.get(`/desk/quotes/${number}`).expect(200)).text)).to.include('Non proposé : seul le paiement par PayPal est possible.');
+
+      const before = await written();
+      for (const [changes, message] of [
+        [{ username: 'etudiant', unitsPrice: '0' }, "Saisissez un nombre d'unités supérieur à 0"],
+        [{ username: 'etudiant', unitsPrice: '-5' }, "Saisissez un nombre d'unités supérieur à 0"],
+        [{ username: 'etudiant', unitsPrice: '12,345' }, "Saisissez un nombre d'unités supérieur à 0"],
+        [{ username: '', unitsPrice: '10' }, 'Indiquez le compte du portail de la personne'],
+      ] as const) {
+        const refused = await desk.post('/desk/quotes/new').type('form').send(await newQuoteForm(desk, { ...THESIS, ...changes }));
+        expect(refused.status, changes.unitsPrice).to.equal(400);
+        expect(readable(refused.text), changes.unitsPrice).to.include(message).and.include('id="unitsPrice-error"').and.include(`value="${changes.unitsPrice}"`);
+      }
+      const english = await desk.post('/desk/quotes/new').set('Accept-Language', 'en').type('form').send(await newQuoteForm(desk, { ...THESIS, unitsPrice: '10' }, 'en'));
+      expect(english.status).to.equal(400);
+      expect(english.text).to.include('Give the person&#39;s portal account: only they can pay in units.');
+      expect(await written()).to.deep.equal(before);
+    });
   });
 
   describe('editing, cancelling, listing', () => {
@@ -338,7 +367,7 @@ describe(`reprography desk: quotes (${testDialect})`, function () {
     it('answers a field posted twice with a message of the form, never a raw key, in French and English', async () => {
       const before = await written();
       const fields = await newQuoteForm(desk, THESIS);
-      for (const field of ['deliveryAddress', 'staffNote', 'username', 'name', 'description-0']) {
+      for (const field of ['deliveryAddress', 'staffNote', 'username', 'unitsPrice', 'name', 'description-0']) {
         const body = new URLSearchParams(fields as Record<string, string>);
         body.append(field, 'encore');
         for (const [language, message] of [['fr', 'Ce champ a été envoyé plusieurs fois'], ['en', 'This field was sent more than once']]) {
@@ -396,7 +425,7 @@ describe(`reprography desk: quotes (${testDialect})`, function () {
       const now = portal.clock.now();
       await expectRefused((trx) => moveQuote(trx, quote.id, 'draft', 'sent', now));
       await expectRefused((trx) => replaceQuoteLines(trx, quote.id, [{ description: 'Autre', quantity: 1, unitPriceCents: 100, vatRateBasisPoints: 2000 }]));
-      const contents = { customer: { name: 'X', email: 'x@example.edu', postcode: '75005', deliveryMethod: 'pickup' as const, deliveryAddress: '', validUntil: VALID_UNTIL, username: null, locale: 'fr' as const }, staffNote: '', userId: null, totalCents: 100 };
+      const contents = { customer: { name: 'X', email: 'x@example.edu', postcode: '75005', deliveryMethod: 'pickup' as const, deliveryAddress: '', validUntil: VALID_UNTIL, username: null, locale: 'fr' as const }, staffNote: '', userId: null, totalCents: 100, unitsPrice: null };
       await expectRefused((trx) => updateQuoteContents(trx, quote, contents, now));
       await knex()('quotes').where('number', number).update({ status: 'draft', version: 2 });
       await expectRefused((trx) => updateQuoteContents(trx, quote, contents, now));

@@ -7,6 +7,7 @@ import { parseDocumentNumber } from '../../src/domain/documents/documents.js';
 import { parseOrderNumber } from '../../src/domain/checkout/orders.js';
 import { testDialect } from '../helpers/database.js';
 import { formFields } from '../helpers/html-form.js';
+import { download } from '../helpers/downloads.js';
 import { readPdf } from '../helpers/pdf-text.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { pathOf, pay, placeOrder, publishOffers, restorePayments } from '../helpers/topup.js';
@@ -19,19 +20,6 @@ const DOCUMENT_LINK = /href="(\/documents\/((?:RC|CN)-\d{6,})\.pdf)"/g;
 const documentLinks = (html: string) => [...html.matchAll(DOCUMENT_LINK)].map(([, path, number]) => ({ path: path!, number: number! }));
 /** An error page without what differs between any two responses: the nonce, and the path asked for (the language form returns to it). */
 const errorPageOf = (html: string, path: string) => html.replace(/nonce="[^"]*"/g, '').replaceAll(path, '');
-
-/** GET a PDF, its body kept as bytes. */
-function download(agent: Agent | supertest.Agent, path: string, headers: Record<string, string> = {}) {
-  return agent
-    .get(path)
-    .set(headers)
-    .buffer(true)
-    .parse((response, done) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => done(null, Buffer.concat(chunks)));
-    });
-}
 
 async function pdfTextAt(agent: Agent, path: string, headers: Record<string, string> = {}) {
   const response = await download(agent, path, headers).expect(200);

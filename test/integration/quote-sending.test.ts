@@ -117,11 +117,21 @@ describe(`reprography desk: sending quotes (${testDialect})`, function () {
     expect(message!.parsed.subject).to.equal(`Votre devis ${number} — Université Exemple`);
     expect(message!.parsed.replyTo?.text).to.equal('reprographie@univ.example');
     const text = plain(message!.parsed.text!);
-    for (const expected of [`devis ${number}`, 'Montant total : 47,49 € TTC', `Numéro de devis : ${number}`, 'Code postal de livraison : 75 005', 'Pour accepter ce devis, répondez à cet e-mail.']) {
+    for (const expected of [
+      `devis ${number}`,
+      'Montant total : 47,49 € TTC',
+      `Numéro de devis : ${number}`,
+      'Code postal de livraison : 75 005',
+      // "Payer maintenant" opens the lookup with the number filled in: the postcode is still asked.
+      `Payer maintenant : ${portal.config.server.publicUrl}/quotes/lookup?number=${number}\n`,
+      'Pour modifier la facturation, la livraison ou les quantités, répondez à cet e-mail.',
+    ]) {
       expect(text).to.include(expected);
     }
     expect(message!.parsed.attachments.map((attachment) => [attachment.filename, attachment.contentType])).to.deep.equal([[`${number}.pdf`, 'application/pdf']]);
-    const pdf = plain((await readPdf(message!.parsed.attachments[0]!.content)).text);
+    const contents = await readPdf(message!.parsed.attachments[0]!.content);
+    const pdf = plain(contents.text);
+    const payNow = `${portal.config.server.publicUrl}/quotes/lookup?number=${number}`;
     for (const expected of [
       'Devis',
       `Numéro de devis ${number}`,
@@ -136,10 +146,15 @@ describe(`reprography desk: sending quotes (${testDialect})`, function () {
       '12 rue des Écoles',
       'Camille Martin',
       'reprographie@univ.example',
-      'Pour accepter ce devis, répondez à l’e-mail',
+      'Accepter ce devis',
+      'Payez en ligne, par carte bancaire ou avec PayPal',
+      `Payer maintenant : ${payNow}`,
+      'répondez à l’e-mail dans lequel vous avez reçu le devis',
     ]) {
-      expect(pdf).to.include(expected.replace(/’/g, "'"));
+      expect(pdf.replace(/\n/g, ' ')).to.include(expected.replace(/’/g, "'"));
     }
+    // A real link in the PDF, to the lookup only.
+    expect(new Set(contents.links)).to.deep.equal(new Set([payNow]));
     // The staff note is for staff: neither the mail (text or HTML) nor the PDF carries any of it.
     for (const customerSees of [text, String(message!.parsed.html), pdf]) expect(customerSees).not.to.include('Note interne').and.not.include('marge réduite');
     // The stored rendition is the one attached: the same bytes every time.
@@ -155,9 +170,11 @@ describe(`reprography desk: sending quotes (${testDialect})`, function () {
     await portal.mail.deliverDue();
     const [message] = smtp.messagesTo('alex@example.org');
     expect(message!.parsed.subject).to.equal(`Your quote ${number} — Université Exemple`);
-    expect(message!.parsed.text).to.include('To accept this quote, reply to this e-mail.').and.include('Delivery postcode: SW1A 1AA');
-    const pdf = (await readPdf(message!.parsed.attachments[0]!.content)).text;
-    expect(pdf).to.include(`Quote number ${number}`).and.include('Collection at the print shop desk').and.include('Total incl. VAT €47.49').and.include('VAT 5.5% on €9.99 €0.52');
+    expect(message!.parsed.text).to.include(`Pay now: ${portal.config.server.publicUrl}/quotes/lookup?number=${number}\n`).and.include('Delivery postcode: SW1A 1AA');
+    const contents = await readPdf(message!.parsed.attachments[0]!.content);
+    const pdf = contents.text;
+    expect(new Set(contents.links)).to.deep.equal(new Set([`${portal.config.server.publicUrl}/quotes/lookup?number=${number}`]));
+    expect(pdf).to.include('Pay now:').and.include(`Quote number ${number}`).and.include('Collection at the print shop desk').and.include('Total incl. VAT €47.49').and.include('VAT 5.5% on €9.99 €0.52');
   });
 
   it('sends once whatever the clicks: the form sent twice, then ten at once, make one document and one mail', async () => {

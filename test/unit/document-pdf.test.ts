@@ -21,6 +21,7 @@ import { STALL_TIMEOUT_MS, STALLING_BUYER, stallingRenderer } from '../helpers/s
 
 const translations = createTranslations();
 const TIME_ZONE = 'Europe/Paris';
+const PUBLIC_URL = 'https://print.example.edu';
 
 const seller = { name: 'Université Exemple', address: '1 rue de la Paix\n75002 Paris', vatNumber: 'FR12345678901', email: 'compta@universite-exemple.test' };
 const buyer = { name: 'Ζωή Ёлкина', username: 'zoe', email: 'zoe@example.edu' };
@@ -55,11 +56,12 @@ const packOrder: DocumentView['order'] = {
   paidAt: new Date('2026-11-23T10:00:00Z'),
 };
 
-const receiptView: DocumentView = { document: receipt, order: packOrder, refund: null, receiptNumber: null };
+const receiptView: DocumentView = { document: receipt, order: packOrder, paidQuote: null, refund: null, receiptNumber: null };
 
 const creditNoteView: DocumentView = {
   document: { ...receipt, id: 2, kind: 'credit_note', number: 'CN-000007', seriesNumber: 7, refundId: 'REFUND-5KQ', issuedAt: new Date('2026-11-25T15:30:00Z') },
   order: packOrder,
+  paidQuote: null,
   refund: { refundId: 'REFUND-5KQ', amountCents: 500, netCents: 417, vatCents: 83, createdAt: new Date('2026-11-25T15:30:00Z') },
   receiptNumber: 'RC-000042',
 };
@@ -72,7 +74,7 @@ const sampleBranding = async (): Promise<DocumentBranding> => ({
   logoPng: await sharp({ create: { width: 64, height: 64, channels: 4, background: '#6d1a36' } }).png().toBuffer(),
 });
 const render = (view: DocumentView, locale: Locale, changes: Partial<DocumentBranding> = {}) =>
-  renderDocumentPdf(view, { t: translations(locale), locale, timeZone: TIME_ZONE, branding: { ...branding, ...changes } });
+  renderDocumentPdf(view, { t: translations(locale), locale, timeZone: TIME_ZONE, publicUrl: PUBLIC_URL, branding: { ...branding, ...changes } });
 
 describe('receipt and credit note PDFs', () => {
   before(async () => {
@@ -180,7 +182,7 @@ describe('receipt and credit note PDFs', () => {
 
 describe('receipt and credit note PDFs on the render thread', () => {
   let renderer: DocumentRenderer;
-  const job = (view: DocumentView, locale: Locale = 'fr'): DocumentRenderJob => ({ view, locale, timeZone: TIME_ZONE, branding });
+  const job = (view: DocumentView, locale: Locale = 'fr'): DocumentRenderJob => ({ view, locale, timeZone: TIME_ZONE, publicUrl: PUBLIC_URL, branding });
   before(async () => {
     branding = await sampleBranding();
   });

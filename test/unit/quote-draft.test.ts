@@ -44,6 +44,7 @@ describe('quote drafts', () => {
       locale: 'en',
     });
     expect(draft.staffNote).to.equal('');
+    expect(draft.unitsPrice).to.equal(null);
     expect(draft.lines).to.deep.equal([
       { description: 'Thèse, impression couleur', quantity: 3, unitPriceCents: 1_250, vatRateBasisPoints: 2000 },
       { description: 'Reliure thermocollée', quantity: 3, unitPriceCents: 450, vatRateBasisPoints: 550 },
@@ -144,7 +145,7 @@ describe('quote drafts', () => {
   });
 
   it('reports a field sent twice (an array) as repeated, for every field, never with a message of its own', () => {
-    for (const field of ['name', 'email', 'postcode', 'deliveryMethod', 'deliveryAddress', 'validUntil', 'username', 'staffNote', 'locale'] as const) {
+    for (const field of ['name', 'email', 'postcode', 'deliveryMethod', 'deliveryAddress', 'validUntil', 'username', 'unitsPrice', 'staffNote', 'locale'] as const) {
       expect(problemsOf({ ...valid, [field]: ['a', 'b'] }), field).to.deep.equal([{ field, code: 'repeated' }]);
     }
     for (const field of ['description', 'quantity', 'unitPrice', 'vatRate'] as const) {
@@ -193,5 +194,36 @@ describe('quote drafts', () => {
     expect(problemsOf({ ...valid, username: 'personne' })).to.deep.equal([]);
     expect(() => validateQuoteDraft({ ...valid, username: 'Personne' }, TODAY, (username) => ((asked = username), false))).to.throw(QuoteDraftError, 'username: unknown_person');
     expect(asked).to.equal('personne');
+  });
+
+  describe('the price in units for the quote’s person', () => {
+    const forPerson = { ...valid, username: 'etudiant' };
+    const unitsPriceOf = (unitsPrice: unknown, input: QuoteDraftInput = forPerson) => validateQuoteDraft({ ...input, unitsPrice }, TODAY).unitsPrice;
+
+    it('reads units as typed in either language, in hundredths; empty offers none', () => {
+      expect([unitsPriceOf('49,60'), unitsPriceOf(' 49.6 '), unitsPriceOf('0,01'), unitsPriceOf('1000')]).to.deep.equal([4_960, 4_960, 1, 100_000]);
+      for (const none of ['', '   ', undefined, null]) expect(unitsPriceOf(none), String(none)).to.equal(null);
+    });
+
+    it('gives back every amount of hundredths it can hold, written with a comma or a point', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 999_999_999 }), fc.constantFrom('.', ','), (hundredths, separator) => {
+          const typed = `${Math.trunc(hundredths / 100)}${separator}${String(hundredths % 100).padStart(2, '0')}`;
+          expect(unitsPriceOf(typed)).to.equal(hundredths);
+        }),
+      );
+    });
+
+    it('refuses zero, signs, exponents, more than two decimals and anything else, as invalid', () => {
+      for (const typed of ['0', '0,00', '-5', '+5', '1e3', '12,345', '1 000', 'dix', '10000000', { nested: '1' }]) {
+        expect(problemsOf({ ...forPerson, unitsPrice: typed }), JSON.stringify(typed)).to.deep.equal([{ field: 'unitsPrice', code: 'invalid' }]);
+      }
+    });
+
+    it('needs a person of the portal, and blames only the username when the one typed is wrong', () => {
+      expect(problemsOf({ ...valid, username: '', unitsPrice: '10' })).to.deep.equal([{ field: 'unitsPrice', code: 'no_person' }]);
+      expect(problemsOf({ ...valid, username: 'Ünïcode name', unitsPrice: '10' })).to.deep.equal([{ field: 'username', code: 'invalid' }]);
+      expect(problemsOf({ ...valid, username: '', unitsPrice: '' })).to.deep.equal([]);
+    });
   });
 });

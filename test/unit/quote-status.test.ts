@@ -50,8 +50,9 @@ describe('quote statuses', () => {
     }
   });
 
-  it('ends at refunded, cancelled and expired, and refuses any other move with its reason', () => {
-    for (const final of ['refunded', 'cancelled', 'expired'] as const) expect(nextQuoteStatuses(final)).to.deep.equal([]);
+  it('ends at refunded; a cancelled or expired quote may only become paid (a customer charged at PayPal as it closed); any other move is refused with its reason', () => {
+    expect(nextQuoteStatuses('refunded')).to.deep.equal([]);
+    for (const closed of ['cancelled', 'expired'] as const) expect(nextQuoteStatuses(closed)).to.deep.equal(['paid']);
     expect(() => assertQuoteMove('paid', 'cancelled')).to.throw(QuoteStatusError, 'a quote cannot go from paid to cancelled');
     expect(() => assertQuoteMove('cancelled', 'draft')).to.throw(QuoteStatusError);
     expect(() => assertQuoteMove('draft', 'cancelled')).not.to.throw();

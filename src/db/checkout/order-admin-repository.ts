@@ -6,11 +6,12 @@ import { formatOrderNumber, type OrderEvent } from '../../domain/checkout/orders
 import type { Cents } from '../../domain/pricing/pricing.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 
-/** One line of the admins' orders list. */
+/** One line of the admins' orders list: a person's top-up, or a quote's payment (no person: the quote and its customer). */
 export interface OrderListRow {
   number: string;
   createdAt: Date;
-  username: string;
+  username: string | null;
+  quote: { number: string; customerName: string } | null;
   status: OrderStatus;
   priceCents: Cents;
   currency: string;
@@ -22,7 +23,8 @@ export interface OrderListRow {
 const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
 
 function searched(db: Queryable, search: OrderSearch): Knex.QueryBuilder {
-  const query = db('orders as o').join('users as u', 'u.id', 'o.user_id');
+  // A quote's order has no person: left joins, so that it is listed too, with its quote.
+  const query = db('orders as o').leftJoin('users as u', 'u.id', 'o.user_id').leftJoin('quotes as q', 'q.id', 'o.quote_id');
   if (search.status) void query.where('o.status', search.status);
   if (search.from) void query.where('o.created_at', '>=', search.from.toISOString());
   if (search.until) void query.where('o.created_at', '<', search.until.toISOString());
@@ -43,13 +45,14 @@ export async function searchOrders(db: Queryable, search: OrderSearch, page: { l
     .orderBy('o.id', 'desc')
     .limit(page.limit)
     .offset(page.offset)
-    .select('o.id', 'o.created_at', 'o.status', 'o.price_cents', 'o.currency', 'o.units', 'o.bonus_units', 'o.paypal_order_id', 'u.username');
+    .select('o.id', 'o.created_at', 'o.status', 'o.price_cents', 'o.currency', 'o.units', 'o.bonus_units', 'o.paypal_order_id', 'u.username', { quote_number: 'q.number', customer_name: 'q.customer_name' });
   return rows.map((row) => {
     const createdAt = toDate(row.created_at);
     return {
       number: formatOrderNumber(toSafeInteger(row.id), createdAt),
       createdAt,
-      username: String(row.username),
+      username: row.username == null ? null : String(row.username),
+      quote: row.quote_number == null ? null : { number: String(row.quote_number), customerName: String(row.customer_name) },
       status: row.status as OrderStatus,
       priceCents: toSafeInteger(row.price_cents),
       currency: String(row.currency),

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { assertMove, type OrderStatus } from '../../domain/checkout/order-status.js';
-import { formatOrderNumber, type Order, type OrderEvent } from '../../domain/checkout/orders.js';
+import { formatOrderNumber, type Order, type OrderEvent, type OrderKind } from '../../domain/checkout/orders.js';
 import type { Currency, Quote } from '../../domain/pricing/pricing.js';
 import { isLocale, type Locale } from '../../domain/shared/locale.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
@@ -12,9 +12,10 @@ export function toOrder(row: Record<string, unknown>): Order {
   return {
     id,
     number: formatOrderNumber(id, createdAt),
-    userId: toSafeInteger(row.user_id),
+    userId: row.user_id == null ? null : toSafeInteger(row.user_id),
+    quoteId: row.quote_id == null ? null : toSafeInteger(row.quote_id),
     status: row.status as OrderStatus,
-    kind: row.kind as Quote['kind'],
+    kind: row.kind as OrderKind,
     packId: optionalText(row.pack_id),
     currency: row.currency as Currency,
     priceCents: toSafeInteger(row.price_cents),
@@ -40,10 +41,10 @@ export function toOrder(row: Record<string, unknown>): Order {
 
 export async function insertOrder(trx: Knex.Transaction, order: { userId: number; quote: Quote; termsVersionId: number; locale: Locale }, now: Date): Promise<Order> {
   const { quote } = order;
-  const [row] = await trx('orders')
-    .insert({
+  return insertOrderRow(
+    trx,
+    {
       user_id: order.userId,
-      status: 'created',
       kind: quote.kind,
       pack_id: quote.packId,
       currency: quote.currency,
@@ -54,15 +55,63 @@ export async function insertOrder(trx: Knex.Transaction, order: { userId: number
       units: quote.units,
       bonus_units: quote.bonusUnits,
       terms_version_id: order.termsVersionId,
-      refunded_cents: 0,
       locale: order.locale,
-      created_at: now.toISOString(),
-      updated_at: now.toISOString(),
-    })
+    },
+    now,
+  );
+}
+
+/**
+ * A new order paying a quote, at the quote's total (the server's, from its lines). The partial unique
+ * index orders_open_quote_unique refuses a second open order for the quote: the caller holds the
+ * quote's lock and reuses the open one instead (findOpenQuoteOrder).
+ */
+export async function insertQuoteOrder(
+  trx: Knex.Transaction,
+  order: { quoteId: number; currency: Currency; priceCents: number; netCents: number; vatCents: number; vatRateBasisPoints: number; termsVersionId: number; locale: Locale },
+  now: Date,
+): Promise<Order> {
+  return insertOrderRow(
+    trx,
+    {
+      user_id: null,
+      quote_id: order.quoteId,
+      kind: 'quote',
+      pack_id: null,
+      currency: order.currency,
+      price_cents: order.priceCents,
+      net_cents: order.netCents,
+      vat_cents: order.vatCents,
+      vat_rate_basis_points: order.vatRateBasisPoints,
+      units: 0,
+      bonus_units: 0,
+      terms_version_id: order.termsVersionId,
+      locale: order.locale,
+    },
+    now,
+  );
+}
+
+/** Inserts a new order (status `created`, nothing refunded) with its `created` event. */
+async function insertOrderRow(trx: Knex.Transaction, columns: Record<string, unknown>, now: Date): Promise<Order> {
+  const [row] = await trx('orders')
+    .insert({ ...columns, status: 'created', refunded_cents: 0, created_at: now.toISOString(), updated_at: now.toISOString() })
     .returning('id');
   const id = toSafeInteger((row as { id: unknown }).id);
   await addOrderEvent(trx, id, { type: 'created', fromStatus: null, toStatus: 'created', detail: null }, now);
   return (await findOrder(trx, { id })) as Order;
+}
+
+/** The quote's order that may still be paid (at most one: orders_open_quote_unique), if any. */
+export async function findOpenQuoteOrder(db: Queryable, quoteId: number, openStatuses: readonly OrderStatus[]): Promise<Order | undefined> {
+  const row = await db('orders').where('quote_id', quoteId).whereIn('status', [...openStatuses]).first();
+  return row ? toOrder(row) : undefined;
+}
+
+/** Every order made to pay the quote, oldest first. */
+export async function listQuoteOrders(db: Queryable, quoteId: number): Promise<Order[]> {
+  const rows: Array<Record<string, unknown>> = await db('orders').where('quote_id', quoteId).orderBy('id');
+  return rows.map(toOrder);
 }
 
 /** Finds an order by id or PayPal order id; with `userId`, only that person's (others' orders do not exist for them). */

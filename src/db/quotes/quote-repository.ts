@@ -38,6 +38,11 @@ function toQuote(row: Record<string, unknown>, lines: QuoteLine[]): Quote {
     updatedAt: toDate(row.updated_at),
     sentAt: optionalDate(row.sent_at),
     cancelledAt: optionalDate(row.cancelled_at),
+    unitsPrice: row.units_price == null ? null : toSafeInteger(row.units_price),
+    paidOrderId: row.paid_order_id == null ? null : toSafeInteger(row.paid_order_id),
+    paidLedgerTransactionId: row.paid_ledger_transaction_id == null ? null : toSafeInteger(row.paid_ledger_transaction_id),
+    paidAt: optionalDate(row.paid_at),
+    refundedCents: toSafeInteger(row.refunded_cents ?? 0),
   };
 }
 
@@ -47,9 +52,11 @@ interface QuoteContents {
   staffNote: string;
   userId: number | null;
   totalCents: number;
+  /** Hundredths of a unit the person may pay instead; null: not offered. */
+  unitsPrice: number | null;
 }
 
-const contentColumns = ({ customer, staffNote, userId, totalCents }: QuoteContents, number: string) => ({
+const contentColumns = ({ customer, staffNote, userId, totalCents, unitsPrice }: QuoteContents, number: string) => ({
   customer_name: customer.name,
   customer_email: customer.email,
   delivery_postcode: customer.postcode,
@@ -60,6 +67,7 @@ const contentColumns = ({ customer, staffNote, userId, totalCents }: QuoteConten
   staff_note: staffNote,
   locale: customer.locale,
   total_cents: totalCents,
+  units_price: unitsPrice,
   search_text: quoteSearchText(number, customer),
 });
 
@@ -111,6 +119,29 @@ export async function moveQuote(trx: Knex.Transaction, id: number, from: QuoteSt
     .where({ id, status: from })
     .update({ status: to, version: trx.raw('version + 1'), updated_at: now.toISOString(), ...stamp });
   expectOneRow(count, `move of quote ${id} from ${from} to ${to}`);
+}
+
+/** The quote is paid, by its order (PayPal) or a ledger transaction (units): a guarded move, like moveQuote. */
+export async function recordQuotePaid(
+  trx: Knex.Transaction,
+  id: number,
+  from: QuoteStatus,
+  by: { orderId: number } | { ledgerTransactionId: number },
+  now: Date,
+): Promise<void> {
+  const paidBy = 'orderId' in by ? { paid_order_id: by.orderId } : { paid_ledger_transaction_id: by.ledgerTransactionId };
+  const count = await trx('quotes')
+    .where({ id, status: from })
+    .update({ status: 'paid', version: trx.raw('version + 1'), updated_at: now.toISOString(), paid_at: now.toISOString(), ...paidBy });
+  expectOneRow(count, `payment of quote ${id}`);
+}
+
+/** What refunds gave back of a paid quote so far, and the status that follows. */
+export async function recordQuoteRefunded(trx: Knex.Transaction, id: number, from: QuoteStatus, to: QuoteStatus, refundedCents: number, now: Date): Promise<void> {
+  const count = await trx('quotes')
+    .where({ id, status: from })
+    .update({ status: to, refunded_cents: refundedCents, version: trx.raw('version + 1'), updated_at: now.toISOString() });
+  expectOneRow(count, `refund of quote ${id}`);
 }
 
 /** A draft's lines become these, in this order; the lines of a quote that is no longer a draft are never touched. */

@@ -1,7 +1,9 @@
 import { CREDITED_STATUSES, type OrderStatus } from '../../domain/checkout/order-status.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
+import { QUOTE_ORDER_KIND } from './report-repository.js';
 
-export interface TopUpTotals {
+/** What paid orders of one currency brought in a period: top-ups, or quotes paid through PayPal. */
+export interface PaidTotals {
   currency: string;
   count: number;
   amountCents: number;
@@ -10,8 +12,18 @@ export interface TopUpTotals {
 }
 
 /** Top-ups paid in [from, until), per currency (one, unless the price list's currency changed). */
-export async function topUpTotals(db: Queryable, from: Date, until: Date): Promise<TopUpTotals[]> {
-  const rows: Array<Record<string, unknown>> = await db('orders')
+export async function topUpTotals(db: Queryable, from: Date, until: Date): Promise<PaidTotals[]> {
+  return paidOrderTotals(db, from, until, 'top_ups');
+}
+
+/** Quotes paid through PayPal in [from, until), per currency: money taken like top-ups', but for no units. */
+export async function quotePaymentTotals(db: Queryable, from: Date, until: Date): Promise<PaidTotals[]> {
+  return paidOrderTotals(db, from, until, 'quotes');
+}
+
+async function paidOrderTotals(db: Queryable, from: Date, until: Date, of: 'top_ups' | 'quotes'): Promise<PaidTotals[]> {
+  const orders = of === 'quotes' ? db('orders').where('kind', QUOTE_ORDER_KIND) : db('orders').whereNot('kind', QUOTE_ORDER_KIND);
+  const rows: Array<Record<string, unknown>> = await orders
     .whereIn('status', [...CREDITED_STATUSES])
     .where('paid_at', '>=', from.toISOString())
     .where('paid_at', '<', until.toISOString())

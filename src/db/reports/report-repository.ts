@@ -3,7 +3,11 @@ import { CREDITED_STATUSES } from '../../domain/checkout/order-status.js';
 import type { PaidTopUp } from '../../domain/reports/top-ups-per-day.js';
 import { PAYPAL_KEYS, type ExportedTransaction } from '../../domain/reports/transaction-export.js';
 import type { TransactionKind } from '../../domain/ledger/ledger.js';
+import type { OrderKind } from '../../domain/checkout/orders.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
+
+/** The kind of a quote's order: it pays a quote, credits no units, and is no top-up in any figure. */
+export const QUOTE_ORDER_KIND: OrderKind = 'quote';
 
 export interface Period {
   from: Date;
@@ -17,7 +21,7 @@ export interface Period {
  * than the one before. `query` builds the filtered query afresh for each page; each row carries
  * `keyset_time` and `keyset_id` besides the `select`ed columns.
  */
-async function* keysetPages(
+export async function* keysetPages(
   query: () => Knex.QueryBuilder,
   columns: { time: string; id: string },
   period: Period,
@@ -158,9 +162,9 @@ function toExportedTransaction(row: Record<string, unknown>): ExportedTransactio
   };
 }
 
-/** Orders paid in [from, until) (refunded since or not), in pages, for the top-ups chart. */
+/** Top-ups paid in [from, until) (refunded since or not), in pages, for the top-ups chart; quotes' orders are no top-ups. */
 export async function* paidTopUpPages(db: Queryable, period: Period, pageSize = 2000): AsyncGenerator<PaidTopUp[]> {
-  const paid = () => db('orders').whereIn('status', [...CREDITED_STATUSES]);
+  const paid = () => db('orders').whereIn('status', [...CREDITED_STATUSES]).whereNot('kind', QUOTE_ORDER_KIND);
   for await (const page of keysetPages(paid, { time: 'paid_at', id: 'id' }, period, pageSize, { currency: 'currency', price_cents: 'price_cents' })) {
     yield page.map((row) => ({ paidAt: toDate(row.keyset_time), currency: String(row.currency), priceCents: toSafeInteger(row.price_cents) }));
   }

@@ -2,12 +2,23 @@ import type { Locale } from '../shared/locale.js';
 import type { OrderStatus } from './order-status.js';
 import type { Cents, Quote } from '../pricing/pricing.js';
 
-/** An order carries the quote it was placed with: later price changes never touch it. */
-export interface Order extends Quote {
+/** A top-up (a pack or a free amount) or the payment of a staff's quote (quotes/). */
+export type OrderKind = Quote['kind'] | 'quote';
+
+/**
+ * An order carries the price it was placed with: later price changes never touch it. A top-up's is a
+ * person's (`userId`) and credits units; a quote's (`quoteId`, kind `quote`, no units) pays that quote,
+ * maybe by someone without an account.
+ */
+export interface Order extends Omit<Quote, 'kind'> {
   id: number;
+  kind: OrderKind;
   /** Human number shown to people and sent to PayPal as invoice_id, e.g. R-2026-000123. */
   number: string;
-  userId: number;
+  /** The person a top-up is for; null for a quote's order. */
+  userId: number | null;
+  /** The quote an order of kind `quote` pays. */
+  quoteId: number | null;
   status: OrderStatus;
   termsVersionId: number;
   paypalOrderId: string | null;

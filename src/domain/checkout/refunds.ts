@@ -2,7 +2,7 @@ import { DomainError } from '../shared/errors.js';
 import type { Hundredths } from '../ledger/ledger.js';
 import type { OrderStatus } from './order-status.js';
 import type { Order } from './orders.js';
-import type { Cents } from '../pricing/pricing.js';
+import { vatIncluded, type Cents } from '../pricing/pricing.js';
 
 /** What an admin may do when a refund would take back units the person has already spent. */
 export const REFUND_POLICIES = ['refuse', 'allow_negative'] as const;
@@ -71,4 +71,29 @@ export function checkUnitsAvailable(policy: RefundPolicy, balance: Hundredths, u
   if (policy === 'refuse' && balance < unitsToTake) {
     throw new RefundError('units_spent', `the refund takes back ${unitsToTake} but the balance is ${balance}`, unitsToTake - balance);
   }
+}
+
+/**
+ * The net and VAT of a refund of `amountCents`, after the `earlier` refunds recorded for the order. A
+ * refund that completes the price gives back exactly the VAT not yet given back, so that the credit
+ * notes of an order refunded in parts add up to its receipt. Any other refund: a top-up has one VAT
+ * rate, and the refund's VAT is computed at it, as the price's was; a quote's order may mix rates
+ * (printing and binding), and its VAT is refunded in proportion to the order's, rounded half up.
+ */
+export function refundVat(
+  order: Pick<Order, 'kind' | 'priceCents' | 'vatCents' | 'vatRateBasisPoints'>,
+  amountCents: Cents,
+  earlier: ReadonlyArray<{ amountCents: Cents; vatCents: Cents }> = [],
+): { netCents: Cents; vatCents: Cents } {
+  const earlierCents = earlier.reduce((sum, refund) => sum + refund.amountCents, 0);
+  if (earlierCents + amountCents >= order.priceCents) {
+    const vatCents = Math.min(amountCents, Math.max(0, order.vatCents - earlier.reduce((sum, refund) => sum + refund.vatCents, 0)));
+    return { netCents: amountCents - vatCents, vatCents };
+  }
+  if (order.kind !== 'quote') return vatIncluded(amountCents, order.vatRateBasisPoints);
+  if (order.priceCents === 0) return { netCents: amountCents, vatCents: 0 };
+  // In BigInt: a quote's total may reach 10^10 cents, and the product would lose precision as a double.
+  const [amount, vat, price] = [BigInt(amountCents), BigInt(order.vatCents), BigInt(order.priceCents)];
+  const vatCents = Number((2n * amount * vat + price) / (2n * price));
+  return { netCents: amountCents - vatCents, vatCents };
 }

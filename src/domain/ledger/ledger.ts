@@ -9,14 +9,16 @@ export const MAX_ENTRY_AMOUNT: Hundredths = 1_000_000_000;
 export const USAGE_CATEGORIES = ['print', 'copy', 'scan', 'fax'] as const;
 export type UsageCategory = (typeof USAGE_CATEGORIES)[number];
 
-export const TRANSACTION_KINDS = ['top_up', 'usage', 'adjustment', 'reversal'] as const;
+/** `quote_payment`: a quote paid from the units of the person it is made out to (services/quotes/quote-units-payment.ts). */
+export const TRANSACTION_KINDS = ['top_up', 'usage', 'adjustment', 'reversal', 'quote_payment'] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
-/** Codes of the system accounts created by the ledger migration. */
+/** Codes of the system accounts created by the ledger migration (quote payments: by the quote payments' migration). */
 export const SystemAccount = {
   topUps: 'system:top-ups',
   bonuses: 'system:bonuses',
   adjustments: 'system:adjustments',
+  quotePayments: 'system:quote-payments',
   usage: (category: UsageCategory) => `system:usage:${category}`,
 } as const;
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DomainError } from '../shared/errors.js';
 import { addDays, parseDay, type DayKey } from '../time/calendar.js';
 import { normalizeUsername, USERNAME_PATTERN } from '../people/users.js';
+import type { Hundredths } from '../ledger/ledger.js';
 import { parseAmount, PricingError } from '../pricing/pricing.js';
 import { SUPPORTED_LOCALES, type Locale } from '../shared/locale.js';
 import { MAX_QUANTITY, MAX_QUOTE_LINES, MAX_UNIT_PRICE_CENTS, MAX_VAT_RATE_BASIS_POINTS, quoteTotals, QuoteTotalError, type QuoteLine } from './quote-totals.js';
@@ -33,6 +34,8 @@ export interface QuoteDraft {
   customer: QuoteCustomer;
   staffNote: string;
   lines: QuoteLine[];
+  /** What the quote's person may pay it with in units instead (hundredths); null: not offered. */
+  unitsPrice: Hundredths | null;
 }
 
 /** The furthest ahead a quote may be valid: prices and VAT rates are not promised for longer. */
@@ -46,7 +49,7 @@ export interface QuoteLineInput {
   vatRate?: unknown;
 }
 
-export type QuoteDraftInput = { [Field in keyof QuoteCustomer | 'staffNote']?: unknown } & { lines: readonly QuoteLineInput[] };
+export type QuoteDraftInput = { [Field in keyof QuoteCustomer | 'staffNote' | 'unitsPrice']?: unknown } & { lines: readonly QuoteLineInput[] };
 
 /**
  * One broken rule: `field` is a customer field, `lines` (the lines as a whole) or `lines.<row>.<field>`
@@ -68,8 +71,9 @@ export type QuoteProblemCode =
   | 'too_many_lines'
   | 'total_too_large'
   | 'total_zero'
-  | 'unknown_person';
-const PROBLEM_CODES: ReadonlySet<string> = new Set<QuoteProblemCode>(['required', 'too_long', 'invalid', 'repeated', 'control_characters', 'past', 'too_far', 'no_lines', 'too_many_lines', 'total_too_large', 'total_zero', 'unknown_person']);
+  | 'unknown_person'
+  | 'no_person';
+const PROBLEM_CODES: ReadonlySet<string> = new Set<QuoteProblemCode>(['required', 'too_long', 'invalid', 'repeated', 'control_characters', 'past', 'too_far', 'no_lines', 'too_many_lines', 'total_too_large', 'total_zero', 'unknown_person', 'no_person']);
 /** A rule's message as a problem code; anything zod says of its own (a type it did not expect) is `invalid`. */
 const codeOf = (message: string): QuoteProblemCode => (PROBLEM_CODES.has(message) ? (message as QuoteProblemCode) : 'invalid');
 
@@ -179,6 +183,25 @@ export function parseVatRate(value: unknown): number | null {
 
 const rowProblem = (value: unknown): QuoteProblemCode => (Array.isArray(value) ? 'repeated' : isEmpty(value) ? 'required' : 'invalid');
 
+/**
+ * The price in units typed for the quote's person ("49,60", read like an admin's adjustment), in
+ * hundredths; empty: not offered. Only a person of the portal can pay in units, so a price needs one.
+ */
+function unitsPriceOf(value: unknown, personNamed: boolean, problems: QuoteProblem[]): Hundredths | null {
+  if (isEmpty(value)) return null;
+  const problem = (code: QuoteProblemCode) => (problems.push({ field: 'unitsPrice', code }), null);
+  if (Array.isArray(value)) return problem('repeated');
+  let hundredths: Hundredths;
+  try {
+    hundredths = parseAmount(value);
+  } catch (error) {
+    if (error instanceof PricingError) return problem('invalid');
+    throw error;
+  }
+  if (hundredths === 0) return problem('invalid');
+  return personNamed ? hundredths : problem('no_person');
+}
+
 function lineOf(row: QuoteLineInput, index: number, problems: QuoteProblem[]): QuoteLine | null {
   const add = (field: keyof QuoteLineInput, code: QuoteProblemCode) => problems.push({ field: `lines.${index}.${field}`, code });
   const before = problems.length;
@@ -209,6 +232,8 @@ export function validateQuoteDraft(input: QuoteDraftInput, today: DayKey, person
   // Checked whatever else is wrong: every problem is reported at once.
   const username = typedUsername(input.username);
   if (username !== null && !personFound(username)) problems.push({ field: 'username', code: 'unknown_person' });
+  // A username typed but wrong has its own problem: the price is not blamed for it too.
+  const unitsPrice = unitsPriceOf(input.unitsPrice, !isEmpty(input.username), problems);
   const rows = input.lines.map((row, index) => ({ row, index })).filter(({ row }) => !isBlankRow(row));
   const lines = rows.map(({ row, index }) => lineOf(row, index, problems));
   if (rows.length === 0) problems.push({ field: 'lines', code: 'no_lines' });
@@ -225,7 +250,7 @@ export function validateQuoteDraft(input: QuoteDraftInput, today: DayKey, person
   }
   if (problems.length > 0 || !parsed.success) throw new QuoteDraftError(dedupe(problems));
   const { staffNote, ...customer } = parsed.data;
-  return { customer, staffNote, lines: complete };
+  return { customer, staffNote, lines: complete, unitsPrice };
 }
 
 /** One problem per field: the first rule it broke. */

@@ -6,7 +6,9 @@ export type QuoteStatus = (typeof QUOTE_STATUSES)[number];
 /**
  * Where each status may go: forward only, never back. Staff edit a draft, send it, and the customer
  * pays what was sent; a refund follows a payment (a partial one may follow another). A quote is
- * cancelled by staff before it is paid, or expires once sent and not paid in time.
+ * cancelled by staff before it is paid, or expires once sent and not paid in time. A cancelled or
+ * expired quote may still become paid: a customer who was already at PayPal when it closed was
+ * charged, and the money is recorded against the quote (staff are told, and may refund it).
  */
 const NEXT: Record<QuoteStatus, readonly QuoteStatus[]> = {
   draft: ['sent', 'cancelled'],
@@ -14,8 +16,8 @@ const NEXT: Record<QuoteStatus, readonly QuoteStatus[]> = {
   paid: ['partially_refunded', 'refunded'],
   partially_refunded: ['partially_refunded', 'refunded'],
   refunded: [],
-  cancelled: [],
-  expired: [],
+  cancelled: ['paid'],
+  expired: ['paid'],
 };
 
 /** Statuses of quotes whose money was taken (refunds may have given some back since). */

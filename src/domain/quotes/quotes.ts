@@ -23,6 +23,14 @@ export interface Quote {
   updatedAt: Date;
   sentAt: Date | null;
   cancelledAt: Date | null;
+  /** The units a person of the portal linked to the quote may pay it with instead of money; null: not offered. */
+  unitsPrice: number | null;
+  /** How the quote was paid: its order (PayPal) or its ledger transaction (units), and when. */
+  paidOrderId: number | null;
+  paidLedgerTransactionId: number | null;
+  paidAt: Date | null;
+  /** What refunds gave back so far, in cents of the total. */
+  refundedCents: number;
 }
 
 /** One entry of a quote's timeline. */

@@ -47,7 +47,7 @@ export interface ExportedTransaction {
   refund: { refundId: string; currency: string; amountCents: number; netCents: number; vatCents: number } | null;
 }
 
-export const EXPORT_KINDS = ['top_up', 'refund', 'chargeback', 'reversal', 'adjustment', 'usage', ...USAGE_CATEGORIES.map((category) => `usage_${category}` as const)] as const;
+export const EXPORT_KINDS = ['top_up', 'refund', 'chargeback', 'reversal', 'adjustment', 'quote_payment', 'usage', ...USAGE_CATEGORIES.map((category) => `usage_${category}` as const)] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
 /** The columns of the export, in order; the header row translates each. */
@@ -72,11 +72,12 @@ export const EXPORT_COLUMNS = [
 ] as const;
 export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
 
-/** What accountants call a transaction, which the ledger's four kinds do not say on their own. */
+/** What accountants call a transaction, which the ledger's kinds do not say on their own. */
 export function exportKind(row: Pick<ExportedTransaction, 'kind' | 'idempotencyKey' | 'counterpart' | 'refund'>): ExportKind {
   switch (row.kind) {
     case 'top_up':
     case 'adjustment':
+    case 'quote_payment':
       return row.kind;
     case 'usage': {
       const category = /^system:usage:(\w+)$/.exec(row.counterpart ?? '')?.[1];

@@ -33,8 +33,9 @@ import { SystemAccount, type PostingLine } from '../../domain/ledger/ledger.js';
 import { PAYPAL_ORDER_WINDOW_MS, reusableOrder, secondsUntilPayPalOrderAllowed, UNPAID_STATUSES, type OrderLimits } from '../../domain/checkout/order-limits.js';
 import { CLOSED_UNPAID_STATUSES, CREDITED_STATUSES, OPEN_STATUSES, type OrderStatus } from '../../domain/checkout/order-status.js';
 import type { Order } from '../../domain/checkout/orders.js';
-import { parseAmount, quoteFreeAmount, quotePack, vatIncluded, type Cents } from '../../domain/pricing/pricing.js';
-import { refundShare, REFUNDABLE_STATUSES } from '../../domain/checkout/refunds.js';
+import { parseAmount, quoteFreeAmount, quotePack, type Cents } from '../../domain/pricing/pricing.js';
+import { refundShare, refundVat, REFUNDABLE_STATUSES } from '../../domain/checkout/refunds.js';
+import { quoteOrderPaid, quoteOrderRefunded } from './quote-orders.js';
 import type { User } from '../../domain/people/users.js';
 import { isFreshTransmission, oldestFreshTransmission } from '../../domain/checkout/webhook-freshness.js';
 import { paymentLedgerKeys } from '../../domain/checkout/payment-ledger-keys.js';
@@ -141,20 +142,29 @@ export function createCheckout(deps: CheckoutDependencies) {
     return order;
   }
 
-  /** Creates the PayPal order (once, whatever the clicks) and returns where to send the buyer. */
+  /** Creates the PayPal order of a person's top-up (once, whatever the clicks) and returns where to send the buyer. */
   async function startPayment(user: User, orderId: number, locale: Locale): Promise<string> {
-    const order = await ownOrder(user, { id: orderId });
+    return startOrderPayment(await ownOrder(user, { id: orderId }), locale);
+  }
+
+  /**
+   * Creates the order's PayPal order (once, whatever the clicks) and returns where to send the buyer;
+   * the caller has checked that the order is theirs to pay. A quote's buyer comes back to the quotes' pages.
+   */
+  async function startOrderPayment(order: Order, locale: Locale): Promise<string> {
     if (order.status === 'awaiting_payment' && order.approvalUrl) return order.approvalUrl;
     if (order.status !== 'created') throw new CheckoutError('order_not_payable', `order ${order.number} is ${order.status}`);
-    await countPayPalOrderStart(order);
+    // A quote's orders are limited by the quote (one open at a time) and the pages' per-address limits.
+    if (order.userId !== null) await countPayPalOrderStart(order, order.userId);
+    const returnPages = order.kind === 'quote' ? 'quotes' : 'topup';
     const input = {
       orderId: order.id,
       orderNumber: order.number,
       amountCents: order.priceCents,
       currency: order.currency,
       description: `${deps.brandName} ${order.number}`,
-      returnUrl: `${deps.publicUrl}/topup/return`,
-      cancelUrl: `${deps.publicUrl}/topup/cancel`,
+      returnUrl: `${deps.publicUrl}/${returnPages}/return`,
+      cancelUrl: `${deps.publicUrl}/${returnPages}/cancel`,
       locale,
       brandName: deps.brandName,
       // The same id on a retry makes PayPal answer with the order it already created.
@@ -177,7 +187,7 @@ export function createCheckout(deps: CheckoutDependencies) {
     );
     if (moved) return created.approvalUrl;
     // Another click stored its PayPal order first (same request id: the same order), or the order closed meanwhile.
-    const current = await ownOrder(user, { id: order.id });
+    const current = (await findOrder(db.knex, { id: order.id })) as Order;
     if (current.status === 'awaiting_payment' && current.approvalUrl) return current.approvalUrl;
     throw new CheckoutError('order_not_payable', `order ${order.number} is ${current.status}`);
   }
@@ -186,12 +196,12 @@ export function createCheckout(deps: CheckoutDependencies) {
    * Counts the order's PayPal order against the person's limit a minute, once: a retry asks PayPal for the
    * same order (same request id), so it is not counted again. Under the person's lock, like placeOrder.
    */
-  async function countPayPalOrderStart(order: Order): Promise<void> {
+  async function countPayPalOrderStart(order: Order, userId: number): Promise<void> {
     const now = clock.now();
     await db.transaction(async (trx) => {
-      await lockPersonsOrders(trx, order.userId);
+      await lockPersonsOrders(trx, userId);
       if ((await paypalOrderStartedAt(trx, order.id)) !== null) return;
-      const starts = await paypalOrderStartsOf(trx, order.userId, new Date(now.getTime() - PAYPAL_ORDER_WINDOW_MS));
+      const starts = await paypalOrderStartsOf(trx, userId, new Date(now.getTime() - PAYPAL_ORDER_WINDOW_MS));
       if (starts.length >= deps.limits.paypalOrdersPerMinute) {
         throw new OrderLimitError('too_many_paypal_orders', `${starts.length} PayPal orders started in the last minute`, { retryAfterSeconds: secondsUntilPayPalOrderAllowed(starts, now) });
       }
@@ -202,9 +212,13 @@ export function createCheckout(deps: CheckoutDependencies) {
   /** The buyer is back from PayPal: capture now if it is not done. Never trusts the URL beyond finding the person's own order. */
   async function completeReturn(user: User, paypalOrderId: unknown): Promise<{ order: Order; retryUrl: string | null }> {
     if (typeof paypalOrderId !== 'string' || paypalOrderId.length > 64) throw new CheckoutError('order_not_found', 'no such order');
-    const order = await ownOrder(user, { paypalOrderId });
+    return completeReturnOf(await ownOrder(user, { paypalOrderId }));
+  }
+
+  /** The buyer of `order` (found and checked by the caller) is back from PayPal: capture now if it is not done. */
+  async function completeReturnOf(order: Order): Promise<{ order: Order; retryUrl: string | null }> {
     const { retryUrl } = await settle(order, { captureFirst: true });
-    return { order: await ownOrder(user, { id: order.id }), retryUrl };
+    return { order: (await findOrder(db.knex, { id: order.id })) as Order, retryUrl };
   }
 
   /**
@@ -215,17 +229,22 @@ export function createCheckout(deps: CheckoutDependencies) {
    */
   async function cancelAtReturn(user: User, paypalOrderId: unknown): Promise<{ order: Order; paypalAnswered: boolean }> {
     if (typeof paypalOrderId !== 'string' || paypalOrderId.length > 64) throw new CheckoutError('order_not_found', 'no such order');
-    const order = await ownOrder(user, { paypalOrderId });
+    return cancelAtReturnOf(await ownOrder(user, { paypalOrderId }));
+  }
+
+  /** cancelAtReturn for an order the caller found and checked. */
+  async function cancelAtReturnOf(order: Order): Promise<{ order: Order; paypalAnswered: boolean }> {
+    const current = async () => (await findOrder(db.knex, { id: order.id })) as Order;
     if (OPEN_STATUSES.includes(order.status)) {
       const { reached } = await settle(order, { captureFirst: false });
       // PayPal may have taken the money: cancelling would tell the buyer that nothing was charged.
-      if (!reached) return { order: await ownOrder(user, { id: order.id }), paypalAnswered: false };
+      if (!reached) return { order: await current(), paypalAnswered: false };
     }
     await db.transaction(async (trx) => {
       await lockOrder(trx, order.id);
       await moveOrder(trx, order.id, { from: ['created', 'awaiting_payment'], to: 'cancelled', detail: 'cancelled by the buyer at PayPal' }, clock.now());
     });
-    return { order: await ownOrder(user, { id: order.id }), paypalAnswered: true };
+    return { order: await current(), paypalAnswered: true };
   }
 
   type Recorder = (db: Queryable) => Promise<void>;
@@ -380,15 +399,18 @@ export function createCheckout(deps: CheckoutDependencies) {
     }
   }
 
-  /** Credits the units once (key: the capture id), then applies refunds and reversals, all in one transaction. */
+  /**
+   * Credits the units once (key: the capture id) — or, for a quote's order, marks the quote paid — then
+   * applies refunds and reversals, all in one transaction.
+   */
   async function credit(order: Order, capture: CaptureSnapshot, snapshot: PaymentSnapshot, record?: Recorder): Promise<void> {
     const now = clock.now();
     const issued = await db.transaction(async (trx) => {
       const documents: IssuedDocument[] = [];
       const current = await lockOrder(trx, order.id);
       await record?.(trx);
-      const account = await findAccountByUserId(trx, order.userId);
-      if (!account) throw new Error(`user ${order.userId} has no account`);
+      const account = order.userId === null ? null : await findAccountByUserId(trx, order.userId);
+      if (order.userId !== null && !account) throw new Error(`user ${order.userId} has no account`);
       if (!CREDITED_STATUSES.includes(current.status)) {
         const creditable = [...OPEN_STATUSES, ...CLOSED_UNPAID_STATUSES];
         if (!creditable.includes(current.status)) {
@@ -396,18 +418,21 @@ export function createCheckout(deps: CheckoutDependencies) {
           await addOrderEvent(trx, order.id, { type: 'attention', fromStatus: null, toStatus: null, detail: `capture ${capture.id} completed while the order is ${current.status}` }, now);
           return documents;
         }
-        const lines = await topUpLines(trx, account.id, order.units, order.bonusUnits, 1);
-        const posted = await postTransaction(trx, { idempotencyKey: paymentLedgerKeys.credit(capture.id), kind: 'top_up', description: order.number, lines }, now);
+        // A quote's order moves no units: the money pays the quote (the receipt shows its lines).
+        const posted = account
+          ? await postTransaction(trx, { idempotencyKey: paymentLedgerKeys.credit(capture.id), kind: 'top_up', description: order.number, lines: await topUpLines(trx, account.id, order.units, order.bonusUnits, 1) }, now)
+          : null;
         await moveOrder(trx, order.id, {
           from: creditable,
           to: 'paid',
           detail: `capture ${capture.id}`,
-          columns: { paypal_capture_id: capture.id, ledger_transaction_id: posted.transactionId, paid_at: now.toISOString(), capture_declined_at: null, next_check_at: null },
+          columns: { paypal_capture_id: capture.id, ledger_transaction_id: posted?.transactionId ?? null, paid_at: now.toISOString(), capture_declined_at: null, next_check_at: null },
         }, now);
+        if (order.quoteId !== null) await quoteOrderPaid(trx, order, now);
         const receipt = await deps.documents.issueReceipt(trx, order, now);
         if (receipt.created) documents.push(receipt.document);
       }
-      documents.push(...(await applyRefunds(trx, order, account.id, capture, snapshot, now)));
+      documents.push(...(await applyRefunds(trx, order, account?.id ?? null, capture, snapshot, now)));
       return documents;
     });
     if (issued.length > 0) deps.onDocumentsIssued?.(issued);
@@ -421,7 +446,7 @@ export function createCheckout(deps: CheckoutDependencies) {
    * balance below zero; the account is then flagged. Each refund gets its credit note; returns those
    * issued now.
    */
-  async function applyRefunds(trx: Knex.Transaction, order: Order, accountId: number, capture: CaptureSnapshot, snapshot: PaymentSnapshot, now: Date): Promise<IssuedDocument[]> {
+  async function applyRefunds(trx: Knex.Transaction, order: Order, accountId: number | null, capture: CaptureSnapshot, snapshot: PaymentSnapshot, now: Date): Promise<IssuedDocument[]> {
     const creditNotes: IssuedDocument[] = [];
     const total = order.units + order.bonusUnits;
     let refundedCents = 0;
@@ -429,7 +454,9 @@ export function createCheckout(deps: CheckoutDependencies) {
     for (const refund of snapshot.refunds.filter((candidate) => candidate.status === 'COMPLETED')) {
       const share = refundShare(order, refund.amountCents);
       const ledgerTransactionId = await takeBack(paymentLedgerKeys.refund(refund.id), share, 'refund');
-      const money = { currency: refund.currency, amountCents: refund.amountCents, ...vatIncluded(refund.amountCents, order.vatRateBasisPoints) };
+      const recorded = await listRefunds(trx, order.id);
+      const earlier = recorded.filter((candidate) => candidate.refundId !== refund.id);
+      const money = { currency: refund.currency, amountCents: refund.amountCents, ...refundVat(order, refund.amountCents, earlier) };
       await recordRefund(trx, { refundId: refund.id, orderId: order.id, ...money, ledgerTransactionId }, now);
       const creditNote = await deps.documents.issueCreditNote(trx, order, refund.id, now);
       if (creditNote.created) creditNotes.push(creditNote.document);
@@ -449,11 +476,12 @@ export function createCheckout(deps: CheckoutDependencies) {
       const to: OrderStatus = refundedCents >= order.priceCents ? 'refunded' : 'partially_refunded';
       await moveOrder(trx, order.id, { from: ['paid', 'partially_refunded'], to, detail: `refunded ${refundedCents} of ${order.priceCents}`, columns: { refunded_cents: refundedCents } }, now);
     }
+    if (order.quoteId !== null) await quoteOrderRefunded(trx, (await findOrder(trx, { id: order.id })) as Order, now);
     return creditNotes;
 
     /** The ledger transaction taking `amount` back (replayed if already posted), or null when there is nothing to take. */
     async function takeBack(idempotencyKey: string, amount: number, kind: string): Promise<number | null> {
-      if (amount <= 0) return null;
+      if (amount <= 0 || accountId === null) return null;
       const share = order.bonusUnits === 0 ? 0 : Math.floor((amount * order.bonusUnits) / total);
       const lines = await topUpLines(trx, accountId, amount - share, share, -1);
       const posted = await postTransaction(trx, { idempotencyKey, kind: 'reversal', description: `${order.number} ${kind}`, lines, allowOverdraft: true }, now);
@@ -592,7 +620,7 @@ export function createCheckout(deps: CheckoutDependencies) {
     });
   }
 
-  return { placeOrder, startPayment, completeReturn, cancelAtReturn, settle, handleWebhook, reconcile, ownOrder, refund, checkNow };
+  return { placeOrder, startPayment, startOrderPayment, completeReturn, completeReturnOf, cancelAtReturn, cancelAtReturnOf, settle, handleWebhook, reconcile, ownOrder, refund, checkNow };
 }
 
 export type Checkout = ReturnType<typeof createCheckout>;

@@ -14,6 +14,7 @@ import {
 } from '../../db/checkout/order-admin-repository.js';
 import { listRefunds, lockOrder } from '../../db/checkout/order-repository.js';
 import { lockPersonAccount } from '../../db/people/people-repository.js';
+import { findQuote } from '../../db/quotes/quote-repository.js';
 import { loadRefundPolicy, saveRefundPolicy } from '../../db/checkout/refund-policy-repository.js';
 import { paymentLedgerKeys } from '../../domain/checkout/payment-ledger-keys.js';
 import type { Checkout } from './checkout.js';
@@ -42,24 +43,28 @@ const auditedState = (order: Order) => ({ status: order.status, refundedCents: o
 
 /** Orders as admins see and handle them: the whole file of an order, refunds, checks with PayPal, the refund policy. */
 export function createOrderAdministration({ db, checkout, clock }: { db: Database; checkout: Checkout; clock: Clock }) {
-  /** Everything known about an order: its person, history, PayPal's notifications, refunds and ledger postings. */
+  /**
+   * Everything known about an order: its person (or, for a quote's order, its quote), history, PayPal's
+   * notifications, refunds and ledger postings.
+   */
   async function orderDetails(order: Order) {
-    const [person, termsVersion, events, webhooks, refunds, refundRequests] = await Promise.all([
-      findOrderPerson(db.knex, order.userId),
+    const [person, quote, termsVersion, events, webhooks, refunds, refundRequests] = await Promise.all([
+      order.userId === null ? null : findOrderPerson(db.knex, order.userId),
+      order.quoteId === null ? null : findQuote(db.knex, order.quoteId),
       termsVersionNumber(db.knex, order.termsVersionId),
       listOrderEvents(db.knex, order.id),
       listOrderWebhooks(db.knex, order.id),
       listRefunds(db.knex, order.id),
       listRefundRequests(db.knex, order.id),
     ]);
-    if (!person) throw new Error(`the person of order ${order.number} has no account`);
+    if (order.userId !== null && !person) throw new Error(`the person of order ${order.number} has no account`);
     const captureId = order.paypalCaptureId;
     const keys = [
       ...(captureId ? [paymentLedgerKeys.credit(captureId), paymentLedgerKeys.refundRest(captureId), paymentLedgerKeys.reversal(captureId)] : []),
       ...refunds.map((refund) => paymentLedgerKeys.refund(refund.refundId)),
     ];
-    const transactions = await listTransactionsByKeys(db.knex, keys, person.accountId);
-    return { person, termsVersion, events, webhooks, refunds, refundRequests, transactions };
+    const transactions = person ? await listTransactionsByKeys(db.knex, keys, person.accountId) : [];
+    return { person, quote: quote ?? null, termsVersion, events, webhooks, refunds, refundRequests, transactions };
   }
 
   /**
@@ -75,8 +80,9 @@ export function createOrderAdministration({ db, checkout, clock }: { db: Databas
     const now = clock.now();
     const prepared = await db.transaction(async (trx) => {
       const current = await lockOrder(trx, order.id);
-      const account = await lockPersonAccount(trx, order.userId);
-      if (!account) throw new Error(`the person of order ${order.number} has no account`);
+      // A quote's order credited no units: there are none to take back.
+      const account = order.userId === null ? null : await lockPersonAccount(trx, order.userId);
+      if (order.userId !== null && !account) throw new Error(`the person of order ${order.number} has no account`);
       const earlier = await findRefundRequest(trx, requestId);
       // The same PayPal-Request-Id with another amount would make PayPal replay the first refund.
       if (earlier && earlier.amountCents !== request.amountCents) throw new RefundError('form_reused', `this form already asked for ${earlier.amountCents} cents`);
@@ -85,9 +91,11 @@ export function createOrderAdministration({ db, checkout, clock }: { db: Databas
       checkRefundAmount(current, request.amountCents);
       const policy = await loadRefundPolicy(trx);
       const earlierRefunds = await listRefunds(trx, order.id);
-      const held = await unitsHeldByPendingRefunds(trx, order.userId, new Date(now.getTime() - PENDING_REFUND_HOLD_MS));
       const units = unitsTakenBack(current, earlierRefunds.map((refunded) => refunded.amountCents), request.amountCents);
-      checkUnitsAvailable(policy, account.balance - held, units);
+      if (account && order.userId !== null) {
+        const held = await unitsHeldByPendingRefunds(trx, order.userId, new Date(now.getTime() - PENDING_REFUND_HOLD_MS));
+        checkUnitsAvailable(policy, account.balance - held, units);
+      }
       await savePendingRefundRequest(trx, { requestId, orderId: order.id, amountCents: request.amountCents, unitsReserved: units, reason: request.reason, requestedBy: actor.id }, now);
       return { current, alreadyRefunded: null };
     });

@@ -11,13 +11,16 @@ export interface DemoLogin {
   displayName: string;
   email: string;
   role: Role;
+  /** May draft and send quotes at the reprography desk (users.quote_desk). */
+  quoteDesk: boolean;
 }
 
 /** Printed at start in demo mode; never seeded in production unless explicitly allowed. */
 export const DEMO_LOGINS: readonly DemoLogin[] = [
-  { username: 'etudiant', password: 'etudiant-demo', displayName: 'Camille Martin', email: 'camille.martin@example.edu', role: 'user' },
-  { username: 'admin', password: 'admin-demo-2026', displayName: 'Alex Dupont', email: 'admin@example.edu', role: 'admin' },
-  { username: 'informatique', password: 'informatique-demo', displayName: 'Sam Leroy', email: 'informatique@example.edu', role: 'it' },
+  { username: 'etudiant', password: 'etudiant-demo', displayName: 'Camille Martin', email: 'camille.martin@example.edu', role: 'user', quoteDesk: false },
+  { username: 'admin', password: 'admin-demo-2026', displayName: 'Alex Dupont', email: 'admin@example.edu', role: 'admin', quoteDesk: false },
+  { username: 'informatique', password: 'informatique-demo', displayName: 'Sam Leroy', email: 'informatique@example.edu', role: 'it', quoteDesk: false },
+  { username: 'reprographie', password: 'reprographie-demo', displayName: 'Dominique Laurent', email: 'dominique.laurent@example.edu', role: 'user', quoteDesk: true },
 ];
 
 /**

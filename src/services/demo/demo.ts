@@ -12,6 +12,7 @@ import { validatePriceList, type PriceList } from '../../domain/pricing/pricing.
 import { recordUsage } from '../print-api/usage-debits.js';
 import type { UserManagement } from '../people/user-management.js';
 import { DEMO_API_KEY, DEMO_LOGINS, type DemoLogin } from './demo-logins.js';
+import { seedDemoQuotes, type DemoQuoteDependencies, type DemoQuotes } from './demo-quotes.js';
 
 /** 1 unit = 1,00 €, VAT 20 %: four packs (bonus from 20 €), a free amount from 2 to 150 € with +5 % from 20 € and +10 % from 50 €. */
 export const DEMO_PRICE_LIST: PriceList = validatePriceList({
@@ -182,12 +183,20 @@ async function seedStudentHistory(trx: Knex.Transaction, history: DemoEvent[], a
   }
 }
 
-/** Idempotent: people and the demo key are created once, history entries carry fixed idempotency keys. */
+/** Who gave the demo desk person the desk, in the audit log: the seeding, a name no person can have (like the command line's `cli:`). */
+export const DEMO_SEED_ACTOR = { id: null, username: 'demo:seed' } as const;
+
+/**
+ * Idempotent: people and the demo key are created once, history entries carry fixed idempotency keys.
+ * A demo person of the desk is given it when created only: an admin who takes it away later is obeyed.
+ */
 export async function seedDemoData({ db, clock, users }: { db: Database; clock: Clock; users: UserManagement }): Promise<readonly DemoLogin[]> {
   if ((await loadPriceList(db.knex)).packs.length === 0) await db.transaction((trx) => replacePriceList(trx, DEMO_PRICE_LIST));
   if (!(await currentTerms(db.knex))) await publishTerms(db.knex, DEMO_TERMS, clock.now());
-  for (const login of DEMO_LOGINS) {
-    if (!(await users.findUser(login.username))) await users.addUser({ ...login, locale: null });
+  for (const { quoteDesk, ...login } of DEMO_LOGINS) {
+    if (await users.findUser(login.username)) continue;
+    await users.addUser({ ...login, locale: null });
+    if (quoteDesk) await users.setQuoteDesk(login.username, true, DEMO_SEED_ACTOR);
   }
   const student = await users.findUser('etudiant');
   const account = student && (await findAccountByUserId(db.knex, student.id));
@@ -202,4 +211,16 @@ export async function seedDemoData({ db, clock, users }: { db: Database; clock: 
   // A new key was last used for the last job; a key in use since keeps its own date.
   if (key.lastUsedAt === null) await recordApiKeyUse(db.knex, key, instant(history[history.length - 1]!.at));
   return DEMO_LOGINS;
+}
+
+/** What `npm start` seeded and prints: the demo logins, and the demo quotes (null when they could not be made). */
+export interface DemoData {
+  logins: readonly DemoLogin[];
+  quotes: DemoQuotes | null;
+}
+
+/** The demo people, prices, terms and history (seedDemoData), then the demo desk's quotes. */
+export async function seedDemo(deps: DemoQuoteDependencies): Promise<DemoData> {
+  const logins = await seedDemoData(deps);
+  return { logins, quotes: await seedDemoQuotes(deps) };
 }

@@ -14,6 +14,8 @@ interface DocumentFilesDependencies {
   clock: Clock;
   logger: Logger;
   timeZone: string;
+  /** The portal's address, which a quote's "Payer maintenant" link leads to. */
+  publicUrl: string;
   renderer: DocumentRenderer;
   /** The published look now, for a document issued without one. */
   currentBrand: (db: Queryable) => Promise<DocumentBrand>;
@@ -26,7 +28,7 @@ interface DocumentFilesDependencies {
  * and stored in the database (every instance serves the same bytes); from then on the stored file is
  * the document, whatever changes afterwards in the look of the portal or in the code that draws it.
  */
-export function createDocumentFiles({ db, clock, logger, timeZone, renderer, currentBrand, drawBrand }: DocumentFilesDependencies) {
+export function createDocumentFiles({ db, clock, logger, timeZone, publicUrl, renderer, currentBrand, drawBrand }: DocumentFilesDependencies) {
   /** Renditions being looked up or rendered in this process: asked for again meanwhile, they are waited for, not rendered twice. */
   const pending = new Map<string, Promise<Buffer>>();
   let preparing: Promise<void> = Promise.resolve();
@@ -43,7 +45,7 @@ export function createDocumentFiles({ db, clock, logger, timeZone, renderer, cur
     const stored = await findDocumentFile(db.knex, document.id, locale);
     if (stored) return stored;
     const [view, branding] = await Promise.all([loadRenderableView(db.knex, document), brandOf(document).then(drawBrand)]);
-    const { pdf, threadId } = await renderer.render({ view, locale, timeZone, branding });
+    const { pdf, threadId } = await renderer.render({ view, locale, timeZone, publicUrl, branding });
     const storedNow = await storeDocumentFile(db.knex, { documentId: document.id, locale, pdf }, clock.now());
     logger.info({ document: document.number, locale, threadId, bytes: pdf.length, stored: storedNow }, 'document rendered');
     // Another instance stored its rendition first: that one is the document.

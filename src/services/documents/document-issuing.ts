@@ -5,6 +5,7 @@ import { issueDocument, listOrdersWithoutReceipt, listRefundsWithoutCreditNote }
 import { enqueueMail } from '../../db/mail/mail-outbox-repository.js';
 import { lockOrder } from '../../db/checkout/order-repository.js';
 import { findUserById } from '../../db/people/user-repository.js';
+import { findQuote } from '../../db/quotes/quote-repository.js';
 import type { Locale } from '../../i18n/index.js';
 import { documentSourceKeys, type DocumentBrand, type DocumentParty, type IssuedDocument, type OrderDocumentKind } from '../../domain/documents/documents.js';
 import { outboxKeys } from '../../domain/mail/outbox-keys.js';
@@ -31,8 +32,7 @@ export interface DocumentIssuingDependencies {
  */
 export function createDocumentIssuing({ seller, defaultLocale, mailDomain, brandAt }: DocumentIssuingDependencies) {
   async function issue(trx: Knex.Transaction, order: Order, kind: OrderDocumentKind, refundId: string | null, now: Date, { mail }: { mail: boolean }) {
-    const buyer = await findUserById(trx, order.userId);
-    if (!buyer) throw new Error(`user ${order.userId} does not exist`);
+    const buyer = await buyerOf(trx, order);
     const sourceKey = refundId === null ? documentSourceKeys.receipt(order.id) : documentSourceKeys.creditNote(refundId);
     const issued = await issueDocument(
       trx,
@@ -42,7 +42,7 @@ export function createDocumentIssuing({ seller, defaultLocale, mailDomain, brand
         orderId: order.id,
         refundId,
         locale: buyer.locale ?? order.locale ?? defaultLocale,
-        buyer: { name: buyer.displayName, username: buyer.username, email: buyer.email },
+        buyer: { name: buyer.name, username: buyer.username, email: buyer.email },
         seller: { ...seller },
         brand: brandAt ? await brandAt(trx) : null,
       },
@@ -52,6 +52,19 @@ export function createDocumentIssuing({ seller, defaultLocale, mailDomain, brand
       await enqueueMail(trx, { documentId: issued.document.id, sendKey: outboxKeys.document(issued.document.id), recipient: buyer.email, messageId: messageIdOf(issued.document) }, now);
     }
     return issued;
+  }
+
+  /** Who a receipt or credit note is made out to: the person who topped up, or the customer of the quote paid. */
+  async function buyerOf(trx: Knex.Transaction, order: Order): Promise<{ name: string; username: string; email: string; locale: Locale | null }> {
+    if (order.quoteId !== null) {
+      const quote = await findQuote(trx, order.quoteId);
+      if (!quote) throw new Error(`quote ${order.quoteId} does not exist`);
+      const { customer } = quote;
+      return { name: customer.name, username: customer.username ?? '', email: customer.email, locale: customer.locale };
+    }
+    const user = order.userId === null ? undefined : await findUserById(trx, order.userId);
+    if (!user) throw new Error(`user ${order.userId} does not exist`);
+    return { name: user.displayName, username: user.username, email: user.email, locale: user.locale };
   }
 
   /** Fixed when the mail is queued: a copy sent again after a crash carries the same one. */

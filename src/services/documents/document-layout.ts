@@ -40,6 +40,8 @@ export interface DocumentRendering {
   t: Translate;
   locale: Locale;
   timeZone: string;
+  /** The portal's address, for the links a document carries (a quote's "Payer maintenant"). */
+  publicUrl: string;
   branding: DocumentBranding;
 }
 

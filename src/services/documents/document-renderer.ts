@@ -11,6 +11,7 @@ export interface DocumentRenderJob {
   view: RenderableView;
   locale: Locale;
   timeZone: string;
+  publicUrl: string;
   branding: DocumentBranding;
 }
 

@@ -21,12 +21,18 @@ export interface DocumentRefund {
   createdAt: Date;
 }
 
+/** The quote an order paid, as sent (a sent quote's lines never change): its receipt prints its lines and VAT per rate. */
+export interface PaidQuote {
+  number: string;
+  totals: QuoteTotals;
+}
+
 /**
  * Everything a receipt or credit note prints; amounts come from the order and the refund, which never
  * change. A receipt has no refund; a credit note has its refund and the receipt it corrects (null only
- * for an order that has none).
+ * for an order that has none). An order that paid a quote has that quote; a top-up has none.
  */
-export type DocumentView = { document: IssuedDocument; order: DocumentOrder } & (
+export type DocumentView = { document: IssuedDocument; order: DocumentOrder; paidQuote: PaidQuote | null } & (
   | { refund: null; receiptNumber: null }
   | { refund: DocumentRefund; receiptNumber: string | null }
 );
@@ -59,9 +65,16 @@ export async function loadDocumentView(db: Queryable, document: IssuedDocument):
   if (document.orderId === null) throw new Error(`document ${document.number} is for no order`);
   const order = await findOrder(db, { id: document.orderId });
   if (!order) throw new Error(`document ${document.number}: order ${document.orderId} does not exist`);
-  if (document.refundId === null) return { document, order, refund: null, receiptNumber: null };
+  const paidQuote = order.quoteId === null ? null : await paidQuoteOf(db, order.quoteId);
+  if (document.refundId === null) return { document, order, paidQuote, refund: null, receiptNumber: null };
   const refund = (await listRefunds(db, order.id)).find((candidate) => candidate.refundId === document.refundId);
   if (!refund) throw new Error(`document ${document.number}: refund ${document.refundId} does not exist`);
   const receipt = (await listOrderDocuments(db, order.id)).find((candidate) => candidate.kind === 'receipt');
-  return { document, order, refund, receiptNumber: receipt?.number ?? null };
+  return { document, order, paidQuote, refund, receiptNumber: receipt?.number ?? null };
+}
+
+async function paidQuoteOf(db: Queryable, quoteId: number): Promise<PaidQuote> {
+  const quote = await findQuote(db, quoteId);
+  if (!quote) throw new Error(`quote ${quoteId} does not exist`);
+  return { number: quote.number, totals: quoteTotals(quote.lines) };
 }

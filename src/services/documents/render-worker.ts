@@ -11,7 +11,7 @@ const port = parentPort!;
 port.on('message', async ({ id, job }: RenderRequest) => {
   let reply: RenderReply;
   try {
-    const rendering = { t: translations(job.locale), locale: job.locale, timeZone: job.timeZone, branding: job.branding };
+    const rendering = { t: translations(job.locale), locale: job.locale, timeZone: job.timeZone, publicUrl: job.publicUrl, branding: job.branding };
     const pdf = await ('quote' in job.view ? renderQuotePdf(job.view, rendering) : renderDocumentPdf(job.view, rendering));
     reply = { id, pdf, threadId };
   } catch (error) {

@@ -2,7 +2,7 @@ import type { Database } from '../../db/database.js';
 import { findDocument } from '../../db/documents/document-repository.js';
 import type { DocumentFiles } from '../documents/document-files.js';
 import { loadDocumentView, loadQuoteDocumentView, type DocumentView } from '../documents/document-view.js';
-import { howToAccept } from '../documents/quote-acceptance.js';
+import { howToAccept, payNowUrl } from '../documents/quote-acceptance.js';
 import type { IssuedDocument } from '../../domain/documents/documents.js';
 import { formatDateTime, formatDay, formatMoney, formatUnits } from '../../i18n/format.js';
 import type { Locale, Translate } from '../../i18n/index.js';
@@ -45,30 +45,38 @@ export interface DocumentMailDependencies {
  * bytes the buyer downloads (rendered and stored first if it is not yet).
  */
 export function createDocumentMails({ db, translations, files, from, publicUrl, timeZone }: DocumentMailDependencies) {
-  function amountLines({ document, order, refund }: DocumentView, t: Translate): string[] {
+  function amountLines({ document, order, refund, paidQuote }: DocumentView, t: Translate): string[] {
     const { locale } = document;
     if (refund) return [t('documentMail.refunded', { amount: formatMoney(refund.amountCents, order.currency, locale) })];
+    const paid = t('documentMail.paid', { amount: formatMoney(order.priceCents, order.currency, locale) });
+    // A quote's payment credits no units.
+    if (paidQuote) return [paid];
     return [
-      t('documentMail.paid', { amount: formatMoney(order.priceCents, order.currency, locale) }),
+      paid,
       t('documentMail.credited', { units: formatUnits(t, order.units + order.bonusUnits, locale) }),
       ...(order.bonusUnits > 0 ? [t('documentMail.bonus', { units: formatUnits(t, order.bonusUnits, locale) })] : []),
     ];
   }
 
-  /** A receipt's or credit note's paragraphs and subject. */
+  /**
+   * A receipt's or credit note's paragraphs and subject. A quote's payment is told as such, with a link
+   * to the quote's page: its customer may have no account, hence no order page of theirs.
+   */
   async function orderMail(document: IssuedDocument, t: Translate) {
     const view = await loadDocumentView(db.knex, document);
-    const names = { number: document.number, order: view.order.number };
+    const { paidQuote } = view;
+    const names = { number: document.number, order: view.order.number, quote: paidQuote?.number };
+    const wording = paidQuote ? 'documentMail.quotePayment' : 'documentMail';
     const paragraphs = [
       [t('documentMail.greeting', { name: document.buyer.name || document.buyer.username })],
-      [t(`documentMail.intro.${document.kind}`, names)],
+      [t(`${wording}.intro.${document.kind}`, names)],
       [t('documentMail.issuedAt', { date: formatDateTime(document.issuedAt, document.locale, timeZone) }), ...amountLines(view, t)],
-      [t('documentMail.orderLink', { url: `${publicUrl}/orders/${view.order.number}` })],
+      [paidQuote ? t('documentMail.quotePayment.quoteLink', { url: `${publicUrl}/quotes/${paidQuote.number}` }) : t('documentMail.orderLink', { url: `${publicUrl}/orders/${view.order.number}` })],
       ...(document.seller.email ? [[t('documentMail.contact', { email: document.seller.email })]] : []),
       [t('documentMail.closing'), document.seller.name],
       [t('documentMail.automatic')],
     ];
-    return { subject: t(`documentMail.subject.${document.kind}`, names), paragraphs };
+    return { subject: t(`${wording}.subject.${document.kind}`, names), paragraphs };
   }
 
   /** A quote's: the customer answers it by replying, so the reply goes to the seller when there is an address. */
@@ -80,7 +88,8 @@ export function createDocumentMails({ db, translations, files, from, publicUrl, 
       [t('quoteMail.intro', { number: quote.number })],
       [t('quoteMail.total', { total: formatMoney(totals.totalCents, quote.currency, locale) }), t('quoteMail.validUntil', { day: formatDay(quote.customer.validUntil, locale) })],
       [t('quoteMail.references', { number: quote.number, postcode: quote.customer.postcode })],
-      howToAccept(quote, t, 'mail'),
+      // A paragraph each: the "Payer maintenant" address stands out, and mail readers make a link of it.
+      ...howToAccept(quote, t, 'mail', payNowUrl(publicUrl, quote)).map((paragraph) => [paragraph.text]),
       [t('quoteMail.closing'), document.seller.name],
     ];
     const replyTo = document.seller.email.trim();

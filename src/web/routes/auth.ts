@@ -35,6 +35,8 @@ export interface AuthRoutesOptions {
   cookie: { name: string; options: CookieOptions };
   /** Keeps the browser's device token (login throttling) for DEVICE_TOKEN_DAYS, through logouts. */
   deviceCookie: { name: string; options: CookieOptions };
+  /** The quotes this browser looked up (quote-access.ts): cleared at logout. */
+  quoteCookie: { name: string; options: CookieOptions };
   /** A session is never kept longer than this (the absolute timeout). */
   absoluteHours: number;
 }
@@ -63,7 +65,7 @@ export function loginPageRenderer({ choices, absoluteHours }: Pick<AuthRoutesOpt
     });
 }
 
-export function authRoutes({ authenticate, beginSession, choices, cookie, deviceCookie, absoluteHours }: AuthRoutesOptions): Router {
+export function authRoutes({ authenticate, beginSession, choices, cookie, deviceCookie, quoteCookie, absoluteHours }: AuthRoutesOptions): Router {
   const router = Router();
   const showLoginPage = loginPageRenderer({ choices, absoluteHours });
 
@@ -115,6 +117,8 @@ export function authRoutes({ authenticate, beginSession, choices, cookie, device
     const providerLogout = choices.logoutLocation(request.session.signInMethod, request.session.idToken);
     await destroySession(request);
     response.clearCookie(cookie.name, cookie.options);
+    // The quotes looked up in this browser go with the session: the next person at a shared computer sees none.
+    response.clearCookie(quoteCookie.name, quoteCookie.options);
     response.redirect(303, providerLogout ?? '/login?notice=logged-out');
   });
 

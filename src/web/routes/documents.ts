@@ -1,9 +1,13 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import type { Database } from '../../db/database.js';
 import { findDocument } from '../../services/documents/records.js';
 import { findOrder } from '../../services/checkout/records.js';
 import type { Clock } from '../../domain/time/clock.js';
-import { parseDocumentNumber } from '../../domain/documents/documents.js';
+import type { Order } from '../../domain/checkout/orders.js';
+import { parseDocumentNumber, type IssuedDocument } from '../../domain/documents/documents.js';
+import { loginSource } from '../../domain/people/login-throttle.js';
+import type { User } from '../../domain/people/users.js';
+import { canUseQuoteDesk } from '../../domain/quotes/quote-desk.js';
 import type { DocumentFiles } from '../../services/documents/document-files.js';
 import type { Locale } from '../../i18n/index.js';
 import { notFound } from '../http-error.js';
@@ -14,13 +18,31 @@ import { perPersonLimit } from '../middleware/per-person-limit.js';
 export const documentUrl = (number: string) => `/documents/${number}.pdf`;
 
 /**
- * Receipts and credit notes as PDF downloads, for their buyer and for admins. Anyone else gets the
- * 404 of a number that was never issued, so numbers cannot be probed. Each person, admins included,
- * may download `downloadsPerMinute` documents a minute (asked-for names that are not documents count too).
+ * At most `downloadsPerMinute` documents a minute for each reader: a signed-in person, or else the
+ * address of a quote's customer without an account (asked-for names that are not documents count too).
+ */
+export const documentDownloadLimit = ({ clock, downloadsPerMinute }: { clock: Clock; downloadsPerMinute: number }) =>
+  perPersonLimit({ limit: downloadsPerMinute, windowMs: 60_000, clock, keyOf: (request) => request.user?.id ?? `address:${loginSource(request.ip ?? 'unknown')}` });
+
+/** Sends a document's stored PDF, rendered in `locale` if it never was, as a download that no cache keeps. */
+export async function sendDocumentPdf(response: Response, files: DocumentFiles, document: IssuedDocument, locale: Locale): Promise<void> {
+  const pdf = await files.pdf(document, locale);
+  response.set({ 'Content-Type': 'application/pdf', 'Cache-Control': 'private, no-store', 'Content-Length': String(pdf.length) });
+  response.attachment(files.fileName(document));
+  response.end(pdf);
+}
+
+/** An order's documents are read by its buyer, by admins, and by the reprography desk for a quote's payment. */
+const mayRead = (user: User, order: Order) => user.role === 'admin' || order.userId === user.id || (order.quoteId !== null && canUseQuoteDesk(user));
+
+/**
+ * Receipts and credit notes as PDF downloads, for their buyer, for admins, and for the desk when they
+ * are a quote's. Anyone else gets the 404 of a number that was never issued, so numbers cannot be
+ * probed. Each person, admins included, may download `downloadsPerMinute` documents a minute.
  */
 export function documentRoutes({ db, files, clock, downloadsPerMinute }: { db: Database; files: DocumentFiles; clock: Clock; downloadsPerMinute: number }): Router {
   const router = Router();
-  const downloadLimit = perPersonLimit({ limit: downloadsPerMinute, windowMs: 60_000, clock });
+  const downloadLimit = documentDownloadLimit({ clock, downloadsPerMinute });
 
   router.get('/documents/:file', requireUser, downloadLimit, async (request, response) => {
     const { file } = request.params;
@@ -29,14 +51,11 @@ export function documentRoutes({ db, files, clock, downloadsPerMinute }: { db: D
     // Only order documents are downloaded here (a quote's number does not even parse as one).
     if (!document || document.orderId === null) throw notFound();
     const user = request.user!;
-    const order = await findOrder(db.knex, user.role === 'admin' ? { id: document.orderId } : { id: document.orderId, userId: user.id });
-    if (!order) throw notFound();
-    // The buyer reads it in the language they are using now; an admin in the buyer's.
+    const order = await findOrder(db.knex, { id: document.orderId });
+    if (!order || !mayRead(user, order)) throw notFound();
+    // The buyer reads it in the language they are using now; staff in the buyer's.
     const locale = order.userId === user.id ? (response.locals.locale as Locale) : document.locale;
-    const pdf = await files.pdf(document, locale);
-    response.set({ 'Content-Type': 'application/pdf', 'Cache-Control': 'private, no-store', 'Content-Length': String(pdf.length) });
-    response.attachment(files.fileName(document));
-    response.end(pdf);
+    await sendDocumentPdf(response, files, document, locale);
   });
 
   return router;

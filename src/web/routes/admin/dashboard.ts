@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import { countOrdersIn, countUnmatchedWebhooks, recentPaymentProblems, topUpTotals, unitsOutstanding } from '../../../services/reports/records.js';
+import { countOrdersIn, countUnmatchedWebhooks, quotePaymentTotals, recentPaymentProblems, topUpTotals, unitsOutstanding } from '../../../services/reports/records.js';
 import { addDays, dayOf, firstOfMonth, startOfDay } from '../../../domain/time/calendar.js';
 import { formatOrderNumber } from '../../../domain/checkout/orders.js';
 import type { Translate } from '../../../i18n/index.js';
@@ -17,9 +17,11 @@ export function registerDashboardRoutes(router: Router, { db, clock, config }: A
     const today = dayOf(now, zone);
     const tomorrow = startOfDay(addDays(today, 1), zone);
     const since = new Date(now.getTime() - PROBLEM_WINDOW_MS);
-    const [todayTotals, monthTotals, outstanding, pending, failed, problems, unmatchedWebhooks] = await Promise.all([
+    const monthStart = startOfDay(firstOfMonth(today), zone);
+    const [todayTotals, monthTotals, monthQuotes, outstanding, pending, failed, problems, unmatchedWebhooks] = await Promise.all([
       topUpTotals(db.knex, startOfDay(today, zone), tomorrow),
-      topUpTotals(db.knex, startOfDay(firstOfMonth(today), zone), tomorrow),
+      topUpTotals(db.knex, monthStart, tomorrow),
+      quotePaymentTotals(db.knex, monthStart, tomorrow),
       unitsOutstanding(db.knex),
       countOrdersIn(db.knex, ['awaiting_payment', 'approved', 'capture_pending']),
       countOrdersIn(db.knex, ['failed']),
@@ -31,6 +33,7 @@ export function registerDashboardRoutes(router: Router, { db, clock, config }: A
       adminSection: 'dashboard',
       todayTotals,
       monthTotals,
+      monthQuotes,
       outstanding,
       pending,
       failed,

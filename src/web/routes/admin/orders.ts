@@ -3,28 +3,20 @@ import { listOrderDocuments } from '../../../services/documents/records.js';
 import { countOrders, findOrder, searchOrders } from '../../../services/checkout/records.js';
 import { CheckoutError } from '../../../services/checkout/checkout.js';
 import type { Hundredths } from '../../../domain/ledger/ledger.js';
-import { decimalSeparatorOf, decimalText } from '../../../domain/shared/decimal.js';
-import { isFormNonce, newFormNonce } from '../../../domain/shared/form-nonce.js';
 import { createOrderAdministration } from '../../../services/checkout/order-administration.js';
 import { ORDERS_PAGE_SIZE, parseOrderFilters, type ParsedOrderFilters } from '../../../domain/checkout/order-search.js';
 import { ORDER_STATUSES, type OrderStatus } from '../../../domain/checkout/order-status.js';
 import { parseOrderNumber, type Order } from '../../../domain/checkout/orders.js';
-import { parseAmount, PricingError, type Cents } from '../../../domain/pricing/pricing.js';
 import { isRefundPolicy, REFUND_POLICIES, refundableCents, RefundError } from '../../../domain/checkout/refunds.js';
 import { formatMoney } from '../../../i18n/format.js';
 import type { Locale, Translate } from '../../../i18n/index.js';
-import { HttpError, notFound } from '../../http-error.js';
+import { notFound } from '../../http-error.js';
 import { pageLinks, parsePage } from '../../paging.js';
 import { renderPage } from '../../render.js';
 import { documentUrl } from '../documents.js';
+import { freshRefundForm, readRefundForm, type RefundField, type RefundForm } from '../../refund-form.js';
 import type { AdminDependencies } from './dependencies.js';
 
-type RefundField = 'amount' | 'reason';
-interface RefundForm {
-  amount: string;
-  reason: string;
-  nonce: string;
-}
 interface OrderPageState {
   form?: RefundForm;
   errors?: Partial<Record<RefundField, string>>;
@@ -33,13 +25,10 @@ interface OrderPageState {
   notice?: string | null;
 }
 
-const REASON_MAX_LENGTH = 500;
 /** 16 random bytes, base64url: the form's identity, from which its PayPal-Request-Id is derived. */
 const LIST_NOTICES = new Set(['policySaved']);
 const REFUND_ID = /^[A-Za-z0-9-]{1,64}$/;
 
-/** An amount as an admin would type it back: "5,00" in French, "5.00" in English (what parseAmount reads). */
-const typedAmount = (cents: Cents, locale: Locale) => decimalText(cents, decimalSeparatorOf(locale));
 
 export function registerOrderRoutes(router: Router, { db, clock, checkout, config }: AdminDependencies): void {
   const administration = createOrderAdministration({ db, checkout, clock });
@@ -109,7 +98,7 @@ export function registerOrderRoutes(router: Router, { db, clock, checkout, confi
       money: (cents: number) => formatMoney(cents, order.currency, locale),
       refundable,
       policy: await administration.refundPolicy(),
-      form: state.form ?? { amount: typedAmount(refundable, locale), reason: '', nonce: newFormNonce() },
+      form: state.form ?? freshRefundForm(refundable, locale),
       errors: state.errors ?? {},
       problem: state.problem ?? null,
       notice: state.notice ?? null,
@@ -126,24 +115,9 @@ export function registerOrderRoutes(router: Router, { db, clock, checkout, confi
     const locale = response.locals.locale as Locale;
     const order = await orderOf(request);
     const body = (request.body ?? {}) as Record<string, unknown>;
-    if (!isFormNonce(body.nonce)) throw new HttpError(400, 'badRequest', 'refund form without a valid nonce');
-    const form: RefundForm = {
-      amount: typeof body.amount === 'string' ? body.amount.trim().slice(0, 20) : '',
-      reason: typeof body.reason === 'string' ? body.reason.trim() : '',
-      nonce: body.nonce,
-    };
+    const { form, amountCents, errors } = readRefundForm(body, t);
     const money = (cents: number) => formatMoney(cents, order.currency, locale);
     const formatUnits = response.locals.formatUnits as (amount: Hundredths) => string;
-    const errors: Partial<Record<RefundField, string>> = {};
-    let amountCents = 0;
-    try {
-      amountCents = parseAmount(form.amount);
-    } catch (error) {
-      if (!(error instanceof PricingError)) throw error;
-      errors.amount = t('admin.orders.refund.errors.amount');
-    }
-    if (form.reason === '') errors.reason = t('admin.orders.refund.errors.reason');
-    else if (form.reason.length > REASON_MAX_LENGTH) errors.reason = t('admin.orders.refund.errors.reasonLength', { max: REASON_MAX_LENGTH });
     if (Object.keys(errors).length > 0) return showOrder(response, order, { form, errors }, 400);
 
     let result;

@@ -11,7 +11,7 @@ export const MORE_ROWS = 4;
 /** Row fields read from a post: more than a quote may hold, so that too many lines are reported, not dropped. */
 const ROWS_READ = MAX_QUOTE_LINES * 2;
 
-const DRAFT_FIELDS = ['name', 'email', 'postcode', 'deliveryMethod', 'deliveryAddress', 'validUntil', 'username', 'staffNote', 'locale'] as const;
+const DRAFT_FIELDS = ['name', 'email', 'postcode', 'deliveryMethod', 'deliveryAddress', 'validUntil', 'username', 'unitsPrice', 'staffNote', 'locale'] as const;
 const LINE_FIELDS = ['description', 'quantity', 'unitPrice', 'vatRate'] as const;
 type LineValues = Record<(typeof LINE_FIELDS)[number], string>;
 
@@ -22,7 +22,7 @@ export interface QuoteFormValues extends Record<(typeof DRAFT_FIELDS)[number], s
 }
 
 /** A field's longest text worth showing back (a re-rendered form shows no more than its input takes). */
-const SHOWN: Record<string, number> = { ...LIMITS, deliveryMethod: 10, validUntil: 10, locale: 5, username: 100, quantity: 10, unitPrice: 20, vatRate: 10, postcode: 40, version: 12 };
+const SHOWN: Record<string, number> = { ...LIMITS, deliveryMethod: 10, validUntil: 10, locale: 5, username: 100, unitsPrice: 20, quantity: 10, unitPrice: 20, vatRate: 10, postcode: 40, version: 12 };
 const textOf = (value: unknown, field: string) => (typeof value === 'string' ? value.slice(0, SHOWN[field] ?? 100) : '');
 
 /** "20", "5,5": a rate in per cent as a person of that language types it. */
@@ -73,6 +73,7 @@ export function newQuoteValues(validUntil: string, vatRate: string, locale: Loca
     deliveryAddress: '',
     validUntil,
     username: '',
+    unitsPrice: '',
     staffNote: '',
     locale,
     version: '',
@@ -90,7 +91,8 @@ export function quoteValues(quote: Quote, locale: Locale, vatRate: string): Quot
     unitPrice: decimalText(line.unitPriceCents, separator),
     vatRate: vatRateText(line.vatRateBasisPoints, locale),
   }));
-  return { ...customer, username: customer.username ?? '', staffNote, version: String(version), lines: padded(lines, Math.max(FIRST_ROWS, lines.length), vatRate) };
+  const unitsPrice = quote.unitsPrice === null ? '' : decimalText(quote.unitsPrice, separator);
+  return { ...customer, username: customer.username ?? '', unitsPrice, staffNote, version: String(version), lines: padded(lines, Math.max(FIRST_ROWS, lines.length), vatRate) };
 }
 
 /** Each problem as a message by the form's field ids (`quantity-2`, `email`, `lines`). */

@@ -3,6 +3,7 @@ import { newFormNonce } from '../../../domain/shared/form-nonce.js';
 import { canMoveQuote, EDITABLE_STATUSES } from '../../../domain/quotes/quote-status.js';
 import { QUOTE_RESENDS_PER_DAY } from '../../../domain/quotes/quote-sending.js';
 import type { QuoteDesk, QuoteDetails } from '../../../services/quotes/quote-desk.js';
+import { isRefundableInUnits } from '../../../services/quotes/quote-units-payment.js';
 import type { Translate } from '../../../i18n/index.js';
 import { notFound } from '../../http-error.js';
 import { renderPage } from '../../render.js';
@@ -25,6 +26,7 @@ export async function showQuote(response: Response, details: QuoteDetails, state
     cancellable: canMoveQuote(quote.status, 'cancelled'),
     sendable: quote.status === 'draft',
     resendable: quote.status === 'sent',
+    unitsRefundable: isRefundableInUnits(quote),
     resendNonce: newFormNonce(),
     maxResends: QUOTE_RESENDS_PER_DAY,
     notice: state.notice ?? null,

@@ -13,13 +13,14 @@ import { renderPage } from '../../render.js';
 import type { DeskDependencies } from './dependencies.js';
 import { quoteNamedBy, showQuote } from './quote-page.js';
 import { registerQuoteSendingRoutes } from './quote-sending.js';
+import { registerQuoteUnitsRefundRoutes, UNITS_REFUND_NOTICES } from './quote-units-refund.js';
 import { newQuoteValues, problemMessages, quoteValues, readQuoteForm, vatRateText, withRows, type QuoteFormValues } from './quote-form.js';
 
 const MAX_SEARCH_LENGTH = 100;
 /** How long a new quote is valid unless staff choose otherwise. */
 const DEFAULT_VALIDITY_DAYS = 30;
 /** The notices a redirect may ask the quote page to show, by name (never text from the URL). */
-const NOTICES = new Set(['created', 'updated', 'cancelled', 'sent', 'alreadySent', 'resent']);
+const NOTICES = new Set<string>(['created', 'updated', 'cancelled', 'sent', 'alreadySent', 'resent', ...UNITS_REFUND_NOTICES]);
 
 const bodyOf = (request: Request) => (request.body ?? {}) as Record<string, unknown>;
 const quotePath = (number: string) => `/desk/quotes/${number}`;
@@ -185,9 +186,11 @@ export function registerQuoteRoutes(router: Router, deps: DeskDependencies): voi
       if (error instanceof QuoteError && error.code === 'reason_too_long') {
         return await showCancel(response, details, reason, t('deskQuotes.cancel.reasonTooLong', { max: CANCEL_REASON_MAX_LENGTH }), 400);
       }
-      if (!(error instanceof QuoteStatusError)) throw error;
-      await showQuote(response, (await quotes.details(details.quote.id))!, { problem: t('deskQuotes.quote.notCancellable') }, 409);
+      const inProgress = error instanceof QuoteError && error.code === 'payment_in_progress';
+      if (!inProgress && !(error instanceof QuoteStatusError)) throw error;
+      await showQuote(response, (await quotes.details(details.quote.id))!, { problem: t(inProgress ? 'deskQuotes.quote.paymentInProgress' : 'deskQuotes.quote.notCancellable') }, 409);
     }
   });
   registerQuoteSendingRoutes(router, deps);
+  registerQuoteUnitsRefundRoutes(router, deps);
 }
