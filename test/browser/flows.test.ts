@@ -1,12 +1,17 @@
+import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import type { Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { DEMO_PRICE_LIST } from '../../src/services/demo/demo.js';
+import { quoteTotals, type QuoteLine } from '../../src/domain/quotes/quote-totals.js';
+import { decimalText } from '../../src/domain/shared/decimal.js';
 import { createTranslations } from '../../src/i18n/index.js';
-import { formatMoney, formatUnits } from '../../src/i18n/format.js';
+import { formatDateTime, formatMoney, formatUnits } from '../../src/i18n/format.js';
+import { readPdf } from '../helpers/pdf-text.js';
 import { expectNoAxeViolations } from './accessibility.js';
 import { DEMO_CAS_PEOPLE } from '../../src/identity/cas/demo-cas-server.js';
 import { demoProviderButton, startPortalInBrowser, type OpenedPage, type PageOptions, type PortalInBrowser } from './portal-in-browser.js';
+import { lookUpQuote, NO_DEMO_QUOTES_POSTCODE } from './portal-pages.js';
 
 /**
  * The journeys of the issue, driven in Chromium like a person: clicks on what the page names (links,
@@ -52,6 +57,23 @@ async function expectText(locator: Locator, text: string, what: string): Promise
 
 /** The header's link to a part of the portal. */
 const headerLink = (page: Page, name: string) => page.locator('header.site-header').getByRole('link', { name, exact: true });
+
+/** The value of a term in a description list of the page. */
+const definition = (scope: Locator, term: string) => scope.locator('dl > div', { has: scope.page().locator('dt', { hasText: term }) }).locator('dd');
+
+/** Presses Tab, as few times as it takes, until `target` has the focus, and checks that the focus shows; fails if focus leaves the page first. */
+async function tabTo(page: Page, target: Locator, what: string): Promise<void> {
+  for (let step = 0; step < 40; step += 1) {
+    await page.keyboard.press('Tab');
+    if (await target.evaluate((element) => element === document.activeElement)) {
+      const indicator = await target.evaluate((element) => ({ outline: getComputedStyle(element).outlineStyle, boxShadow: getComputedStyle(element).boxShadow }));
+      expect(indicator.outline !== 'none' || indicator.boxShadow !== 'none', `no focus indicator on ${what}: ${JSON.stringify(indicator)}`).to.equal(true);
+      return;
+    }
+    if (await page.evaluate(() => document.activeElement === null || document.activeElement === document.body)) break;
+  }
+  throw new Error(`Tab never reached ${what}`);
+}
 
 /** The flow's own portal and the people in it, each in a browser context that listens for CSP violations. */
 function ownPortal() {
@@ -204,8 +226,6 @@ describe('flows in Chromium', function () {
       return { user, name: String(found.attributes.displayName), email: String(found.attributes.mail) };
     };
     const demoLabel = 'ENT de démonstration (CAS)';
-    /** The value of a term in a description list of the page. */
-    const definition = (scope: Locator, term: string) => scope.locator('dl > div', { has: scope.page().locator('dt', { hasText: term }) }).locator('dd');
 
     it('picks Camille on the demo CAS page, sees "Mon compte" read-only, ends their other session and signs out through the demo CAS server', async () => {
       const camille = person('camille.etudiante');
@@ -296,6 +316,155 @@ describe('flows in Chromium', function () {
       // Alex's institution says English: the account page is in English.
       await expectText(definition(page.locator('main'), createTranslations()('en')('account.name')), alex.name, 'the name on the account page');
       expect(await demoProviderButton(page).count(), 'the provider buttons once signed in').to.equal(0);
+      await portal.expectNoCspViolation();
+    });
+  });
+
+  describe('a customer pays a quote from its mail (the seed’s six steps, in French)', () => {
+    const portal = ownPortal();
+    const currency = DEMO_PRICE_LIST.settings.currency;
+    /** A rate as the desk types it and the pages show it: 20, 5,5. */
+    const rate = (basisPoints: number) => new Intl.NumberFormat('fr', { maximumFractionDigits: 2 }).format(basisPoints / 100);
+    /** pdf.js reads the no-break spaces of French amounts as spaces. */
+    const plain = (text: string) => text.replace(/[\u00a0\u202f]/g, ' ');
+    /**
+     * A researcher in Amsterdam: posters and bound proceedings at two VAT rates, sent by post. The desk
+     * typed the postcode as she gave it, without a space; she will type it with one, in lower case.
+     */
+    const customer = { name: 'Sanne de Vries', email: 'sanne.devries@example.nl', postcode: '1098XH', typedPostcode: '1098 xh', address: 'Science Park 904\n1098XH Amsterdam\nPays-Bas' };
+    const lines: QuoteLine[] = [
+      { description: 'Poster A0, papier satiné', quantity: 2, unitPriceCents: 2400, vatRateBasisPoints: 2000 },
+      { description: 'Actes reliés, 80 pages', quantity: 5, unitPriceCents: 1460, vatRateBasisPoints: 550 },
+    ];
+    const totals = quoteTotals(lines);
+
+    it('goes from the desk’s form to the mail’s "Payer maintenant", the lookup, the quote checked, PayPal, the paid page and its receipt PDF, from the keyboard', async () => {
+      const { session } = portal;
+      const deskLogin = session.logins.find((login) => login.quoteDesk);
+      if (!deskLogin) throw new Error('no demo login of the reprography desk');
+
+      // 1. The desk person types the quote in the form and sends it.
+      const desk = await portal.logIn(deskLogin.username);
+      await clickTo(desk, headerLink(desk, t('deskQuotes.nav')), '/desk/quotes');
+      await clickTo(desk, desk.getByRole('link', { name: t('deskQuotes.list.new'), exact: true }), '/desk/quotes/new');
+      await desk.getByLabel(t('deskQuotes.form.name'), { exact: true }).fill(customer.name);
+      await desk.getByLabel(t('deskQuotes.form.email'), { exact: true }).fill(customer.email);
+      await desk.getByRole('radio', { name: t('deskQuotes.delivery.post'), exact: true }).check();
+      await desk.getByLabel(t('deskQuotes.form.deliveryAddress'), { exact: true }).fill(customer.address);
+      await desk.getByLabel(t('deskQuotes.form.postcode'), { exact: true }).fill(customer.postcode);
+      for (const [index, line] of lines.entries()) {
+        const row = desk.getByRole('group', { name: t('deskQuotes.form.line', { number: index + 1 }), exact: true });
+        await row.getByLabel(t('deskQuotes.form.description'), { exact: true }).fill(line.description);
+        await row.getByLabel(t('deskQuotes.form.quantity'), { exact: true }).fill(String(line.quantity));
+        await row.getByLabel(t('deskQuotes.form.unitPrice', { currency }), { exact: true }).fill(decimalText(line.unitPriceCents, ','));
+        await row.getByLabel(t('deskQuotes.form.vatRate'), { exact: true }).fill(rate(line.vatRateBasisPoints));
+      }
+      await clickTo(desk, desk.getByRole('button', { name: t('deskQuotes.form.saveDraft'), exact: true }), /\/desk\/quotes\/D-\d{4}-\d{6}\?notice=created$/);
+      const number = pathOf(desk).slice('/desk/quotes/'.length);
+      await clickTo(desk, desk.getByRole('button', { name: t('deskQuotes.sending.send'), exact: true }), (url) => url.searchParams.get('notice') === 'sent');
+      await expectText(desk.getByRole('status'), t('deskQuotes.quote.notices.sent'), 'the desk is told');
+      await expectNoAxeViolations(desk, 'the desk’s quote once sent');
+
+      // 2. The mail, kept in the portal as in demo mode: the admin reads it in the mailbox, and its "Payer maintenant" link is followed.
+      await session.portal.mail.deliverDue();
+      const admin = await portal.logIn('admin');
+      await admin.goto('/admin/mails');
+      await clickTo(admin, admin.getByRole('link', { name: number, exact: true }), /\/admin\/mails\/\d+$/);
+      const mailText = await admin.getByRole('region', { name: t('admin.mails.mail.body'), exact: true }).locator('pre').innerText();
+      const payNow = t('quoteLookup.payNow.link', { url: '' });
+      const link = mailText.split('\n').find((line) => line.startsWith(payNow))?.slice(payNow.length);
+      expect(link, `the "Payer maintenant" link in the mail:\n${mailText}`).to.equal(`${session.baseUrl}/quotes/lookup?number=${number}`);
+
+      // 3. "Recherche de commande": the number filled in; the postcode typed with a space and in lower case, then Enter.
+      const buyer = await portal.open();
+      await buyer.goto(link!);
+      await expectText(buyer.getByRole('heading', { level: 1 }), t('quoteLookup.title'), 'the lookup page');
+      expect(await buyer.getByLabel(t('quoteLookup.number'), { exact: true }).inputValue(), 'the number filled in').to.equal(number);
+      await expectNoAxeViolations(buyer, 'the lookup opened from the mail');
+      const postcode = buyer.getByLabel(t('quoteLookup.postcode'), { exact: true });
+      await tabTo(buyer, postcode, 'the postcode');
+      await buyer.keyboard.type(customer.typedPostcode);
+      await Promise.all([buyer.waitForURL((url) => url.pathname === `/quotes/${number}`), buyer.keyboard.press('Enter')]);
+
+      // 4. The quote checked like a basket: references, quantities, prices, VAT, delivery.
+      await expectText(buyer.getByRole('heading', { level: 1 }), number, 'the quote’s heading');
+      await expectText(buyer.locator('#quote-status'), t('quotePayment.state.payable.name'), 'the quote’s state');
+      for (const line of totals.lines) {
+        const row = buyer.getByRole('row', { name: startingWith(line.description) });
+        for (const shown of [String(line.quantity), money(line.unitPriceCents), `${rate(line.vatRateBasisPoints)} %`, money(line.totalCents)]) {
+          await expectText(row, shown, `the line "${line.description}"`);
+        }
+      }
+      expect(Number(await buyer.locator('[data-total-cents]').getAttribute('data-total-cents')), 'the total, in cents').to.equal(totals.totalCents);
+      await expectText(buyer.getByRole('row', { name: startingWith(t('deskQuotes.totals.total')) }), money(totals.totalCents), 'the total');
+      await expectText(buyer.getByRole('row', { name: startingWith(t('deskQuotes.totals.net')) }), money(totals.netCents), 'the amount before VAT');
+      for (const vat of totals.vatRates) {
+        const vatRow = buyer.getByRole('row', { name: startingWith(t('deskQuotes.totals.ofWhichVat', { rate: rate(vat.vatRateBasisPoints) })) });
+        await expectText(vatRow, money(vat.vatCents), `the VAT at ${rate(vat.vatRateBasisPoints)} %`);
+      }
+      const main = buyer.locator('main');
+      await expectText(definition(main, t('quotePayment.customer')), customer.name, 'the customer');
+      await expectText(definition(main, t('quotePayment.deliveryMethod')), t('deskQuotes.delivery.post'), 'the delivery');
+      expect(await definition(main, t('quotePayment.address')).innerText(), 'the address, a line per line').to.equal(customer.address);
+      await expectText(definition(main, t('quotePayment.postcode')), customer.postcode, 'the postcode as printed');
+      await expectNoAxeViolations(buyer, 'the quote to pay');
+
+      // 5. The terms accepted, "Passer au paiement", and "Pay" on the simulator's approval page.
+      await tabTo(buyer, buyer.getByRole('checkbox', { name: t('topup.acceptTerms'), exact: true }), 'the terms’ box');
+      await buyer.keyboard.press('Space');
+      await tabTo(buyer, buyer.getByRole('button', { name: t('quotePayment.pay'), exact: true }), '"Passer au paiement"');
+      await Promise.all([buyer.waitForURL((url) => url.pathname === '/checkoutnow'), buyer.keyboard.press('Enter')]);
+      await expectText(buyer.locator('main'), money(totals.totalCents), 'the amount on the approval page');
+      await clickTo(buyer, buyer.getByRole('button', { name: APPROVE, exact: true }), `/quotes/${number}`);
+
+      // 6. Back on the quote: "Payée", the date, the PayPal reference, and the receipt downloaded.
+      const status = buyer.locator('#quote-status');
+      expect(await status.getAttribute('class'), 'the quote’s state').to.include('status--paid');
+      await expectText(status, t('quotePayment.state.paid.name'), 'the quote’s state');
+      const paidAt = formatDateTime(session.portal.clock.now(), 'fr', session.portal.config.i18n.timeZone);
+      await expectText(definition(main, t('quotePayment.paidAt')), paidAt, 'the date of payment');
+      const quoteRow = (await session.portal.db.knex('quotes').where({ number }).first('id')) as { id: number };
+      const { paypal_capture_id: capture } = (await session.portal.db.knex('orders').where({ quote_id: quoteRow.id, status: 'paid' }).first('paypal_capture_id')) as { paypal_capture_id: string };
+      expect(collapsed(await definition(main, t('quotePayment.paypalReference')).innerText()), 'the PayPal reference').to.equal(capture);
+      await expectNoAxeViolations(buyer, 'the paid quote');
+
+      const receiptLink = buyer.getByRole('link', { name: t('quotePayment.receipt'), exact: true });
+      await tabTo(buyer, receiptLink, 'the receipt’s link');
+      const [download] = await Promise.all([buyer.waitForEvent('download'), buyer.keyboard.press('Enter')]);
+      expect(new URL(download.url()).pathname, 'where the receipt comes from').to.match(new RegExp(`^/quotes/${number}/documents/RC-\\d{6}$`));
+      const receipt = plain((await readPdf(await readFile((await download.path())!))).text);
+      for (const expected of [
+        'Reçu',
+        `Devis ${number}`,
+        customer.name,
+        ...totals.lines.map((line) => `${line.description} ${line.quantity} ${money(line.unitPriceCents)} ${rate(line.vatRateBasisPoints)} % ${money(line.totalCents)}`),
+        `Montant HT ${money(totals.netCents)}`,
+        ...totals.vatRates.map((vat) => `TVA ${rate(vat.vatRateBasisPoints)} % sur ${money(vat.grossCents)} ${money(vat.vatCents)}`),
+        `Total TTC ${money(totals.totalCents)}`,
+        'Mode de paiement PayPal',
+        `Transaction PayPal ${capture}`,
+      ]) {
+        expect(receipt, 'the receipt PDF').to.include(plain(expected));
+      }
+      await portal.expectNoCspViolation();
+    });
+
+    it('answers a wrong postcode as it answers a wrong number, and the quote stays hidden', async () => {
+      const { payable } = portal.session.quotes;
+      const page = await portal.open();
+      const answers = [];
+      for (const [number, postcode] of [
+        [payable.number, NO_DEMO_QUOTES_POSTCODE],
+        ['D-2026-999999', payable.postcode],
+      ] as const) {
+        const response = await lookUpQuote(page, number, postcode);
+        answers.push({ status: response.status(), path: pathOf(page), message: collapsed(await page.getByRole('alert').innerText()) });
+      }
+      expect(answers[1], 'a wrong number, then a wrong postcode').to.deep.equal(answers[0]);
+      expect(answers[0], 'the answer').to.deep.equal({ status: 404, path: '/quotes/lookup', message: collapsed(t('quoteLookup.errors.notFound')) });
+      await expectNoAxeViolations(page, 'the lookup refused');
+      await page.goto(`/quotes/${payable.number}`);
+      expect(pathOf(page), 'the quote’s page after the wrong postcode').to.equal('/quotes/lookup');
       await portal.expectNoCspViolation();
     });
   });

@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { expectNoAxeViolations } from './accessibility.js';
 import { startPortalInBrowser, type Locale, type OpenedPage, type PortalInBrowser } from './portal-in-browser.js';
-import { EXAMPLE_THEME, PAGE_NAMES, preparePortalPages, viewerOf, WIDTHS, type PageName, type PortalPage } from './portal-pages.js';
+import { EXAMPLE_THEME, openPortalPage, PAGE_NAMES, preparePortalPages, viewerOf, WIDTHS, type PageName, type PortalPage } from './portal-pages.js';
 
 /**
  * How each page is looked at: in French on a phone and a laptop, and in English on a laptop (the same
  * templates and stylesheet with other words: the language is what changes, not the layout).
  */
-const VIEWS: ReadonlyArray<{ locale: Locale; width: number }> = [...WIDTHS.map((width) => ({ locale: 'fr' as const, width })), { locale: 'en', width: 1280 }];
+const VIEWS: ReadonlyArray<{ locale: Locale; width: number }> = (['fr', 'en'] as const).flatMap((locale) => WIDTHS.map((width) => ({ locale, width })));
 
 /** The elements that stick out to the right of the viewport, to say what makes the page scroll sideways. */
 function widerThanViewport(page: Page): Promise<string[]> {
@@ -94,7 +94,7 @@ function checkPage(page: () => PortalPage, viewer: Viewer, { locale, width }: Vi
     const entry = page();
     opened = await viewer(viewerOf(entry, locale));
     heardBefore = (await opened.cspViolations()).length;
-    const response = await opened.page.goto(entry.path);
+    const response = await openPortalPage(opened.page, entry);
     expect(response?.status(), `${where()} answered`).to.equal(entry.status ?? 200);
   });
 

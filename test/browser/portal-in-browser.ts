@@ -6,8 +6,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { createTranslations } from '../../src/i18n/index.js';
 import { DEMO_CAS_PEOPLE, startDemoCasServer, type DemoCasPerson, type DemoCasServer } from '../../src/identity/cas/demo-cas-server.js';
 import { createIdentityRegistry, DEMO_PROVIDER_ID, demoProviderConfig } from '../../src/identity-setup.js';
-import { seedDemoData } from '../../src/services/demo/demo.js';
+import { seedDemo } from '../../src/services/demo/demo.js';
 import type { DemoLogin } from '../../src/services/demo/demo-logins.js';
+import type { DemoQuotes } from '../../src/services/demo/demo-quotes.js';
 import { startOidcServer, type OidcTestServer } from '../helpers/identity/oidc-server.js';
 import { createTestPortal, type TestPortal } from '../helpers/portal.js';
 
@@ -52,6 +53,8 @@ export interface PortalInBrowser {
   /** The portal's public address, the one PayPal's simulator sends the buyer back to. */
   baseUrl: string;
   logins: readonly DemoLogin[];
+  /** The demo desk's quotes, as `npm start` seeds them: one to pay without an account, the student's, a draft. */
+  quotes: DemoQuotes;
   /** The built-in demo CAS server, offered as the provider `demo` as in demo mode (`npm start`). */
   demoCas: DemoCasServer;
   /** The institution's OpenID provider (a real oidc-provider), configured through IDENTITY_PROVIDERS. */
@@ -113,8 +116,8 @@ function institutionProviders(oidc: OidcTestServer, closedPort: number): Record<
 }
 
 /**
- * The whole portal as `npm start` runs it in demo mode (demo people, prices, terms and history; the
- * built-in PayPal simulator; the built-in demo CAS server as the login page's first provider), with an
+ * The whole portal as `npm start` runs it in demo mode (demo people, prices, terms, history and quotes;
+ * the built-in PayPal simulator; the built-in demo CAS server as the login page's first provider), with an
  * institution's providers configured beside it, in-process on a temporary database and ephemeral ports,
  * with Debian's Chromium to look at it. The portal is the test portal (fake clock, so pages show fixed
  * dates), also served on the port its PUBLIC_URL names, so PayPal's and the providers' return links
@@ -144,7 +147,8 @@ export async function startPortalInBrowser(env: Record<string, string> = {}): Pr
   let server: Server | undefined;
   let browser: Browser | undefined;
   try {
-    const logins = await seedDemoData({ db: portal.db, clock: portal.clock, users: portal.users });
+    const { logins, quotes } = await seedDemo({ db: portal.db, clock: portal.clock, users: portal.users, config: portal.config });
+    if (!quotes) throw new Error('the demo quotes were not seeded: the portal has no seller address, or the demo desk person is missing');
     server = portal.app.listen(port, '127.0.0.1');
     await once(server, 'listening');
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS] });
@@ -157,6 +161,7 @@ export async function startPortalInBrowser(env: Record<string, string> = {}): Pr
       portal,
       baseUrl,
       logins,
+      quotes,
       demoCas,
       oidc,
       browser: launched,

@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { Page, Response } from 'playwright-core';
 import { demoProviderButton, type Locale, type OpenedPage, type PortalInBrowser } from './portal-in-browser.js';
 
 /** The two widths every page is looked at: a small phone and a laptop. */
@@ -15,7 +15,16 @@ export interface PortalPage {
   as?: string | Readonly<Record<Locale, string>>;
   /** What the portal answers; 200 when absent. */
   status?: number;
+  /**
+   * How the person reaches the page when its address alone does not show it: the answer to a form, or
+   * a quote's page that only the browser which looked the quote up may see (the access is a cookie of
+   * that browser). Done in the person's browser; answers the page it leads to.
+   */
+  reach?: (page: Page) => Promise<Response | null>;
 }
+
+/** Opens the page as its person would: at its address, or the way `reach` says. Answers what the portal answered. */
+export const openPortalPage = (page: Page, entry: PortalPage): Promise<Response | null> => (entry.reach ? entry.reach(page) : page.goto(entry.path));
 
 /** The example theme, looked at on the account page. */
 export const EXAMPLE_THEME = 'campus';
@@ -63,6 +72,12 @@ export const PAGE_NAMES = [
   'desk-quote-new',
   'desk-quote',
   'desk-quote-sent',
+  'desk-quote-paid',
+  'quote-lookup',
+  'quote-lookup-refused',
+  'quote',
+  'quote-units',
+  'quote-paid',
 ] as const;
 
 export type PageName = (typeof PAGE_NAMES)[number];
@@ -91,6 +106,10 @@ export const SCREENSHOTS: ReadonlyArray<{ page: PageName; locale: Locale; file: 
       'desk-quote-new',
       'desk-quote',
       'desk-quote-sent',
+      'desk-quote-paid',
+      'quote-lookup',
+      'quote',
+      'quote-paid',
     ] as const
   ).map((page) => ({ page, locale: 'fr' as const, file: page })),
   { page: 'account', locale: 'en', file: 'account-en' },
@@ -110,7 +129,10 @@ const PEOPLE_CSV = 'username,name,email,role,opening balance\nlea.moreau,Léa Mo
  * session on a phone; a person of the demo CAS server signed in through the login page's button
  * (their account made then); as the admin, two print-server keys (one revoked), a price list
  * previewed and not published, a people file checked and not imported, every sign-in provider
- * tested. Returns where each page is.
+ * tested, two quotes typed at the desk (one sent); as the reprography desk's person, a third typed
+ * and sent, which its customer, without an account, looks up and pays on the simulator's approval
+ * page. The demo's own quotes (seeded as `npm start` does) are left as they are. Returns where each
+ * page is.
  */
 export async function preparePortalPages(session: PortalInBrowser): Promise<Map<PageName, PortalPage>> {
   const opened = await session.open({ width: 1280, as: 'etudiant' });
@@ -134,6 +156,10 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
   const admin = await prepareAdminPages(session);
   const mail = await receiptMail(session);
   const brandingViewer = session.logins.find((login) => login.role === 'it')?.username ?? 'admin';
+  const desk = session.logins.find((login) => login.quoteDesk)?.username;
+  if (!desk) throw new Error('no demo login of the reprography desk');
+  const paidQuote = await prepareQuotePages(session, desk);
+  const { payable, forStudent } = session.quotes;
   const orderNumber = student.paid.slice('/orders/'.length);
   const pages: Record<PageName, Omit<PortalPage, 'name'>> = {
     login: { path: '/login' },
@@ -171,6 +197,13 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
     'desk-quote-new': { path: '/desk/quotes/new', as: 'admin' },
     'desk-quote': { path: admin.quote, as: 'admin' },
     'desk-quote-sent': { path: admin.sentQuote, as: 'admin' },
+    'desk-quote-paid': { path: `/desk/quotes/${paidQuote.number}`, as: desk },
+    // As the quote's mail's "Payer maintenant" opens it: the number filled in, the postcode to type.
+    'quote-lookup': { path: `/quotes/lookup?number=${payable.number}` },
+    'quote-lookup-refused': { path: '/quotes/lookup', status: 404, reach: (page) => lookUpQuote(page, payable.number, NO_DEMO_QUOTES_POSTCODE) },
+    quote: { path: `/quotes/${payable.number}`, reach: (page) => lookUpQuote(page, payable.number, payable.postcode) },
+    'quote-units': { path: `/quotes/${forStudent.number}`, as: forStudent.username },
+    'quote-paid': { path: `/quotes/${paidQuote.number}`, reach: (page) => lookUpQuote(page, paidQuote.number, paidQuote.postcode) },
   };
   return new Map(PAGE_NAMES.map((name) => [name, { name, ...pages[name] }]));
 }
@@ -259,44 +292,116 @@ async function prepareAdminPages(session: PortalInBrowser): Promise<{ pricePrevi
     const peopleImport = new URL(page.url()).pathname;
 
     // A quote of the reprography desk, typed in its form: printing and binding at two VAT rates.
-    await page.goto('/desk/quotes/new');
-    for (const [field, value] of [
-      ['name', 'Camille Martin'],
-      ['email', 'camille.martin@example.edu'],
-      ['postcode', '75005'],
-      ['description-0', 'Thèse, impression couleur, 120 pages'],
-      ['quantity-0', '3'],
-      ['unitPrice-0', '18,40'],
-      ['description-1', 'Reliure thermocollée'],
-      ['quantity-1', '3'],
-      ['unitPrice-1', '4,50'],
-      ['vatRate-1', '5,5'],
-    ]) {
-      await page.locator(`#${field}`).fill(value!);
-    }
-    await Promise.all([page.waitForURL(/\/desk\/quotes\/D-\d{4}-\d{6}\?notice=created$/), page.locator('button[name="action"][value="save"]').click()]);
-    const quote = new URL(page.url()).pathname;
+    const quote = await saveQuote(page, {
+      name: 'Camille Martin',
+      email: 'camille.martin@example.edu',
+      postcode: '75005',
+      'description-0': 'Thèse, impression couleur, 120 pages',
+      'quantity-0': '3',
+      'unitPrice-0': '18,40',
+      'description-1': 'Reliure thermocollée',
+      'quantity-1': '3',
+      'unitPrice-1': '4,50',
+      'vatRate-1': '5,5',
+    });
     // The same quote typed again and sent to the customer: its page once sent, with "Renvoyer" and the timeline.
-    await page.goto('/desk/quotes/new');
-    for (const [field, value] of [
-      ['name', 'Alex Smith'],
-      ['email', 'alex.smith@example.org'],
-      ['postcode', 'SW1A 1AA'],
-      ['description-0', 'Poster A0, papier satiné'],
-      ['quantity-0', '2'],
-      ['unitPrice-0', '24,00'],
-    ]) {
-      await page.locator(`#${field}`).fill(value!);
-    }
-    await page.locator('input[name="locale"][value="en"]').check();
-    await Promise.all([page.waitForURL(/\/desk\/quotes\/D-\d{4}-\d{6}\?notice=created$/), page.locator('button[name="action"][value="save"]').click()]);
-    await Promise.all([page.waitForURL(/\?notice=sent$/), page.locator('form[action$="/send"] button').click()]);
-    const sentQuote = new URL(page.url()).pathname;
+    const sentQuote = await saveQuote(
+      page,
+      { name: 'Alex Smith', email: 'alex.smith@example.org', postcode: 'SW1A 1AA', 'description-0': 'Poster A0, papier satiné', 'quantity-0': '2', 'unitPrice-0': '24,00' },
+      { locale: 'en' },
+    );
+    await sendQuote(page);
     await refuseCspViolations(opened, 'the admin');
     return { pricePreview, termsVersion, peopleImport, quote, sentQuote };
   } finally {
     await opened.context.close();
   }
+}
+
+/** A quote paid online while preparing: posters and proceedings for a laboratory, sent by post, at two VAT rates. */
+const PAID_QUOTE: Readonly<Record<string, string>> = {
+  name: 'Hugo Lambert',
+  email: 'hugo.lambert@example.org',
+  postcode: '69007',
+  deliveryAddress: 'Laboratoire de physique\n46 allée d’Italie\n69007 Lyon',
+  'description-0': 'Poster scientifique A0, papier satiné',
+  'quantity-0': '2',
+  'unitPrice-0': '24,00',
+  'description-1': 'Actes du colloque, 80 pages couleur, reliés',
+  'quantity-1': '5',
+  'unitPrice-1': '14,60',
+  'vatRate-1': '5,5',
+};
+
+/** A postcode none of the demo's quotes has: the lookup refuses it. */
+export const NO_DEMO_QUOTES_POSTCODE = '13001';
+
+/**
+ * As the desk person, the quote PAID_QUOTE typed in the form and sent; as its customer, without an
+ * account, looked up and paid on the simulator's approval page. Answers its number and postcode.
+ */
+async function prepareQuotePages(session: PortalInBrowser, desk: string): Promise<{ number: string; postcode: string }> {
+  const staff = await session.open({ width: 1280, as: desk });
+  let number: string;
+  try {
+    number = (await saveQuote(staff.page, PAID_QUOTE, { deliveryMethod: 'post' })).slice('/desk/quotes/'.length);
+    await sendQuote(staff.page);
+    await refuseCspViolations(staff, 'the desk person');
+  } finally {
+    await staff.context.close();
+  }
+  const postcode = PAID_QUOTE.postcode!;
+  const customer = await session.open({ width: 1280 });
+  try {
+    await lookUpQuote(customer.page, number, postcode);
+    await payQuoteOnApprovalPage(customer.page, number);
+    await refuseCspViolations(customer, 'the customer paying a quote');
+  } finally {
+    await customer.context.close();
+  }
+  return { number, postcode };
+}
+
+/** The desk's form for a new quote: each field (by id) typed, each radio (by name) set to its value, saved as a draft. Answers the quote's page. */
+async function saveQuote(page: Page, fields: Readonly<Record<string, string>>, radios: Readonly<Record<string, string>> = {}): Promise<string> {
+  await page.goto('/desk/quotes/new');
+  for (const [field, value] of Object.entries(fields)) await page.locator(`#${field}`).fill(value);
+  for (const [name, value] of Object.entries(radios)) await page.locator(`input[name="${name}"][value="${value}"]`).check();
+  await Promise.all([page.waitForURL(/\/desk\/quotes\/D-\d{4}-\d{6}\?notice=created$/), page.locator('button[name="action"][value="save"]').click()]);
+  return new URL(page.url()).pathname;
+}
+
+/** "Envoyer" on the quote's page, open in `page`. */
+async function sendQuote(page: Page): Promise<void> {
+  await Promise.all([page.waitForURL(/\?notice=sent$/), page.locator('form[action$="/send"] button').click()]);
+}
+
+/**
+ * "Recherche de commande" as a customer fills it: the number and the postcode typed, the button
+ * pressed. Answers the page it leads to: the quote's, or the form again saying why not.
+ */
+export async function lookUpQuote(page: Page, number: string, postcode: string): Promise<Response> {
+  await page.goto('/quotes/lookup');
+  await page.locator('#number').fill(number);
+  await page.locator('#postcode').fill(postcode);
+  return answerTo(page, () => page.locator('form[action="/quotes/lookup"] button[type="submit"]').click());
+}
+
+/** What the portal answers to `act` (a click that sends a form), redirects followed, once the page it shows has loaded. */
+async function answerTo(page: Page, act: () => Promise<void>): Promise<Response> {
+  const shown = (response: Response) => response.request().isNavigationRequest() && response.request().frame() === page.mainFrame() && (response.status() < 300 || response.status() >= 400);
+  const [response] = await Promise.all([page.waitForResponse(shown), page.waitForEvent('load'), act()]);
+  return response;
+}
+
+/** On the quote's page, open in `page`: the terms accepted, "Passer au paiement", then "Pay" on the simulator's approval page; waits to be back on the quote, paid. */
+export async function payQuoteOnApprovalPage(page: Page, number: string): Promise<void> {
+  const quotePath = `/quotes/${number}`;
+  await page.locator('input[name="terms"]').check();
+  await Promise.all([page.waitForURL(/\/checkoutnow\?/), page.locator(`form[action="${quotePath}/pay"] button`).click()]);
+  await Promise.all([page.waitForURL((url) => url.pathname === quotePath), page.locator('form[action="/checkoutnow/approve"] button').click()]);
+  const status = await page.locator('#quote-status').getAttribute('class');
+  if (!status?.includes('status--paid')) throw new Error(`the quote ${number} is not paid after approval: ${status}`);
 }
 
 /** The pages walked through while preparing are held to the same rule as the pages checked: no CSP violation. */
@@ -308,7 +413,13 @@ async function refuseCspViolations(opened: OpenedPage, who: string): Promise<voi
 /** The admin's page of the paid order's receipt mail, kept as in the demo (the test portal delivers only when asked). */
 async function receiptMail(session: PortalInBrowser): Promise<string> {
   await session.portal.mail.deliverDue();
-  const row = (await session.portal.db.knex('mail_outbox').orderBy('id', 'desc').first('id')) as { id: unknown } | undefined;
+  // The newest receipt's: quotes sent since have mails of their own.
+  const row = (await session.portal.db
+    .knex('mail_outbox')
+    .join('documents', 'documents.id', 'mail_outbox.document_id')
+    .where('documents.kind', 'receipt')
+    .orderBy('mail_outbox.id', 'desc')
+    .first('mail_outbox.id as id')) as { id: unknown } | undefined;
   if (!row) throw new Error('no receipt mail queued after the payment');
   return `/admin/mails/${Number(row.id)}`;
 }

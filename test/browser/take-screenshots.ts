@@ -6,14 +6,14 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { startPortalInBrowser, type Locale, type PortalInBrowser } from './portal-in-browser.js';
-import { EXAMPLE_THEME, preparePortalPages, SCREENSHOTS, viewerOf, WIDTHS, type PortalPage } from './portal-pages.js';
+import { EXAMPLE_THEME, openPortalPage, preparePortalPages, SCREENSHOTS, viewerOf, WIDTHS, type PortalPage } from './portal-pages.js';
 
 const OUTPUT = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
 async function screenshot(session: PortalInBrowser, entry: PortalPage, locale: Locale, name: string, width: number): Promise<string> {
   const { page, context } = await session.open({ width, locale, as: viewerOf(entry, locale) });
   try {
-    const response = await page.goto(entry.path);
+    const response = await openPortalPage(page, entry);
     if (response?.status() !== 200) throw new Error(`${entry.path} answered ${response?.status()}`);
     const file = `${OUTPUT}${name}-${width}.png`;
     await page.screenshot({ path: file, fullPage: true });
