@@ -1,6 +1,6 @@
 /**
  * The dependency rule of docs/architecture.md ("Layers"), checked by `npm run lint:layers` in `npm test`.
- * Imports point one way: web → services → db, payments, smtp, identity → domain. config, logger, system-clock and
+ * Imports point one way: web → services → db, payments, smtp, identity, print-systems → domain. config, logger, system-clock and
  * i18n sit beside domain; app.ts, server.ts, cli.ts and cli/ assemble the whole, with shutdown.ts and
  * metrics-app.ts. Each layer's rule lists what it may import (the table's "may import" column), so a
  * new folder or file is forbidden until the table says otherwise. Each rule's name and comment are
@@ -71,8 +71,8 @@ module.exports = {
     {
       name: 'gateways-stand-on-domain',
       severity: 'error',
-      comment: 'src/payments, src/smtp and src/identity talk to one kind of outside system each: they import only domain, config.ts, i18n and their own modules, never each other, the database, services or web. A use case that needs two belongs in src/services.',
-      from: { path: '^src/(payments|smtp|identity)/' },
+      comment: 'src/payments, src/smtp, src/identity and src/print-systems talk to one kind of outside system each: they import only domain, config.ts, i18n and their own modules, never each other, the database, services or web. A use case that needs two belongs in src/services.',
+      from: { path: '^src/(payments|smtp|identity|print-systems)/' },
       to: srcExcept('^src/$1/', layer('domain'), layer('i18n'), '^src/config\\.ts$'),
     },
     {
@@ -80,7 +80,7 @@ module.exports = {
       severity: 'error',
       comment: 'src/services (use cases) import db, gateways, domain, config.ts, logger.ts and i18n, never the web layer, the clock or the process set-up: pass what they need as a parameter.',
       from: { path: layer('services') },
-      to: srcExcept('^src/(services|db|payments|smtp|identity|domain|i18n)/', '^src/(config|logger)\\.ts$'),
+      to: srcExcept('^src/(services|db|payments|smtp|identity|print-systems|domain|i18n)/', '^src/(config|logger)\\.ts$'),
     },
     {
       name: 'web-through-services',
