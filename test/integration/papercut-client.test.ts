@@ -95,14 +95,10 @@ describe('PaperCut client against the simulator', () => {
       expect([simulator.balanceOf('alice', 'Impressions'), simulator.balanceOf('alice', '')]).to.deep.equal([500, 1750]);
     });
 
-    it('sends no adjustment of zero or of a fraction of a hundredth', async () => {
-      for (const amount of [0, 12.5, Number.NaN]) {
-        try {
-          await client.adjust('alice', amount, 'R-1');
-          expect.fail(`an adjustment of ${amount} was sent`);
-        } catch (error) {
-          expect(error).to.be.instanceOf(RangeError);
-        }
+    it('sends no adjustment of zero, of a fraction of a hundredth, beyond what a double keeps, or that cannot be written; each a fault that was not applied', async () => {
+      for (const [amount, comment] of [[0, 'R-1'], [12.5, 'R-1'], [Number.NaN, 'R-1'], [100_000_000_001, 'R-1'], [1000, 'R-1 \ud83d']] as const) {
+        const error = await failure(client.adjust('alice', amount, comment));
+        expect([error.kind, error.details.reason], `${amount} ${comment}`).to.deep.equal(['definite_fault', 'refused']);
       }
       expect(simulator.calls).to.deep.equal([]);
     });
@@ -168,6 +164,13 @@ describe('PaperCut client against the simulator', () => {
       expect([redirected.kind, redirected.details.httpStatus]).to.deep.equal(['definite_fault', 302]);
       expect(redirected.message).to.include('https://print.example.edu:9192');
       expect(simulator.balanceOf('alice')).to.equal(1250);
+    });
+
+    it('but a client error a proxy may give after forwarding (a 409, a 429, an unknown 4xx) is an unknown outcome', async () => {
+      for (const status of [408, 409, 429, 499]) {
+        const url = await httpServer((_request, response) => response.writeHead(status).end());
+        expect((await failure(clientFor({ url }).adjust('alice', 1000, 'R-1'))).kind, String(status)).to.equal('unknown_outcome');
+      }
     });
   });
 
@@ -242,6 +245,17 @@ describe('PaperCut client against the simulator', () => {
       const response = await fetch(simulator.url, { method: 'POST', headers: { 'Content-Type': 'text/xml' }, body });
       return decodeMethodResponse(await response.text());
     };
+
+    it('starts again after a stop on the same port, its balances and calls kept (PaperCut back after an outage)', async () => {
+      await client.adjust('alice', 1000, 'R-1');
+      const port = Number(new URL(simulator.url).port);
+      await simulator.stop();
+      expect((await failure(client.adjust('alice', 1000, 'R-2'))).kind).to.equal('not_sent');
+      await simulator.start(port);
+      await client.adjust('alice', 1000, 'R-3');
+      expect(simulator.balanceOf('alice')).to.equal(3250);
+      expect(simulator.transactions.map((transaction) => transaction.comment)).to.deep.equal(['R-1', 'R-3']);
+    });
 
     it('faults a wrong signature as PaperCut does: an int amount misses the Java method', async () => {
       const answer = await post(encodeMethodCall('api.adjustUserAccountBalance', [simulator.authToken, 'alice', 10, 'R-1', '']));

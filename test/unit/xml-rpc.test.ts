@@ -128,6 +128,8 @@ describe('XML-RPC codec', () => {
       'text beside a type element': answerOf('stray<string>x</string>'),
       'an element inside a string': answerOf('<string><b>x</b></string>'),
       'an entity XML does not define': answerOf('<string>a&nbsp;b</string>'),
+      'a NUL written as a reference': answerOf('<string>a&#0;b</string>'),
+      'a NUL in an untyped value': response('<params><param><value>a&#0;b</value></param></params>'),
       'a fault without a code': response('<fault><value><struct><member><name>faultString</name><value>x</value></member></struct></value></fault>'),
       'a fault whose code is a string': response('<fault><value><struct><member><name>faultCode</name><value>262</value></member><member><name>faultString</name><value>x</value></member></struct></value></fault>'),
       'values nested 18 deep': answerOf(`${'<array><data><value>'.repeat(18)}1${'</value></data></array>'.repeat(18)}`),

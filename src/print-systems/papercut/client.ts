@@ -43,18 +43,29 @@ export function createPaperCutClient(options: PaperCutClientOptions): PaperCutCl
   const accountName = options.accountName ?? '';
 
   const call = async (method: string, params: XmlRpcValue[]): Promise<XmlRpcValue> => {
+    let body: Buffer;
+    try {
+      body = Buffer.from(encodeMethodCall(method, [options.authToken, ...params]), 'utf8');
+    } catch (error) {
+      // Nothing was sent: a worker must park this (what it asked cannot be written), never retry it.
+      if (!(error instanceof XmlRpcFormatError)) throw error;
+      throw new PrintSystemError('definite_fault', `${method}: the call cannot be written (${error.message})`, { reason: 'refused' });
+    }
     const answer = await post(endpoint, {
       headers: { 'Content-Type': 'text/xml; charset=utf-8', Accept: 'text/xml', 'User-Agent': 'Recharge' },
-      body: Buffer.from(encodeMethodCall(method, [options.authToken, ...params]), 'utf8'),
+      body,
       timeoutMs: options.timeoutMs,
       maxResponseBytes: MAX_ANSWER_BYTES,
     });
-    if (answer.status >= 500) throw new PrintSystemError('unknown_outcome', `${method}: HTTP ${answer.status} after the request was sent`, { httpStatus: answer.status });
-    // A redirect or a client error comes from the web server (or a proxy in front of it) before PaperCut's API ran.
-    if (answer.status >= 300) {
+    // Only a redirect or a client error that by its meaning comes before the call runs (wrong path,
+    // refused credentials, a request the server would not read) says nothing was applied. Any other
+    // status may come from a proxy after PaperCut answered (a gateway rewriting the answer, a 5xx):
+    // the call may have run.
+    if (answer.status >= 300 && NOT_RUN_STATUSES.has(answer.status)) {
       const location = answer.headers.location ? ` to ${answer.headers.location}` : '';
       throw new PrintSystemError('definite_fault', `${method}: HTTP ${answer.status}${location}, the call was not run`, { reason: 'refused', httpStatus: answer.status });
     }
+    if (answer.status >= 300) throw new PrintSystemError('unknown_outcome', `${method}: HTTP ${answer.status} after the request was sent`, { httpStatus: answer.status });
     let response: XmlRpcResponse;
     try {
       response = decodeMethodResponse(xmlDocumentText(answer.body));
@@ -81,7 +92,10 @@ export function createPaperCutClient(options: PaperCutClientOptions): PaperCutCl
     },
 
     async adjust(username, amountHundredths, comment) {
-      if (!Number.isSafeInteger(amountHundredths) || amountHundredths === 0) throw new RangeError(`an adjustment is a non-zero whole number of hundredths, not ${amountHundredths}`);
+      // Beyond ±10¹¹ hundredths the amount's text has more digits than PaperCut's double keeps.
+      if (!Number.isSafeInteger(amountHundredths) || amountHundredths === 0 || Math.abs(amountHundredths) > MAX_ADJUSTMENT_HUNDREDTHS) {
+        throw new PrintSystemError('definite_fault', `an adjustment is a non-zero whole number of hundredths up to ${MAX_ADJUSTMENT_HUNDREDTHS}, not ${amountHundredths}`, { reason: 'refused' });
+      }
       // PaperCut's reply value is not documented (its own Java client ignores it): any answer but a fault is success.
       await call('api.adjustUserAccountBalance', [username, paperCutAmount(amountHundredths), comment, accountName]);
     },
@@ -106,11 +120,16 @@ function faultError(method: string, fault: XmlRpcFault): PrintSystemError {
   return new PrintSystemError('definite_fault', `${method}: PaperCut refused the call: ${fault.faultString.slice(0, 300)} (fault ${fault.faultCode})`, {
     reason: faultReason(fault),
     faultCode: fault.faultCode,
-    faultString: fault.faultString,
+    faultString: fault.faultString.slice(0, 1000),
   });
 }
 
 const UNKNOWN_USER_CODE = 262;
+
+/** HTTP statuses a web server or proxy answers before the request reaches the application. */
+const NOT_RUN_STATUSES: ReadonlySet<number> = new Set([300, 301, 302, 303, 307, 308, 400, 401, 403, 404, 405, 407, 411, 413, 414, 415, 417, 426, 431]);
+
+const MAX_ADJUSTMENT_HUNDREDTHS = 100_000_000_000;
 
 function faultReason({ faultCode, faultString }: XmlRpcFault): PrintSystemFaultReason {
   if (faultCode === UNKNOWN_USER_CODE || /\buser\b.*\b(cannot be found|not found|does not exist|doesn't exist|unknown)\b|\b(unknown|no such) user\b/i.test(faultString)) {

@@ -125,10 +125,18 @@ function encodeValue(value: XmlRpcValue, depth: number): string {
 
 /** `&` and `<` must be escaped in text, `>` too after `]]`; a carriage return would be read back as a line feed. */
 function escapeText(text: string): string {
+  return xmlText(text).replace(/[&<>\r]/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+/**
+ * The text, when XML can carry every character of it — on the way out, and on the way in too: the
+ * parser decodes references such as `&#0;`, which would reach our logs and database as a NUL.
+ */
+function xmlText(text: string): string {
   for (const character of text) {
     if (!isXmlCharacter(character.codePointAt(0) as number)) throw new XmlRpcFormatError('the text holds a character XML cannot carry');
   }
-  return text.replace(/[&<>\r]/g, (character) => `&#${character.charCodeAt(0)};`);
+  return text;
 }
 
 /** XML 1.0's Char production: other characters cannot be written at all, not even as references (lone surrogates included). */
@@ -157,7 +165,7 @@ function decodeParam(param: Element): XmlRpcValue {
 function decodeValue(value: Element, depth: number): XmlRpcValue {
   if (depth > MAX_DEPTH) throw new XmlRpcFormatError(`values nest deeper than ${MAX_DEPTH} levels`);
   // A value without a type element is a string.
-  if (contentOf(value).elements.length === 0) return value.textContent ?? '';
+  if (contentOf(value).elements.length === 0) return xmlText(value.textContent ?? '');
   const typed = onlyChild(value);
   const name = typed.localName;
   if (name === 'string') return textOnly(typed);
@@ -223,5 +231,5 @@ function expectName(element: Element, name: string): Element {
 /** The text of an element that must hold no element. */
 function textOnly(element: Element): string {
   if (contentOf(element).elements.length > 0) throw new XmlRpcFormatError(`${element.localName} holds elements where text was expected`);
-  return element.textContent ?? '';
+  return xmlText(element.textContent ?? '');
 }

@@ -54,6 +54,9 @@ export function createPaperCutSimulator(options: PaperCutSimulatorOptions = {}):
         running.close(() => resolve());
         running.closeAllConnections();
       });
+      // Started again later (PaperCut back after an outage), with its people, balances and calls kept.
+      server = null;
+      endpoint = null;
     },
 
     get url() {
