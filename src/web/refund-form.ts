@@ -1,11 +1,9 @@
+import { REFUND_REASON_MAX_LENGTH } from '../domain/checkout/refunds.js';
 import { parseAmount, PricingError, type Cents } from '../domain/pricing/pricing.js';
 import { decimalSeparatorOf, decimalText } from '../domain/shared/decimal.js';
 import { isFormNonce, newFormNonce } from '../domain/shared/form-nonce.js';
 import type { Locale, Translate } from '../i18n/index.js';
 import { HttpError } from './http-error.js';
-
-/** Kept in the audit log with the refund. */
-export const REFUND_REASON_MAX_LENGTH = 500;
 
 export type RefundField = 'amount' | 'reason';
 

@@ -4,6 +4,9 @@ import type { OrderStatus } from './order-status.js';
 import type { Order } from './orders.js';
 import { vatIncluded, type Cents } from '../pricing/pricing.js';
 
+/** A refund's reason, kept in the audit log: the admins' and the desk's refunds alike. */
+export const REFUND_REASON_MAX_LENGTH = 500;
+
 /** What an admin may do when a refund would take back units the person has already spent. */
 export const REFUND_POLICIES = ['refuse', 'allow_negative'] as const;
 export type RefundPolicy = (typeof REFUND_POLICIES)[number];

@@ -7,6 +7,7 @@ import { currentTerms } from '../../db/pricing/terms-repository.js';
 import { findQuote, insertQuoteEvent, lockQuote, recordQuotePaid, recordQuoteRefunded } from '../../db/quotes/quote-repository.js';
 import type { AuditActor } from '../../domain/audit/audit.js';
 import { UNPAID_STATUSES } from '../../domain/checkout/order-limits.js';
+import { REFUND_REASON_MAX_LENGTH } from '../../domain/checkout/refunds.js';
 import { LedgerError, SystemAccount, type Hundredths } from '../../domain/ledger/ledger.js';
 import { mayPayInUnits, quotePayability, type QuotePayability } from '../../domain/quotes/quote-payment.js';
 import { assertQuoteMove } from '../../domain/quotes/quote-status.js';
@@ -44,9 +45,6 @@ export class QuoteUnitsPaymentError extends DomainError<QuoteUnitsPaymentErrorCo
 /** `not_paid_in_units`: the quote was not paid with units, or not paid at all (a PayPal payment is refunded through its order). */
 export type QuoteUnitsRefundErrorCode = 'quote_not_found' | 'not_paid_in_units' | 'reason_required' | 'reason_too_long';
 export class QuoteUnitsRefundError extends DomainError<QuoteUnitsRefundErrorCode> {}
-
-export const REFUND_REASON_MAX_LENGTH = 500;
-
 
 /** The ledger keys of a quote's payment in units and of its refund: one of each per quote, ever. */
 const quoteUnitsKeys = {

@@ -2,13 +2,13 @@ import { Router, type Request, type Response } from 'express';
 import { CheckoutError } from '../../../services/checkout/checkout.js';
 import type { QuotePaymentRow } from '../../../services/quotes/quote-payment-desk.js';
 import type { QuoteDetails } from '../../../services/quotes/quote-desk.js';
-import { refundableCents, RefundError } from '../../../domain/checkout/refunds.js';
+import { REFUND_REASON_MAX_LENGTH, refundableCents, RefundError } from '../../../domain/checkout/refunds.js';
 import type { Cents } from '../../../domain/pricing/pricing.js';
 import { formatMoney } from '../../../i18n/format.js';
 import type { Locale, Translate } from '../../../i18n/index.js';
 import { notFound } from '../../http-error.js';
 import { documentUrl } from '../documents.js';
-import { freshRefundForm, readRefundForm, REFUND_REASON_MAX_LENGTH, type RefundForm } from '../../refund-form.js';
+import { freshRefundForm, readRefundForm, type RefundForm } from '../../refund-form.js';
 import type { DeskDependencies } from './dependencies.js';
 import { quoteNamedBy, showQuote } from './quote-page.js';
 

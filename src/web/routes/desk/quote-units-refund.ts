@@ -1,6 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import type { Quote } from '../../../domain/quotes/quotes.js';
-import { isRefundableInUnits, QuoteUnitsRefundError, REFUND_REASON_MAX_LENGTH } from '../../../services/quotes/quote-units-payment.js';
+import { REFUND_REASON_MAX_LENGTH } from '../../../domain/checkout/refunds.js';
+import { isRefundableInUnits, QuoteUnitsRefundError } from '../../../services/quotes/quote-units-payment.js';
 import type { Translate } from '../../../i18n/index.js';
 import { notFound } from '../../http-error.js';
 import { renderPage } from '../../render.js';
