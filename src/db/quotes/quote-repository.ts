@@ -162,14 +162,17 @@ export async function replaceQuoteLines(trx: Knex.Transaction, quoteId: number, 
   );
 }
 
+/** A `quote_lines` row as the line it stores. */
+export const toQuoteLine = (row: Record<string, unknown>): QuoteLine => ({
+  description: String(row.description),
+  quantity: toSafeInteger(row.quantity),
+  unitPriceCents: toSafeInteger(row.unit_price_cents),
+  vatRateBasisPoints: toSafeInteger(row.vat_rate_basis_points),
+});
+
 async function quoteLines(db: Queryable, quoteId: number): Promise<QuoteLine[]> {
   const rows: Array<Record<string, unknown>> = await db('quote_lines').where('quote_id', quoteId).orderBy('position');
-  return rows.map((row) => ({
-    description: String(row.description),
-    quantity: toSafeInteger(row.quantity),
-    unitPriceCents: toSafeInteger(row.unit_price_cents),
-    vatRateBasisPoints: toSafeInteger(row.vat_rate_basis_points),
-  }));
+  return rows.map(toQuoteLine);
 }
 
 export async function findQuote(db: Queryable, id: number): Promise<Quote | undefined> {

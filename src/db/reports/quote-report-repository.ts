@@ -3,6 +3,7 @@ import type { QuoteStatus } from '../../domain/quotes/quote-status.js';
 import type { QuoteLine } from '../../domain/quotes/quote-totals.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 import { keysetPages, type Period } from './report-repository.js';
+import { toQuoteLine } from '../quotes/quote-repository.js';
 
 /** The column of `quotes` an export's range is about. */
 const timeColumn = (by: QuoteExportDate) => (by === 'paid' ? 'q.paid_at' : 'q.created_at');
@@ -78,12 +79,7 @@ async function linesOf(db: Queryable, quoteIds: readonly number[]): Promise<Map<
   for (const row of rows) {
     const quoteId = toSafeInteger(row.quote_id);
     const lines = byQuote.get(quoteId) ?? [];
-    lines.push({
-      description: String(row.description),
-      quantity: toSafeInteger(row.quantity),
-      unitPriceCents: toSafeInteger(row.unit_price_cents),
-      vatRateBasisPoints: toSafeInteger(row.vat_rate_basis_points),
-    });
+    lines.push(toQuoteLine(row));
     byQuote.set(quoteId, lines);
   }
   return byQuote;
