@@ -22,6 +22,8 @@ import { createPrintApi } from './services/print-api/print-api.js';
 import { createUserManagement } from './services/people/user-management.js';
 import { createTranslations, SUPPORTED_LOCALES } from './i18n/index.js';
 import type { PaymentGateway } from './payments/gateway.js';
+import type { CreditDestination } from './print-systems/credit-destination.js';
+import { createPrintSystem, type PrintSystem } from './services/credit-transfers/print-system.js';
 import { loadSessionUser } from './web/middleware/authentication.js';
 import { refuseControlCharacters } from './web/middleware/control-characters.js';
 import { csrfProtection } from './web/middleware/csrf.js';
@@ -81,6 +83,8 @@ export interface AppDependencies {
   hasher?: PasswordHasher;
   /** The identity providers; by default those of the config (server.ts adds the demo one). */
   identity?: IdentityRegistry;
+  /** Where credits go besides the ledger (CREDIT_DESTINATION; server.ts builds it, starting the PaperCut simulator if asked); none by default. */
+  creditDestination?: CreditDestination | null;
 }
 
 /** What the process entry needs besides the app: the checkout (reconciler), documents (those missing at start, the render thread), mail (its timer), quotes' expiry (the sweep). */
@@ -95,10 +99,12 @@ export interface Portal {
   quoteExpiry: QuoteExpiry;
   /** What METRICS_PORT's listener serves (/metrics only), when set; the process entry listens with it. */
   metricsApp: Express | null;
+  /** The print system credits are transferred to (its delivery's timer), when one is configured. */
+  printSystem: PrintSystem | null;
 }
 
 /** Builds the portal from its dependencies, without listening: tests drive it in-process. */
-export function createApp({ config, db, logger, gateway, clock = systemClock, hasher = createArgon2Hasher(), identity = createIdentityRegistry({ config, db, clock, providers: config.identity.providers }) }: AppDependencies): Portal {
+export function createApp({ config, db, logger, gateway, clock = systemClock, hasher = createArgon2Hasher(), identity = createIdentityRegistry({ config, db, clock, providers: config.identity.providers }), creditDestination = null }: AppDependencies): Portal {
   const translations = createTranslations();
   const viewsDir = path.join(projectRoot, 'views');
   const views = themedViews(viewsDir);
@@ -135,6 +141,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     giveUpAfterMs: config.mail.giveUpHours * 3600_000,
     deliverOnIssue: config.mail.sendOnIssue,
   });
+  const printSystem = creditDestination ? createPrintSystem({ config, db, clock, logger, destination: creditDestination }) : null;
   const uncountedCheckout = createCheckout({
     db,
     gateway,
@@ -146,9 +153,11 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     limits: { openOrdersPerPerson: config.payments.openOrdersPerPerson, paypalOrdersPerMinute: config.payments.paypalOrdersPerMinute },
     documents,
     // Rendered first, so that a mail sent at once attaches the rendition being made rather than making another.
+    // A payment's credit (or a refund's take-back) was just posted with its transfer: sent on at once too.
     onDocumentsIssued: (issued) => {
       documentFiles.prepare(issued);
       mail.kick();
+      printSystem?.delivery.kick();
     },
   });
   const quoteExpiry = createQuoteExpiry({ db, timeZone: config.i18n.timeZone });
@@ -281,12 +290,12 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   );
   const users = createUserManagement({ db, hasher, clock });
   app.use(myAccountRoutes({ db, clock, users, identity, session: config.session, localPasswords: config.identity.localPasswords }));
-  app.use(accountRoutes({ ledger, timeZone: config.i18n.timeZone }));
+  app.use(accountRoutes({ ledger, timeZone: config.i18n.timeZone, printSystem }));
   app.use(preferenceRoutes({ db, clock, secureCookies: config.server.secureCookies }));
-  app.use(topUpRoutes({ db, checkout, clock }));
-  app.use(orderRoutes({ checkout, seller: config.seller, db }));
+  app.use(topUpRoutes({ db, checkout, clock, printSystem }));
+  app.use(orderRoutes({ checkout, seller: config.seller, db, printSystem }));
   app.use(documentRoutes({ db, files: documentFiles, clock, downloadsPerMinute: config.documents.downloadsPerMinute }));
-  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, documentMails, users, identity }));
+  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, documentMails, users, identity, printSystem }));
   app.use(itRoutes({ db, clock, themes, uploads }));
   app.use(deskRoutes({ quotes, sending: quoteSending, payments: createQuotePaymentDesk({ db, checkout, clock }) }));
   app.use(
@@ -305,7 +314,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(notFoundHandler);
   app.use(errorHandler({ logger, defaultLocale: config.i18n.defaultLocale, translations }));
   const metricsApp = metrics && config.metrics.port !== undefined ? metricsOnlyApp({ registry: metrics.registry, token: config.metrics.token, logger }) : null;
-  return { app, checkout, documents, documentFiles, documentMails, mail, quoteExpiry, metricsApp };
+  return { app, checkout, documents, documentFiles, documentMails, mail, quoteExpiry, metricsApp, printSystem };
 }
 
 const isAdminPath = (path: string) => /^\/admin(\/|$)/i.test(path);

@@ -76,6 +76,17 @@ export const ENVIRONMENT_KEYS = {
   SMTP_REQUIRE_TLS: 'mail.smtp.requireTls',
   SMTP_USER: 'mail.smtp.user',
   SMTP_PASSWORD: 'mail.smtp.password',
+  CREDIT_DESTINATION: 'credits.destination',
+  PAPERCUT_URL: 'credits.papercut.url',
+  PAPERCUT_AUTH_TOKEN: 'credits.papercut.authToken',
+  PAPERCUT_ACCOUNT_NAME: 'credits.papercut.accountName',
+  PAPERCUT_SIM_PORT: 'credits.papercut.simulatorPort',
+  CREDIT_WEBHOOK_URL: 'credits.webhook.url',
+  CREDIT_WEBHOOK_SECRET: 'credits.webhook.secret',
+  CREDIT_DESTINATION_TIMEOUT_MS: 'credits.timeoutMs',
+  CREDIT_DELIVERY_INTERVAL_SECONDS: 'credits.deliveryIntervalSeconds',
+  CREDIT_GIVE_UP_HOURS: 'credits.giveUpHours',
+  PRINT_BALANCE_CACHE_SECONDS: 'credits.balanceCacheSeconds',
   LOG_LEVEL: 'log.level',
   METRICS_TOKEN: 'metrics.token',
   METRICS_PORT: 'metrics.port',
@@ -87,7 +98,9 @@ const isSecretSetting = (key: string, value: unknown) =>
   key === 'session.secret' ||
   key === 'metrics.token' ||
   key === 'payments.clientSecret' ||
-  key === 'mail.smtp.password' || (key === 'database.url' && typeof value === 'string' && /:\/\/[^/@]*:[^/@]*@/.test(value));
+  key === 'mail.smtp.password' ||
+  key === 'credits.papercut.authToken' ||
+  key === 'credits.webhook.secret' || (key === 'database.url' && typeof value === 'string' && /:\/\/[^/@]*:[^/@]*@/.test(value));
 
 const environmentVariableOf = new Map<string, string>(
   Object.entries(ENVIRONMENT_KEYS).map(([variable, key]) => [key, variable]),
@@ -239,6 +252,36 @@ const configSchema = z
       /** After this long without success a mail is marked failed for an admin to look at. */
       giveUpHours: integer(1, 24 * 14),
     }),
+    /** Where credits go besides the ledger (README, "Crediting PaperCut or another print system"). */
+    credits: z.object({
+      /** `ledger`: the portal's ledger alone; `papercut`: also PaperCut's account; `papercut-sim`: the built-in PaperCut simulator (demo); `webhook`: a signed POST to another system. */
+      destination: z.enum(['ledger', 'papercut', 'papercut-sim', 'webhook']),
+      papercut: z.object({
+        /** PaperCut's server (`https://print.example.edu:9192`) or its XML-RPC endpoint. */
+        url: httpUrl.optional(),
+        /** The web services token (`auth.webservices.auth-token` in PaperCut's advanced config). */
+        authToken: z.string().min(1).max(1000).optional(),
+        /** A personal account name when PaperCut has several (empty: the built-in one). */
+        accountName: z.string().max(200),
+        /** The built-in simulator's port with CREDIT_DESTINATION=papercut-sim (0 = any free port). */
+        simulatorPort: integer(0, 65535),
+      }),
+      webhook: z.object({
+        url: httpUrl.optional(),
+        /** The HMAC-SHA256 key the receiver checks signatures with. */
+        secret: z.string().min(32, 'must be at least 32 characters').max(1000).optional(),
+      }),
+      /** For each call to the destination, from connecting to the answer's last byte. */
+      timeoutMs: integer(100, 120_000),
+      /** How often queued transfers are looked at, retries included (0: no timer). */
+      deliveryIntervalSeconds: integer(0, 3600),
+      /** Deliver as soon as a credit is posted, besides the timer (off in tests, which deliver when they choose). */
+      deliverOnPosting: flag,
+      /** A transfer refused or unreachable this long after it was queued is parked for an admin. */
+      giveUpHours: integer(1, 24 * 30),
+      /** How long the account page may show a balance read from the print system. */
+      balanceCacheSeconds: integer(0, 3600),
+    }),
     log: z.object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     }),
@@ -281,6 +324,7 @@ const configSchema = z
       context.addIssue({ code: 'custom', path: ['mail', 'smtp', config.mail.smtp.user ? 'password' : 'user'], message: 'SMTP_USER and SMTP_PASSWORD go together' });
     }
     checkIdentityProviders(config, context);
+    checkCreditDestination(config, context);
     const metrics = config.metrics;
     if (metrics.port !== undefined && metrics.port !== 0 && metrics.port === config.server.port) {
       context.addIssue({ code: 'custom', path: ['metrics', 'port'], message: 'must differ from PORT: the portal\'s own port serves pages, this one only /metrics' });
@@ -324,6 +368,26 @@ const configSchema = z
       });
     }
   });
+
+/** The chosen destination has what it needs; production reaches it over TLS and never credits the simulator. */
+function checkCreditDestination(config: ParsedConfig, context: z.RefinementCtx): void {
+  const { destination, papercut, webhook } = config.credits;
+  const required = (path: string[], message: string) => context.addIssue({ code: 'custom', path: ['credits', ...path], message });
+  if (destination === 'papercut') {
+    if (!papercut.url) required(['papercut', 'url'], 'is required with CREDIT_DESTINATION=papercut');
+    if (!papercut.authToken) required(['papercut', 'authToken'], 'is required with CREDIT_DESTINATION=papercut');
+  }
+  if (destination === 'webhook') {
+    if (!webhook.url) required(['webhook', 'url'], 'is required with CREDIT_DESTINATION=webhook');
+    if (!webhook.secret) required(['webhook', 'secret'], 'is required with CREDIT_DESTINATION=webhook');
+  }
+  if (config.env !== 'production') return;
+  if (destination === 'papercut-sim' && !config.demo.allowInProduction) {
+    required(['destination'], 'the PaperCut simulator is refused in production unless ALLOW_DEMO_IN_PRODUCTION=true');
+  }
+  const url = destination === 'papercut' ? papercut.url : destination === 'webhook' ? webhook.url : undefined;
+  if (url?.startsWith('http://')) required([destination, 'url'], 'must be https:// in production: the token or signed credits would cross the network in clear');
+}
 
 /** Provider ids are unique, secrets present where needed; production talks to providers over TLS only. */
 function checkIdentityProviders(config: ParsedConfig, context: z.RefinementCtx): void {

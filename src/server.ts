@@ -16,6 +16,8 @@ import type { PayPalSimulator } from './payments/paypal/simulator/index.js';
 import { createShutdown } from './shutdown.js';
 import { createIdentityRegistry, demoProviderConfig } from './identity-setup.js';
 import { createTranslations } from './i18n/index.js';
+import { createCreditDestinationFromConfig } from './credit-destination-setup.js';
+import { recordCreditDestination } from './services/credit-transfers/destination-setup.js';
 
 function readConfig(): Config {
   try {
@@ -30,9 +32,10 @@ function readConfig(): Config {
   }
 }
 
-function banner(url: string, demo: DemoData | null, simulator: PayPalSimulator | null, mailDelivery: Config['mail']['delivery'], demoCasUrl: string | null): string {
+function banner(url: string, demo: DemoData | null, simulator: PayPalSimulator | null, mailDelivery: Config['mail']['delivery'], demoCasUrl: string | null, credits: string | null): string {
   const lines = [`Recharge is running at ${url}`];
   if (simulator) lines.push(`Payments go to the built-in PayPal simulator at ${simulator.baseUrl} (no real money).`);
+  if (credits) lines.push(credits);
   if (demoCasUrl) lines.push(`"Log in with the demo institution (CAS)" uses the built-in demo CAS server at ${demoCasUrl} (made-up people, no password).`);
   if (mailDelivery === 'keep') lines.push(`Receipts are not e-mailed: they are kept in the admin mailbox at ${url}/admin/mails.`);
   if (demo) lines.push(...demoBannerLines(url, demo));
@@ -86,6 +89,10 @@ async function main(): Promise<void> {
       : null;
 
   const clock = systemClock;
+  const credits = await startCreditDestination(config);
+  // Recorded before anything is posted (demo data included): the ledger queues transfers only while it is.
+  const { changedFrom } = await recordCreditDestination(db, credits.destination, clock.now());
+  if (changedFrom) logger.warn({ from: changedFrom, to: credits.destination?.label ?? 'the ledger alone' }, 'credits now go elsewhere: transfers queued before keep their destination');
   const hasher = createArgon2Hasher();
   // Instances starting together would both add the demo people (one fails on the unique username): they take turns.
   // The seeding is imported only when demo data is on.
@@ -94,7 +101,7 @@ async function main(): Promise<void> {
   const demoRefusal = await demoCredentialsRefusal({ config, db, hasher, logger });
   if (demoRefusal) exitWith(demoRefusal);
   const identity = createIdentityRegistry({ config, db, clock, providers: [...config.identity.providers, ...(demoCas ? [demoProviderConfig(demoCas.url)] : [])] });
-  const { app, checkout, documents, documentFiles, mail, quoteExpiry, metricsApp } = createApp({ config, db, logger, gateway, clock, hasher, identity });
+  const { app, checkout, documents, documentFiles, mail, quoteExpiry, metricsApp, printSystem } = createApp({ config, db, logger, gateway, clock, hasher, identity, creditDestination: credits.destination });
   const backfilled = await documents.issueMissing(db, clock.now());
   if (backfilled.length > 0) {
     logger.info({ documents: backfilled.length }, 'issued the receipts and credit notes missing for earlier payments and refunds');
@@ -106,7 +113,7 @@ async function main(): Promise<void> {
     const { port } = server.address() as AddressInfo;
     simulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhooks/paypal`);
     const url = config.server.port === 0 ? `http://localhost:${port}` : config.server.publicUrl;
-    console.log(banner(url, demo, simulator, config.mail.delivery, demoCas?.url ?? null));
+    console.log(banner(url, demo, simulator, config.mail.delivery, demoCas?.url ?? null, credits.bannerLine));
   });
   server.on('error', (error: NodeJS.ErrnoException) => {
     logger.fatal({ err: error }, 'cannot listen');
@@ -170,6 +177,15 @@ async function main(): Promise<void> {
   void deliverMails();
   const mailer = config.mail.deliveryIntervalSeconds > 0 ? setInterval(() => void deliverMails(), config.mail.deliveryIntervalSeconds * 1000) : null;
 
+  // Credits for the print system queued while the portal was down, retries whose time has come, and
+  // attempts an instance left unfinished (they become "unknown", never sent again blindly).
+  const deliverTransfers = async () => {
+    const counts = await printSystem?.delivery.deliverDue().catch((error: unknown) => logger.error({ err: error }, 'credit transfer delivery failed'));
+    if (counts && Object.values(counts).some((count) => count > 0)) logger.info(counts, 'credit transfers delivered');
+  };
+  void deliverTransfers();
+  const transferrer = printSystem && config.credits.deliveryIntervalSeconds > 0 ? setInterval(() => void deliverTransfers(), config.credits.deliveryIntervalSeconds * 1000) : null;
+
   const shutDown = createShutdown({
     server,
     logger,
@@ -178,17 +194,38 @@ async function main(): Promise<void> {
       if (firstSweep) clearTimeout(firstSweep);
       if (reconciler) clearInterval(reconciler);
       if (mailer) clearInterval(mailer);
+      if (transferrer) clearInterval(transferrer);
       // No scrape reads a database about to close; one in flight is answered, the process exit ends the rest.
       metricsServer?.close();
       metricsServer?.closeIdleConnections();
     },
     // A delivery run, a sweep or a document rendering in progress finishes before the database closes;
     // the built-in simulator stops only now: the requests just answered may have been waiting for it.
-    release: () => Promise.all([Promise.all([mail.idle(), sweeping, documentFiles.close()]).then(() => db.close()), simulator?.stop(), demoCas?.close()]).then(() => undefined),
+    release: () =>
+      Promise.all([Promise.all([mail.idle(), printSystem?.delivery.idle(), sweeping, documentFiles.close()]).then(() => db.close()), simulator?.stop(), demoCas?.close(), credits.simulator?.stop()]).then(() => undefined),
     exit: (code) => process.exit(code),
   });
   process.on('SIGINT', shutDown);
   process.on('SIGTERM', shutDown);
+}
+
+/**
+ * The destination CREDIT_DESTINATION names. `papercut-sim` starts the PaperCut simulator in this process
+ * (imported only then), knowing the demo people and the demo institution's, with nothing on their accounts.
+ */
+async function startCreditDestination(config: Config) {
+  if (config.credits.destination !== 'papercut-sim') {
+    const destination = createCreditDestinationFromConfig(config.credits);
+    return { destination, simulator: null, bannerLine: destination ? `Credits also go to ${destination.label}.` : null };
+  }
+  const [{ createPaperCutSimulator }, { DEMO_PAPERCUT_PEOPLE }] = await Promise.all([import('./print-systems/papercut/simulator/index.js'), import('./services/demo/demo-logins.js')]);
+  const simulator = createPaperCutSimulator({ users: Object.fromEntries(DEMO_PAPERCUT_PEOPLE.map((username) => [username, 0])) });
+  const url = await simulator
+    .start(config.credits.papercut.simulatorPort)
+    .catch((error: NodeJS.ErrnoException) => exitWith(listenProblem(error, 'The built-in PaperCut simulator', 'PAPERCUT_SIM_PORT', config.credits.papercut.simulatorPort)));
+  const destination = createCreditDestinationFromConfig(config.credits, { url, authToken: simulator.authToken });
+  const origin = new URL(url).origin;
+  return { destination, simulator, bannerLine: `Credits also go to the built-in PaperCut simulator at ${url} (its log of credits: ${origin}/simulator/transactions).` };
 }
 
 main().catch((error: unknown) => {

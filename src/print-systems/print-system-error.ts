@@ -1,3 +1,5 @@
+import type { DeliveryFailureKind, DeliveryFaultReason } from '../domain/credit-transfers/transfers.js';
+
 /**
  * How a call to a print system failed, by what it means for an operation that changes a balance:
  *
@@ -12,14 +14,14 @@
  *
  * For calls that only read (does the person exist, what is the balance) every kind just means "no answer".
  */
-export type PrintSystemErrorKind = 'definite_fault' | 'not_sent' | 'unknown_outcome';
+export type PrintSystemErrorKind = DeliveryFailureKind;
 
 /**
  * Why a definite fault happened, for what to do next: `unknown_user` (the person has no account there:
  * an admin must act), `access_denied` (bad token, caller's address not allowed, web services off: the
  * configuration must be mended, then retrying works), `refused` (anything else the system refused).
  */
-export type PrintSystemFaultReason = 'unknown_user' | 'access_denied' | 'refused';
+export type PrintSystemFaultReason = DeliveryFaultReason;
 
 export interface PrintSystemErrorDetails {
   reason?: PrintSystemFaultReason;

@@ -24,6 +24,11 @@ import { createGatewayFromConfig } from '../../src/payments/paypal/from-config.j
 import { createPayPalSimulator, type PayPalSimulator } from '../../src/payments/paypal/simulator/index.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import type { IdentityRegistry } from '../../src/services/identity/registry.js';
+import type { CreditDestination } from '../../src/print-systems/credit-destination.js';
+import { createPaperCutDestination } from '../../src/print-systems/papercut/papercut-destination.js';
+import { createPaperCutSimulator, type PaperCutSimulator } from '../../src/print-systems/papercut/simulator/index.js';
+import { recordCreditDestination } from '../../src/services/credit-transfers/destination-setup.js';
+import type { PrintSystem } from '../../src/services/credit-transfers/print-system.js';
 
 export class FakeClock implements Clock {
   constructor(private time = Date.parse('2026-11-23T10:00:00Z')) {}
@@ -65,6 +70,10 @@ export interface TestPortal extends TestDatabase {
   /** Quotes' expiry, as the reconciler's sweep runs it. */
   quoteExpiry: QuoteExpiry;
   simulator: PayPalSimulator;
+  /** With the `papercut` option: the PaperCut simulator credits go to. */
+  papercut: PaperCutSimulator | null;
+  /** With a credit destination: its transfers' delivery (no timer in tests: `delivery.deliverDue()`) and balances. */
+  printSystem: PrintSystem | null;
   config: Config;
   clock: FakeClock;
   hasher: ReturnType<typeof countingHasher>;
@@ -86,9 +95,16 @@ export interface TestPortalOptions {
    * built from the portal's config, database and clock (as server.ts adds the demo provider).
    */
   identity?: IdentityRegistry | ((portal: { config: Config; db: Database; clock: Clock }) => IdentityRegistry);
+  /**
+   * Credits go to PaperCut too: a PaperCut simulator of the test's own (on an ephemeral port, knowing
+   * these people with these balances in hundredths), reached by the portal's real client.
+   */
+  papercut?: { users: Record<string, number> };
+  /** Credits go to this destination too (a webhook receiver, a destination wrapped by the test). */
+  creditDestination?: CreditDestination;
 }
 
-export async function createTestPortal(env: Record<string, string> = {}, { identity }: TestPortalOptions = {}): Promise<TestPortal> {
+export async function createTestPortal(env: Record<string, string> = {}, { identity, papercut: papercutPeople, creditDestination }: TestPortalOptions = {}): Promise<TestPortal> {
   const database = await createTestDatabase();
   // Each portal keeps IT's uploads in a folder of its own, removed with it.
   const uploadsDir = await mkdtemp(path.join(tmpdir(), 'recharge-uploads-'));
@@ -106,7 +122,19 @@ export async function createTestPortal(env: Record<string, string> = {}, { ident
   const simulator = createPayPalSimulator({ now: () => clock.now(), webhookRetry: { attempts: 3, delayMs: 20 } });
   const gateway = createGatewayFromConfig(config.payments, await simulator.start());
   const providers = typeof identity === 'function' ? identity({ config, db: database.db, clock }) : identity;
-  const { app, checkout, documents, documentFiles, documentMails, mail, quoteExpiry } = createApp({ config, db: database.db, logger: createLogger(config, destination), clock, hasher, gateway, identity: providers });
+  const papercut = papercutPeople ? createPaperCutSimulator({ users: papercutPeople.users, now: () => clock.now() }) : null;
+  const credits = papercut ? createPaperCutDestination({ url: await papercut.start(), authToken: papercut.authToken, timeoutMs: config.credits.timeoutMs }) : (creditDestination ?? null);
+  await recordCreditDestination(database.db, credits, clock.now());
+  const { app, checkout, documents, documentFiles, documentMails, mail, quoteExpiry, printSystem } = createApp({
+    config,
+    db: database.db,
+    logger: createLogger(config, destination),
+    clock,
+    hasher,
+    gateway,
+    identity: providers,
+    creditDestination: credits,
+  });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -115,8 +143,10 @@ export async function createTestPortal(env: Record<string, string> = {}, { ident
     ...database,
     async cleanup() {
       await mail.idle();
+      await printSystem?.delivery.idle();
       await documentFiles.close();
       await simulator.stop();
+      await papercut?.stop();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await database.cleanup();
@@ -131,6 +161,8 @@ export async function createTestPortal(env: Record<string, string> = {}, { ident
     documentMails,
     quoteExpiry,
     simulator,
+    papercut,
+    printSystem,
     config,
     clock,
     hasher,

@@ -5,7 +5,7 @@ import { publishTerms } from '../../src/db/pricing/terms-repository.js';
 import { DEMO_PRICE_LIST, DEMO_TERMS } from '../../src/services/demo/demo.js';
 import type { User } from '../../src/domain/people/users.js';
 import { expectLedgerConsistent } from './database.js';
-import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from './portal.js';
+import { createTestPortal, csrfTokenFrom, logIn, type TestPortal, type TestPortalOptions } from './portal.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
@@ -65,8 +65,8 @@ export interface Shop {
   agent: Agent;
 }
 
-export async function openShop(env: Record<string, string> = {}): Promise<Shop> {
-  const portal = await createTestPortal(env);
+export async function openShop(env: Record<string, string> = {}, options: TestPortalOptions = {}): Promise<Shop> {
+  const portal = await createTestPortal(env, options);
   const termsId = await publishOffers(portal);
   const camille = await portal.addUser('camille', BUYER_PASSWORD);
   const agent = supertest.agent(portal.app);
@@ -78,10 +78,10 @@ export async function openShop(env: Record<string, string> = {}): Promise<Shop> 
  * A suite's own shop: opened before its tests (`receive` takes the portal, terms, buyer and agent),
  * payments restored and the ledger checked after each test, the portal removed after the suite.
  */
-export function useShop(receive: (shop: Shop) => void, env: Record<string, string> = {}): void {
+export function useShop(receive: (shop: Shop) => void, env: Record<string, string> = {}, options: TestPortalOptions = {}): void {
   let portal: TestPortal | undefined;
   before(async () => {
-    const shop = await openShop(env);
+    const shop = await openShop(env, options);
     portal = shop.portal;
     receive(shop);
   });

@@ -7,7 +7,7 @@ import type { IssuedDocument } from '../../src/domain/documents/documents.js';
 import { parseOrderNumber } from '../../src/domain/checkout/orders.js';
 import { createLogger } from '../../src/logger.js';
 import { createMailDelivery } from '../../src/services/mail/mail-delivery.js';
-import { retryDelayMs } from '../../src/domain/mail/retry-schedule.js';
+import { retryDelayMs } from '../../src/domain/shared/retry-delay.js';
 import { createMailTransport } from '../../src/smtp/transport.js';
 import { testDialect } from '../helpers/database.js';
 import { readPdf } from '../helpers/pdf-text.js';

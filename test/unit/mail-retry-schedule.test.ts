@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { afterFailure, retryDelayMs } from '../../src/domain/mail/retry-schedule.js';
+import { afterFailure } from '../../src/domain/mail/retry-schedule.js';
+import { retryDelayMs } from '../../src/domain/shared/retry-delay.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -6,8 +6,11 @@ import {
   validateTransaction,
   type Hundredths,
   type PostingLine,
+  type TransactionKind,
   type TransactionRequest,
 } from '../../domain/ledger/ledger.js';
+import { isTransferredToDestination } from '../../domain/credit-transfers/transfers.js';
+import { queueCreditTransfers } from '../credit-transfers/transfer-repository.js';
 import { toSafeInteger, type Queryable } from '../database.js';
 
 export interface PostResult {
@@ -26,12 +29,19 @@ export interface Account {
 
 /**
  * Records a balanced transaction inside the caller's database transaction, so that it commits or
- * rolls back together with whatever else the caller writes (an order's status, for instance).
+ * rolls back together with whatever else the caller writes (an order's status, for instance). When a
+ * credit destination is set, the change of each person's balance is queued for it in the same
+ * transaction (db/credit-transfers): a credit is never in the ledger without its transfer, nor the reverse.
  */
-export async function postTransaction(
+export function postTransaction(trx: Knex.Transaction, request: TransactionRequest, now: Date): Promise<PostResult> {
+  return post(trx, request, now, null);
+}
+
+async function post(
   trx: Knex.Transaction,
   request: TransactionRequest & { reversesTransactionId?: number },
   now: Date,
+  reversed: { kind: TransactionKind } | null,
 ): Promise<PostResult> {
   const lines = validateTransaction(request);
   const inserted: Array<{ id: unknown }> = await trx('ledger_transactions')
@@ -50,11 +60,14 @@ export async function postTransaction(
 
   const transactionId = toSafeInteger(inserted[0]?.id);
   const entries = [];
+  const personLines = [];
   for (const line of lines) {
-    const balanceAfter = await applyToBalance(trx, line, request.allowOverdraft === true);
-    entries.push({ transaction_id: transactionId, account_id: line.accountId, amount: line.amount, balance_after: balanceAfter });
+    const { balance, userId } = await applyToBalance(trx, line, request.allowOverdraft === true);
+    entries.push({ transaction_id: transactionId, account_id: line.accountId, amount: line.amount, balance_after: balance });
+    if (userId !== null) personLines.push({ userId, amount: line.amount });
   }
   await trx('ledger_entries').insert(entries);
+  if (isTransferredToDestination(request.kind, reversed?.kind ?? null)) await queueCreditTransfers(trx, { ledgerTransactionId: transactionId, lines: personLines }, now);
   return { transactionId, replayed: false };
 }
 
@@ -76,7 +89,7 @@ export async function reverseTransaction(
   if (original.kind === 'reversal') {
     throw new LedgerError('invalid_transaction', 'a reversal cannot itself be reversed; post a new transaction');
   }
-  return postTransaction(
+  return post(
     trx,
     {
       idempotencyKey: request.idempotencyKey,
@@ -88,6 +101,7 @@ export async function reverseTransaction(
       reversesTransactionId: request.transactionId,
     },
     now,
+    { kind: original.kind as TransactionKind },
   );
 }
 
@@ -108,15 +122,15 @@ async function replay(trx: Knex.Transaction, request: TransactionRequest & { rev
  * account or the transaction allows overdraft): under concurrency the database serializes writers on
  * the row, and the guard is evaluated against the committed balance, so no debit can overdraw.
  */
-async function applyToBalance(trx: Knex.Transaction, line: PostingLine, allowOverdraft: boolean): Promise<Hundredths> {
+async function applyToBalance(trx: Knex.Transaction, line: PostingLine, allowOverdraft: boolean): Promise<{ balance: Hundredths; userId: number | null }> {
   const update = trx('accounts')
     .where('id', line.accountId)
     .update({ balance: trx.raw('balance + ?', [line.amount]) });
   if (line.amount < 0 && !allowOverdraft) {
     void update.andWhere((guard) => guard.where('allow_negative', true).orWhere('balance', '>=', -line.amount));
   }
-  const [updated] = (await update.returning('balance')) as Array<{ balance: unknown }>;
-  if (updated) return toSafeInteger(updated.balance);
+  const [updated] = (await update.returning(['balance', 'user_id'])) as Array<{ balance: unknown; user_id: unknown }>;
+  if (updated) return { balance: toSafeInteger(updated.balance), userId: updated.user_id == null ? null : toSafeInteger(updated.user_id) };
   const exists = await trx('accounts').where('id', line.accountId).first('id');
   if (!exists) throw new LedgerError('account_not_found', `account ${line.accountId} does not exist`);
   throw new LedgerError('insufficient_balance', `account ${line.accountId} has too few units`);

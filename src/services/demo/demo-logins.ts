@@ -1,4 +1,5 @@
 import type { Role } from '../../domain/people/users.js';
+import { DEMO_CAS_PEOPLE } from '../../identity/cas/demo-people.js';
 
 /*
  * The demo credentials the README publishes, in a module of their own: production checks at every
@@ -28,3 +29,10 @@ export const DEMO_LOGINS: readonly DemoLogin[] = [
  * only ever seeded with the demo data.
  */
 export const DEMO_API_KEY = 'rk_demoPrintServerKeyForTheReadmeExamples-2026';
+
+/**
+ * Who the built-in PaperCut simulator knows with CREDIT_DESTINATION=papercut-sim: the demo logins and the
+ * demo institution's people (their CAS user is their username), as a PaperCut synchronised with the same
+ * directory would. Anyone else is unknown to it, and cannot top up.
+ */
+export const DEMO_PAPERCUT_PEOPLE: readonly string[] = [...DEMO_LOGINS.map((login) => login.username), ...DEMO_CAS_PEOPLE.map((person) => person.user)];

@@ -5,6 +5,7 @@ import type { Clock } from '../../domain/time/clock.js';
 import type { ComposedMail } from './document-mail.js';
 import { afterFailure, type AttemptOutcome } from '../../domain/mail/retry-schedule.js';
 import { MailTransportError, type MailTransport } from '../../smtp/transport.js';
+import { createSerialRuns } from '../outbox/serial-runs.js';
 
 export interface MailDeliveryDependencies {
   db: Database;
@@ -29,22 +30,6 @@ export interface DeliveryCounts {
 
 const BATCH = 20;
 const DEFAULT_LEASE_MS = 2 * 60_000;
-
-interface Waiting {
-  resolve(counts: DeliveryCounts): void;
-  reject(error: unknown): void;
-  promise: Promise<DeliveryCounts>;
-}
-
-function waiting(): Waiting {
-  let resolve!: Waiting['resolve'];
-  let reject!: Waiting['reject'];
-  const promise = new Promise<DeliveryCounts>((onResolve, onReject) => {
-    resolve = onResolve;
-    reject = onReject;
-  });
-  return { resolve, reject, promise };
-}
 
 /**
  * Sends the mails of the outbox. Each attempt claims its mail first (compare-and-set with a lease),
@@ -96,53 +81,21 @@ export function createMailDelivery(deps: MailDeliveryDependencies) {
     }
   }
 
-  let running: Promise<DeliveryCounts> | undefined;
-  let next: Waiting | undefined;
-
-  /** One run at a time in this process; asked during a run, one more run follows it (it may find new mails). */
-  function deliverDue(): Promise<DeliveryCounts> {
-    if (running) {
-      next ??= waiting();
-      return next.promise;
-    }
-    const run = deliverAll();
-    running = run;
-    run.then(afterRun, afterRun);
-    return run;
-  }
-
-  function afterRun() {
-    running = undefined;
-    const queued = next;
-    next = undefined;
-    if (queued) deliverDue().then(queued.resolve, queued.reject);
-  }
-
-  let kicked: Promise<void> | undefined;
-
-  /** After a document is issued: deliver on the next tick. Never throws, never makes the caller wait. */
-  const kick = () => {
-    if (!deps.deliverOnIssue || kicked) return;
-    kicked = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => {
-        kicked = undefined;
-        return deliverDue();
-      })
-      .then(
-        (counts) => {
-          if (Object.values(counts).some((count) => count > 0)) logger.info(counts, 'mails delivered');
-        },
-        (error: unknown) => logger.error({ err: error }, 'mail delivery failed'),
-      );
-  };
+  const runs = createSerialRuns(deliverAll, {
+    logger,
+    done: (counts) => {
+      if (Object.values(counts).some((count) => count > 0)) logger.info(counts, 'mails delivered');
+    },
+    failure: 'mail delivery failed',
+  });
 
   return {
-    deliverDue,
-    kick,
-
-    async idle(): Promise<void> {
-      while (kicked || running) await (kicked ?? running)?.catch(() => undefined);
+    deliverDue: runs.runDue,
+    /** After a document is issued: deliver on the next tick. Never throws, never makes the caller wait. */
+    kick: () => {
+      if (deps.deliverOnIssue) runs.kick();
     },
+    idle: runs.idle,
   };
 }
 

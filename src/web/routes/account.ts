@@ -1,3 +1,4 @@
+import type { PrintSystem } from '../../services/credit-transfers/print-system.js';
 import { Router, type Response } from 'express';
 import type { HistoryRow } from '../../services/ledger/records.js';
 import { checkHistoryFilter, HISTORY_CATEGORIES, type HistoryCategory, type HistoryFilter, type HistoryFilterErrors } from '../../domain/ledger/account-history.js';
@@ -80,7 +81,7 @@ function presentSummary(summary: UsageSummary, filter: HistoryFilter, period: st
   return { total: summary.total, categories, chart, period };
 }
 
-export function accountRoutes({ ledger, timeZone }: { ledger: Ledger; timeZone: string }): Router {
+export function accountRoutes({ ledger, timeZone }: { ledger: Ledger; timeZone: string; printSystem: PrintSystem | null }): Router {
   const router = Router();
 
   router.get('/', (request, response) => response.redirect(303, request.user ? '/account' : '/login'));

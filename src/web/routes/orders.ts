@@ -1,3 +1,4 @@
+import type { PrintSystem } from '../../services/credit-transfers/print-system.js';
 import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
@@ -17,7 +18,7 @@ const RECEIPT_STATUSES = new Set(['paid', 'partially_refunded', 'refunded']);
 /** After PayPal's cancel link, an order in these statuses is being paid after all. */
 const PAYMENT_UNDER_WAY: readonly OrderStatus[] = ['approved', 'capture_pending'];
 
-export function orderRoutes({ checkout, seller, db }: { checkout: Checkout; seller: Config['seller']; db: Database }): Router {
+export function orderRoutes({ checkout, seller, db }: { checkout: Checkout; seller: Config['seller']; db: Database; printSystem: PrintSystem | null }): Router {
   const router = Router();
 
   /** Another person's order, or no order at all: the same 404. */

@@ -1,3 +1,4 @@
+import type { PrintSystem } from '../../services/credit-transfers/print-system.js';
 import { Router, type Response } from 'express';
 import type { Checkout } from '../../services/checkout/checkout.js';
 import { CheckoutError, OrderLimitError } from '../../services/checkout/checkout.js';
@@ -15,7 +16,7 @@ import { requireUser } from '../middleware/authentication.js';
 import { renderPage } from '../render.js';
 import { topUpPageLocals, type TopUpFieldErrors, type TopUpPageInput } from '../topup-page.js';
 
-export function topUpRoutes({ db, checkout, clock }: { db: Database; checkout: Checkout; clock: Clock }): Router {
+export function topUpRoutes({ db, checkout, clock }: { db: Database; checkout: Checkout; clock: Clock; printSystem: PrintSystem | null }): Router {
   const router = Router();
 
   async function showForm(response: Response, form: NonNullable<TopUpPageInput['form']>, status = 200) {

@@ -8,6 +8,7 @@ import type { DocumentMails } from '../../../services/mail/document-mail.js';
 import type { MailDelivery } from '../../../services/mail/mail-delivery.js';
 import type { PaymentGateway } from '../../../payments/gateway.js';
 import type { IdentityRegistry } from '../../../services/identity/registry.js';
+import type { PrintSystem } from '../../../services/credit-transfers/print-system.js';
 
 /** What the admin pages are built from: its own module, so that the pages and the router that mounts them do not import each other. */
 export interface AdminDependencies {
@@ -22,4 +23,6 @@ export interface AdminDependencies {
   documentMails: DocumentMails;
   /** The configured identity providers (sign-in methods, their health, linking accounts). */
   identity: IdentityRegistry;
+  /** The print system credits go to (transfers, its health, people's balances there); null: the ledger alone. */
+  printSystem: PrintSystem | null;
 }

@@ -1,0 +1,11 @@
+/** What the web layer reads of credit transfers as they are stored (no rule or transaction involved), so that web reaches the database through services only. */
+export {
+  countTransfersByState,
+  findTransfer,
+  listTransferEvents,
+  listTransfers,
+  listTransfersOfTransactions,
+  type CreditTransfer,
+  type TransferEvent,
+} from '../../db/credit-transfers/transfer-repository.js';
+export { TRANSFER_STATES, type TransferState } from '../../domain/credit-transfers/transfers.js';

@@ -1,0 +1,165 @@
+import type { Logger } from 'pino';
+import type { Database } from '../../db/database.js';
+import {
+  claimTransfer,
+  finishTransferAttempt,
+  listAbandonedTransferIds,
+  listDueTransferIds,
+  recordTransferEvent,
+  takeOverAbandonedTransfer,
+  type CreditTransfer,
+  type TransferAttemptEnd,
+} from '../../db/credit-transfers/transfer-repository.js';
+import { afterDeliveryFailure, transferComment, transferEventId } from '../../domain/credit-transfers/transfers.js';
+import type { Clock } from '../../domain/time/clock.js';
+import type { CreditDestination } from '../../print-systems/credit-destination.js';
+import { PrintSystemError } from '../../print-systems/print-system-error.js';
+import { createSerialRuns } from '../outbox/serial-runs.js';
+
+export interface TransferDeliveryDependencies {
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  destination: CreditDestination;
+  giveUpAfterMs: number;
+  /** Deliver as soon as something is posted (kick), besides the timer. */
+  deliverOnPosting: boolean;
+  /** How long a claimed transfer is ours; longer than any attempt (two calls with their timeouts). */
+  leaseMs: number;
+}
+
+export interface TransferCounts {
+  delivered: number;
+  retrying: number;
+  parked: number;
+  unknown: number;
+}
+
+const BATCH = 20;
+
+const asPrintSystemError = (error: unknown) =>
+  // Anything else thrown while sending (a bug) is treated as the worst case: perhaps applied.
+  error instanceof PrintSystemError ? error : new PrintSystemError('unknown_outcome', error instanceof Error ? error.message : String(error));
+
+/**
+ * Delivers the transfers the ledger queued (docs/architecture.md, "Credits in the print system"). Each
+ * attempt first claims its transfer and commits `delivering` with a lease, then reads the person's
+ * balance there (evidence for an admin, and proof the system answers before anything is sent), then
+ * sends once. A definite success is recorded once; what was not applied is retried or parked; a lost
+ * answer becomes `unknown` and is never sent again without an admin, unless the destination deduplicates.
+ * A holder that dies mid-attempt leaves `delivering` with a lease that runs out: the next run makes it
+ * `unknown` (or, deduplicating, `pending`), never sends it blindly.
+ */
+export function createTransferDelivery(deps: TransferDeliveryDependencies) {
+  const { db, clock, logger, destination } = deps;
+  const traits = { deduplicates: destination.deduplicates, giveUpAfterMs: deps.giveUpAfterMs };
+
+  async function attempt(transfer: CreditTransfer): Promise<TransferAttemptEnd> {
+    const failed = (error: PrintSystemError, balanceBefore: number | null, balanceAfter: number | null): Promise<TransferAttemptEnd> => {
+      const end = afterDeliveryFailure({ kind: error.kind, reason: error.details.reason, error: error.message, attempts: transfer.attempts, triesSince: transfer.triesSince }, clock.now(), traits);
+      return recordEnd(transfer, end, { balanceBefore, balanceAfter });
+    };
+    let balanceBefore: number | null = null;
+    if (destination.readBalance) {
+      try {
+        balanceBefore = await destination.readBalance(transfer.username);
+      } catch (error) {
+        // Nothing was sent: whatever the reading's failure, the transfer itself is certainly not applied.
+        const reading = asPrintSystemError(error);
+        const kind = reading.kind === 'definite_fault' ? 'definite_fault' : 'not_sent';
+        return failed(new PrintSystemError(kind, `before sending, reading the balance failed: ${reading.message}`, reading.details), null, null);
+      }
+    }
+    await recordTransferEvent(db.knex, { transferId: transfer.id, event: 'attempt', attempt: transfer.attempts, balanceBefore }, clock.now());
+    try {
+      await destination.send({
+        eventId: transferEventId(transfer.id),
+        ledgerTransactionId: transfer.ledgerTransactionId,
+        transactionKind: transfer.transactionKind,
+        username: transfer.username,
+        amount: transfer.amount,
+        comment: transferComment(transfer.ledgerTransactionId, transfer.description),
+        postedAt: transfer.createdAt,
+      });
+    } catch (error) {
+      const failure = asPrintSystemError(error);
+      logger.warn({ transferId: transfer.id, kind: failure.kind, reason: failure.details.reason, error: failure.message }, 'credit transfer not delivered');
+      const balanceAfter = failure.kind === 'unknown_outcome' ? await readBalanceQuietly(transfer.username) : null;
+      return failed(failure, balanceBefore, balanceAfter);
+    }
+    return recordEnd(transfer, { state: 'delivered' }, { balanceBefore, balanceAfter: null });
+  }
+
+  /** The balance after a lost answer, for the admin who decides: best effort, the system may still be down. */
+  async function readBalanceQuietly(username: string): Promise<number | null> {
+    try {
+      return (await destination.readBalance?.(username)) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  async function recordEnd(transfer: CreditTransfer, end: TransferAttemptEnd, balances: { balanceBefore: number | null; balanceAfter: number | null }): Promise<TransferAttemptEnd> {
+    const now = clock.now();
+    const kept = await finishTransferAttempt(db.knex, transfer, end, now);
+    const event = end.state === 'delivered' ? 'delivered' : end.state === 'pending' ? 'retry' : end.state;
+    const error = end.state === 'delivered' ? null : end.error;
+    // Recorded even when the lease was lost meanwhile: what this attempt learnt is the admin's evidence.
+    const detail = kept ? error : `${error ?? 'applied'} (recorded after this attempt's lease ran out; the transfer was taken over)`;
+    await recordTransferEvent(db.knex, { transferId: transfer.id, event, attempt: transfer.attempts, detail, ...balances }, now);
+    if (!kept) logger.warn({ transferId: transfer.id, outcome: end.state }, 'credit transfer lease ran out before the attempt ended');
+    return end;
+  }
+
+  async function takeOverAbandoned(): Promise<number> {
+    const ids = await listAbandonedTransferIds(db.knex, clock.now(), BATCH);
+    let taken = 0;
+    for (const id of ids) {
+      const state = destination.deduplicates ? 'pending' : 'unknown';
+      const error = 'the attempt was interrupted (process stopped or hung) after it was claimed: it may have been sent';
+      if (!(await takeOverAbandonedTransfer(db.knex, id, state, error, clock.now()))) continue;
+      await recordTransferEvent(db.knex, { transferId: id, event: 'interrupted', detail: error }, clock.now());
+      logger.warn({ transferId: id, state }, 'credit transfer attempt was interrupted');
+      taken += 1;
+    }
+    return taken;
+  }
+
+  async function deliverAll(): Promise<TransferCounts> {
+    const counts: TransferCounts = { delivered: 0, retrying: 0, parked: 0, unknown: 0 };
+    counts.unknown += await takeOverAbandoned();
+    // A transfer looked at once is not taken again in the same run, whatever became of it.
+    const seen = new Set<number>();
+    for (;;) {
+      const ids = (await listDueTransferIds(db.knex, clock.now(), BATCH + seen.size)).filter((id) => !seen.has(id));
+      if (ids.length === 0) return counts;
+      for (const id of ids) {
+        seen.add(id);
+        const transfer = await claimTransfer(db.knex, id, clock.now(), deps.leaseMs);
+        if (!transfer) continue; // another run or instance has it
+        const end = await attempt(transfer);
+        counts[end.state === 'pending' ? 'retrying' : end.state] += 1;
+      }
+    }
+  }
+
+  const runs = createSerialRuns(deliverAll, {
+    logger,
+    done: (counts) => {
+      if (Object.values(counts).some((count) => count > 0)) logger.info(counts, 'credit transfers delivered');
+    },
+    failure: 'credit transfer delivery failed',
+  });
+
+  return {
+    destination,
+    deliverDue: runs.runDue,
+    /** After a posting: deliver on the next tick. Never throws, never makes the caller wait. */
+    kick: () => {
+      if (deps.deliverOnPosting) runs.kick();
+    },
+    idle: runs.idle,
+  };
+}
+
+export type TransferDelivery = ReturnType<typeof createTransferDelivery>;

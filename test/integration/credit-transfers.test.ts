@@ -1,0 +1,29 @@
+import { expect } from 'chai';
+import { listTransferEvents, listTransfers } from '../../src/db/credit-transfers/transfer-repository.js';
+import { orderSentToPayPal, pathOf, useShop, type Shop } from '../helpers/topup.js';
+
+describe('Credits transferred to PaperCut', () => {
+  let shop: Shop;
+  useShop((opened) => (shop = opened), {}, { papercut: { users: { camille: 250 } } });
+
+  it('a paid top-up reaches PaperCut once, with its transaction and order in the comment', async () => {
+    const { portal, agent } = shop;
+    const { number, paypalOrderId } = await orderSentToPayPal(shop);
+    await agent.get(pathOf(portal.simulator.approve(paypalOrderId)));
+    const { transfers } = await listTransfers(portal.db.knex, { offset: 0, limit: 10 });
+    expect(transfers).to.have.length(1);
+    expect(transfers[0]).to.include({ state: 'pending', username: 'camille', destination: 'papercut' });
+    const counts = await portal.printSystem!.delivery.deliverDue();
+    expect(counts).to.deep.equal({ delivered: 1, retrying: 0, parked: 0, unknown: 0 });
+    const papercut = portal.papercut!;
+    expect(papercut.transactions).to.have.length(1);
+    expect(papercut.transactions[0]!.amountHundredths).to.equal(transfers[0]!.amount);
+    expect(papercut.transactions[0]!.comment).to.equal(`Recharge #${transfers[0]!.ledgerTransactionId} ${number}`);
+    expect(papercut.balanceOf('camille')).to.equal(250 + transfers[0]!.amount);
+    // Delivering again finds nothing to do.
+    expect(await portal.printSystem!.delivery.deliverDue()).to.deep.equal({ delivered: 0, retrying: 0, parked: 0, unknown: 0 });
+    const events = await listTransferEvents(portal.db.knex, transfers[0]!.id);
+    expect(events.map((event) => event.event)).to.deep.equal(['attempt', 'delivered']);
+    expect(events[0]!.balanceBefore).to.equal(250);
+  });
+});
