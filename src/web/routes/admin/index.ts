@@ -4,6 +4,7 @@ import { requireRole } from '../../middleware/authentication.js';
 import { registerApiKeyRoutes } from './api-keys.js';
 import { registerDashboardRoutes } from './dashboard.js';
 import { registerMailRoutes } from './mails.js';
+import { registerCreditTransferRoutes } from './credit-transfers.js';
 import { registerOrderRoutes } from './orders.js';
 import { registerPeopleRoutes } from './people.js';
 import { registerPriceRoutes } from './prices.js';
@@ -30,5 +31,6 @@ export function adminRoutes(deps: AdminDependencies): Router {
   registerReportRoutes(router, deps);
   registerApiKeyRoutes(router, deps);
   registerMailRoutes(router, deps);
+  registerCreditTransferRoutes(router, deps);
   return router;
 }
