@@ -15,7 +15,8 @@ export function createCreditDestinationFromConfig(credits: Config['credits'], si
       return createPaperCutDestination({ url: required(credits.papercut.url, 'PAPERCUT_URL'), authToken: required(credits.papercut.authToken, 'PAPERCUT_AUTH_TOKEN'), timeoutMs: credits.timeoutMs, accountName: credits.papercut.accountName });
     case 'papercut-sim':
       if (!simulator) throw new Error('CREDIT_DESTINATION=papercut-sim needs the PaperCut simulator started');
-      return createPaperCutDestination({ url: simulator.url, authToken: simulator.authToken, timeoutMs: credits.timeoutMs, accountName: credits.papercut.accountName });
+      // Named without its port, which changes at every start: the recorded destination stays the same.
+      return createPaperCutDestination({ url: simulator.url, authToken: simulator.authToken, timeoutMs: credits.timeoutMs, accountName: credits.papercut.accountName, label: 'PaperCut (built-in simulator)' });
     case 'webhook':
       return createWebhookDestination({ url: required(credits.webhook.url, 'CREDIT_WEBHOOK_URL'), secret: required(credits.webhook.secret, 'CREDIT_WEBHOOK_SECRET'), timeoutMs: credits.timeoutMs });
   }

@@ -6,11 +6,11 @@ import { createPaperCutClient, type PaperCutClientOptions } from './client.js';
 const HEALTH_PROBE_USERNAME = 'recharge-health-probe';
 
 /** PaperCut NG/MF as the destination of credits: each transfer is one `api.adjustUserAccountBalance`. */
-export function createPaperCutDestination(options: PaperCutClientOptions): CreditDestination {
+export function createPaperCutDestination(options: PaperCutClientOptions & { label?: string }): CreditDestination {
   const client = createPaperCutClient(options);
   return {
     kind: 'papercut',
-    label: `PaperCut at ${new URL(options.url).host}`,
+    label: options.label ?? `PaperCut at ${new URL(options.url).host}`,
     // PaperCut's adjustments carry no key it would recognise: a lost answer is never sent again blindly.
     deduplicates: false,
     send: (transfer) => client.adjust(transfer.username, transfer.amount, transfer.comment),
