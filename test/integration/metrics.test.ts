@@ -76,6 +76,7 @@ describe(`metrics for Prometheus, with METRICS_TOKEN (${testDialect})`, () => {
       recharge_reconciler_sweep_duration_seconds: 'histogram',
       recharge_top_up_orders: 'gauge',
       recharge_mail_outbox: 'gauge',
+      recharge_credit_transfers: 'gauge',
       recharge_ledger_transactions_total: 'counter',
       recharge_database_figures_read: 'gauge',
       recharge_process_cpu_seconds_total: 'counter',
@@ -86,6 +87,7 @@ describe(`metrics for Prometheus, with METRICS_TOKEN (${testDialect})`, () => {
     // Every status and kind is there from the start, at 0 when nothing has it.
     expect(metrics.value('recharge_top_up_orders', { status: 'refunded' })).to.equal(0);
     expect(metrics.value('recharge_mail_outbox', { status: 'failed' })).to.equal(0);
+    expect(metrics.value('recharge_credit_transfers', { state: 'unknown' })).to.equal(0);
     expect(metrics.value('recharge_reconciler_sweeps_total', { outcome: 'failed' })).to.equal(0);
   });
 
@@ -188,7 +190,7 @@ describe(`metrics for Prometheus, when the database does not answer (${testDiale
     expect(failure).to.be.instanceOf(Error);
     const metrics = await scrape(portal.app);
     expect(metrics.value('recharge_database_figures_read')).to.equal(0);
-    expect(metrics.samples.filter((sample) => /^recharge_(top_up_orders|mail_outbox|ledger_transactions_total)$/.test(sample.name))).to.deep.equal([]);
+    expect(metrics.samples.filter((sample) => /^recharge_(top_up_orders|mail_outbox|credit_transfers|ledger_transactions_total)$/.test(sample.name))).to.deep.equal([]);
     expect(metrics.value('recharge_reconciler_sweeps_total', { outcome: 'failed' })).to.equal(1);
     expect(metrics.value('recharge_reconciler_sweep_duration_seconds_count', { outcome: 'failed' })).to.equal(1);
     expect(metrics.value('recharge_process_cpu_seconds_total')).to.be.greaterThan(0);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
 import { countMailsByStatus, countOrdersByStatus } from '../../db/monitoring/monitoring-repository.js';
+import { countTransfersByState } from '../../db/credit-transfers/transfer-repository.js';
 import type { Clock } from '../../domain/time/clock.js';
 import { ledgerCounts } from './ledger-counts.js';
 
@@ -9,12 +10,13 @@ export interface DatabaseFigures {
   ordersByStatus: Map<string, number>;
   mailsByStatus: Map<string, number>;
   ledgerTransactionsByKind: Map<string, number>;
+  creditTransfersByState: Map<string, number>;
 }
 
 /**
  * The figures, read at most once per `maxAgeMs`: scrapes closer together than that (two Prometheus
  * servers, someone with curl) share one reading, and those arriving while it runs wait for it. So the
- * database answers three grouped counts at most that often, however often /metrics is asked; the
+ * database answers four grouped counts at most that often, however often /metrics is asked; the
  * ledger's covers only its recent rows (ledger-counts.ts). null when the database did not answer
  * (logged); that reading is kept as long, so a database in trouble is not asked more often either.
  */
@@ -23,12 +25,13 @@ export function databaseFigures({ db, clock, logger, maxAgeMs }: { db: Database;
   const countLedgerTransactionsByKind = ledgerCounts({ db });
   const read = async (): Promise<DatabaseFigures | null> => {
     try {
-      const [ordersByStatus, mailsByStatus, ledgerTransactionsByKind] = await Promise.all([
+      const [ordersByStatus, mailsByStatus, ledgerTransactionsByKind, transfersByState] = await Promise.all([
         countOrdersByStatus(db.knex),
         countMailsByStatus(db.knex),
         countLedgerTransactionsByKind(),
+        countTransfersByState(db.knex),
       ]);
-      return { ordersByStatus, mailsByStatus, ledgerTransactionsByKind };
+      return { ordersByStatus, mailsByStatus, ledgerTransactionsByKind, creditTransfersByState: new Map(Object.entries(transfersByState)) };
     } catch (error) {
       logger.error({ err: error }, 'metrics: reading the figures from the database failed');
       return null;

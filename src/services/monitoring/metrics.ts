@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { TRANSFER_STATES } from '../../domain/credit-transfers/transfers.js';
 import type { Database } from '../../db/database.js';
 import { ORDER_STATUSES } from '../../domain/checkout/order-status.js';
 import { MAIL_STATUSES } from '../../domain/mail/outbox-status.js';
@@ -99,6 +100,17 @@ export function createPortalMetrics({ db, clock, logger }: { db: Database; clock
       const counts = (await figures())?.mailsByStatus;
       this.reset();
       if (counts) for (const status of MAIL_STATUSES) this.set({ status }, counts.get(status) ?? 0);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}credit_transfers`,
+    help: 'Credits for the print system (CREDIT_DESTINATION) by state, counted in the database at scrape time: parked and unknown wait for an admin.',
+    labelNames: ['state'] as const,
+    registers,
+    async collect() {
+      const counts = (await figures())?.creditTransfersByState;
+      this.reset();
+      if (counts) for (const state of TRANSFER_STATES) this.set({ state }, counts.get(state) ?? 0);
     },
   });
   // A counter read from the database: the ledger is append-only, so the count only grows (rate() works).
