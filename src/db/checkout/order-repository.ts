@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { assertMove, type OrderStatus } from '../../domain/checkout/order-status.js';
 import { formatOrderNumber, type Order, type OrderEvent, type OrderKind } from '../../domain/checkout/orders.js';
+import { paymentLedgerKeys } from '../../domain/checkout/payment-ledger-keys.js';
 import type { Currency, Quote } from '../../domain/pricing/pricing.js';
 import { isLocale, type Locale } from '../../domain/shared/locale.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
@@ -274,4 +275,19 @@ export async function listRefunds(db: Queryable, orderId: number): Promise<Array
     ledgerTransactionId: row.ledger_transaction_id == null ? null : toSafeInteger(row.ledger_transaction_id),
     createdAt: toDate(row.created_at),
   }));
+}
+
+/**
+ * The ledger transactions of an order's payment, oldest first: its credit and every take-back (each
+ * refund's, the rounding rest, a reversal), found by the keys they were posted under and the refunds' links.
+ */
+export async function listOrderTransactionIds(db: Queryable, order: Pick<Order, 'id' | 'paypalCaptureId'>): Promise<number[]> {
+  const captureId = order.paypalCaptureId;
+  if (captureId === null) return [];
+  const rows: Array<{ id: unknown }> = await db('ledger_transactions')
+    .whereIn('idempotency_key', [paymentLedgerKeys.credit(captureId), paymentLedgerKeys.refundRest(captureId), paymentLedgerKeys.reversal(captureId)])
+    .orWhereIn('id', db('payment_refunds').where('order_id', order.id).whereNotNull('ledger_transaction_id').select('ledger_transaction_id'))
+    .orderBy('id')
+    .select('id');
+  return rows.map((row) => toSafeInteger(row.id));
 }

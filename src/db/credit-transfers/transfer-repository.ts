@@ -276,3 +276,12 @@ export async function lastDeliveryAt(db: Queryable): Promise<Date | null> {
   const row = await db('credit_transfer_events').where('event', 'delivered').max({ at: 'at' }).first();
   return optionalDate(row?.at);
 }
+
+/**
+ * Pending transfers queued (or put back by an admin) before `queuedBefore`: late, whether their attempts
+ * keep failing or none was made (the worker not running), for the dashboard.
+ */
+export async function countLatePendingTransfers(db: Queryable, queuedBefore: Date): Promise<number> {
+  const [row] = (await db('credit_transfers').where('state', 'pending').where('tries_since', '<', queuedBefore.toISOString()).count({ total: '*' })) as Array<{ total: unknown }>;
+  return toSafeInteger(row?.total ?? 0);
+}

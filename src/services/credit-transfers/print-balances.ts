@@ -70,18 +70,28 @@ export function createPrintBalances(options: PrintBalancesOptions) {
 
   /**
    * Whether the person has an account in the print system: false only when it says so for sure; null
-   * when it cannot tell (no answer, or a destination that does not know its people).
+   * when it cannot tell (no answer within twice a page's wait, or a destination that does not know its people).
    */
   async function personExists(username: string): Promise<boolean | null> {
     if (!destination.personExists) return null;
-    try {
-      return await destination.personExists(username);
-    } catch {
-      return null;
-    }
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      destination.personExists(username).catch(() => null),
+      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 2 * options.waitMs))),
+    ]).finally(() => clearTimeout(timer));
   }
 
-  return { label: destination.label, kind: destination.kind, balanceOf, personExists, checkHealth: () => destination.checkHealth() };
+  return {
+    label: destination.label,
+    kind: destination.kind,
+    /** Whether the destination can tell a person's balance (PaperCut) or not (a webhook). */
+    readsBalances: destination.readBalance !== undefined,
+    /** Whether the destination can tell who has an account there. */
+    knowsPeople: destination.personExists !== undefined,
+    balanceOf,
+    personExists,
+    checkHealth: () => destination.checkHealth(),
+  };
 }
 
 export type PrintBalances = ReturnType<typeof createPrintBalances>;

@@ -81,7 +81,24 @@ function presentSummary(summary: UsageSummary, filter: HistoryFilter, period: st
   return { total: summary.total, categories, chart, period };
 }
 
-export function accountRoutes({ ledger, timeZone }: { ledger: Ledger; timeZone: string; printSystem: PrintSystem | null }): Router {
+/**
+ * The person's balance in the print system credits go to, as the summary shows it: the one printing
+ * draws on. When the print system does not answer, its last value with its time, or that there is none.
+ */
+async function printBalanceView(printSystem: PrintSystem | null, username: string, response: Response) {
+  if (!printSystem?.balances.readsBalances) return null;
+  const t = response.locals.t as Translate;
+  const formatDateTime = response.locals.formatDateTime as (date: Date) => string;
+  const context = printSystem.balances.kind;
+  const reading = await printSystem.balances.balanceOf(username);
+  return {
+    label: t('account.printBalance.label', { context }),
+    balance: reading?.balance ?? null,
+    note: !reading ? t('account.printBalance.unavailable', { context }) : reading.current ? null : t('account.printBalance.stale', { context, date: formatDateTime(reading.readAt) }),
+  };
+}
+
+export function accountRoutes({ ledger, timeZone, printSystem }: { ledger: Ledger; timeZone: string; printSystem: PrintSystem | null }): Router {
   const router = Router();
 
   router.get('/', (request, response) => response.redirect(303, request.user ? '/account' : '/login'));
@@ -101,8 +118,10 @@ export function accountRoutes({ ledger, timeZone }: { ledger: Ledger; timeZone: 
       categories: HISTORY_CATEGORIES.map((value) => ({ value, label: t(categoryKey(value)) })),
       filtered: Object.values(form).some((value) => value !== ''),
     };
+    const printBalance = printBalanceView(printSystem, user.username, response);
     if (Object.keys(errors).length > 0) {
-      await renderPage(response.status(400), 'pages/account', { ...view, account: await ledger.userAccount(user.id), usage: null, rows: [], pager: { pageCount: 0 } });
+      const account = await ledger.userAccount(user.id);
+      await renderPage(response.status(400), 'pages/account', { ...view, account, printBalance: await printBalance, usage: null, rows: [], pager: { pageCount: 0 } });
       return;
     }
 
@@ -112,6 +131,7 @@ export function accountRoutes({ ledger, timeZone }: { ledger: Ledger; timeZone: 
     await renderPage(response, 'pages/account', {
       ...view,
       account: page.account,
+      printBalance: await printBalance,
       usage: presentSummary(summary, filter, periodText(range, t, response.locals.locale as Locale), response),
       pager: pageLinks('/account', filters, page.page, page.pageCount),
       rows: page.history.map((row) => ({ ...row, label: t(operationKey(row)), details: rowDetails(row, t) })),

@@ -3,6 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import { listOrderDocuments } from '../../services/documents/records.js';
+import { listOrderTransactionIds, listTransfersOfTransactions, type CreditTransfer } from '../../services/credit-transfers/records.js';
 import { waitsForTheBuyer, waitsForTheSeller } from '../../services/checkout/capture-refusals.js';
 import { CheckoutError, OrderLimitError, type Checkout } from '../../services/checkout/checkout.js';
 import { CLOSED_UNPAID_STATUSES, CREDITED_STATUSES, type OrderStatus } from '../../domain/checkout/order-status.js';
@@ -11,6 +12,7 @@ import type { Locale, Translate } from '../../i18n/index.js';
 import { formatMoney, formatUnits } from '../../i18n/format.js';
 import { notFound } from '../http-error.js';
 import { requireUser } from '../middleware/authentication.js';
+import { printSystemRefusal } from '../print-system-refusal.js';
 import { renderPage } from '../render.js';
 import { documentUrl } from './documents.js';
 
@@ -18,7 +20,18 @@ const RECEIPT_STATUSES = new Set(['paid', 'partially_refunded', 'refunded']);
 /** After PayPal's cancel link, an order in these statuses is being paid after all. */
 const PAYMENT_UNDER_WAY: readonly OrderStatus[] = ['approved', 'capture_pending'];
 
-export function orderRoutes({ checkout, seller, db }: { checkout: Checkout; seller: Config['seller']; db: Database; printSystem: PrintSystem | null }): Router {
+/**
+ * Where one transfer of the order is, in the person's words: when it was applied, or that it is on
+ * its way, or that an administrator has it in hand (its error is for admins only).
+ */
+function transferState(transfer: CreditTransfer, context: string, t: Translate, formatDateTime: (date: Date) => string): string {
+  if (transfer.state === 'delivered' && transfer.deliveredAt) {
+    return t(transfer.amount < 0 ? 'order.transfers.debited' : 'order.transfers.credited', { context, date: formatDateTime(transfer.deliveredAt) });
+  }
+  return t(transfer.state === 'pending' || transfer.state === 'delivering' ? 'order.transfers.inProgress' : 'order.transfers.waitingForAdmin', { context });
+}
+
+export function orderRoutes({ checkout, seller, db, printSystem }: { checkout: Checkout; seller: Config['seller']; db: Database; printSystem: PrintSystem | null }): Router {
   const router = Router();
 
   /** Another person's order, or no order at all: the same 404. */
@@ -43,9 +56,26 @@ export function orderRoutes({ checkout, seller, db }: { checkout: Checkout; sell
     documentUrl,
   });
 
+  /** The transfers of the order's credit and take-backs to the print system, when credits go to one. */
+  async function transfersOf(order: Order, response: Response) {
+    if (!printSystem || order.userId === null) return null;
+    const { t, locale } = response.locals as { t: Translate; locale: Locale };
+    const transfers = (await listTransfersOfTransactions(db.knex, await listOrderTransactionIds(db.knex, order))).filter((transfer) => transfer.userId === order.userId);
+    if (transfers.length === 0) return null;
+    const context = printSystem.balances.kind;
+    return {
+      heading: t('order.transfers.heading', { context }),
+      items: transfers.map((transfer) => ({
+        what: t(transfer.amount < 0 ? 'order.transfers.takeBack' : 'order.transfers.credit', { units: formatUnits(t, Math.abs(transfer.amount), locale) }),
+        state: transferState(transfer, context, t, response.locals.formatDateTime as (date: Date) => string),
+      })),
+    };
+  }
+
   async function showOrder(response: Response, order: Order, { problem = null, notice = null }: { problem?: string | null; notice?: string | null } = {}) {
     const t = response.locals.t as Translate;
-    await renderPage(response, 'pages/order', { title: t('order.title', { number: order.number }), ...(await viewOf(order, response.locals.locale as Locale)), problem, notice });
+    const [view, transfers] = await Promise.all([viewOf(order, response.locals.locale as Locale), transfersOf(order, response)]);
+    await renderPage(response, 'pages/order', { title: t('order.title', { number: order.number }), ...view, transfers, problem, notice });
   }
 
   /** Back from PayPal's cancel link on an order that was paid, or is being paid, after all: say so. */
@@ -65,6 +95,9 @@ export function orderRoutes({ checkout, seller, db }: { checkout: Checkout; sell
 
   router.post('/orders/:number/pay', requireUser, async (request, response) => {
     const order = await orderOf(request);
+    // The person may have been removed from the print system since they placed the order.
+    const refusal = await printSystemRefusal(printSystem, request, response.locals.t as Translate);
+    if (refusal) return showOrder(response.status(409), order, { problem: refusal });
     try {
       response.redirect(303, await checkout.startPayment(request.user!, order.id, response.locals.locale as Locale));
     } catch (error) {

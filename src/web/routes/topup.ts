@@ -13,16 +13,19 @@ import type { Locale, Translate } from '../../i18n/index.js';
 import { formatMoney } from '../../i18n/format.js';
 import { renderMarkdown } from '../markdown.js';
 import { requireUser } from '../middleware/authentication.js';
+import { printSystemRefusal } from '../print-system-refusal.js';
 import { renderPage } from '../render.js';
 import { topUpPageLocals, type TopUpFieldErrors, type TopUpPageInput } from '../topup-page.js';
 
-export function topUpRoutes({ db, checkout, clock }: { db: Database; checkout: Checkout; clock: Clock; printSystem: PrintSystem | null }): Router {
+export function topUpRoutes({ db, checkout, clock, printSystem }: { db: Database; checkout: Checkout; clock: Clock; printSystem: PrintSystem | null }): Router {
   const router = Router();
 
   async function showForm(response: Response, form: NonNullable<TopUpPageInput['form']>, status = 200) {
     const [priceList, terms] = await Promise.all([loadPriceList(db.knex), currentTerms(db.knex)]);
     const { t, locale } = response.locals as { t: Translate; locale: Locale };
-    await renderPage(response.status(status), 'pages/topup', topUpPageLocals({ priceList, terms: terms ?? null, now: clock.now(), t, locale, form }));
+    // Where the units go, when it is not the portal alone.
+    const creditsGoTo = printSystem ? t('topup.creditsGoTo', { context: printSystem.balances.kind }) : null;
+    await renderPage(response.status(status), 'pages/topup', { ...topUpPageLocals({ priceList, terms: terms ?? null, now: clock.now(), t, locale, form }), creditsGoTo });
   }
 
   router.get('/topup', requireUser, async (request, response) => {
@@ -49,6 +52,8 @@ export function topUpRoutes({ db, checkout, clock }: { db: Database; checkout: C
     if (!offer) errors.offer = t('topup.errors.offer');
     if (typeof body.terms !== 'string') errors.terms = t('topup.errors.terms');
     if (Object.keys(errors).length === 0) {
+      const refusal = await printSystemRefusal(printSystem, request, t);
+      if (refusal) return showForm(response, { offer, amount, refusal }, 409);
       try {
         const choice = offer === 'free' ? { amount } : { packId: offer };
         // The same offer chosen again while its order waits for payment brings the person back to that order.
