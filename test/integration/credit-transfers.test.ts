@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { listTransferEvents, listTransfers } from '../../src/db/credit-transfers/transfer-repository.js';
+import { seedDemoData } from '../../src/services/demo/demo.js';
+import { createTestPortal } from '../helpers/portal.js';
 import { orderSentToPayPal, pathOf, useShop, type Shop } from '../helpers/topup.js';
 
 describe('Credits transferred to PaperCut', () => {
@@ -25,5 +27,22 @@ describe('Credits transferred to PaperCut', () => {
     const events = await listTransferEvents(portal.db.knex, transfers[0]!.id);
     expect(events.map((event) => event.event)).to.deep.equal(['attempt', 'delivered']);
     expect(events[0]!.balanceBefore).to.equal(250);
+  });
+});
+
+describe('Credits of the demo history, with PaperCut down at the first start', () => {
+  it('are retried, not parked: their give-up time counts from the seeding, not from the dates of the history', async () => {
+    const portal = await createTestPortal({}, { papercut: { users: { etudiant: 0 } } });
+    try {
+      await seedDemoData({ db: portal.db, clock: portal.clock, users: portal.users });
+      await portal.papercut!.stop();
+      const counts = await portal.printSystem!.delivery.deliverDue();
+      const { transfers } = await listTransfers(portal.db.knex, { offset: 0, limit: 100 });
+      expect(transfers.length).to.be.greaterThan(1);
+      expect(counts).to.deep.equal({ delivered: 0, retrying: transfers.length, parked: 0, unknown: 0 });
+      expect(transfers.every((transfer) => transfer.state === 'pending' && transfer.attempts === 1)).to.equal(true);
+    } finally {
+      await portal.cleanup();
+    }
   });
 });

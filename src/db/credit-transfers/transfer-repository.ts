@@ -124,6 +124,12 @@ export async function queueCreditTransfers(trx: Knex.Transaction, posting: { led
     .ignore();
 }
 
+/** Pending transfers queued by postings dated before `now` (the demo's history) are due now, their give-up time counted from now. */
+export async function restartTransferClocks(db: Queryable, now: Date): Promise<void> {
+  const at = now.toISOString();
+  await db('credit_transfers').where('state', 'pending').where('tries_since', '<', at).update({ tries_since: at, next_attempt_at: at });
+}
+
 export async function listDueTransferIds(db: Queryable, now: Date, limit: number): Promise<number[]> {
   const rows: Array<{ id: unknown }> = await db('credit_transfers')
     .where('state', 'pending')

@@ -101,28 +101,37 @@ export function createTransferDelivery(deps: TransferDeliveryDependencies) {
 
   async function recordEnd(transfer: CreditTransfer, end: TransferAttemptEnd, balances: { balanceBefore: number | null; balanceAfter: number | null }): Promise<TransferAttemptEnd> {
     const now = clock.now();
-    const kept = await finishTransferAttempt(db.knex, transfer, end, now);
     const event = end.state === 'delivered' ? 'delivered' : end.state === 'pending' ? 'retry' : end.state;
     const error = end.state === 'delivered' ? null : end.error;
-    // Recorded even when the lease was lost meanwhile: what this attempt learnt is the admin's evidence.
-    const detail = kept ? error : `${error ?? 'applied'} (recorded after this attempt's lease ran out; the transfer was taken over)`;
-    await recordTransferEvent(db.knex, { transferId: transfer.id, event, attempt: transfer.attempts, detail, ...balances }, now);
+    // The state and its event commit together: nobody reads an outcome without its history.
+    const kept = await db.transaction(async (trx) => {
+      const finished = await finishTransferAttempt(trx, transfer, end, now);
+      // Recorded even when the lease was lost meanwhile: what this attempt learnt is the admin's evidence.
+      const detail = finished ? error : `${error ?? 'applied'} (recorded after this attempt's lease ran out; the transfer was taken over)`;
+      await recordTransferEvent(trx, { transferId: transfer.id, event, attempt: transfer.attempts, detail, ...balances }, now);
+      return finished;
+    });
     if (!kept) logger.warn({ transferId: transfer.id, outcome: end.state }, 'credit transfer lease ran out before the attempt ended');
     return end;
   }
 
   async function takeOverAbandoned(): Promise<number> {
     const ids = await listAbandonedTransferIds(db.knex, clock.now(), BATCH);
-    let taken = 0;
+    let takenOver = 0;
     for (const id of ids) {
       const state = destination.deduplicates ? 'pending' : 'unknown';
       const error = 'the attempt was interrupted (process stopped or hung) after it was claimed: it may have been sent';
-      if (!(await takeOverAbandonedTransfer(db.knex, id, state, error, clock.now()))) continue;
-      await recordTransferEvent(db.knex, { transferId: id, event: 'interrupted', detail: error }, clock.now());
+      const now = clock.now();
+      const taken = await db.transaction(async (trx) => {
+        if (!(await takeOverAbandonedTransfer(trx, id, state, error, now))) return false;
+        await recordTransferEvent(trx, { transferId: id, event: 'interrupted', detail: error }, now);
+        return true;
+      });
+      if (!taken) continue;
       logger.warn({ transferId: id, state }, 'credit transfer attempt was interrupted');
-      taken += 1;
+      takenOver += 1;
     }
-    return taken;
+    return takenOver;
   }
 
   async function deliverAll(): Promise<TransferCounts> {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { findActiveApiKey, recordApiKeyUse } from '../../db/print-api/api-key-repository.js';
 import { isUniqueViolation, type Database } from '../../db/database.js';
+import { restartTransferClocks } from '../../db/credit-transfers/transfer-repository.js';
 import { findAccountByUserId, getAccountByCode, postTransaction, reverseTransaction, type Account } from '../../db/ledger/ledger-repository.js';
 import { loadPriceList, replacePriceList } from '../../db/pricing/price-list-repository.js';
 import { currentTerms, publishTerms } from '../../db/pricing/terms-repository.js';
@@ -207,7 +208,12 @@ export async function seedDemoData({ db, clock, users }: { db: Database; clock: 
   const history = demoStudentHistory();
   const key = await demoApiKey(db, instant(history[0]!.at));
   if (!key) return DEMO_LOGINS;
-  await db.transaction((trx) => seedStudentHistory(trx, history, account, key.id, instant));
+  await db.transaction(async (trx) => {
+    await seedStudentHistory(trx, history, account, key.id, instant);
+    // The history's postings are dated in the past, and so are their transfers (with a print system):
+    // their retries count from now, or the first failure would find them past the give-up time.
+    await restartTransferClocks(trx, now);
+  });
   // A new key was last used for the last job; a key in use since keeps its own date.
   if (key.lastUsedAt === null) await recordApiKeyUse(db.knex, key, instant(history[history.length - 1]!.at));
   return DEMO_LOGINS;
