@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import { countLatePendingTransfers, countTransfersByState } from '../../../services/credit-transfers/records.js';
 import { countOrdersIn, countUnmatchedWebhooks, quotePaymentTotals, recentPaymentProblems, topUpTotals, unitsOutstanding } from '../../../services/reports/records.js';
 import { addDays, dayOf, firstOfMonth, startOfDay } from '../../../domain/time/calendar.js';
 import { formatOrderNumber } from '../../../domain/checkout/orders.js';
@@ -8,8 +9,10 @@ import type { ProviderHealthChecks } from '../../../services/identity/provider-h
 import type { AdminDependencies } from './dependencies.js';
 
 const PROBLEM_WINDOW_MS = 7 * 24 * 3600_000;
+/** A transfer still pending this long after it was queued is stuck: attempts keep failing, or none is made. */
+export const LATE_TRANSFER_MINUTES = 15;
 
-export function registerDashboardRoutes(router: Router, { db, clock, config }: AdminDependencies, providerHealth: ProviderHealthChecks): void {
+export function registerDashboardRoutes(router: Router, { db, clock, config, printSystem }: AdminDependencies, providerHealth: ProviderHealthChecks): void {
   router.get('/admin', async (_request, response) => {
     const t = response.locals.t as Translate;
     const now = clock.now();
@@ -18,7 +21,7 @@ export function registerDashboardRoutes(router: Router, { db, clock, config }: A
     const tomorrow = startOfDay(addDays(today, 1), zone);
     const since = new Date(now.getTime() - PROBLEM_WINDOW_MS);
     const monthStart = startOfDay(firstOfMonth(today), zone);
-    const [todayTotals, monthTotals, monthQuotes, outstanding, pending, failed, problems, unmatchedWebhooks] = await Promise.all([
+    const [todayTotals, monthTotals, monthQuotes, outstanding, pending, failed, problems, unmatchedWebhooks, transferStates, lateTransfers] = await Promise.all([
       topUpTotals(db.knex, startOfDay(today, zone), tomorrow),
       topUpTotals(db.knex, monthStart, tomorrow),
       quotePaymentTotals(db.knex, monthStart, tomorrow),
@@ -27,7 +30,10 @@ export function registerDashboardRoutes(router: Router, { db, clock, config }: A
       countOrdersIn(db.knex, ['failed']),
       recentPaymentProblems(db.knex, since, 20),
       countUnmatchedWebhooks(db.knex, since),
+      countTransfersByState(db.knex),
+      countLatePendingTransfers(db.knex, new Date(now.getTime() - LATE_TRANSFER_MINUTES * 60_000)),
     ]);
+    const stuck = { parked: transferStates.parked ?? 0, unknown: transferStates.unknown ?? 0, late: lateTransfers };
     await renderPage(response, 'admin/dashboard', {
       title: t('admin.dashboard.title'),
       adminSection: 'dashboard',
@@ -40,6 +46,9 @@ export function registerDashboardRoutes(router: Router, { db, clock, config }: A
       unmatchedWebhooks,
       // From the last tests kept in memory: the dashboard never waits for a provider.
       signIn: providerHealth.summary(),
+      // Shown while credits go to a print system, and after, as long as transfers of before are stuck.
+      transfers:
+        printSystem || Object.values(stuck).some((count) => count > 0) ? { label: printSystem?.balances.label ?? null, ...stuck, lateMinutes: LATE_TRANSFER_MINUTES } : null,
       problems: problems.map((problem) => ({ ...problem, number: formatOrderNumber(problem.orderId, problem.orderCreatedAt) })),
     });
   });

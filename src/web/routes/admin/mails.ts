@@ -6,15 +6,13 @@ import { notFound } from '../../http-error.js';
 import { pageLinks, parsePage } from '../../paging.js';
 import { renderPage } from '../../render.js';
 import type { AdminDependencies } from './dependencies.js';
+import { shortError } from '../../short-error.js';
 
 export const MAILS_PAGE_SIZE = 25;
 const LIST_PATH = '/admin/mails';
 const MAIL_ID = /^[1-9]\d{0,8}$/;
-/** The list shows the start of an error; the mail's own page shows all of it. */
-const SHORT_ERROR_LENGTH = 80;
 
 const isMailStatus = (value: unknown): value is MailStatus => (MAIL_STATUSES as readonly unknown[]).includes(value);
-const shortened = (text: string | null) => (text === null || text.length <= SHORT_ERROR_LENGTH ? text : `${text.slice(0, SHORT_ERROR_LENGTH - 1)}…`);
 
 /**
  * The outbox as admins see it: every receipt and credit-note mail, what it says, whether it left
@@ -51,7 +49,7 @@ export function registerMailRoutes(router: Router, { db, clock, config, mail: de
       filterError: null,
       listing: {
         total,
-        rows: mails.map((mail) => ({ ...mail, shortError: shortened(mail.lastError) })),
+        rows: mails.map((mail) => ({ ...mail, shortError: shortError(mail.lastError) })),
         pager: pageLinks(LIST_PATH, filter ? { status: filter } : {}, page, pageCount),
       },
     });
