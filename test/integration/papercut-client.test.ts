@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createServer as createHttpServer, type RequestListener } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { expect } from 'chai';
@@ -255,6 +256,21 @@ describe('PaperCut client against the simulator', () => {
       await client.adjust('alice', 1000, 'R-3');
       expect(simulator.balanceOf('alice')).to.equal(3250);
       expect(simulator.transactions.map((transaction) => transaction.comment)).to.deep.equal(['R-1', 'R-3']);
+    });
+
+    it('may be started again after its port was taken (PaperCut restarted once the port is free)', async () => {
+      const port = Number(new URL(simulator.url).port);
+      await simulator.stop();
+      const squatter = createTcpServer().listen(port, '127.0.0.1');
+      await once(squatter, 'listening');
+      const refused = await simulator.start(port).then(
+        () => null,
+        (error: NodeJS.ErrnoException) => error.code,
+      );
+      expect(refused).to.equal('EADDRINUSE');
+      await new Promise((resolve) => squatter.close(resolve));
+      await simulator.start(port);
+      expect(await client.userExists('alice')).to.equal(true);
     });
 
     it('faults a wrong signature as PaperCut does: an int amount misses the Java method', async () => {

@@ -130,9 +130,10 @@ export async function restartTransferClocks(db: Queryable, now: Date): Promise<v
   await db('credit_transfers').where('state', 'pending').where('tries_since', '<', at).update({ tries_since: at, next_attempt_at: at });
 }
 
-export async function listDueTransferIds(db: Queryable, now: Date, limit: number): Promise<number[]> {
+/** Due transfers queued for `destination`: those queued for another (before CREDIT_DESTINATION changed) are never sent here. */
+export async function listDueTransferIds(db: Queryable, destination: CreditDestinationKind, now: Date, limit: number): Promise<number[]> {
   const rows: Array<{ id: unknown }> = await db('credit_transfers')
-    .where('state', 'pending')
+    .where({ state: 'pending', destination })
     .where('next_attempt_at', '<=', now.toISOString())
     .orderBy('id')
     .limit(limit)
@@ -140,15 +141,15 @@ export async function listDueTransferIds(db: Queryable, now: Date, limit: number
   return rows.map((row) => toSafeInteger(row.id));
 }
 
-/** Transfers whose attempt's holder died or hung: its lease ran out while it was delivering. */
-export async function listAbandonedTransferIds(db: Queryable, now: Date, limit: number): Promise<number[]> {
-  const rows: Array<{ id: unknown }> = await db('credit_transfers')
-    .where('state', 'delivering')
+/** Transfers for `destination` whose attempt's holder died or hung: its lease ran out while it was delivering. With the attempt's number. */
+export async function listAbandonedTransfers(db: Queryable, destination: CreditDestinationKind, now: Date, limit: number): Promise<Array<{ id: number; attempts: number }>> {
+  const rows: Array<{ id: unknown; attempts: unknown }> = await db('credit_transfers')
+    .where({ state: 'delivering', destination })
     .where('lease_until', '<', now.toISOString())
     .orderBy('id')
     .limit(limit)
-    .select('id');
-  return rows.map((row) => toSafeInteger(row.id));
+    .select('id', 'attempts');
+  return rows.map((row) => ({ id: toSafeInteger(row.id), attempts: toSafeInteger(row.attempts) }));
 }
 
 /**

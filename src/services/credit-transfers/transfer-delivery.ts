@@ -3,7 +3,7 @@ import type { Database } from '../../db/database.js';
 import {
   claimTransfer,
   finishTransferAttempt,
-  listAbandonedTransferIds,
+  listAbandonedTransfers,
   listDueTransferIds,
   recordTransferEvent,
   takeOverAbandonedTransfer,
@@ -116,22 +116,22 @@ export function createTransferDelivery(deps: TransferDeliveryDependencies) {
   }
 
   async function takeOverAbandoned(): Promise<number> {
-    const ids = await listAbandonedTransferIds(db.knex, clock.now(), BATCH);
-    let takenOver = 0;
-    for (const id of ids) {
-      const state = destination.deduplicates ? 'pending' : 'unknown';
+    const abandoned = await listAbandonedTransfers(db.knex, destination.kind, clock.now(), BATCH);
+    const state = destination.deduplicates ? 'pending' : 'unknown';
+    let madeUnknown = 0;
+    for (const { id, attempts } of abandoned) {
       const error = 'the attempt was interrupted (process stopped or hung) after it was claimed: it may have been sent';
       const now = clock.now();
       const taken = await db.transaction(async (trx) => {
         if (!(await takeOverAbandonedTransfer(trx, id, state, error, now))) return false;
-        await recordTransferEvent(trx, { transferId: id, event: 'interrupted', detail: error }, now);
+        await recordTransferEvent(trx, { transferId: id, event: 'interrupted', attempt: attempts, detail: error }, now);
         return true;
       });
       if (!taken) continue;
       logger.warn({ transferId: id, state }, 'credit transfer attempt was interrupted');
-      takenOver += 1;
+      if (state === 'unknown') madeUnknown += 1;
     }
-    return takenOver;
+    return madeUnknown;
   }
 
   async function deliverAll(): Promise<TransferCounts> {
@@ -140,7 +140,7 @@ export function createTransferDelivery(deps: TransferDeliveryDependencies) {
     // A transfer looked at once is not taken again in the same run, whatever became of it.
     const seen = new Set<number>();
     for (;;) {
-      const ids = (await listDueTransferIds(db.knex, clock.now(), BATCH + seen.size)).filter((id) => !seen.has(id));
+      const ids = (await listDueTransferIds(db.knex, destination.kind, clock.now(), BATCH + seen.size)).filter((id) => !seen.has(id));
       if (ids.length === 0) return counts;
       for (const id of ids) {
         seen.add(id);

@@ -37,10 +37,16 @@ export function createPaperCutSimulator(options: PaperCutSimulatorOptions = {}):
       if (server) throw new Error('the PaperCut simulator is already started');
       const listening = createServer(app);
       server = listening;
-      await new Promise<void>((resolve, reject) => {
-        listening.once('error', reject);
-        listening.listen(port, host, () => resolve());
-      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          listening.once('error', reject);
+          listening.listen(port, host, () => resolve());
+        });
+      } catch (error) {
+        // A port in use: not started, so it may be started again.
+        server = null;
+        throw error;
+      }
       const { port: actualPort } = listening.address() as AddressInfo;
       endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}${XML_RPC_PATH}`;
       return endpoint;
