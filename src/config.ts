@@ -382,6 +382,10 @@ function checkCreditDestination(config: ParsedConfig, context: z.RefinementCtx):
     if (!webhook.secret) required(['webhook', 'secret'], 'is required with CREDIT_DESTINATION=webhook');
   }
   if (config.env !== 'production') return;
+  if (destination !== 'ledger' && config.credits.deliveryIntervalSeconds === 0) {
+    // Without the timer, a transfer that failed once (PaperCut restarting) would wait for the next payment.
+    required(['deliveryIntervalSeconds'], 'must be above 0 in production when credits go to a print system: retries need the timer');
+  }
   if (destination === 'papercut-sim' && !config.demo.allowInProduction) {
     required(['destination'], 'the PaperCut simulator is refused in production unless ALLOW_DEMO_IN_PRODUCTION=true');
   }

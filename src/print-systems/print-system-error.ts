@@ -18,7 +18,7 @@ export type PrintSystemErrorKind = DeliveryFailureKind;
 
 /**
  * Why a definite fault happened, for what to do next: `unknown_user` (the person has no account there:
- * an admin must act), `access_denied` (bad token, caller's address not allowed, web services off: the
+ * an admin must act), `access_denied` (bad token, caller's address not allowed, web services off, a wrong URL or a proxy's refusal: the
  * configuration must be mended, then retrying works), `refused` (anything else the system refused).
  */
 export type PrintSystemFaultReason = DeliveryFaultReason;

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { expectNoAxeViolations } from './accessibility.js';
 import { startPortalInBrowser, type Locale, type OpenedPage, type PortalInBrowser } from './portal-in-browser.js';
+import { PAPERCUT_PAGE_NAMES, preparePaperCutPages, type PaperCutPageName } from './papercut-pages.js';
 import { EXAMPLE_THEME, openPortalPage, PAGE_NAMES, preparePortalPages, viewerOf, WIDTHS, type PageName, type PortalPage } from './portal-pages.js';
 
 /**
@@ -253,4 +254,23 @@ describe(`the portal in Chromium with the example theme "${EXAMPLE_THEME}"`, fun
   after(() => session?.close());
   const account: PortalPage = { name: `account-${EXAMPLE_THEME}`, path: '/account', as: 'etudiant' };
   for (const view of VIEWS) describeView(() => session, view, [['account', () => account]]);
+});
+
+// Credits going to PaperCut change the account, top-up and order pages, and add the transfers' pages.
+describe('the portal in Chromium with credits going to PaperCut', function () {
+  this.timeout(120_000);
+  let session: PortalInBrowser;
+  let pages: Map<PaperCutPageName, PortalPage>;
+  before(async () => {
+    session = await startPortalInBrowser({}, { papercut: true });
+    pages = await preparePaperCutPages(session);
+  });
+  after(() => session?.close());
+  for (const view of VIEWS) {
+    describeView(
+      () => session,
+      view,
+      PAPERCUT_PAGE_NAMES.map((name) => [name, () => pages.get(name)!] as const),
+    );
+  }
 });

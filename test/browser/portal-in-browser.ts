@@ -7,7 +7,7 @@ import { createTranslations } from '../../src/i18n/index.js';
 import { DEMO_CAS_PEOPLE, startDemoCasServer, type DemoCasPerson, type DemoCasServer } from '../../src/identity/cas/demo-cas-server.js';
 import { createIdentityRegistry, DEMO_PROVIDER_ID, demoProviderConfig } from '../../src/identity-setup.js';
 import { seedDemo } from '../../src/services/demo/demo.js';
-import type { DemoLogin } from '../../src/services/demo/demo-logins.js';
+import { DEMO_PAPERCUT_PEOPLE, type DemoLogin } from '../../src/services/demo/demo-logins.js';
 import type { DemoQuotes } from '../../src/services/demo/demo-quotes.js';
 import { startOidcServer, type OidcTestServer } from '../helpers/identity/oidc-server.js';
 import { createTestPortal, type TestPortal } from '../helpers/portal.js';
@@ -116,14 +116,14 @@ function institutionProviders(oidc: OidcTestServer, closedPort: number): Record<
 }
 
 /**
- * The whole portal as `npm start` runs it in demo mode (demo people, prices, terms, history and quotes;
+ * The whole portal as `npm start` runs it in demo mode (with `papercut`, as `CREDIT_DESTINATION=papercut-sim npm start`) (demo people, prices, terms, history and quotes;
  * the built-in PayPal simulator; the built-in demo CAS server as the login page's first provider), with an
  * institution's providers configured beside it, in-process on a temporary database and ephemeral ports,
  * with Debian's Chromium to look at it. The portal is the test portal (fake clock, so pages show fixed
  * dates), also served on the port its PUBLIC_URL names, so PayPal's and the providers' return links
  * come back to it.
  */
-export async function startPortalInBrowser(env: Record<string, string> = {}): Promise<PortalInBrowser> {
+export async function startPortalInBrowser(env: Record<string, string> = {}, { papercut = false }: { papercut?: boolean } = {}): Promise<PortalInBrowser> {
   requireChromium();
   const [port, closedPort] = [await freePort(), await freePort()];
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -138,7 +138,11 @@ export async function startPortalInBrowser(env: Record<string, string> = {}): Pr
     portal = await createTestPortal(
       // The seller's address as in demo mode (config/development.json): quotes are sent only with one.
       { PUBLIC_URL: baseUrl, SELLER_EMAIL: 'reprographie@example.edu', ...institutionProviders(oidc, closedPort), ...env },
-      { identity: ({ config, db, clock }) => createIdentityRegistry({ config, db, clock, providers: [...config.identity.providers, demoProviderConfig(demoCas.url)] }) },
+      {
+        identity: ({ config, db, clock }) => createIdentityRegistry({ config, db, clock, providers: [...config.identity.providers, demoProviderConfig(demoCas.url)] }),
+        // As `CREDIT_DESTINATION=papercut-sim npm start`: the simulator knows the demo people, with nothing on their accounts.
+        ...(papercut ? { papercut: { users: Object.fromEntries(DEMO_PAPERCUT_PEOPLE.map((username) => [username, 0])) } } : {}),
+      },
     );
   } catch (error) {
     await stopProviders();
@@ -149,6 +153,8 @@ export async function startPortalInBrowser(env: Record<string, string> = {}): Pr
   try {
     const { logins, quotes } = await seedDemo({ db: portal.db, clock: portal.clock, users: portal.users, config: portal.config });
     if (!quotes) throw new Error('the demo quotes were not seeded: the portal has no seller address, or the demo desk person is missing');
+    // The demo history's credits reach PaperCut as the timer of `npm start` would send them.
+    await portal.printSystem?.delivery.deliverDue();
     server = portal.app.listen(port, '127.0.0.1');
     await once(server, 'listening');
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS] });

@@ -6,7 +6,11 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { startPortalInBrowser, type Locale, type PortalInBrowser } from './portal-in-browser.js';
+import { preparePaperCutPages, type PaperCutPageName } from './papercut-pages.js';
 import { EXAMPLE_THEME, openPortalPage, preparePortalPages, SCREENSHOTS, viewerOf, WIDTHS, type PortalPage } from './portal-pages.js';
+
+/** With credits going to PaperCut (`CREDIT_DESTINATION=papercut-sim`): what people and admins see of it. */
+const PAPERCUT_SCREENSHOTS = ['papercut-account', 'papercut-order-paid', 'papercut-admin-transfers', 'papercut-admin-transfer'] as const satisfies readonly PaperCutPageName[];
 
 const OUTPUT = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
@@ -25,7 +29,7 @@ async function screenshot(session: PortalInBrowser, entry: PortalPage, locale: L
 
 async function main(wanted: readonly string[]): Promise<void> {
   const themedFile = `account-${EXAMPLE_THEME}`;
-  const known = [...SCREENSHOTS.map(({ file }) => file), themedFile];
+  const known = [...SCREENSHOTS.map(({ file }) => file), themedFile, ...PAPERCUT_SCREENSHOTS];
   const unknown = wanted.filter((file) => !known.includes(file));
   if (unknown.length > 0) throw new Error(`no screenshot named ${unknown.join(', ')}; the names are: ${known.join(', ')}`);
   const taken = (file: string) => wanted.length === 0 || wanted.includes(file);
@@ -49,6 +53,18 @@ async function main(wanted: readonly string[]): Promise<void> {
       for (const width of WIDTHS) written.push(await screenshot(themed, { name: 'account', path: '/account', as: 'etudiant' }, 'fr', themedFile, width));
     } finally {
       await themed.close();
+    }
+  }
+  const papercutShots = PAPERCUT_SCREENSHOTS.filter(taken);
+  if (papercutShots.length > 0) {
+    const withPaperCut = await startPortalInBrowser({}, { papercut: true });
+    try {
+      const pages = await preparePaperCutPages(withPaperCut);
+      for (const file of papercutShots) {
+        for (const width of WIDTHS) written.push(await screenshot(withPaperCut, pages.get(file)!, 'fr', file, width));
+      }
+    } finally {
+      await withPaperCut.close();
     }
   }
   console.log(`Wrote ${written.length} screenshots to ${OUTPUT}:`);

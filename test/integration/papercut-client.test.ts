@@ -157,12 +157,12 @@ describe('PaperCut client against the simulator', () => {
       expect(simulator.balanceOf('alice')).to.equal(1250);
     });
 
-    it('an HTTP refusal before the API: a wrong path, a redirect', async () => {
+    it('an HTTP refusal before the API: a wrong path, a redirect (the setup to mend, then retried like a refused token)', async () => {
       const wrongPath = await failure(clientFor({ url: `${new URL(simulator.url).origin}/rpc/api/other` }).adjust('alice', 1000, 'R-1'));
-      expect([wrongPath.kind, wrongPath.details.httpStatus]).to.deep.equal(['definite_fault', 404]);
+      expect([wrongPath.kind, wrongPath.details.httpStatus, wrongPath.details.reason]).to.deep.equal(['definite_fault', 404, 'access_denied']);
       const url = await httpServer((_request, response) => response.writeHead(302, { Location: 'https://print.example.edu:9192/rpc/api/xmlrpc' }).end());
       const redirected = await failure(clientFor({ url }).adjust('alice', 1000, 'R-1'));
-      expect([redirected.kind, redirected.details.httpStatus]).to.deep.equal(['definite_fault', 302]);
+      expect([redirected.kind, redirected.details.httpStatus, redirected.details.reason]).to.deep.equal(['definite_fault', 302, 'access_denied']);
       expect(redirected.message).to.include('https://print.example.edu:9192');
       expect(simulator.balanceOf('alice')).to.equal(1250);
     });

@@ -52,10 +52,10 @@ describe(`what people see when credits go to PaperCut (${testDialect})`, () => {
   it('shows the PaperCut balance as the one printing draws on, and names the portal credit apart, in French and in English', async () => {
     const page = readable((await shop.agent.get('/account').expect(200)).text);
     expect(page).to.include('Solde PaperCut').and.include('data-print-balance="1250"').and.include('12,50 unités');
-    expect(page).to.include('Crédit acheté via ce portail : 0,00 unité').and.not.include('Compte principal');
+    expect(page).to.include('Solde tenu par ce portail (recharges, crédits et remboursements, hors impressions) : 0,00 unité').and.not.include('Compte principal');
     expect(page).to.include('aria-labelledby="summary-balance"').and.include('id="summary-balance">Solde PaperCut<');
     const english = readable((await shop.agent.get('/account').set('Accept-Language', 'en').expect(200)).text);
-    expect(english).to.include('PaperCut balance').and.include('12.50 units').and.include('Credit bought through this portal: 0.00 units');
+    expect(english).to.include('PaperCut balance').and.include('12.50 units').and.include('Balance kept by this portal (top-ups, credits and refunds, without printing): 0.00 units');
   });
 
   it('shows the last value PaperCut gave, with its time, once it stops answering; a balance never read is unavailable', async () => {

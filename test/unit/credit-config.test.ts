@@ -38,6 +38,14 @@ describe('configuration of the credit destination', () => {
     expect(papercut).to.include({ url: 'https://print.example.edu:9192', authToken: 'token' });
   });
 
+  it('keeps the delivery timer in production when credits go to a print system: retries need it', () => {
+    const papercut = { CREDIT_DESTINATION: 'papercut', PAPERCUT_URL: 'https://print.example.edu:9192', PAPERCUT_AUTH_TOKEN: 'token' };
+    expect(configProblems({ ...PRODUCTION, ...papercut, CREDIT_DELIVERY_INTERVAL_SECONDS: '0' })).to.deep.equal([
+      'credits.deliveryIntervalSeconds (CREDIT_DELIVERY_INTERVAL_SECONDS): must be above 0 in production when credits go to a print system: retries need the timer',
+    ]);
+    expect(loadConfig({ env: { ...PRODUCTION, CREDIT_DELIVERY_INTERVAL_SECONDS: '0' } }).credits.deliveryIntervalSeconds).to.equal(0);
+  });
+
   it('refuses the PaperCut simulator in production unless demos are allowed there', () => {
     expect(configProblems({ ...PRODUCTION, CREDIT_DESTINATION: 'papercut-sim' })).to.deep.equal([
       'credits.destination (CREDIT_DESTINATION): the PaperCut simulator is refused in production unless ALLOW_DEMO_IN_PRODUCTION=true',

@@ -141,15 +141,18 @@ export async function listDueTransferIds(db: Queryable, destination: CreditDesti
   return rows.map((row) => toSafeInteger(row.id));
 }
 
-/** Transfers for `destination` whose attempt's holder died or hung: its lease ran out while it was delivering. With the attempt's number. */
-export async function listAbandonedTransfers(db: Queryable, destination: CreditDestinationKind, now: Date, limit: number): Promise<Array<{ id: number; attempts: number }>> {
-  const rows: Array<{ id: unknown; attempts: unknown }> = await db('credit_transfers')
-    .where({ state: 'delivering', destination })
+/**
+ * Transfers whose attempt's holder died or hung: its lease ran out while it was delivering. Of every
+ * destination (taking one over sends nothing), with the attempt's number and the destination it was for.
+ */
+export async function listAbandonedTransfers(db: Queryable, now: Date, limit: number): Promise<Array<{ id: number; attempts: number; destination: CreditDestinationKind }>> {
+  const rows: Array<{ id: unknown; attempts: unknown; destination: unknown }> = await db('credit_transfers')
+    .where('state', 'delivering')
     .where('lease_until', '<', now.toISOString())
     .orderBy('id')
     .limit(limit)
-    .select('id', 'attempts');
-  return rows.map((row) => ({ id: toSafeInteger(row.id), attempts: toSafeInteger(row.attempts) }));
+    .select('id', 'attempts', 'destination');
+  return rows.map((row) => ({ id: toSafeInteger(row.id), attempts: toSafeInteger(row.attempts), destination: row.destination as CreditDestinationKind }));
 }
 
 /**
@@ -164,6 +167,18 @@ export async function claimTransfer(db: Queryable, id: number, now: Date, leaseM
     .where('next_attempt_at', '<=', now.toISOString())
     .update({ state: 'delivering', lease_until: new Date(now.getTime() + leaseMs).toISOString(), attempts: db.raw('attempts + 1') });
   return claimed === 1 ? findTransfer(db, id) : undefined;
+}
+
+/**
+ * Just before sending: the attempt takes its lease anew, if it still holds the transfer (a compare-and-set
+ * on the state and its attempt count). An attempt that stalled past its lease and was taken over (made
+ * unknown, perhaps sent again by an admin's decision) finds it changed, and must not send.
+ */
+export async function renewLease(db: Queryable, transfer: Pick<CreditTransfer, 'id' | 'attempts'>, now: Date, leaseMs: number): Promise<boolean> {
+  const changed = await db('credit_transfers')
+    .where({ id: transfer.id, state: 'delivering', attempts: transfer.attempts })
+    .update({ lease_until: new Date(now.getTime() + leaseMs).toISOString() });
+  return changed === 1;
 }
 
 export type TransferAttemptEnd =
@@ -196,14 +211,15 @@ export async function takeOverAbandonedTransfer(db: Queryable, id: number, state
 
 /**
  * An admin's decision on a parked or unknown transfer: `delivered` (it was applied, or they applied it
- * by hand) or `pending` (send again now, with a fresh give-up clock). A compare-and-set on the state the
- * admin saw: a decision taken meanwhile by someone else wins, and this one changes nothing (false).
+ * by hand) or `pending` (send again now, with a fresh give-up clock). A compare-and-set on the state and
+ * attempt count the admin saw: a decision taken meanwhile by someone else (or an attempt since) wins,
+ * and this one changes nothing (false).
  */
-export async function resolveTransfer(db: Queryable, id: number, seen: TransferState, to: 'delivered' | 'pending', now: Date): Promise<boolean> {
+export async function resolveTransfer(db: Queryable, seen: Pick<CreditTransfer, 'id' | 'state' | 'attempts'>, to: 'delivered' | 'pending', now: Date): Promise<boolean> {
   const at = now.toISOString();
   const columns = to === 'delivered' ? { delivered_at: at } : { next_attempt_at: at, tries_since: at };
   const changed = await db('credit_transfers')
-    .where({ id, state: seen })
+    .where({ id: seen.id, state: seen.state, attempts: seen.attempts })
     .whereIn('state', ['parked', 'unknown'])
     .update({ ...columns, state: to });
   return changed === 1;

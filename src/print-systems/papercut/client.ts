@@ -63,7 +63,8 @@ export function createPaperCutClient(options: PaperCutClientOptions): PaperCutCl
     // the call may have run.
     if (answer.status >= 300 && NOT_RUN_STATUSES.has(answer.status)) {
       const location = answer.headers.location ? ` to ${answer.headers.location}` : '';
-      throw new PrintSystemError('definite_fault', `${method}: HTTP ${answer.status}${location}, the call was not run`, { reason: 'refused', httpStatus: answer.status });
+      // A wrong URL, a redirect to https, a proxy's refusal: the setup to mend, after which the same call goes through.
+      throw new PrintSystemError('definite_fault', `${method}: HTTP ${answer.status}${location}, the call was not run`, { reason: 'access_denied', httpStatus: answer.status });
     }
     if (answer.status >= 300) throw new PrintSystemError('unknown_outcome', `${method}: HTTP ${answer.status} after the request was sent`, { httpStatus: answer.status });
     let response: XmlRpcResponse;

@@ -89,6 +89,8 @@ export function createPrintBalances(options: PrintBalancesOptions) {
     /** Whether the destination can tell who has an account there. */
     knowsPeople: destination.personExists !== undefined,
     balanceOf,
+    /** A transfer to the person was just applied: the balance remembered is no longer theirs. */
+    forget: (username: string) => void remembered.delete(username),
     personExists,
     checkHealth: () => destination.checkHealth(),
   };

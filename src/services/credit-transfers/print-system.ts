@@ -20,6 +20,7 @@ export interface PrintSystem {
 
 export function createPrintSystem(deps: { config: Config; db: Database; clock: Clock; logger: Logger; destination: CreditDestination }): PrintSystem {
   const { config, db, clock, logger, destination } = deps;
+  const balances = createPrintBalances({ destination, clock, cacheMs: config.credits.balanceCacheSeconds * 1000, waitMs: Math.min(PAGE_WAIT_MS, config.credits.timeoutMs) });
   return {
     delivery: createTransferDelivery({
       db,
@@ -29,7 +30,9 @@ export function createPrintSystem(deps: { config: Config; db: Database; clock: C
       giveUpAfterMs: config.credits.giveUpHours * 3600_000,
       deliverOnPosting: config.credits.deliverOnPosting,
       leaseMs: transferLeaseMs(config.credits),
+      // The person's next page shows the credit at once, not after the cache's time.
+      onDelivered: balances.forget,
     }),
-    balances: createPrintBalances({ destination, clock, cacheMs: config.credits.balanceCacheSeconds * 1000, waitMs: Math.min(PAGE_WAIT_MS, config.credits.timeoutMs) }),
+    balances,
   };
 }

@@ -5,7 +5,9 @@ import {
   finishTransferAttempt,
   listAbandonedTransfers,
   listDueTransferIds,
+  readCreditDestination,
   recordTransferEvent,
+  renewLease,
   takeOverAbandonedTransfer,
   type CreditTransfer,
   type TransferAttemptEnd,
@@ -26,6 +28,8 @@ export interface TransferDeliveryDependencies {
   deliverOnPosting: boolean;
   /** How long a claimed transfer is ours; longer than any attempt (two calls with their timeouts). */
   leaseMs: number;
+  /** Told of each transfer applied by an attempt (the balances shown to the person are then out of date). */
+  onDelivered?: (username: string) => void;
 }
 
 export interface TransferCounts {
@@ -54,7 +58,8 @@ export function createTransferDelivery(deps: TransferDeliveryDependencies) {
   const { db, clock, logger, destination } = deps;
   const traits = { deduplicates: destination.deduplicates, giveUpAfterMs: deps.giveUpAfterMs };
 
-  async function attempt(transfer: CreditTransfer): Promise<TransferAttemptEnd> {
+  /** How the attempt ended; null when it lost the transfer before sending (it sent nothing and records nothing). */
+  async function attempt(transfer: CreditTransfer): Promise<TransferAttemptEnd | null> {
     const failed = (error: PrintSystemError, balanceBefore: number | null, balanceAfter: number | null): Promise<TransferAttemptEnd> => {
       const end = afterDeliveryFailure({ kind: error.kind, reason: error.details.reason, error: error.message, attempts: transfer.attempts, triesSince: transfer.triesSince }, clock.now(), traits);
       return recordEnd(transfer, end, { balanceBefore, balanceAfter });
@@ -70,7 +75,17 @@ export function createTransferDelivery(deps: TransferDeliveryDependencies) {
         return failed(new PrintSystemError(kind, `before sending, reading the balance failed: ${reading.message}`, reading.details), null, null);
       }
     }
-    await recordTransferEvent(db.knex, { transferId: transfer.id, event: 'attempt', attempt: transfer.attempts, balanceBefore }, clock.now());
+    const now = clock.now();
+    const stillHeld = await db.transaction(async (trx) => {
+      if (!(await renewLease(trx, transfer, now, deps.leaseMs))) return false;
+      await recordTransferEvent(trx, { transferId: transfer.id, event: 'attempt', attempt: transfer.attempts, balanceBefore }, now);
+      return true;
+    });
+    if (!stillHeld) {
+      // Stalled past the lease and taken over meanwhile: what happens to the transfer is no longer this attempt's to decide.
+      logger.warn({ transferId: transfer.id }, 'credit transfer taken over before it was sent: not sent by this attempt');
+      return null;
+    }
     try {
       await destination.send({
         eventId: transferEventId(transfer.id),
@@ -87,6 +102,7 @@ export function createTransferDelivery(deps: TransferDeliveryDependencies) {
       const balanceAfter = failure.kind === 'unknown_outcome' ? await readBalanceQuietly(transfer.username) : null;
       return failed(failure, balanceBefore, balanceAfter);
     }
+    deps.onDelivered?.(transfer.username);
     return recordEnd(transfer, { state: 'delivered' }, { balanceBefore, balanceAfter: null });
   }
 
@@ -116,10 +132,11 @@ export function createTransferDelivery(deps: TransferDeliveryDependencies) {
   }
 
   async function takeOverAbandoned(): Promise<number> {
-    const abandoned = await listAbandonedTransfers(db.knex, destination.kind, clock.now(), BATCH);
-    const state = destination.deduplicates ? 'pending' : 'unknown';
+    const abandoned = await listAbandonedTransfers(db.knex, clock.now(), BATCH);
     let madeUnknown = 0;
-    for (const { id, attempts } of abandoned) {
+    for (const { id, attempts, destination: queuedFor } of abandoned) {
+      // Sent again on its own only by its destination, and only when that destination deduplicates.
+      const state = queuedFor === destination.kind && destination.deduplicates ? 'pending' : 'unknown';
       const error = 'the attempt was interrupted (process stopped or hung) after it was claimed: it may have been sent';
       const now = clock.now();
       const taken = await db.transaction(async (trx) => {
@@ -136,6 +153,11 @@ export function createTransferDelivery(deps: TransferDeliveryDependencies) {
 
   async function deliverAll(): Promise<TransferCounts> {
     const counts: TransferCounts = { delivered: 0, retrying: 0, parked: 0, unknown: 0 };
+    const recorded = await readCreditDestination(db.knex);
+    if (recorded?.kind !== destination.kind || recorded.label !== destination.label) {
+      // Another instance of this database started with another CREDIT_DESTINATION: postings follow its choice.
+      logger.error({ recorded: recorded?.label ?? 'the ledger alone', configured: destination.label }, 'the credit destination recorded in the database is not this instance\'s: new credits are not queued for it; configure every instance alike');
+    }
     counts.unknown += await takeOverAbandoned();
     // A transfer looked at once is not taken again in the same run, whatever became of it.
     const seen = new Set<number>();
@@ -147,7 +169,7 @@ export function createTransferDelivery(deps: TransferDeliveryDependencies) {
         const transfer = await claimTransfer(db.knex, id, clock.now(), deps.leaseMs);
         if (!transfer) continue; // another run or instance has it
         const end = await attempt(transfer);
-        counts[end.state === 'pending' ? 'retrying' : end.state] += 1;
+        if (end) counts[end.state === 'pending' ? 'retrying' : end.state] += 1;
       }
     }
   }

@@ -18,7 +18,7 @@ export async function resolveCreditTransfer(
 ): Promise<boolean> {
   const { transfer, decision, reason, actor } = request;
   return db.transaction(async (trx) => {
-    if (!(await resolveTransfer(trx, transfer.id, transfer.state, decision === 'applied' ? 'delivered' : 'pending', now))) return false;
+    if (!(await resolveTransfer(trx, transfer, decision === 'applied' ? 'delivered' : 'pending', now))) return false;
     await recordTransferEvent(trx, { transferId: transfer.id, event: decision === 'applied' ? 'marked_applied' : 'sent_again', detail: reason, actorId: actor.id }, now);
     await recordAudit(
       trx,

@@ -154,7 +154,8 @@ export function registerCreditTransferRoutes(router: Router, { db, clock, printS
       now: reads ? await reads.balances.balanceOf(transfer.username) : null,
       readsBalance: reads !== null,
       logComment: transferComment(transfer.ledgerTransactionId, null),
-      canSendAgain: printSystem !== null,
+      // Only the destination it was queued for may receive it: another one's worker never takes it.
+      canSendAgain: printSystem?.balances.kind === transfer.destination,
     };
   }
 
@@ -179,7 +180,7 @@ export function registerCreditTransferRoutes(router: Router, { db, clock, printS
     const changed = (current: CreditTransfer) =>
       showTransfer(response, current, { problem: t('admin.transfers.decision.errors.changed', { state: t(`admin.transfers.states.${stateWording(current)}`), count: current.attempts }) }, 409);
     if (transfer.state !== seen.state || transfer.attempts !== Number(seen.attempts)) return changed(transfer);
-    if (decision === 'send_again' && !printSystem) return showTransfer(response, transfer, { problem: t('admin.transfers.decision.errors.noDestination') }, 409);
+    if (decision === 'send_again' && printSystem?.balances.kind !== transfer.destination) return showTransfer(response, transfer, { problem: t('admin.transfers.decision.errors.noDestination') }, 409);
 
     const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
     if (reason === '' || reason.length > DECISION_REASON_MAX_LENGTH) {
