@@ -14,7 +14,7 @@ import { spawnEntry, waitForOutput } from '../helpers/processes.js';
 import { parseExposition, type Exposition } from '../helpers/prometheus-text.js';
 import { orderSentToPayPal, pathOf, useShop, type Shop } from '../helpers/topup.js';
 import { until } from '../helpers/waiting.js';
-import { configProblems } from '../helpers/config-problems.js';
+import { configProblems, PRODUCTION_ENV } from '../helpers/config-problems.js';
 
 /** What `openssl rand -hex 32` prints. */
 const TOKEN = '3f9a1c0e7b2d4856a9e1f03c7d5b2a4e8c6f1d0b9a7e5c3d2f1e0a9b8c7d6e5f';
@@ -262,17 +262,8 @@ describe(`metrics for Prometheus: off by default, or on a listener of their own 
 });
 
 describe('metrics settings', () => {
-  const SESSION_SECRET = '9c1f5e02b7d84a63f0e2c9d17b5a48e36c0f1d2a7b9e84c35d6f0a1b2c3e4d5f';
-  const PRODUCTION = {
-    NODE_ENV: 'production',
-    SESSION_SECRET,
-    PAYPAL_ENV: 'live',
-    PAYPAL_CLIENT_ID: 'client-id',
-    PAYPAL_CLIENT_SECRET: 'client-secret',
-    PAYPAL_WEBHOOK_ID: 'WH-ID',
-    SMTP_HOST: 'smtp.example.edu',
-    MAIL_FROM: 'Impressions <impressions@example.edu>',
-  };
+  const { SESSION_SECRET } = PRODUCTION_ENV;
+  const PRODUCTION = PRODUCTION_ENV;
 
   it('are off unless set, and listen on 127.0.0.1 by default', () => {
     expect(loadConfig({ env: { NODE_ENV: 'development' } }).metrics).to.deep.equal({ host: '127.0.0.1' });

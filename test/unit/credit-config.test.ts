@@ -1,18 +1,8 @@
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config.js';
-import { configProblems } from '../helpers/config-problems.js';
+import { configProblems, PRODUCTION_ENV } from '../helpers/config-problems.js';
 
-const SECRET = '9c1f5e02b7d84a63f0e2c9d17b5a48e36c0f1d2a7b9e84c35d6f0a1b2c3e4d5f';
-const PRODUCTION = {
-  NODE_ENV: 'production',
-  SESSION_SECRET: SECRET,
-  PAYPAL_ENV: 'live',
-  PAYPAL_CLIENT_ID: 'client-id',
-  PAYPAL_CLIENT_SECRET: 'client-secret',
-  PAYPAL_WEBHOOK_ID: 'WH-ID',
-  SMTP_HOST: 'smtp.example.edu',
-  MAIL_FROM: 'Impressions <impressions@example.edu>',
-};
+const PRODUCTION = PRODUCTION_ENV;
 const WEBHOOK_SECRET = 'f3a91c0e5d7b24680a1c3e5f7092b4d6';
 const DEVELOPMENT = { NODE_ENV: 'development' };
 
