@@ -21,6 +21,16 @@ export const thesisQuoteFields = (validUntil: string): Record<string, string> =>
   'vatRate-1': '5,5',
 });
 
+/** The thesis quote's lines and totals as its PDFs print them (the quote sent, and the receipt of its payment). */
+export const THESIS_QUOTE_LINES_IN_PDF = [
+  'Thèse, impression couleur 3 12,50 € 20 % 37,50 €',
+  'Reliure thermocollée 3 3,33 € 5,5 % 9,99 €',
+  'Montant HT 40,72 €',
+  'TVA 20 % sur 37,50 € 6,25 €',
+  'TVA 5,5 % sur 9,99 € 0,52 €',
+  'Total TTC 47,49 €',
+] as const;
+
 type Agent = ReturnType<typeof supertest.agent>;
 
 const DAY_MS = 24 * 3600_000;

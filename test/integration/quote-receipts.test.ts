@@ -7,7 +7,7 @@ import { formFields, withChanges } from '../helpers/html-form.js';
 import { readPdf } from '../helpers/pdf-text.js';
 import { createTestPortal, logIn, type TestPortal } from '../helpers/portal.js';
 import { checkPaymentsSettled, payQuote } from '../helpers/quote-payments.js';
-import { sentQuote } from '../helpers/quotes.js';
+import { sentQuote, THESIS_QUOTE_LINES_IN_PDF } from '../helpers/quotes.js';
 import { publishOffers } from '../helpers/topup.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
@@ -72,12 +72,7 @@ describe(`receipts and credit notes of quotes paid online (${testDialect})`, fun
       'Camille Martin',
       'camille.martin@example.edu',
       'Désignation Qté Prix unit. TTC TVA Total TTC',
-      'Thèse, impression couleur 3 12,50 € 20 % 37,50 €',
-      'Reliure thermocollée 3 3,33 € 5,5 % 9,99 €',
-      'Montant HT 40,72 €',
-      'TVA 20 % sur 37,50 € 6,25 €',
-      'TVA 5,5 % sur 9,99 € 0,52 €',
-      'Total TTC 47,49 €',
+      ...THESIS_QUOTE_LINES_IN_PDF,
       'Mode de paiement PayPal',
       `Transaction PayPal ${order.paypal_capture_id}`,
       'N° TVA intracommunautaire : FR12345678901',

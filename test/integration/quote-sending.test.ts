@@ -5,7 +5,7 @@ import { formFields, withChanges } from '../helpers/html-form.js';
 import { readPdf } from '../helpers/pdf-text.js';
 import { createTestPortal, logIn, type TestPortal } from '../helpers/portal.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
-import { thesisQuoteFields } from '../helpers/quotes.js';
+import { thesisQuoteFields, THESIS_QUOTE_LINES_IN_PDF } from '../helpers/quotes.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
@@ -137,12 +137,7 @@ describe(`reprography desk: sending quotes (${testDialect})`, function () {
       `Numéro de devis ${number}`,
       'Code postal de livraison 75 005',
       'Valable jusqu’au',
-      'Thèse, impression couleur 3 12,50 € 20 % 37,50 €',
-      'Reliure thermocollée 3 3,33 € 5,5 % 9,99 €',
-      'Montant HT 40,72 €',
-      'TVA 20 % sur 37,50 € 6,25 €',
-      'TVA 5,5 % sur 9,99 € 0,52 €',
-      'Total TTC 47,49 €',
+      ...THESIS_QUOTE_LINES_IN_PDF,
       '12 rue des Écoles',
       'Camille Martin',
       'reprographie@univ.example',
