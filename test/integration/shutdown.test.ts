@@ -8,6 +8,7 @@ import { spawnEntry, waitForOutput } from '../helpers/processes.js';
 import { csrfTokenFrom, logIn } from '../helpers/portal.js';
 import { placeOrder } from '../helpers/topup.js';
 import { gate, until } from '../helpers/waiting.js';
+import { freePortOutsideEphemeralRange } from '../helpers/free-port.js';
 import { createLogger } from '../../src/logger.js';
 import { createShutdown } from '../../src/shutdown.js';
 
@@ -57,7 +58,8 @@ describe(`the server process stopping on a signal (${testDialect})`, () => {
     const child = spawnEntry('src/server.ts', [], {
       NODE_ENV: 'development',
       HOST: '127.0.0.1',
-      PORT: '0',
+      // Not port 0: a suite running beside this one could be handed the port as soon as it is closed, and accept the connection a test says is refused.
+      PORT: String(await freePortOutsideEphemeralRange()),
       DATABASE_URL: database.url,
       PAYPAL_API_BASE_URL: simulatorUrl,
       LOG_LEVEL: 'info',
