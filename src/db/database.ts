@@ -13,6 +13,11 @@ export interface Database {
   readonly dialect: Dialect;
   /** Runs `work` in one database transaction, retried on PostgreSQL serialization failures and deadlocks. */
   transaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
+  /**
+   * Statements sent since the database was opened (`BEGIN` and `COMMIT` included): on SQLite each one
+   * holds the only connection, so /metrics and the benchmark show how many a request costs.
+   */
+  statementCount(): number;
   close(): Promise<void>;
 }
 
@@ -40,9 +45,14 @@ class ImmediateSqliteClient extends Client_SQLite3 {
 
 export function createDatabase(target: DatabaseTarget, options: { poolMax?: number } = {}): Database {
   const knex = target.dialect === 'sqlite' ? createSqlite(target.filename) : createPostgres(target.connectionString, options.poolMax ?? 10);
+  let statements = 0;
+  knex.on('query', () => {
+    statements += 1;
+  });
   return {
     knex,
     dialect: target.dialect,
+    statementCount: () => statements,
     transaction: (work) => withRetries(knex, target.dialect, work),
     close: () => knex.destroy(),
   };

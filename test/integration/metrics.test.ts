@@ -78,6 +78,7 @@ describe(`metrics for Prometheus, with METRICS_TOKEN (${testDialect})`, () => {
       recharge_mail_outbox: 'gauge',
       recharge_credit_transfers: 'gauge',
       recharge_ledger_transactions_total: 'counter',
+      recharge_database_statements_total: 'counter',
       recharge_database_figures_read: 'gauge',
       recharge_process_cpu_seconds_total: 'counter',
       recharge_nodejs_eventloop_lag_seconds: 'gauge',
@@ -160,6 +161,20 @@ describe(`metrics for Prometheus, with METRICS_TOKEN (${testDialect})`, () => {
     const delivered = await freshScrape();
     expect(mails(delivered, 'pending')).to.equal(0);
     expect(mails(delivered, 'kept')).to.equal(mails(queued, 'kept') + mails(queued, 'pending'));
+  });
+
+  it('counts the statements sent to the database, as many as the database saw between two scrapes', async () => {
+    // A first scrape reads the database's figures; the next ones, on the test's stopped clock, answer from that reading.
+    await scrape(shop.portal.app);
+    const before = (await scrape(shop.portal.app)).value('recharge_database_statements_total')!;
+    const sent: string[] = [];
+    const record = (query: { sql: string }) => sent.push(query.sql);
+    shop.portal.db.knex.on('query', record);
+    await shop.agent.get('/account').expect(200);
+    shop.portal.db.knex.off('query', record);
+    const after = (await scrape(shop.portal.app)).value('recharge_database_statements_total')!;
+    expect(sent).to.not.deep.equal([]);
+    expect(after - before).to.equal(sent.length);
   });
 
   it('counts and times the reconciler sweeps', async () => {

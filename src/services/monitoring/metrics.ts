@@ -70,6 +70,16 @@ export function createPortalMetrics({ db, clock, logger }: { db: Database; clock
   // Both outcomes exist from the start, so that an alert on failed sweeps has a series to watch.
   for (const outcome of sweepOutcomes) sweeps.inc({ outcome }, 0);
 
+  new Counter({
+    name: `${PREFIX}database_statements_total`,
+    help: 'SQL statements this process sent to the database (BEGIN and COMMIT included): the benchmark divides it by the requests answered.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(db.statementCount());
+    },
+  });
+
   const figures = databaseFigures({ db, clock, logger, maxAgeMs: DATABASE_READING_MAX_AGE_MS });
   new Gauge({
     name: `${PREFIX}database_figures_read`,
