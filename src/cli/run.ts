@@ -224,6 +224,11 @@ function reportLedger(report: LedgerCheckReport, io: CliIo): number {
   for (const item of report.runningBalanceMismatches) {
     io.stdout.write(`MISMATCH entry ${item.entryId} (account ${item.accountId}): balance after ${item.recorded}, entries say ${item.fromEntries}\n`);
   }
+  for (const item of report.activityMismatches) {
+    io.stdout.write(
+      `MISMATCH activity of account ${item.accountId} (${item.activityClass}, span ${item.span}, bucket ${item.bucket}): stored ${JSON.stringify(item.stored)}, entries say ${JSON.stringify(item.fromEntries)}\n`,
+    );
+  }
   io.stdout.write(report.ok ? 'Ledger OK.\n' : 'Ledger check FAILED.\n');
   return report.ok ? 0 : 1;
 }

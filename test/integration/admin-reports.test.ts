@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import type { User } from '../../src/domain/people/users.js';
+import { recordActivity } from '../../src/db/ledger/account-activity-repository.js';
+import { activityOf, mergeActivity, type PostedLine } from '../../src/domain/ledger/account-activity.js';
+import { userAccountCode } from '../../src/domain/ledger/ledger.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { createTestPortal, logIn, type TestPortal } from '../helpers/portal.js';
 import { pathOf, pay, placeOrder, publishOffers } from '../helpers/topup.js';
@@ -324,6 +327,12 @@ describe(`administration: a large transactions export (${testDialect})`, functio
           ]),
         );
       }
+      // What posting keeps beside the entries: the person's activity (the history's counts and usage).
+      const lines: PostedLine[] = [
+        { accountId: account, amount: 100, accountKind: 'user', accountCode: userAccountCode(person.id) },
+        { accountId: print, amount: -100, accountKind: 'system', accountCode: 'system:usage:print' },
+      ];
+      await recordActivity(trx, mergeActivity(Array.from({ length: COUNT }, () => activityOf({ createdAt: new Date(at), reversedCreatedAt: null, lines })).flat()));
       await trx('accounts').where('id', account).update({ balance: COUNT * 100 });
       await trx('accounts').where('id', print).update({ balance: -COUNT * 100 });
     });

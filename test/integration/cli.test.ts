@@ -91,6 +91,19 @@ describe(`command line (${testDialect})`, () => {
     }
   });
 
+  it("names the account whose activity (the history's counts and usage) disagrees with its entries", async () => {
+    const account = await database.db.knex('accounts').where('code', 'system:top-ups').first('id');
+    const tampered = { account_id: account.id, class: 'all', span: 0, bucket: 0, entries: 3, used_units: 0 };
+    await database.db.knex('account_activity').insert(tampered);
+    try {
+      const broken = await cli(['ledger', 'check']);
+      expect(broken.code).to.equal(1);
+      expect(broken.out).to.include(`MISMATCH activity of account ${account.id} (all, span 0, bucket 0): stored`).and.include('Ledger check FAILED.');
+    } finally {
+      await database.db.knex('account_activity').where({ account_id: account.id }).delete();
+    }
+  });
+
   it('works from a shell script: real process, stdin, exit codes', async () => {
     const env = { NODE_ENV: 'test', DATABASE_URL: database.url };
     const args = ['user', 'add', '--username', 'scripted', '--name', 'Scripted', '--email', 's@example.edu', '--role', 'user', '--password-stdin'];

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { HistoryCategory, HistoryFilter } from '../../domain/ledger/account-history.js';
+import { categoryAccountCode, type HistoryFilter } from '../../domain/ledger/account-history.js';
 import { SystemAccount, USAGE_CATEGORIES, type Hundredths, type TransactionKind, type UsageCategory } from '../../domain/ledger/ledger.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 
@@ -30,8 +30,6 @@ export interface HistoryQuery extends HistoryFilter {
 
 const CATEGORY_OF_ACCOUNT = new Map<string, UsageCategory>(USAGE_CATEGORIES.map((category) => [SystemAccount.usage(category), category]));
 
-const accountOf = (category: HistoryCategory) => (category === 'top_up' ? SystemAccount.topUps : SystemAccount.usage(category));
-
 /** Keeps the rows whose `column` falls in [from, until); timestamps compare as ISO strings in SQLite, as instants in PostgreSQL. */
 function inPeriod(builder: Knex.QueryBuilder, column: string, period: Pick<HistoryFilter, 'from' | 'until'>): Knex.QueryBuilder {
   if (period.from) void builder.where(column, '>=', period.from.toISOString());
@@ -46,16 +44,11 @@ function filteredEntries(db: Queryable, accountId: number, filter: HistoryFilter
     const touchingCategory = db('ledger_entries as other')
       .join('accounts as other_account', 'other_account.id', 'other.account_id')
       .where('other.transaction_id', db.ref('entry.transaction_id'))
-      .where('other_account.code', accountOf(filter.category))
+      .where('other_account.code', categoryAccountCode(filter.category))
       .select('other.id');
     void entries.whereExists(touchingCategory);
   }
   return inPeriod(entries, 'tx.created_at', filter);
-}
-
-export async function countAccountEntries(db: Queryable, accountId: number, filter: HistoryFilter = {}): Promise<number> {
-  const row = await filteredEntries(db, accountId, filter).count({ total: '*' }).first();
-  return toSafeInteger(row?.total ?? 0);
 }
 
 /** One page of an account's history, newest first. */
@@ -107,35 +100,4 @@ export async function listAccountHistory(db: Queryable, accountId: number, query
       balanceAfter: toSafeInteger(row.balance_after),
     };
   });
-}
-
-/**
- * Units an account used per category in [from, until), net of cancellations: a reversal counts in the
- * period of the job it cancels, so a cancelled job counts nowhere and no category goes below zero.
- * Categories without usage are absent.
- */
-export async function usedUnitsByCategory(
-  db: Queryable,
-  accountId: number,
-  categories: readonly UsageCategory[],
-  period: Pick<HistoryFilter, 'from' | 'until'>,
-): Promise<Partial<Record<UsageCategory, Hundredths>>> {
-  if (categories.length === 0) return {};
-  const query = db('ledger_entries as entry')
-    .join('ledger_transactions as tx', 'tx.id', 'entry.transaction_id')
-    .leftJoin('ledger_transactions as original', 'original.id', 'tx.reverses_transaction_id')
-    .join('ledger_entries as usage', (join) => join.on('usage.transaction_id', 'entry.transaction_id').andOn('usage.account_id', '<>', 'entry.account_id'))
-    .join('accounts as usage_account', 'usage_account.id', 'usage.account_id')
-    .where('entry.account_id', accountId)
-    .whereIn('usage_account.code', categories.map(SystemAccount.usage))
-    .groupBy('usage_account.code')
-    .select('usage_account.code')
-    .sum({ used: 'usage.amount' });
-  if (period.from || period.until) {
-    void query.where((when) =>
-      when.where((job) => inPeriod(job.whereNull('tx.reverses_transaction_id'), 'tx.created_at', period)).orWhere((cancellation) => inPeriod(cancellation, 'original.created_at', period)),
-    );
-  }
-  const rows: Array<Record<string, unknown>> = await query;
-  return Object.fromEntries(rows.map((row) => [CATEGORY_OF_ACCOUNT.get(String(row.code)), toSafeInteger(row.used ?? 0)]));
 }

@@ -9,9 +9,11 @@ import {
   type TransactionKind,
   type TransactionRequest,
 } from '../../domain/ledger/ledger.js';
+import { activityOf, type PostedLine } from '../../domain/ledger/account-activity.js';
 import { isTransferredToDestination } from '../../domain/credit-transfers/transfers.js';
 import { queueCreditTransfers } from '../credit-transfers/transfer-repository.js';
-import { toSafeInteger, type Queryable } from '../database.js';
+import { toDate, toSafeInteger, type Queryable } from '../database.js';
+import { recordActivity } from './account-activity-repository.js';
 
 export interface PostResult {
   transactionId: number;
@@ -32,6 +34,7 @@ export interface Account {
  * rolls back together with whatever else the caller writes (an order's status, for instance). When a
  * credit destination is set, the change of each person's balance is queued for it in the same
  * transaction (db/credit-transfers): a credit is never in the ledger without its transfer, nor the reverse.
+ * So is what each person's account counts in its activity (db/ledger/account-activity-repository.ts).
  */
 export function postTransaction(trx: Knex.Transaction, request: TransactionRequest, now: Date): Promise<PostResult> {
   return post(trx, request, now, null);
@@ -41,7 +44,7 @@ async function post(
   trx: Knex.Transaction,
   request: TransactionRequest & { reversesTransactionId?: number },
   now: Date,
-  reversed: { kind: TransactionKind } | null,
+  reversed: { kind: TransactionKind; createdAt: Date } | null,
 ): Promise<PostResult> {
   const lines = validateTransaction(request);
   const inserted: Array<{ id: unknown }> = await trx('ledger_transactions')
@@ -61,12 +64,15 @@ async function post(
   const transactionId = toSafeInteger(inserted[0]?.id);
   const entries = [];
   const personLines = [];
+  const posted: PostedLine[] = [];
   for (const line of lines) {
-    const { balance, userId } = await applyToBalance(trx, line, request.allowOverdraft === true);
+    const { balance, userId, accountKind, accountCode } = await applyToBalance(trx, line, request.allowOverdraft === true);
     entries.push({ transaction_id: transactionId, account_id: line.accountId, amount: line.amount, balance_after: balance });
     if (userId !== null) personLines.push({ userId, amount: line.amount });
+    posted.push({ ...line, accountKind, accountCode });
   }
   await trx('ledger_entries').insert(entries);
+  await recordActivity(trx, activityOf({ createdAt: now, reversedCreatedAt: reversed?.createdAt ?? null, lines: posted }));
   if (isTransferredToDestination(request.kind, reversed?.kind ?? null)) await queueCreditTransfers(trx, { ledgerTransactionId: transactionId, lines: personLines }, now);
   return { transactionId, replayed: false };
 }
@@ -80,7 +86,7 @@ export async function reverseTransaction(
   request: { transactionId: number; idempotencyKey: string; description?: string | null; createdBy?: number | null; allowOverdraft?: boolean },
   now: Date,
 ): Promise<PostResult> {
-  const original = await trx('ledger_transactions').where('id', request.transactionId).first('id', 'kind');
+  const original = await trx('ledger_transactions').where('id', request.transactionId).first('id', 'kind', 'created_at');
   if (!original) throw new LedgerError('transaction_not_found', `transaction ${request.transactionId} does not exist`);
   const earlier = await trx('ledger_transactions').where('reverses_transaction_id', request.transactionId).first('idempotency_key');
   if (earlier && earlier.idempotency_key !== request.idempotencyKey) {
@@ -101,7 +107,7 @@ export async function reverseTransaction(
       reversesTransactionId: request.transactionId,
     },
     now,
-    { kind: original.kind as TransactionKind },
+    { kind: original.kind as TransactionKind, createdAt: toDate(original.created_at) },
   );
 }
 
@@ -122,15 +128,21 @@ async function replay(trx: Knex.Transaction, request: TransactionRequest & { rev
  * account or the transaction allows overdraft): under concurrency the database serializes writers on
  * the row, and the guard is evaluated against the committed balance, so no debit can overdraw.
  */
-async function applyToBalance(trx: Knex.Transaction, line: PostingLine, allowOverdraft: boolean): Promise<{ balance: Hundredths; userId: number | null }> {
+async function applyToBalance(
+  trx: Knex.Transaction,
+  line: PostingLine,
+  allowOverdraft: boolean,
+): Promise<{ balance: Hundredths; userId: number | null; accountKind: PostedLine['accountKind']; accountCode: string }> {
   const update = trx('accounts')
     .where('id', line.accountId)
     .update({ balance: trx.raw('balance + ?', [line.amount]) });
   if (line.amount < 0 && !allowOverdraft) {
     void update.andWhere((guard) => guard.where('allow_negative', true).orWhere('balance', '>=', -line.amount));
   }
-  const [updated] = (await update.returning(['balance', 'user_id'])) as Array<{ balance: unknown; user_id: unknown }>;
-  if (updated) return { balance: toSafeInteger(updated.balance), userId: updated.user_id == null ? null : toSafeInteger(updated.user_id) };
+  const [updated] = (await update.returning(['balance', 'user_id', 'kind', 'code'])) as Array<{ balance: unknown; user_id: unknown; kind: PostedLine['accountKind']; code: string }>;
+  if (updated) {
+    return { balance: toSafeInteger(updated.balance), userId: updated.user_id == null ? null : toSafeInteger(updated.user_id), accountKind: updated.kind, accountCode: updated.code };
+  }
   const exists = await trx('accounts').where('id', line.accountId).first('id');
   if (!exists) throw new LedgerError('account_not_found', `account ${line.accountId} does not exist`);
   throw new LedgerError('insufficient_balance', `account ${line.accountId} has too few units`);
@@ -172,11 +184,6 @@ export async function getAccountByCode(db: Queryable, code: string): Promise<Acc
 /** Marks the account for an admin's attention when a take-back left it below zero. */
 export async function flagIfOverdrawn(db: Queryable, accountId: number): Promise<void> {
   await db('accounts').where('id', accountId).where('balance', '<', 0).update({ flagged: true });
-}
-
-/** Whether ledger transaction `transactionId` was posted under `idempotencyKey`. */
-export async function transactionHasKey(db: Queryable, transactionId: number, idempotencyKey: string): Promise<boolean> {
-  return !!(await db('ledger_transactions').where({ id: transactionId, idempotency_key: idempotencyKey }).first('id'));
 }
 
 export async function createAccount(

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { userAccountCode } from '../../domain/ledger/ledger.js';
+import { userAccountCode, type Hundredths } from '../../domain/ledger/ledger.js';
 import { UserError, type NewUser, type Role, type User, type UserLocale } from '../../domain/people/users.js';
 import { isUniqueViolation, toDate, toSafeInteger, type Queryable } from '../database.js';
 import { createAccount } from '../ledger/ledger-repository.js';
@@ -63,6 +63,22 @@ export async function lockUserByUsername(trx: Knex.Transaction, username: string
 export async function findUserById(db: Queryable, id: number): Promise<UserWithPassword | undefined> {
   const row = await db('users').where('id', id).first();
   return row ? toUser(row) : undefined;
+}
+
+/** What a signed-in person's pages show of their units account, read with them at every request. */
+export interface SignedInAccount {
+  id: number;
+  balance: Hundredths;
+}
+
+/** The person and their units account (null if they have none), in one statement. */
+export async function findUserWithAccount(db: Queryable, id: number): Promise<{ user: UserWithPassword; account: SignedInAccount | null } | undefined> {
+  const row: Record<string, unknown> | undefined = await db('users')
+    .leftJoin('accounts', 'accounts.user_id', 'users.id')
+    .where('users.id', id)
+    .first('users.*', { account_id: 'accounts.id', account_balance: 'accounts.balance' });
+  if (!row) return undefined;
+  return { user: toUser(row), account: row.account_id == null ? null : { id: toSafeInteger(row.account_id), balance: toSafeInteger(row.account_balance) } };
 }
 
 async function getUser(db: Queryable, id: number): Promise<UserWithPassword> {

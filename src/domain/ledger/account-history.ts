@@ -1,5 +1,5 @@
 import { checkDayRange, periodOf, type OpenDayRange } from '../time/day-range.js';
-import { USAGE_CATEGORIES } from './ledger.js';
+import { SystemAccount, USAGE_CATEGORIES } from './ledger.js';
 
 /**
  * What a person's history can be narrowed to: top-ups (with their refunds), or one usage category
@@ -21,6 +21,9 @@ export interface HistoryFilterErrors {
   from?: 'invalid_day';
   to?: 'invalid_day' | 'to_before_from';
 }
+
+/** The system account a transaction touches to be in the category. */
+export const categoryAccountCode = (category: HistoryCategory): string => (category === 'top_up' ? SystemAccount.topUps : SystemAccount.usage(category));
 
 export const isHistoryCategory = (value: unknown): value is HistoryCategory => (HISTORY_CATEGORIES as readonly unknown[]).includes(value);
 

@@ -1,6 +1,8 @@
-import { countAccountEntries, listAccountHistory, usedUnitsByCategory, type HistoryRow } from '../../db/ledger/account-history-repository.js';
+import { listAccountHistory, type HistoryRow } from '../../db/ledger/account-history-repository.js';
+import { readActivity } from '../../db/ledger/account-activity-repository.js';
 import { isUniqueViolation, type Database } from '../../db/database.js';
 import { findAccountByUserId, postTransaction, reverseTransaction, type Account, type PostResult } from '../../db/ledger/ledger-repository.js';
+import { bucketRanges, type ActivityClass } from '../../domain/ledger/account-activity.js';
 import type { HistoryFilter } from '../../domain/ledger/account-history.js';
 import type { Clock } from '../../domain/time/clock.js';
 import { LedgerError, USAGE_CATEGORIES, type TransactionRequest } from '../../domain/ledger/ledger.js';
@@ -8,11 +10,16 @@ import { summarizeUsage, type UsageSummary } from '../../domain/ledger/usage-sum
 
 export const HISTORY_PAGE_SIZE = 20;
 
-export interface AccountPage {
-  account: Account;
+export interface HistoryPage {
   history: HistoryRow[];
   page: number;
   pageCount: number;
+  /** Units used per category in the filter's period; top-ups use nothing, one category only itself. */
+  usage: UsageSummary;
+}
+
+export interface AccountPage extends HistoryPage {
+  account: Account;
 }
 
 /** The ledger as the rest of the portal uses it: each call is one database transaction. */
@@ -21,6 +28,30 @@ export function createLedger({ db, clock }: { db: Database; clock: Clock }) {
     const account = await findAccountByUserId(db.knex, userId);
     if (!account) throw new LedgerError('account_not_found', `user ${userId} has no account`);
     return account;
+  }
+
+  /**
+   * How many entries of a person's account the filter keeps, and the units they used per category in
+   * its period (top-ups use nothing, one category only itself): read from the account's activity
+   * (db/ledger/account-activity-repository.ts) in one statement, whatever the length of the history.
+   */
+  async function accountActivity(accountId: number, filter: HistoryFilter = {}): Promise<{ entries: number; usage: UsageSummary }> {
+    const counted: ActivityClass = filter.category ?? 'all';
+    const categories = filter.category === undefined ? USAGE_CATEGORIES : filter.category === 'top_up' ? [] : [filter.category];
+    const activity = await readActivity(db.knex, accountId, [counted, ...categories.filter((category) => category !== counted)], bucketRanges(filter));
+    return {
+      entries: activity.get(counted)?.entries ?? 0,
+      usage: summarizeUsage(Object.fromEntries(categories.map((category) => [category, activity.get(category)?.usedUnits ?? 0]))),
+    };
+  }
+
+  /** One page of a person's account's history as filtered, with its usage summary; a page past the end shows the last one. */
+  async function historyPage(accountId: number, requestedPage: number, filter: HistoryFilter = {}): Promise<HistoryPage> {
+    const { entries, usage } = await accountActivity(accountId, filter);
+    const pageCount = Math.max(1, Math.ceil(entries / HISTORY_PAGE_SIZE));
+    const page = Math.min(Math.max(1, requestedPage), pageCount);
+    const history = await listAccountHistory(db.knex, accountId, { ...filter, limit: HISTORY_PAGE_SIZE, offset: (page - 1) * HISTORY_PAGE_SIZE });
+    return { history, page, pageCount, usage };
   }
 
   return {
@@ -39,19 +70,12 @@ export function createLedger({ db, clock }: { db: Database; clock: Clock }) {
       }
     },
     userAccount,
-    /** A person's account and one page of its history as filtered; a page past the end shows the last one. */
+    accountActivity,
+    historyPage,
+    /** A person's account and one page of its history, as `historyPage`. */
     async accountPage(userId: number, requestedPage: number, filter: HistoryFilter = {}): Promise<AccountPage> {
       const account = await userAccount(userId);
-      const total = await countAccountEntries(db.knex, account.id, filter);
-      const pageCount = Math.max(1, Math.ceil(total / HISTORY_PAGE_SIZE));
-      const page = Math.min(Math.max(1, requestedPage), pageCount);
-      const history = await listAccountHistory(db.knex, account.id, { ...filter, limit: HISTORY_PAGE_SIZE, offset: (page - 1) * HISTORY_PAGE_SIZE });
-      return { account, history, page, pageCount };
-    },
-    /** Units the account used per category in the filter's period; top-ups use nothing, one category only itself. */
-    async usageSummary(accountId: number, filter: HistoryFilter = {}): Promise<UsageSummary> {
-      const categories = filter.category === undefined ? USAGE_CATEGORIES : filter.category === 'top_up' ? [] : [filter.category];
-      return summarizeUsage(await usedUnitsByCategory(db.knex, accountId, categories, filter));
+      return { account, ...(await historyPage(account.id, requestedPage, filter)) };
     },
   };
 }

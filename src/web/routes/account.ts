@@ -3,6 +3,7 @@ import { Router, type Response } from 'express';
 import type { HistoryRow } from '../../services/ledger/records.js';
 import { checkHistoryFilter, HISTORY_CATEGORIES, type HistoryCategory, type HistoryFilter, type HistoryFilterErrors } from '../../domain/ledger/account-history.js';
 import type { Ledger } from '../../services/ledger/accounts.js';
+import { LedgerError } from '../../domain/ledger/ledger.js';
 import type { OpenDayRange } from '../../domain/time/day-range.js';
 import type { UsageSummary } from '../../domain/ledger/usage-summary.js';
 import { formatDay, formatShare } from '../../i18n/format.js';
@@ -106,6 +107,9 @@ export function accountRoutes({ ledger, timeZone, printSystem }: { ledger: Ledge
   router.get('/account', requireUser, async (request, response) => {
     const t = response.locals.t as Translate;
     const user = request.user!;
+    // Read with the person by loadSessionUser; every person has one from their creation.
+    const account = request.account;
+    if (!account) throw new LedgerError('account_not_found', `user ${user.id} has no account`);
     const requestedPage = parsePage(request.query.page);
     const { category, from, to } = request.query;
     const { filter, range, errors } = checkHistoryFilter({ category, from, to }, timeZone);
@@ -120,19 +124,17 @@ export function accountRoutes({ ledger, timeZone, printSystem }: { ledger: Ledge
     };
     const printBalance = printBalanceView(printSystem, user.username, response);
     if (Object.keys(errors).length > 0) {
-      const account = await ledger.userAccount(user.id);
       await renderPage(response.status(400), 'pages/account', { ...view, account, printBalance: await printBalance, usage: null, rows: [], pager: { pageCount: 0 } });
       return;
     }
 
-    const page = await ledger.accountPage(user.id, requestedPage, filter);
-    const summary = await ledger.usageSummary(page.account.id, filter);
+    const page = await ledger.historyPage(account.id, requestedPage, filter);
     const filters = Object.fromEntries(Object.entries(form).filter(([, value]) => value !== ''));
     await renderPage(response, 'pages/account', {
       ...view,
-      account: page.account,
+      account,
       printBalance: await printBalance,
-      usage: presentSummary(summary, filter, periodText(range, t, response.locals.locale as Locale), response),
+      usage: presentSummary(page.usage, filter, periodText(range, t, response.locals.locale as Locale), response),
       pager: pageLinks('/account', filters, page.page, page.pageCount),
       rows: page.history.map((row) => ({ ...row, label: t(operationKey(row)), details: rowDetails(row, t) })),
     });
