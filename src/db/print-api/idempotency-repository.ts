@@ -21,14 +21,14 @@ export interface IdempotencyScope {
   key: string;
 }
 
-/** Inserts the key as in flight; false when the key is already there (then read it). */
+/** Inserts the key as in flight and returns the new row's id; null when the key is already there (then read it). */
 export async function claimIdempotencyKey(
   db: Queryable,
   scope: IdempotencyScope,
   claim: { fingerprint: string; lockToken: string },
   now: Date,
-): Promise<boolean> {
-  const inserted = await db('api_idempotency_keys')
+): Promise<number | null> {
+  const inserted: Array<{ id: unknown }> = await db('api_idempotency_keys')
     .insert({
       api_key_id: scope.apiKeyId,
       idempotency_key: scope.key,
@@ -41,7 +41,7 @@ export async function claimIdempotencyKey(
     .onConflict(['api_key_id', 'idempotency_key'])
     .ignore()
     .returning('id');
-  return inserted.length > 0;
+  return inserted.length > 0 ? toSafeInteger(inserted[0]?.id) : null;
 }
 
 export async function findIdempotencyKey(db: Queryable, scope: IdempotencyScope): Promise<IdempotencyRecord | undefined> {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Hundredths, UsageCategory } from '../../domain/ledger/ledger.js';
+import { LedgerError, type Hundredths, type UsageCategory } from '../../domain/ledger/ledger.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 
 export interface UsageDebit {
@@ -18,17 +18,36 @@ export interface UsageDebit {
   cancellationId: number | null;
 }
 
-export async function insertUsageDebit(trx: Knex.Transaction, debit: Omit<UsageDebit, 'id' | 'createdAt' | 'cancelledAt' | 'cancellationId'>, now: Date): Promise<void> {
-  await trx('usage_debits').insert({
-    api_key_id: debit.apiKeyId,
-    account_id: debit.accountId,
-    category: debit.category,
-    amount: debit.amount,
-    pages: debit.pages,
-    reference: debit.reference,
-    transaction_id: debit.transactionId,
-    created_at: now.toISOString(),
-  });
+/** A debit with its account's balance: as the debit left it, or as it is now for a debit recorded earlier. */
+export interface RecordedUsageDebit extends UsageDebit {
+  accountBalance: Hundredths;
+}
+
+/**
+ * Inserts the debit and returns its id with the account's balance, which this transaction has just
+ * set and holds locked (read in the same statement: no read-back); undefined, writing nothing, when
+ * this key already debited the reference.
+ */
+export async function insertUsageDebit(
+  trx: Knex.Transaction,
+  debit: Omit<UsageDebit, 'id' | 'createdAt' | 'cancelledAt' | 'cancellationId'>,
+  now: Date,
+): Promise<{ id: number; accountBalance: Hundredths } | undefined> {
+  const [row] = (await trx('usage_debits')
+    .insert({
+      api_key_id: debit.apiKeyId,
+      account_id: debit.accountId,
+      category: debit.category,
+      amount: debit.amount,
+      pages: debit.pages,
+      reference: debit.reference,
+      transaction_id: debit.transactionId,
+      created_at: now.toISOString(),
+    })
+    .onConflict(['api_key_id', 'reference'])
+    .ignore()
+    .returning(['id', trx.raw('(select balance from accounts where accounts.id = usage_debits.account_id) as account_balance')])) as Array<{ id: unknown; account_balance: unknown }>;
+  return row ? { id: toSafeInteger(row.id), accountBalance: toSafeInteger(row.account_balance) } : undefined;
 }
 
 function selectDebits(db: Queryable) {
@@ -42,9 +61,12 @@ export async function findUsageDebitByReference(db: Queryable, apiKeyId: number,
   return row ? toUsageDebit(row) : undefined;
 }
 
-export async function findUsageDebitByTransaction(db: Queryable, transactionId: number): Promise<UsageDebit | undefined> {
-  const row = await selectDebits(db).where('debit.transaction_id', transactionId).first();
-  return row ? toUsageDebit(row) : undefined;
+export async function findUsageDebitByTransaction(db: Queryable, transactionId: number): Promise<RecordedUsageDebit | undefined> {
+  const row = await selectDebits(db)
+    .join('accounts as account', 'account.id', 'debit.account_id')
+    .where('debit.transaction_id', transactionId)
+    .first('account.balance as account_balance');
+  return row ? { ...toUsageDebit(row), accountBalance: toSafeInteger(row.account_balance) } : undefined;
 }
 
 function toUsageDebit(row: Record<string, unknown>): UsageDebit {
@@ -74,12 +96,25 @@ export interface AccountHolder {
   allowNegative: boolean;
 }
 
+const ACCOUNT_HOLDER_COLUMNS = ['person.id as user_id', 'person.username', 'person.display_name', 'person.disabled', 'account.id as account_id', 'account.balance', 'account.allow_negative'];
+
+const accountHolders = (db: Queryable, username: string) => db('users as person').join('accounts as account', 'account.user_id', 'person.id').where('person.username', username);
+
 export async function findAccountHolder(db: Queryable, username: string): Promise<AccountHolder | undefined> {
-  const row = await db('users as person')
-    .join('accounts as account', 'account.user_id', 'person.id')
-    .where('person.username', username)
-    .first('person.id as user_id', 'person.username', 'person.display_name', 'person.disabled', 'account.id as account_id', 'account.balance', 'account.allow_negative');
+  const row = await accountHolders(db, username).first(ACCOUNT_HOLDER_COLUMNS);
+  return row ? toAccountHolder(row) : undefined;
+}
+
+/** The account a debit takes from, and the system account it goes to (`usageAccountCode`), in one statement. */
+export async function findDebitAccounts(db: Queryable, username: string, usageAccountCode: string): Promise<{ holder: AccountHolder; usageAccountId: number } | undefined> {
+  const usageAccountId = db.raw('(select id from accounts where code = ?) as usage_account_id', [usageAccountCode]);
+  const row = await accountHolders(db, username).first([...ACCOUNT_HOLDER_COLUMNS, usageAccountId]);
   if (!row) return undefined;
+  if (row.usage_account_id == null) throw new LedgerError('account_not_found', `account ${usageAccountCode} does not exist`);
+  return { holder: toAccountHolder(row), usageAccountId: toSafeInteger(row.usage_account_id) };
+}
+
+function toAccountHolder(row: Record<string, unknown>): AccountHolder {
   return {
     userId: toSafeInteger(row.user_id),
     username: String(row.username),

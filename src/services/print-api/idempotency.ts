@@ -61,10 +61,10 @@ export function createIdempotency({ db, clock, leaseMs = IDEMPOTENCY_LEASE_MS }:
   async function claim(scope: IdempotencyScope, fingerprint: string, lockToken: string): Promise<{ id: number } | { replay: StoredResponse }> {
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const now = clock.now();
-      const claimed = await claimIdempotencyKey(db.knex, scope, { fingerprint, lockToken }, now);
+      const id = await claimIdempotencyKey(db.knex, scope, { fingerprint, lockToken }, now);
+      if (id !== null) return { id };
       const record = await findIdempotencyKey(db.knex, scope);
       if (!record) continue; // given back between the two statements: try again
-      if (claimed && record.lockToken === lockToken) return { id: record.id };
       if (record.fingerprint !== fingerprint) throw new IdempotencyError('key_reused', `idempotency key ${scope.key} was used for another request`);
       if (record.response) return { replay: record.response };
       const expired = now.getTime() - record.lockedAt.getTime() >= leaseMs;

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Database } from '../../db/database.js';
-import { findAccountHolder, findUsageDebitByReference, type AccountHolder, type UsageDebit } from '../../db/print-api/usage-repository.js';
+import { findAccountHolder, findDebitAccounts, findUsageDebitByReference, type AccountHolder, type UsageDebit } from '../../db/print-api/usage-repository.js';
 import type { Ledger } from '../ledger/accounts.js';
 import { DomainError } from '../../domain/shared/errors.js';
-import { LedgerError, USAGE_CATEGORIES } from '../../domain/ledger/ledger.js';
-import { recordUsage } from './usage-debits.js';
+import { LedgerError, SystemAccount, USAGE_CATEGORIES } from '../../domain/ledger/ledger.js';
+import { recordUsageTo } from './usage-debits.js';
 import { normalizeUsername, USERNAME_PATTERN } from '../../domain/people/users.js';
 
 export type PrintApiErrorCode = 'account_not_found' | 'account_disabled' | 'debit_not_found';
@@ -65,12 +65,14 @@ export interface DebitOutcome {
 /** What the print servers may do, each scoped to the API key that asks. */
 export function createPrintApi({ db, ledger }: { db: Database; ledger: Ledger }) {
   // Names nobody can have are not looked up: some (a NUL byte) would make PostgreSQL fail.
-  async function holderOf(db: Knex | Knex.Transaction, username: string): Promise<AccountHolder> {
+  async function byUsername<T>(username: string, find: (normalized: string) => Promise<T | undefined>): Promise<T> {
     const normalized = normalizeUsername(username);
-    const holder = USERNAME_PATTERN.test(normalized) ? await findAccountHolder(db, normalized) : undefined;
-    if (!holder) throw new PrintApiError('account_not_found', { username });
-    return holder;
+    const result = USERNAME_PATTERN.test(normalized) ? await find(normalized) : undefined;
+    if (!result) throw new PrintApiError('account_not_found', { username });
+    return result;
   }
+
+  const holderOf = (db: Knex | Knex.Transaction, username: string) => byUsername(username, (normalized) => findAccountHolder(db, normalized));
 
   async function debitOf(db: Knex | Knex.Transaction, apiKeyId: number, username: string, reference: string): Promise<DebitOutcome> {
     const holder = await holderOf(db, username);
@@ -87,14 +89,16 @@ export function createPrintApi({ db, ledger }: { db: Database; ledger: Ledger })
     /**
      * Debits a job inside the caller's transaction (the idempotency layer saves its answer in it).
      * The ledger key is derived from the API key and the request's Idempotency-Key: even two
-     * executions of one request (a lease taken over) post one transaction.
+     * executions of one request (a lease taken over) post one transaction. The answer's balance is the
+     * one the debit left, as written, not read again.
      */
     async debit(trx: Knex.Transaction, request: { apiKeyId: number; idempotencyKey: string; username: string; input: UsageDebitInput }, now: Date): Promise<DebitOutcome> {
-      const holder = await holderOf(trx, request.username);
+      const { holder, usageAccountId } = await byUsername(request.username, (normalized) => findDebitAccounts(trx, normalized, SystemAccount.usage(request.input.category)));
       if (holder.disabled) throw new PrintApiError('account_disabled', { username: holder.username });
       const keyHash = createHash('sha256').update(request.idempotencyKey).digest('hex').slice(0, 40);
-      const debit = await recordUsage(
+      const { accountBalance, ...debit } = await recordUsageTo(
         trx,
+        usageAccountId,
         {
           apiKeyId: request.apiKeyId,
           accountId: holder.accountId,
@@ -106,7 +110,7 @@ export function createPrintApi({ db, ledger }: { db: Database; ledger: Ledger })
         },
         now,
       );
-      return { holder: await holderOf(trx, request.username), debit };
+      return { holder: { ...holder, balance: accountBalance }, debit };
     },
 
     /** Gives a job's units back with a reversing transaction; cancelling again answers the same. */
