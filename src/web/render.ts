@@ -2,11 +2,10 @@ import type { Response } from 'express';
 import type { ThemedViews } from './themes/themed-views.js';
 import type { PresentedTheme, ThemeService } from '../services/branding/theme-service.js';
 
+/** Renders `view` in `theme`: the theme's copy of the view and of each include first (src/web/themes/themed-views.ts). */
 function renderView(response: Response, views: ThemedViews, theme: PresentedTheme, view: string, locals: Record<string, unknown>): Promise<string> {
   return new Promise<string>((resolve, reject) =>
-    views.withTheme(theme.views, () =>
-      response.render(views.resolveView(view, theme.views), { ...locals, theme }, (error, html) => (error ? reject(error) : resolve(html))),
-    ),
+    response.render(views.resolveView(view, theme.views), { ...locals, theme }, (error, html) => (error ? reject(error) : resolve(html))),
   );
 }
 
