@@ -10,7 +10,15 @@ export interface OutgoingMail {
   text: string;
   /** Fixed when the mail was queued, so a mail sent again after a crash is recognisably the same message. */
   messageId: string;
-  attachments: Array<{ filename: string; content: Buffer; contentType: string }>;
+  attachments: MailAttachment[];
+}
+
+/** A file the mail carries: named up front, its bytes read only by a transport that sends them. */
+export interface MailAttachment {
+  filename: string;
+  contentType: string;
+  /** The bytes (a document's PDF, drawn first if it never was): never asked for a mail that is only kept. */
+  content: () => Promise<Buffer>;
 }
 
 export interface MailTransport {
@@ -60,7 +68,7 @@ const isPermanentReply = (failure: NodemailerError) =>
   failure.permanent ?? (failure.responseCode !== undefined && failure.responseCode >= 500 && failure.responseCode < 600 && failure.responseCode !== 503);
 
 export function createMailTransport(config: Config['mail']): MailTransport {
-  // Demo and trials: the outbox row is the mail, read by admins at /admin/mails.
+  // Demo and trials: the outbox row is the mail, read by admins at /admin/mails; what it attaches is named there, never drawn.
   if (config.delivery === 'keep') return { kind: 'keep', send: async () => {} };
   const { host, port, secure, requireTls, user, password } = config.smtp;
   const transporter = nodemailer.createTransport({
@@ -74,8 +82,10 @@ export function createMailTransport(config: Config['mail']): MailTransport {
   return {
     kind: 'smtp',
     async send(mail) {
+      // Before connecting, and not the server's failure: a file that cannot be had fails as itself.
+      const attachments = await Promise.all(mail.attachments.map(async ({ filename, contentType, content }) => ({ filename, contentType, content: await content() })));
       try {
-        await transporter.sendMail({ ...mail, signal: AbortSignal.timeout(SEND_DEADLINE_MS) });
+        await transporter.sendMail({ ...mail, attachments, signal: AbortSignal.timeout(SEND_DEADLINE_MS) });
       } catch (error) {
         throw classifySmtpError(error, [password]);
       }

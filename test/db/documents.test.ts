@@ -12,7 +12,7 @@ import type { Quote } from '../../src/domain/pricing/pricing.js';
 import { createUserManagement, type UserManagement } from '../../src/services/people/user-management.js';
 import type { User } from '../../src/domain/people/users.js';
 import { isUniqueViolation } from '../../src/db/database.js';
-import { createDocumentFiles } from '../../src/services/documents/document-files.js';
+import { createDocumentFiles, type DocumentFiles } from '../../src/services/documents/document-files.js';
 import { createDocumentRenderer, type DocumentRenderer } from '../../src/services/documents/document-renderer.js';
 import { findMail } from '../../src/db/mail/mail-outbox-repository.js';
 import { loadConfig } from '../../src/config.js';
@@ -23,6 +23,7 @@ import { createMailDelivery } from '../../src/services/mail/mail-delivery.js';
 import { createMailTransport } from '../../src/smtp/transport.js';
 import { createTestDatabase, expectLedgerConsistent, testDialect, type TestDatabase } from '../helpers/database.js';
 import { TEST_SESSION_SECRET } from '../helpers/portal.js';
+import { startSmtpServer } from '../helpers/smtp.js';
 import { STALL_TIMEOUT_MS, STALLING_BUYER, stallingRenderer } from '../helpers/stalling-renderer.js';
 
 const QUOTE: Quote = { kind: 'pack', packId: 'pack-10', currency: 'EUR', priceCents: 1000, netCents: 833, vatCents: 167, vatRateBasisPoints: 2000, units: 1000, bonusUnits: 50 };
@@ -219,14 +220,10 @@ describe(`receipt and credit-note numbers in the database (${testDialect})`, () 
     }
   });
 
-  it('goes on mailing the other receipts while the render thread hangs over one, and retries that one later', async () => {
-    const stalled = await users.addUser({ username: 'boucle', password: null, displayName: STALLING_BUYER, email: 'boucle@example.edu', role: 'user', locale: null });
-    const issueReceipt = async (order: Order) => (await database.db.transaction((trx) => issuing.issueReceipt(trx, order, tick()))).document;
-    // The hanging one first in the outbox, so that the other waits behind it.
-    const hanging = await issueReceipt(await newOrder(stalled.id));
-    const fine = await issueReceipt(await newOrder());
-    const files = documentFiles({ renderer: stallingRenderer() });
-    const config = loadConfig({ env: { NODE_ENV: 'test', SESSION_SECRET: TEST_SESSION_SECRET, DATABASE_URL: database.url } });
+  const issueReceipt = async (order: Order) => (await database.db.transaction((trx) => issuing.issueReceipt(trx, order, tick()))).document;
+  /** The outbox's delivery as `env` configures it (MAIL_DELIVERY, SMTP_…), its PDFs from `files`. */
+  function mailDelivery(files: DocumentFiles, env: Record<string, string>) {
+    const config = loadConfig({ env: { NODE_ENV: 'test', SESSION_SECRET: TEST_SESSION_SECRET, DATABASE_URL: database.url, ...env } });
     const mails = createDocumentMails({ db: database.db, translations: createTranslations(), files, from: config.mail.from, publicUrl: config.server.publicUrl, timeZone: 'Europe/Paris' });
     const delivery = createMailDelivery({
       db: database.db,
@@ -237,17 +234,59 @@ describe(`receipt and credit-note numbers in the database (${testDialect})`, () 
       giveUpAfterMs: 3600_000,
       deliverOnIssue: false,
     });
+    return { config, mails, delivery };
+  }
+  const storedDocumentIds = async () => (await database.db.knex('document_files').select('document_id')).map((row: { document_id: unknown }) => Number(row.document_id));
+
+  it('goes on mailing the other receipts while the render thread hangs over one, and retries that one later', async () => {
+    const stalled = await users.addUser({ username: 'boucle', password: null, displayName: STALLING_BUYER, email: 'boucle@example.edu', role: 'user', locale: null });
+    // The hanging one first in the outbox, so that the other waits behind it.
+    const hanging = await issueReceipt(await newOrder(stalled.id));
+    const fine = await issueReceipt(await newOrder());
+    const files = documentFiles({ renderer: stallingRenderer() });
+    const smtp = await startSmtpServer();
     try {
-      expect(config.mail.delivery).to.equal('keep');
-      expect(await delivery.deliverDue()).to.deep.equal({ sent: 0, kept: 1, retrying: 1, failed: 0 });
+      const { delivery } = mailDelivery(files, { MAIL_DELIVERY: 'smtp', SMTP_HOST: '127.0.0.1', SMTP_PORT: String(smtp.port) });
+      expect(await delivery.deliverDue()).to.deep.equal({ sent: 1, kept: 0, retrying: 1, failed: 0 });
       expect(await findMail(database.db.knex, { documentId: hanging.id })).to.include({
         status: 'pending',
         attempts: 1,
         lastError: `compose: the render thread took more than ${STALL_TIMEOUT_MS} ms over a document and was stopped`,
       });
-      expect(await findMail(database.db.knex, { documentId: fine.id })).to.include({ status: 'kept', attempts: 1 });
-      const stored = await database.db.knex('document_files').select('document_id');
-      expect(stored.map((row: { document_id: unknown }) => Number(row.document_id))).to.deep.equal([fine.id]);
+      expect(await findMail(database.db.knex, { documentId: fine.id })).to.include({ status: 'sent', attempts: 1 });
+      expect(smtp.messages.map((message) => message.to)).to.deep.equal([['zoe@example.edu']]);
+      expect(await storedDocumentIds()).to.deep.equal([fine.id]);
+    } finally {
+      await files.close();
+      await smtp.stop();
+    }
+  });
+
+  it('keeps a mail without drawing its PDF, naming it all the same; the first download draws and stores it', async () => {
+    const receipt = await issueReceipt(await newOrder());
+    const renderer = createDocumentRenderer();
+    const drawn: string[] = [];
+    const files = documentFiles({
+      renderer: {
+        ...renderer,
+        render: (job) => {
+          drawn.push(job.view.document.number);
+          return renderer.render(job);
+        },
+      },
+    });
+    try {
+      const { config, mails, delivery } = mailDelivery(files, {});
+      expect(config.mail.delivery).to.equal('keep');
+      expect(await delivery.deliverDue()).to.deep.equal({ sent: 0, kept: 1, retrying: 0, failed: 0 });
+      expect(await findMail(database.db.knex, { documentId: receipt.id })).to.include({ status: 'kept', attempts: 1 });
+      // What it would have attached, as the admin mailbox shows it, still without drawing it.
+      expect((await mails.preview(receipt.id)).attachmentName).to.equal(`${receipt.number}.pdf`);
+      expect((await mails.compose(receipt.id)).attachments.map(({ filename, contentType }) => [filename, contentType])).to.deep.equal([[`${receipt.number}.pdf`, 'application/pdf']]);
+      expect(drawn).to.deep.equal([]);
+      const pdf = await files.pdf(receipt);
+      expect(pdf.subarray(0, 5).toString('latin1')).to.equal('%PDF-');
+      expect([drawn, await storedDocumentIds()]).to.deep.equal([[receipt.number], [receipt.id]]);
     } finally {
       await files.close();
     }

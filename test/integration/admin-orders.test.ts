@@ -33,7 +33,7 @@ describe(`administration: orders (${testDialect})`, () => {
   }
   async function sentToPayPal(user: User, choice: OfferChoice): Promise<Order> {
     const placed = await order(user, choice);
-    await portal.checkout.startPayment(user, placed.id, 'fr');
+    await portal.checkout.startOrderPayment(placed, 'fr');
     return portal.checkout.ownOrder(user, { id: placed.id });
   }
   async function paid(user: User, choice: OfferChoice): Promise<Order> {

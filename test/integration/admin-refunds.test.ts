@@ -35,7 +35,7 @@ describe(`administration: refunds (${testDialect})`, () => {
   /** A paid order of 20,00 € for 22 units (20 + 2 bonus), unless told otherwise. */
   async function paidOrder(choice: OfferChoice = { packId: 'pack-20' }): Promise<Order> {
     const placed = await portal.checkout.placeOrder(buyer, choice, termsId, 'fr');
-    await portal.checkout.startPayment(buyer, placed.id, 'fr');
+    await portal.checkout.startOrderPayment(placed, 'fr');
     const sent = await portal.checkout.ownOrder(buyer, { id: placed.id });
     portal.simulator.approve(sent.paypalOrderId!);
     await portal.checkout.completeReturn(buyer, sent.paypalOrderId);

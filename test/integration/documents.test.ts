@@ -34,8 +34,16 @@ describe(`receipts and credit notes as PDF downloads (${testDialect})`, () => {
   let admin: Agent;
 
   before(async () => {
-    // Downloads are counted by the suite below; here they are not what is tested.
-    portal = await createTestPortal({ SELLER_NAME: 'Université Exemple', SELLER_VAT_NUMBER: 'FR12345678901', SELLER_EMAIL: 'compta@universite-exemple.test', DOCUMENT_DOWNLOADS_PER_MINUTE: '1000' });
+    // Downloads are counted by the suite below; here they are not what is tested. Receipts are mailed (by
+    // SMTP, never reached in these tests), so that each is drawn right after its payment for the mail.
+    portal = await createTestPortal({
+      SELLER_NAME: 'Université Exemple',
+      SELLER_VAT_NUMBER: 'FR12345678901',
+      SELLER_EMAIL: 'compta@universite-exemple.test',
+      DOCUMENT_DOWNLOADS_PER_MINUTE: '1000',
+      MAIL_DELIVERY: 'smtp',
+      SMTP_HOST: '127.0.0.1',
+    });
     termsId = await publishOffers(portal);
     await portal.addUser('zoe', PASSWORD, { displayName: 'Ζωή Ёлкина' });
     await portal.addUser('other', PASSWORD);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
+import { findOrder } from '../../src/db/checkout/order-repository.js';
 import { publishTerms } from '../../src/db/pricing/terms-repository.js';
 import { DEMO_TERMS } from '../../src/services/demo/demo.js';
 import { testDialect } from '../helpers/database.js';
@@ -112,5 +113,23 @@ describe(`orders and PayPal orders per person (${testDialect})`, () => {
     portal.clock.advance(15_000);
     expect((await agent.post(`/orders/${waiting}/pay`).type('form').send({ _csrf: csrf })).status).to.equal(303);
     expect(paypalOrdersCreated() - created).to.equal(PAYPAL_ORDERS_A_MINUTE + 1);
+  });
+
+  it('refuses to start paying an order closed since it was read, without asking PayPal or counting it', async () => {
+    const { submit } = await person('late-payer');
+    const number = ((await submit({ offer: 'free', amount: '5', terms: String(termsId) })).headers.location as string).replace('/orders/', '');
+    const { id } = await portal.db.knex('orders').orderBy('id', 'desc').first('id');
+    const read = (await findOrder(portal.db.knex, { id: Number(id) }))!;
+    expect(read.number).to.equal(number);
+    // Expired by the reconciler (or cancelled by the buyer in another tab) between the page's read and the start.
+    await portal.db.knex('orders').where('id', read.id).update({ status: 'expired' });
+    const created = paypalOrdersCreated();
+    const attempt = await portal.checkout.startOrderPayment(read, 'fr').then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(attempt).to.have.property('code', 'order_not_payable');
+    expect(paypalOrdersCreated()).to.equal(created);
+    expect(await portal.db.knex('orders').where('id', read.id).first('payment_started_at')).to.deep.equal({ payment_started_at: null });
   });
 });

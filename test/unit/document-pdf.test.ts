@@ -260,6 +260,67 @@ describe('receipt and credit note PDFs on the render thread', () => {
   });
 });
 
+describe('documents drawn one after another on one render thread', () => {
+  /**
+   * Receipts and a credit note in both languages, each with letters none of the others has (in the buyer's
+   * name and in its own wording: « », ß, ç, Greek, Cyrillic…), and what each must read back as.
+   */
+  const documents: Array<{ view: DocumentView; locale: Locale; expected: string[] }> = [
+    {
+      view: { ...receiptView, document: { ...receipt, number: 'RC-000101', buyer: { ...buyer, name: 'Élodie « Straße »' } } },
+      locale: 'fr',
+      expected: ['Reçu', 'Numéro du reçu RC-000101', 'Université Exemple Élodie « Straße »', 'Recharger le compte avec 20,00 unités 20,00 €', 'TVA (20 %) 3,33 €'],
+    },
+    {
+      view: { ...receiptView, document: { ...receipt, number: 'RC-000102', buyer: { ...buyer, name: 'Ζωή Ёлкина' } } },
+      locale: 'en',
+      expected: ['Receipt', 'Receipt number RC-000102', 'Université Exemple Ζωή Ёлкина', 'Top up the account with 20.00 units €20.00', 'Total incl. VAT €20.00'],
+    },
+    {
+      view: { ...creditNoteView, document: { ...creditNoteView.document, number: 'CN-000103', buyer: { ...buyer, name: 'Łukasz Þórsson' } } },
+      locale: 'fr',
+      expected: ['Avoir', "Numéro de l'avoir CN-000103", 'Université Exemple Łukasz Þórsson', 'Remboursement de la commande R-2026-000123 5,00 €', 'Total remboursé TTC 5,00 €'],
+    },
+    {
+      view: { ...creditNoteView, document: { ...creditNoteView.document, number: 'CN-000104', buyer: { ...buyer, name: 'Çağla Núñez' } } },
+      locale: 'en',
+      expected: ['Credit note', 'Credit note number CN-000104', 'Université Exemple Çağla Núñez', 'Total refunded incl. VAT €5.00', 'Corrects receipt RC-000042'],
+    },
+  ];
+  const renderers: DocumentRenderer[] = [];
+  before(async () => {
+    branding = await sampleBranding();
+  });
+  afterEach(async () => {
+    await Promise.all(renderers.splice(0).map((renderer) => renderer.close()));
+  });
+
+  /** Each document drawn on one thread, one after the other in `order`. */
+  async function drawInTurn(order: number[]): Promise<Map<number, { pdf: Buffer; threadId: number }>> {
+    const renderer = createDocumentRenderer();
+    renderers.push(renderer);
+    const drawn = new Map<number, { pdf: Buffer; threadId: number }>();
+    for (const index of order) {
+      const { view, locale } = documents[index]!;
+      drawn.set(index, await renderer.render({ view, locale, timeZone: TIME_ZONE, publicUrl: PUBLIC_URL, branding }));
+    }
+    return drawn;
+  }
+
+  it('reads each one back with its own text, whatever was drawn before it, and draws it to the same bytes in any order', async () => {
+    const forwards = await drawInTurn([0, 1, 2, 3]);
+    const backwards = await drawInTurn([3, 2, 1, 0]);
+    for (const drawn of [forwards, backwards]) expect(new Set([...drawn.values()].map((rendered) => rendered.threadId)).size).to.equal(1);
+    for (const [index, { expected }] of documents.entries()) {
+      for (const drawn of [forwards, backwards]) {
+        const { text } = await readPdf(drawn.get(index)!.pdf);
+        for (const line of expected) expect(text, `document ${index}`).to.include(line);
+      }
+    }
+    for (const index of documents.keys()) expect(forwards.get(index)!.pdf.equals(backwards.get(index)!.pdf), `document ${index}`).to.equal(true);
+  });
+});
+
 describe('documents in the published theme', () => {
   const themesDir = path.join(projectRoot, 'themes');
   const themeFolder = (name: string) => loadThemeFolder(themesDir, name, path.join(projectRoot, 'views'));

@@ -68,13 +68,24 @@ describe('mail transport', () => {
       sendOnIssue: false,
       giveUpHours: 72,
     });
+    /** Times the attachment's bytes were asked for. */
+    let attachmentReads = 0;
     const mail = (to: string): OutgoingMail => ({
       from: 'Recharge <no-reply@recharge.example>',
       to,
       subject: 'Votre reçu RC-000001 — commande R-2026-000001',
       text: 'Bonjour,\n',
       messageId: '<RC-000001.0123456789abcdef@recharge.example>',
-      attachments: [{ filename: 'RC-000001.pdf', content: Buffer.from('%PDF-1.7 test'), contentType: 'application/pdf' }],
+      attachments: [
+        {
+          filename: 'RC-000001.pdf',
+          contentType: 'application/pdf',
+          content: async () => {
+            attachmentReads += 1;
+            return Buffer.from('%PDF-1.7 test');
+          },
+        },
+      ],
     });
     const failureOf = async (sending: Promise<void>) => {
       try {
@@ -119,12 +130,12 @@ describe('mail transport', () => {
       expect(failure.message).to.match(/ECONNREFUSED/);
     });
 
-    it('keeps mails instead of sending them with delivery "keep", without connecting', async () => {
-      const [before, connections] = [smtp.messages.length, smtp.connections];
+    it('keeps mails instead of sending them with delivery "keep", without connecting or reading what they attach', async () => {
+      const [before, connections, reads] = [smtp.messages.length, smtp.connections, attachmentReads];
       const transport = createMailTransport(mailConfig({}, 'keep'));
       expect(transport.kind).to.equal('keep');
       await transport.send(mail('camille@example.edu'));
-      expect([smtp.messages.length, smtp.connections]).to.deep.equal([before, connections]);
+      expect([smtp.messages.length, smtp.connections, attachmentReads]).to.deep.equal([before, connections, reads]);
     });
   });
 });

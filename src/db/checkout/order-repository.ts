@@ -97,10 +97,10 @@ export async function insertQuoteOrder(
 async function insertOrderRow(trx: Knex.Transaction, columns: Record<string, unknown>, now: Date): Promise<Order> {
   const [row] = await trx('orders')
     .insert({ ...columns, status: 'created', refunded_cents: 0, created_at: now.toISOString(), updated_at: now.toISOString() })
-    .returning('id');
-  const id = toSafeInteger((row as { id: unknown }).id);
-  await addOrderEvent(trx, id, { type: 'created', fromStatus: null, toStatus: 'created', detail: null }, now);
-  return (await findOrder(trx, { id })) as Order;
+    .returning('*');
+  const order = toOrder(row as Record<string, unknown>);
+  await addOrderEvent(trx, order.id, { type: 'created', fromStatus: null, toStatus: 'created', detail: null }, now);
+  return order;
 }
 
 /** The quote's order that may still be paid (at most one: orders_open_quote_unique), if any. */
@@ -139,24 +139,27 @@ export async function lockOrder(trx: Knex.Transaction, orderId: number): Promise
 
 /**
  * Moves an order to `to` only if it is still in one of `from` (a guarded update, so two paths racing
- * cannot both move it), with the other columns given, and logs the event. True when it moved.
+ * cannot both move it), with the other columns given, and logs the event. Answers the order as moved,
+ * or undefined when it was in none of `from`. A caller holding the order's lock (lockOrder) knows its
+ * status and gives that one alone: the status moved from is then known without reading it again.
  */
 export async function moveOrder(
   trx: Knex.Transaction,
   orderId: number,
   move: { from: readonly OrderStatus[]; to: OrderStatus; columns?: Record<string, unknown>; detail?: string | null },
   now: Date,
-): Promise<boolean> {
+): Promise<Order | undefined> {
   // The domain's state machine is the one rule: a caller asking for a move it forbids is a bug.
   for (const from of move.from) assertMove(from, move.to);
-  const current = await trx('orders').where('id', orderId).first('status');
-  const changed = await trx('orders')
+  const fromStatus = move.from.length === 1 ? move.from[0] : ((await trx('orders').where('id', orderId).first('status'))?.status as OrderStatus | undefined);
+  const [row] = await trx('orders')
     .where('id', orderId)
     .whereIn('status', [...move.from])
-    .update({ ...move.columns, status: move.to, updated_at: now.toISOString() });
-  if (changed === 0) return false;
-  await addOrderEvent(trx, orderId, { type: 'status', fromStatus: current?.status ?? null, toStatus: move.to, detail: move.detail ?? null }, now);
-  return true;
+    .update({ ...move.columns, status: move.to, updated_at: now.toISOString() })
+    .returning('*');
+  if (!row) return undefined;
+  await addOrderEvent(trx, orderId, { type: 'status', fromStatus: fromStatus ?? null, toStatus: move.to, detail: move.detail ?? null }, now);
+  return toOrder(row as Record<string, unknown>);
 }
 
 export async function addOrderEvent(db: Queryable, orderId: number, event: Omit<OrderEvent, 'createdAt'>, now: Date): Promise<void> {
@@ -223,10 +226,6 @@ export async function clearCaptureRefusal(db: Queryable, orderId: number): Promi
 /** The reconciler looks at a refused order again at `nextCheckAt`, not before (unless it was captured meanwhile). */
 export async function deferOrderCheck(db: Queryable, orderId: number, nextCheckAt: Date): Promise<void> {
   await db('orders').where('id', orderId).whereNotNull('capture_declined_at').update({ next_check_at: nextCheckAt.toISOString() });
-}
-
-export async function hasWebhookEvent(db: Queryable, eventId: string): Promise<boolean> {
-  return (await db('webhook_events').where('event_id', eventId).first('event_id')) !== undefined;
 }
 
 export async function recordWebhookEvent(db: Queryable, event: { id: string; type: string; orderId: number | null }, now: Date): Promise<void> {

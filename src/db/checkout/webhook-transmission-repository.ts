@@ -7,8 +7,19 @@ interface WebhookTransmission {
   time: Date;
 }
 
-export async function hasWebhookTransmission(db: Queryable, transmissionId: string): Promise<boolean> {
-  return (await db('webhook_transmissions').where('transmission_id', transmissionId).first('transmission_id')) !== undefined;
+/**
+ * Whether this transmission was answered 2xx before, and whether its event was handled (by this
+ * transmission or another): both in one look-up, which every webhook makes.
+ */
+export async function webhookSeenBefore(db: Queryable, transmissionId: string, eventId: string): Promise<{ transmission: boolean; event: boolean }> {
+  const row: { transmission: unknown; event: unknown } = await db
+    .select(
+      db.raw('exists (select 1 from webhook_transmissions where transmission_id = ?) as transmission', [transmissionId]),
+      db.raw('exists (select 1 from webhook_events where event_id = ?) as event', [eventId]),
+    )
+    .first();
+  // SQLite answers 0 or 1, PostgreSQL a boolean.
+  return { transmission: Boolean(row.transmission), event: Boolean(row.event) };
 }
 
 /** Remembers a transmission answered 2xx (written with the effect it caused, so a 503 leaves nothing behind). */

@@ -2,13 +2,12 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Database, Queryable } from '../../db/database.js';
 import { findAccountByUserId, flagIfOverdrawn, getAccountByCode, postTransaction } from '../../db/ledger/ledger-repository.js';
-import { listRecentOrdersOf, lockPersonsOrders, markPayPalOrderStarted, paypalOrderStartedAt, paypalOrderStartsOf } from '../../db/checkout/order-limits-repository.js';
+import { listRecentOrdersOf, lockPersonsOrders, markPayPalOrderStarted, paypalOrderStartsOf } from '../../db/checkout/order-limits-repository.js';
 import {
   addOrderEvent,
   clearCaptureRefusal,
   deferOrderCheck,
   findOrder,
-  hasWebhookEvent,
   insertOrder,
   latestRefusalEventId,
   listOrdersToReconcile,
@@ -21,7 +20,7 @@ import {
 } from '../../db/checkout/order-repository.js';
 import { loadPriceList } from '../../db/pricing/price-list-repository.js';
 import { currentTerms } from '../../db/pricing/terms-repository.js';
-import { hasWebhookTransmission, purgeWebhookTransmissions, recordWebhookTransmission } from '../../db/checkout/webhook-transmission-repository.js';
+import { purgeWebhookTransmissions, recordWebhookTransmission, webhookSeenBefore } from '../../db/checkout/webhook-transmission-repository.js';
 import type { Locale } from '../../i18n/index.js';
 import { GatewayError, type CaptureSnapshot, type PaymentGateway, type PaymentSnapshot, type PaymentWebhookEvent } from '../../payments/gateway.js';
 import { captureRefusalOf, nextCheckAfterRefusal, sellerRefusalBacksOff, waitsForTheBuyer, type CaptureRefusal } from './capture-refusals.js';
@@ -125,7 +124,7 @@ export function createCheckout(deps: CheckoutDependencies) {
     const quote = 'packId' in choice ? quotePack(priceList, choice.packId, now) : quoteFreeAmount(priceList, parseAmount(choice.amount), now);
     return db.transaction(async (trx) => {
       // Under the person's lock, so that requests at once see each other's orders.
-      await lockPersonsOrders(trx, user.id);
+      await lockPersonsOrders(trx, db.dialect, user.id);
       const open = await listRecentOrdersOf(trx, user.id, { statuses: UNPAID_STATUSES, since: new Date(now.getTime() - deps.orderExpiryMinutes * 60_000) });
       const same = reusableOrder(open, quote, terms.id);
       if (same) return same;
@@ -140,11 +139,6 @@ export function createCheckout(deps: CheckoutDependencies) {
     const order = await findOrder(db.knex, { ...by, userId: user.id });
     if (!order) throw new CheckoutError('order_not_found', 'no such order');
     return order;
-  }
-
-  /** Creates the PayPal order of a person's top-up (once, whatever the clicks) and returns where to send the buyer. */
-  async function startPayment(user: User, orderId: number, locale: Locale): Promise<string> {
-    return startOrderPayment(await ownOrder(user, { id: orderId }), locale);
   }
 
   /**
@@ -199,13 +193,18 @@ export function createCheckout(deps: CheckoutDependencies) {
   async function countPayPalOrderStart(order: Order, userId: number): Promise<void> {
     const now = clock.now();
     await db.transaction(async (trx) => {
-      await lockPersonsOrders(trx, userId);
-      if ((await paypalOrderStartedAt(trx, order.id)) !== null) return;
-      const starts = await paypalOrderStartsOf(trx, userId, new Date(now.getTime() - PAYPAL_ORDER_WINDOW_MS));
+      await lockPersonsOrders(trx, db.dialect, userId);
+      // Marked first: an order marked already was counted then. Refused, the mark is rolled back with the transaction.
+      if (!(await markPayPalOrderStarted(trx, order.id, now))) {
+        // Counted already (a retry), or closed since the caller read it (expired, cancelled): refused before PayPal is asked.
+        const current = (await findOrder(trx, { id: order.id })) as Order;
+        if (current.status !== 'created') throw new CheckoutError('order_not_payable', `order ${order.number} is ${current.status}`);
+        return;
+      }
+      const starts = await paypalOrderStartsOf(trx, userId, new Date(now.getTime() - PAYPAL_ORDER_WINDOW_MS), order.id);
       if (starts.length >= deps.limits.paypalOrdersPerMinute) {
         throw new OrderLimitError('too_many_paypal_orders', `${starts.length} PayPal orders started in the last minute`, { retryAfterSeconds: secondsUntilPayPalOrderAllowed(starts, now) });
       }
-      await markPayPalOrderStarted(trx, order.id, now);
     });
   }
 
@@ -217,8 +216,8 @@ export function createCheckout(deps: CheckoutDependencies) {
 
   /** The buyer of `order` (found and checked by the caller) is back from PayPal: capture now if it is not done. */
   async function completeReturnOf(order: Order): Promise<{ order: Order; retryUrl: string | null }> {
-    const { retryUrl } = await settle(order, { captureFirst: true });
-    return { order: (await findOrder(db.knex, { id: order.id })) as Order, retryUrl };
+    const settled = await settle(order, { captureFirst: true });
+    return { order: settled.order ?? ((await findOrder(db.knex, { id: order.id })) as Order), retryUrl: settled.retryUrl };
   }
 
   /**
@@ -260,12 +259,13 @@ export function createCheckout(deps: CheckoutDependencies) {
    * whatever the path — except when `adminAsked` ("Check with PayPal now": an admin's explicit action,
    * maybe right after putting the account right; only admins can ask, so nobody can hammer PayPal
    * with it). `record` runs inside every database transaction that changes something (the webhook's
-   * deduplication rows go with their effect).
+   * deduplication rows go with their effect). Answers, besides, the order as the transaction applying
+   * PayPal's answer left it, when one ran (`order`).
    */
   async function settle(
     order: Order,
     { captureFirst, record, adminAsked = false }: { captureFirst: boolean; record?: Recorder; adminAsked?: boolean },
-  ): Promise<{ retryUrl: string | null; snapshot: PaymentSnapshot | null; reached: boolean }> {
+  ): Promise<{ retryUrl: string | null; snapshot: PaymentSnapshot | null; reached: boolean; order?: Order }> {
     if (!order.paypalOrderId) return { retryUrl: null, snapshot: null, reached: true };
     const capturable = CAPTURABLE_STATUSES.includes(order.status) && (adminAsked || !sellerRefusalBacksOff(order, clock.now()));
     const buyersCapture = captureFirst && capturable;
@@ -275,8 +275,8 @@ export function createCheckout(deps: CheckoutDependencies) {
       outcome = await tryCapture(order);
       buyerMustApprove = outcome.refusal === 'buyer';
     }
-    if (outcome.snapshot) await apply(order, outcome.snapshot, { record, buyerMustApprove });
-    return { retryUrl: outcome.retryUrl, snapshot: outcome.snapshot, reached: outcome.snapshot !== null || outcome.retryUrl !== null };
+    const applied = outcome.snapshot ? await apply(order, outcome.snapshot, { record, buyerMustApprove }) : undefined;
+    return { retryUrl: outcome.retryUrl, snapshot: outcome.snapshot, reached: outcome.snapshot !== null || outcome.retryUrl !== null, order: applied };
   }
 
   const isApprovalUrl = (url: string | null | undefined): url is string => {
@@ -363,79 +363,95 @@ export function createCheckout(deps: CheckoutDependencies) {
     return { snapshot, retryUrl: buyerCanAct ? backToPayPal() : null, refusal };
   }
 
-  /** Applies what PayPal says. While the buyer must approve again, the order stays awaiting payment even though PayPal says APPROVED. */
-  async function apply(order: Order, snapshot: PaymentSnapshot, { record, buyerMustApprove }: { record?: Recorder; buyerMustApprove: boolean }): Promise<void> {
+  /**
+   * Applies what PayPal says; answers the order as the transaction left it, undefined when none ran. While
+   * the buyer must approve again, the order stays awaiting payment even though PayPal says APPROVED.
+   */
+  async function apply(order: Order, snapshot: PaymentSnapshot, { record, buyerMustApprove }: { record?: Recorder; buyerMustApprove: boolean }): Promise<Order | undefined> {
     const now = clock.now();
     const capture = snapshot.capture;
     const move = (from: readonly OrderStatus[], to: OrderStatus, detail: string, columns?: Record<string, unknown>) =>
       db.transaction(async (trx) => {
-        await lockOrder(trx, order.id);
+        const locked = await lockOrder(trx, order.id);
         await record?.(trx);
-        return moveOrder(trx, order.id, { from, to, detail, columns }, now);
+        if (!from.includes(locked.status)) return locked;
+        // Under the lock, the status it has is the one it moves from.
+        return (await moveOrder(trx, order.id, { from: [locked.status], to, detail, columns }, now)) ?? locked;
       });
     if (!capture) {
-      if (snapshot.status === 'APPROVED' && !buyerMustApprove) await move(['awaiting_payment'], 'approved', 'approved by the buyer');
-      if (snapshot.status === 'VOIDED') await move(['awaiting_payment', 'approved'], 'expired', 'PayPal voided the payment');
-      return;
+      if (snapshot.status === 'APPROVED' && !buyerMustApprove) return move(['awaiting_payment'], 'approved', 'approved by the buyer');
+      if (snapshot.status === 'VOIDED') return move(['awaiting_payment', 'approved'], 'expired', 'PayPal voided the payment');
+      return undefined;
     }
     const customId = capture.customId ?? snapshot.customId;
     if (capture.amountCents !== order.priceCents || capture.currency !== order.currency || customId !== String(order.id)) {
       // Never credit what does not match what we asked for; a person has to look at it.
       logger.error({ order: order.number, capture: capture.id, amount: capture.amountCents, currency: capture.currency, customId }, 'capture does not match its order');
-      await move(OPEN_STATUSES, 'failed', `capture ${capture.id} does not match the order (${capture.amountCents} ${capture.currency}, custom_id ${customId})`);
-      return;
+      return move(OPEN_STATUSES, 'failed', `capture ${capture.id} does not match the order (${capture.amountCents} ${capture.currency}, custom_id ${customId})`);
     }
     if (capture.status === 'PENDING') {
-      await move(['awaiting_payment', 'approved'], 'capture_pending', `capture ${capture.id} pending: ${capture.reason ?? 'no reason given'}`, {
+      return move(['awaiting_payment', 'approved'], 'capture_pending', `capture ${capture.id} pending: ${capture.reason ?? 'no reason given'}`, {
         paypal_capture_id: capture.id,
         // Captured after all: the reconciler looks at it on every sweep again.
         capture_declined_at: null,
         next_check_at: null,
       });
-    } else if (capture.status === 'DECLINED' || capture.status === 'FAILED') {
-      await move(OPEN_STATUSES, 'failed', `capture ${capture.id} ${capture.status.toLowerCase()}`, { paypal_capture_id: capture.id });
-    } else if (CAPTURED_STATUSES.has(capture.status)) {
-      await credit(order, capture, snapshot, record);
     }
+    if (capture.status === 'DECLINED' || capture.status === 'FAILED') return move(OPEN_STATUSES, 'failed', `capture ${capture.id} ${capture.status.toLowerCase()}`, { paypal_capture_id: capture.id });
+    return CAPTURED_STATUSES.has(capture.status) ? credit(order, capture, snapshot, record) : undefined;
   }
 
   /**
    * Credits the units once (key: the capture id) — or, for a quote's order, marks the quote paid — then
-   * applies refunds and reversals, all in one transaction.
+   * applies refunds and reversals, all in one transaction; answers the order as that transaction left it.
    */
-  async function credit(order: Order, capture: CaptureSnapshot, snapshot: PaymentSnapshot, record?: Recorder): Promise<void> {
+  async function credit(order: Order, capture: CaptureSnapshot, snapshot: PaymentSnapshot, record?: Recorder): Promise<Order> {
     const now = clock.now();
-    const issued = await db.transaction(async (trx) => {
+    const { documents, after } = await db.transaction(async (trx) => {
       const documents: IssuedDocument[] = [];
-      const current = await lockOrder(trx, order.id);
+      // Under the lock, this row is the order until the transaction ends, but for what it changes itself.
+      const locked = await lockOrder(trx, order.id);
       await record?.(trx);
-      const account = order.userId === null ? null : await findAccountByUserId(trx, order.userId);
-      if (order.userId !== null && !account) throw new Error(`user ${order.userId} has no account`);
-      if (!CREDITED_STATUSES.includes(current.status)) {
+      let account: Promise<number | null> | undefined;
+      /** The person's account, read once units are to move (a quote's order moves none; a payment seen again, usually none). */
+      const accountId = () =>
+        (account ??=
+          order.userId === null
+            ? Promise.resolve(null)
+            : findAccountByUserId(trx, order.userId).then((found) => {
+                if (!found) throw new Error(`user ${order.userId} has no account`);
+                return found.id;
+              }));
+      let current = locked;
+      if (!CREDITED_STATUSES.includes(locked.status)) {
         const creditable = [...OPEN_STATUSES, ...CLOSED_UNPAID_STATUSES];
-        if (!creditable.includes(current.status)) {
-          logger.error({ order: order.number, status: current.status, capture: capture.id }, 'a completed capture arrived for a closed order');
-          await addOrderEvent(trx, order.id, { type: 'attention', fromStatus: null, toStatus: null, detail: `capture ${capture.id} completed while the order is ${current.status}` }, now);
-          return documents;
+        if (!creditable.includes(locked.status)) {
+          logger.error({ order: order.number, status: locked.status, capture: capture.id }, 'a completed capture arrived for a closed order');
+          await addOrderEvent(trx, order.id, { type: 'attention', fromStatus: null, toStatus: null, detail: `capture ${capture.id} completed while the order is ${locked.status}` }, now);
+          return { documents, after: locked };
         }
         // A quote's order moves no units: the money pays the quote (the receipt shows its lines).
-        const posted = account
-          ? await postTransaction(trx, { idempotencyKey: paymentLedgerKeys.credit(capture.id), kind: 'top_up', description: order.number, lines: await topUpLines(trx, account.id, order.units, order.bonusUnits, 1) }, now)
-          : null;
-        await moveOrder(trx, order.id, {
-          from: creditable,
+        const creditedAccountId = await accountId();
+        const posted =
+          creditedAccountId === null
+            ? null
+            : await postTransaction(trx, { idempotencyKey: paymentLedgerKeys.credit(capture.id), kind: 'top_up', description: order.number, lines: await topUpLines(trx, creditedAccountId, order.units, order.bonusUnits, 1) }, now);
+        const paid = await moveOrder(trx, order.id, {
+          from: [locked.status],
           to: 'paid',
           detail: `capture ${capture.id}`,
           columns: { paypal_capture_id: capture.id, ledger_transaction_id: posted?.transactionId ?? null, paid_at: now.toISOString(), capture_declined_at: null, next_check_at: null },
         }, now);
+        current = paid ?? locked;
         if (order.quoteId !== null) await quoteOrderPaid(trx, order, now);
         const receipt = await deps.documents.issueReceipt(trx, order, now);
         if (receipt.created) documents.push(receipt.document);
       }
-      documents.push(...(await applyRefunds(trx, order, account?.id ?? null, capture, snapshot, now)));
-      return documents;
+      const refunded = await applyRefunds(trx, current, accountId, capture, snapshot, now);
+      return { documents: [...documents, ...refunded.creditNotes], after: refunded.after };
     });
-    if (issued.length > 0) deps.onDocumentsIssued?.(issued);
+    if (documents.length > 0) deps.onDocumentsIssued?.(documents);
+    return after;
   }
 
   /**
@@ -443,10 +459,17 @@ export function createCheckout(deps: CheckoutDependencies) {
    * amount and rounded down; once the whole price is refunded, the rounding remainder goes with a last
    * posting; a chargeback takes everything left. Each posting depends only on its own refund, so the
    * order in which PayPal lists or completes refunds changes nothing. Units already spent may take the
-   * balance below zero; the account is then flagged. Each refund gets its credit note; returns those
-   * issued now.
+   * balance below zero; the account is then flagged. Each refund gets its credit note. `order` is the
+   * order as the transaction has it, under its lock; returns the credit notes issued now and the order after.
    */
-  async function applyRefunds(trx: Knex.Transaction, order: Order, accountId: number | null, capture: CaptureSnapshot, snapshot: PaymentSnapshot, now: Date): Promise<IssuedDocument[]> {
+  async function applyRefunds(
+    trx: Knex.Transaction,
+    order: Order,
+    accountIdOf: () => Promise<number | null>,
+    capture: CaptureSnapshot,
+    snapshot: PaymentSnapshot,
+    now: Date,
+  ): Promise<{ creditNotes: IssuedDocument[]; after: Order }> {
     const creditNotes: IssuedDocument[] = [];
     const total = order.units + order.bonusUnits;
     let refundedCents = 0;
@@ -468,20 +491,25 @@ export function createCheckout(deps: CheckoutDependencies) {
       await takeBack(paymentLedgerKeys.refundRest(capture.id), total - debited, 'refund');
       debited = total;
     }
-    const current = (await findOrder(trx, { id: order.id })) as Order;
+    let after = order;
+    /** Under the lock, the status it has is the one it moves from; in neither of `from`, it stays. */
+    const move = async (from: readonly OrderStatus[], to: OrderStatus, detail: string) => {
+      if (from.includes(after.status)) after = (await moveOrder(trx, order.id, { from: [after.status], to, detail, columns: { refunded_cents: refundedCents } }, now)) ?? after;
+    };
     if (capture.status === 'REVERSED') {
       await takeBack(paymentLedgerKeys.reversal(capture.id), total - debited, 'reversal');
-      await moveOrder(trx, order.id, { from: ['paid', 'partially_refunded'], to: 'reversed', detail: `capture ${capture.id} reversed`, columns: { refunded_cents: refundedCents } }, now);
-    } else if (refundedCents > current.refundedCents) {
-      const to: OrderStatus = refundedCents >= order.priceCents ? 'refunded' : 'partially_refunded';
-      await moveOrder(trx, order.id, { from: ['paid', 'partially_refunded'], to, detail: `refunded ${refundedCents} of ${order.priceCents}`, columns: { refunded_cents: refundedCents } }, now);
+      await move(['paid', 'partially_refunded'], 'reversed', `capture ${capture.id} reversed`);
+    } else if (refundedCents > order.refundedCents) {
+      await move(['paid', 'partially_refunded'], refundedCents >= order.priceCents ? 'refunded' : 'partially_refunded', `refunded ${refundedCents} of ${order.priceCents}`);
     }
-    if (order.quoteId !== null) await quoteOrderRefunded(trx, (await findOrder(trx, { id: order.id })) as Order, now);
-    return creditNotes;
+    if (order.quoteId !== null) await quoteOrderRefunded(trx, after, now);
+    return { creditNotes, after };
 
     /** The ledger transaction taking `amount` back (replayed if already posted), or null when there is nothing to take. */
     async function takeBack(idempotencyKey: string, amount: number, kind: string): Promise<number | null> {
-      if (amount <= 0 || accountId === null) return null;
+      if (amount <= 0) return null;
+      const accountId = await accountIdOf();
+      if (accountId === null) return null;
       const share = order.bonusUnits === 0 ? 0 : Math.floor((amount * order.bonusUnits) / total);
       const lines = await topUpLines(trx, accountId, amount - share, share, -1);
       const posted = await postTransaction(trx, { idempotencyKey, kind: 'reversal', description: `${order.number} ${kind}`, lines, allowOverdraft: true }, now);
@@ -505,24 +533,28 @@ export function createCheckout(deps: CheckoutDependencies) {
    */
   async function handleWebhook(event: PaymentWebhookEvent): Promise<'processed' | 'duplicate' | 'ignored' | 'stale'> {
     if (!isFreshTransmission(event.transmission.time, clock.now())) return 'stale';
-    if (await hasWebhookTransmission(db.knex, event.transmission.id)) return 'duplicate';
+    const seen = await webhookSeenBefore(db.knex, event.transmission.id, event.id);
+    if (seen.transmission) return 'duplicate';
     const rememberTransmission = (trx: Queryable) => recordWebhookTransmission(trx, { ...event.transmission, eventId: event.id }, clock.now());
-    if (await hasWebhookEvent(db.knex, event.id)) {
+    if (seen.event) {
       await rememberTransmission(db.knex);
       return 'duplicate';
     }
     const orderId = event.customId && /^\d{1,9}$/.test(event.customId) ? Number(event.customId) : undefined;
     const order = orderId !== undefined ? await findOrder(db.knex, { id: orderId }) : event.providerOrderId ? await findOrder(db.knex, { paypalOrderId: event.providerOrderId }) : undefined;
     const known = order && (!event.providerOrderId || order.paypalOrderId === event.providerOrderId) ? order : undefined;
+    let recorded = false;
     const record: Recorder = async (trx) => {
       await recordWebhookEvent(trx, { id: event.id, type: event.type, orderId: known?.id ?? null }, clock.now());
       await rememberTransmission(trx);
+      recorded = true;
     };
     if (known) {
       const { reached } = await settle(known, { captureFirst: event.type === 'CHECKOUT.ORDER.APPROVED', record });
       if (!reached) throw new ProviderUnreachableError(`could not look up ${known.number} at the payment provider`);
     }
-    await record(db.knex);
+    // Recorded already when settling changed something (its transaction committed, or settle would have thrown); else now.
+    if (!recorded) await record(db.knex);
     return known ? 'processed' : 'ignored';
   }
 
@@ -620,7 +652,7 @@ export function createCheckout(deps: CheckoutDependencies) {
     });
   }
 
-  return { placeOrder, startPayment, startOrderPayment, completeReturn, completeReturnOf, cancelAtReturn, cancelAtReturnOf, settle, handleWebhook, reconcile, ownOrder, refund, checkNow };
+  return { placeOrder, startOrderPayment, completeReturn, completeReturnOf, cancelAtReturn, cancelAtReturnOf, settle, handleWebhook, reconcile, ownOrder, refund, checkNow };
 }
 
 export type Checkout = ReturnType<typeof createCheckout>;

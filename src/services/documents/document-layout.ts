@@ -1,19 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
 import type { DocumentParty } from '../../domain/documents/documents.js';
 import type { Locale, Translate } from '../../i18n/index.js';
-
-const require = createRequire(import.meta.url);
-/**
- * DejaVu Sans covers Latin, Greek and Cyrillic names and the narrow no-break spaces of French amounts.
- * Read once: every document, download and mail embeds the glyphs it uses from these bytes.
- */
-const REGULAR_FONT_FILE = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
-const FONTS = {
-  regular: readFileSync(REGULAR_FONT_FILE),
-  bold: readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf')),
-};
+import { documentFonts } from './document-fonts.js';
 
 // A4 in points, and the layout's measures.
 export const PAGE_HEIGHT = 841.89;
@@ -57,18 +45,20 @@ export function startDocument(
   { title, number, seller, issuedAt }: { title: string; number: string; seller: DocumentParty; issuedAt: Date },
   { t, locale, branding }: Pick<DocumentRendering, 't' | 'locale' | 'branding'>,
 ) {
+  const fonts = documentFonts();
   const pdf = new PDFDocument({
     size: 'A4',
     margin: MARGIN,
     bufferPages: true,
-    // pdfkit's types take a file here; without it, it would load Helvetica, which is never used.
-    font: REGULAR_FONT_FILE,
+    // No default font (an empty name loads none): without this pdfkit would load Helvetica, which is never used.
+    font: '',
     lang: locale,
     displayTitle: true,
     info: { Title: number, Subject: title, Author: seller.name, Creator: branding.organisationName, CreationDate: issuedAt },
   });
-  pdf.registerFont('regular', FONTS.regular);
-  pdf.registerFont('bold', FONTS.bold);
+  // pdfkit takes parsed fonts as they are (since 0.20), which its types leave out.
+  pdf.registerFont('regular', fonts.regular as unknown as PDFKit.Mixins.PDFFontSource);
+  pdf.registerFont('bold', fonts.bold as unknown as PDFKit.Mixins.PDFFontSource);
   const chunks: Buffer[] = [];
   const rendered = new Promise<Buffer>((resolve, reject) => {
     pdf.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -42,7 +42,8 @@ export interface DocumentMailDependencies {
  * Writes the mail of a receipt, credit note or quote, in the language of the document, from what was
  * recorded (the order, the refund, the quote as sent, the document's own copy of buyer and seller). The text is written
  * again at each attempt from those records; the PDF attached is the document's stored file, the same
- * bytes the buyer downloads (rendered and stored first if it is not yet).
+ * bytes the buyer downloads, read (rendered and stored first if it is not yet) only when the mail is
+ * sent: a mail only kept (MAIL_DELIVERY=keep) names it, and it is drawn at its first download.
  */
 export function createDocumentMails({ db, translations, files, from, publicUrl, timeZone }: DocumentMailDependencies) {
   function amountLines({ document, order, refund, paidQuote }: DocumentView, t: Translate): string[] {
@@ -116,11 +117,11 @@ export function createDocumentMails({ db, translations, files, from, publicUrl, 
     /** What the mail says, without drawing its PDF: for the admin mailbox. */
     preview: async (documentId: number): Promise<MailPreview> => (await write(documentId)).preview,
 
-    /** The mail as it is sent, its stored PDF attached. */
+    /** The mail as it is sent, its stored PDF attached (read when the transport asks for it). */
     async compose(documentId: number): Promise<ComposedMail> {
       const { document, preview } = await write(documentId);
       const { from: sender, replyTo, subject, text, attachmentName } = preview;
-      return { from: sender, ...(replyTo ? { replyTo } : {}), subject, text, attachments: [{ filename: attachmentName, content: await files.pdf(document), contentType: 'application/pdf' }] };
+      return { from: sender, ...(replyTo ? { replyTo } : {}), subject, text, attachments: [{ filename: attachmentName, contentType: 'application/pdf', content: () => files.pdf(document) }] };
     },
   };
 }

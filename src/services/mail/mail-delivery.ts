@@ -42,21 +42,18 @@ export function createMailDelivery(deps: MailDeliveryDependencies) {
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
 
   async function attempt(mail: OutboxMail): Promise<AttemptOutcome> {
-    let composed: ComposedMail;
     try {
-      composed = await compose(mail.documentId);
-    } catch (error) {
-      // A bug or missing record behind one document must not hold back the others: retried like an outage.
-      logger.error({ err: error, mailId: mail.id, documentId: mail.documentId }, 'cannot compose mail');
-      return afterFailure({ permanent: false, error: `compose: ${error instanceof Error ? error.message : String(error)}`, attempts: mail.attempts, triesSince: mail.triesSince }, clock.now(), giveUpAfterMs);
-    }
-    try {
-      await transport.send({ ...composed, to: mail.recipient, messageId: mail.messageId });
+      // The transport asks for the PDF's bytes only when it sends them: a kept mail draws nothing.
+      await transport.send({ ...(await compose(mail.documentId)), to: mail.recipient, messageId: mail.messageId });
       return { status: transport.kind === 'keep' ? 'kept' : 'sent' };
     } catch (error) {
-      const failure = error instanceof MailTransportError ? error : new MailTransportError(String(error), false);
-      logger.warn({ mailId: mail.id, document: mail.documentNumber, permanent: failure.permanent, error: failure.message }, 'mail not delivered');
-      return afterFailure({ permanent: failure.permanent, error: failure.message, attempts: mail.attempts, triesSince: mail.triesSince }, clock.now(), giveUpAfterMs);
+      if (error instanceof MailTransportError) {
+        logger.warn({ mailId: mail.id, document: mail.documentNumber, permanent: error.permanent, error: error.message }, 'mail not delivered');
+        return afterFailure({ permanent: error.permanent, error: error.message, attempts: mail.attempts, triesSince: mail.triesSince }, clock.now(), giveUpAfterMs);
+      }
+      // Writing the mail or drawing its PDF failed. A bug or missing record behind one document must not hold back the others: retried like an outage.
+      logger.error({ err: error, mailId: mail.id, documentId: mail.documentId }, 'cannot compose mail');
+      return afterFailure({ permanent: false, error: `compose: ${error instanceof Error ? error.message : String(error)}`, attempts: mail.attempts, triesSince: mail.triesSince }, clock.now(), giveUpAfterMs);
     }
   }
 

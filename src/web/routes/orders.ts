@@ -99,7 +99,7 @@ export function orderRoutes({ checkout, seller, db, printSystem }: { checkout: C
     const refusal = await printSystemRefusal(printSystem, request, response.locals.t as Translate);
     if (refusal) return showOrder(response.status(409), order, { problem: refusal });
     try {
-      response.redirect(303, await checkout.startPayment(request.user!, order.id, response.locals.locale as Locale));
+      response.redirect(303, await checkout.startOrderPayment(order, response.locals.locale as Locale));
     } catch (error) {
       if (!(error instanceof CheckoutError)) throw error;
       if (error instanceof OrderLimitError && error.details.retryAfterSeconds !== undefined) {
