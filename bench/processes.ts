@@ -11,6 +11,8 @@ export interface ServerProcess {
   baseUrl: string;
   /** CPU time the process has used so far (user + system), in ms; null where /proc is missing (not Linux). */
   cpuMs(): number | null;
+  /** Resident memory now (VmRSS) and at its highest so far (VmHWM), in MiB; null where /proc is missing. */
+  memoryMiB(): { resident: number; peak: number } | null;
   /** SIGTERM, then SIGKILL if it has not exited after a while; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -34,7 +36,6 @@ const isFree = (port: number) =>
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 
-/** A port of the benchmark's range nobody listens on: the portal needs its address before it starts (PUBLIC_URL, PayPal's return URL). */
 /**
  * What every measured portal runs with: production on this machine's loopback, over plain http (the
  * session cookie is then not Secure, so the benchmark's clients can log in), mail kept, quiet logs.
@@ -53,22 +54,60 @@ export function productionEnvironment(port: number, databaseUrl: string, workDir
   };
 }
 
-export async function freePort(): Promise<number> {
+/**
+ * `count` different ports of the benchmark's range nobody listens on: the portal needs its addresses
+ * before it starts (PUBLIC_URL, PayPal's return URL, the simulator's webhooks, its metrics listener).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
   const start = Math.floor(Math.random() * PORTS.count);
-  for (let step = 0; step < PORTS.count; step += 1) {
+  for (let step = 0; step < PORTS.count && ports.length < count; step += 1) {
     const port = PORTS.first + ((start + step) % PORTS.count);
-    if (await isFree(port)) return port;
+    if (await isFree(port)) ports.push(port);
   }
-  throw new Error(`no free port in ${PORTS.first}–${PORTS.first + PORTS.count - 1}`);
+  if (ports.length < count) throw new Error(`fewer than ${count} free ports in ${PORTS.first}–${PORTS.first + PORTS.count - 1}`);
+  return ports;
+}
+
+export async function freePort(): Promise<number> {
+  const [port] = await freePorts(1);
+  return port!;
+}
+
+/**
+ * Brings the compiled build up to date (`scripts/build.mjs --if-stale`), so that the servers started
+ * `compiled` compile nothing: their time to be ready is their start, not a build.
+ */
+export async function buildIfStale(): Promise<void> {
+  const build = spawn(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: projectRoot, stdio: 'inherit' });
+  const [code] = await once(build, 'exit');
+  if (code !== 0) throw new Error('the build failed');
 }
 
 /**
  * Starts a TypeScript entry of the project in its own Node process, through tsx, or `compiled` as
  * `npm start` runs it (scripts/run-compiled.mjs: the compiled build, compiled first if it is stale),
- * with only the environment given, and waits until `readyPath` answers 200. Its output is kept and
- * shown if it fails to start. `nodeOptions` go before the entry (Node refuses --cpu-prof in NODE_OPTIONS).
+ * with only the environment given, and waits until `readyPath` answers 200 (any answer with
+ * `anyStatus`: a server with no page of its own to ask). Its output is kept and shown if it fails to
+ * start. `nodeOptions` go before the entry (Node refuses --cpu-prof in NODE_OPTIONS).
  */
-export async function startServer({ entry, env, port, readyPath, nodeOptions = [], compiled = false }: { entry: string; env: Record<string, string>; port: number; readyPath: string; nodeOptions?: string[]; compiled?: boolean }): Promise<ServerProcess> {
+export async function startServer({
+  entry,
+  env,
+  port,
+  readyPath,
+  anyStatus = false,
+  nodeOptions = [],
+  compiled = false,
+}: {
+  entry: string;
+  env: Record<string, string>;
+  port: number;
+  readyPath: string;
+  anyStatus?: boolean;
+  nodeOptions?: string[];
+  compiled?: boolean;
+}): Promise<ServerProcess> {
   const run = compiled ? ['--enable-source-maps', path.join(projectRoot, 'scripts/run-compiled.mjs'), entry] : ['--import', 'tsx', path.join(projectRoot, entry)];
   const child = spawn(process.execPath, [...nodeOptions, ...run], {
     cwd: projectRoot,
@@ -101,14 +140,24 @@ export async function startServer({ entry, env, port, readyPath, nodeOptions = [
     }
   };
 
+  const memoryMiB = () => {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const mebibytes = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? NaN) / 1024;
+      return { resident: mebibytes('VmRSS'), peak: mebibytes('VmHWM') };
+    } catch {
+      return null;
+    }
+  };
+
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${entry} exited with code ${child.exitCode} before it was ready:\n${output}`);
     const ready = await fetch(`${baseUrl}${readyPath}`).then(
-      async (response) => (await response.arrayBuffer(), response.ok),
+      async (response) => (await response.arrayBuffer(), anyStatus || response.ok),
       () => false,
     );
-    if (ready) return { baseUrl, cpuMs, stop };
+    if (ready) return { baseUrl, cpuMs, memoryMiB, stop };
     await sleep(200);
   }
   await stop();

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../src/config.js';
 import { benchDatabase } from './database.js';
-import { freePort, productionEnvironment } from './processes.js';
+import { buildIfStale, freePort, productionEnvironment } from './processes.js';
 
 /** How each way of starting the portal is spawned, from the project's folder. */
 const TARGETS = [
@@ -101,9 +101,7 @@ async function main(): Promise<void> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'recharge-bench-start-'));
   const database = await benchDatabase(workDir, process.env.BENCH_DATABASE_URL);
   try {
-    const build = spawn(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: projectRoot, stdio: 'inherit' });
-    const [buildCode] = await once(build, 'exit');
-    if (buildCode !== 0) throw new Error('the build failed');
+    await buildIfStale();
     for (const target of targets) await measureStart(target, database.url, workDir);
 
     const results = new Map(targets.map((target) => [target, { coldStartMs: [] as number[], rssMiB: [] as number[] }]));

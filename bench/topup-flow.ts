@@ -1,6 +1,6 @@
 import { expectStatus, logIn, type Browser } from './browser.js';
-import { percentile, withCpuTime, type LoadSettings, type MeasuredServer, type Measurement } from './measurement.js';
-import { BUYER_PASSWORD, buyerUsername } from './prepare.js';
+import { percentile, withServerCosts, type LoadSettings, type MeasuredServer, type Measurement } from './measurement.js';
+import { BENCH_PASSWORD, buyerUsername } from './prepare.js';
 
 /** The smallest demo pack: what is bought changes nothing to the work done. */
 const OFFER = 'pack-5';
@@ -12,7 +12,7 @@ interface Buyer {
 }
 
 async function signIn(baseUrl: string, index: number): Promise<Buyer> {
-  const { browser, csrf } = await logIn(baseUrl, buyerUsername(index), BUYER_PASSWORD);
+  const { browser, csrf } = await logIn(baseUrl, buyerUsername(index), BENCH_PASSWORD);
   const form = expectStatus(await browser.get(`${baseUrl}/topup`), 200);
   const termsId = /name="terms" value="(\d+)"/.exec(form.text)?.[1];
   if (!termsId) throw new Error('the top-up page shows no terms to accept');
@@ -38,12 +38,20 @@ async function topUp(baseUrl: string, { browser, csrf, termsId }: Buyer): Promis
   return [placed, order, pay, approval, approved, returned, paid].reduce((sum, page) => sum + page.bytes, 0);
 }
 
+export interface TopUpMeasurement extends Measurement {
+  /** CPU time of the PayPal simulator's own process per flow, in ms. */
+  simulatorCpuMsPerFlow: number | null;
+  /** Flows completed and failed, warm-up included: each completed one paid an order, a failed one may have. */
+  allFlows: { completed: number; failed: number };
+}
+
 /**
  * `connections` buyers, each signed in with a session of their own, top up one after the other for
  * the duration: flows per second and percentiles of a whole flow, like autocannon's per request.
- * A flow that goes wrong counts as a failure and its buyer goes on.
+ * A flow that goes wrong counts as a failure and its buyer goes on. The portal's CPU time and
+ * statements are its own; the simulator's CPU time, in its own process, is given apart.
  */
-export async function measureTopUps(baseUrl: string, server: MeasuredServer, settings: LoadSettings): Promise<Measurement> {
+export async function measureTopUps(baseUrl: string, server: MeasuredServer, simulator: MeasuredServer, settings: LoadSettings): Promise<TopUpMeasurement> {
   const buyers = await Promise.all(Array.from({ length: settings.connections }, (_, index) => signIn(baseUrl, index)));
   const run = async (seconds: number) => {
     const durations: number[] = [];
@@ -67,18 +75,24 @@ export async function measureTopUps(baseUrl: string, server: MeasuredServer, set
     );
     return { durations, errors, bytes, elapsedSeconds: (performance.now() - started) / 1000, completed: durations.length };
   };
-  if (settings.warmUpSeconds > 0) await run(settings.warmUpSeconds);
-  const { durations, errors, bytes, elapsedSeconds, cpuMsPerAnswer } = await withCpuTime(server, () => run(settings.seconds));
+  const warmUp = settings.warmUpSeconds > 0 ? await run(settings.warmUpSeconds) : { completed: 0, errors: [] };
+  const simulatorBefore = simulator.cpuMs();
+  const { durations, errors, bytes, elapsedSeconds, cpuMsPerAnswer, statementsPerAnswer } = await withServerCosts(server, () => run(settings.seconds));
+  const simulatorAfter = simulator.cpuMs();
   durations.sort((one, other) => one - other);
   return {
-    name: 'top-up flow (simulator)',
+    name: 'top-up flow (simulator in its own process)',
     rate: durations.length / elapsedSeconds,
     p50Ms: percentile(durations, 0.5),
     p99Ms: percentile(durations, 0.99),
     bytes: durations.length > 0 ? bytes / durations.length : 0,
     completed: durations.length,
     cpuMsPerAnswer,
-    failures: errors.length,
-    failureNote: errors.length > 0 ? `${errors.length}× e.g. ${errors[0]}` : '',
+    statementsPerAnswer,
+    // No flow completed nor failed: one is stuck, which is broken, not slow.
+    failures: errors.length > 0 || durations.length > 0 ? errors.length : 1,
+    failureNote: errors.length > 0 ? `${errors.length}× e.g. ${errors[0]}` : durations.length === 0 ? `no flow ended in ${settings.seconds} s` : '',
+    simulatorCpuMsPerFlow: simulatorBefore === null || simulatorAfter === null || durations.length === 0 ? null : (simulatorAfter - simulatorBefore) / durations.length,
+    allFlows: { completed: warmUp.completed + durations.length, failed: warmUp.errors.length + errors.length },
   };
 }
