@@ -131,6 +131,11 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     currentBrand: brandAt,
     drawBrand: createBrandDrawing({ uploads, themesDir: config.branding.themesDir }),
   });
+  // A mail to send attaches the document: drawn at once, so that the mail sent right after attaches the
+  // rendition being made rather than making another. A mail only kept names it: drawn at its first download.
+  const prepareAttachments = (issued: Parameters<typeof documentFiles.prepare>[0]) => {
+    if (config.mail.delivery === 'smtp') documentFiles.prepare(issued);
+  };
   const documentMails = createDocumentMails({ db, translations, files: documentFiles, from: config.mail.from, publicUrl: config.server.publicUrl, timeZone: config.i18n.timeZone });
   const mail = createMailDelivery({
     db,
@@ -152,10 +157,9 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     orderExpiryMinutes: config.payments.orderExpiryMinutes,
     limits: { openOrdersPerPerson: config.payments.openOrdersPerPerson, paypalOrdersPerMinute: config.payments.paypalOrdersPerMinute },
     documents,
-    // Rendered first, so that a mail sent at once attaches the rendition being made rather than making another.
     // A payment's credit (or a refund's take-back) was just posted with its transfer: sent on at once too.
     onDocumentsIssued: (issued) => {
-      documentFiles.prepare(issued);
+      prepareAttachments(issued);
       mail.kick();
       printSystem?.delivery.kick();
     },
@@ -169,7 +173,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     sellerEmail: config.seller.email,
     documents,
     onMailQueued: (issued) => {
-      documentFiles.prepare(issued);
+      prepareAttachments(issued);
       mail.kick();
     },
   });

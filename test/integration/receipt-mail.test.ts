@@ -463,4 +463,20 @@ describe(`receipts kept for admins instead of mailed (default "keep" delivery, $
     const attached = await Promise.all(composed.attachments.map(async ({ filename, contentType, content }) => [filename, contentType, (await content()).subarray(0, 5).toString('latin1')]));
     expect(attached).to.deep.equal([[`${receipt.number}.pdf`, 'application/pdf', '%PDF-']]);
   });
+
+  it('draws no PDF for a kept mail: the receipt is drawn, and stored once, when it is first downloaded', async () => {
+    const buyer = await newBuyer(portal, { name: 'Alex Kept' });
+    const payment = await buy(portal, buyer, 'pack-10', termsId);
+    await portal.mail.deliverDue();
+    await portal.documentFiles.idle();
+    const { receipt } = await receiptMail(portal, payment);
+    const rendered = () => portal.logs.filter((line) => line.msg === 'document rendered' && line.document === receipt.number).length;
+    const stored = async () => (await portal.db.knex('document_files').where('document_id', receipt.id)).length;
+    expect([rendered(), await stored()]).to.deep.equal([0, 0]);
+    for (let download = 0; download < 2; download += 1) {
+      const response = await buyer.agent.get(`/documents/${receipt.number}.pdf`).buffer(true).expect(200);
+      expect(response.headers['content-type']).to.equal('application/pdf');
+    }
+    expect([rendered(), await stored()]).to.deep.equal([1, 1]);
+  });
 });
