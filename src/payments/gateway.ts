@@ -11,6 +11,7 @@ export interface PaymentGateway {
   /** Captures an approved payment; `requestId` makes retries safe (same id → same effect, once). */
   capture(providerOrderId: string, requestId: string): Promise<PaymentSnapshot>;
   getPayment(providerOrderId: string): Promise<PaymentSnapshot>;
+  /** Refunds once per `requestId`, which the refund also carries as its invoice id (RefundSnapshot.invoiceId). */
   refund(captureId: string, input: { amountCents: number; currency: string; requestId: string }): Promise<{ refundId: string; status: string }>;
   /** Verifies a webhook delivery against its raw body; throws WebhookVerificationError. */
   verifyWebhook(headers: Record<string, string | string[] | undefined>, rawBody: Buffer): Promise<PaymentWebhookEvent>;
@@ -51,6 +52,8 @@ export interface RefundSnapshot {
   status: string;
   amountCents: number;
   currency: string;
+  /** The refund's invoice_id: the request id of a refund the portal asked for, else what PayPal put there. */
+  invoiceId: string | null;
 }
 
 /** The provider's view of one payment, re-fetched whenever anything happens (events are only triggers). */

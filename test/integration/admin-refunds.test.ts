@@ -4,6 +4,7 @@ import type { OfferChoice } from '../../src/services/checkout/checkout.js';
 import type { Order } from '../../src/domain/checkout/orders.js';
 import type { User } from '../../src/domain/people/users.js';
 import { saveRefundPolicy } from '../../src/db/checkout/refund-policy-repository.js';
+import { savePendingRefundRequest, unitsHeldByPendingRefunds } from '../../src/db/checkout/order-admin-repository.js';
 import { testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { balanceOf, publishOffers, restorePayments } from '../helpers/topup.js';
@@ -290,6 +291,23 @@ describe(`administration: refunds (${testDialect})`, () => {
     expect(refundCalls(first) + refundCalls(second)).to.equal(1);
   });
 
+  it('ends a refund\'s hold on the units in the transaction that takes them back, before its request is closed', async () => {
+    const order = await paidOrder();
+    const requestId = `admin-refund-${order.id}-window`;
+    const admin = (await portal.db.knex('users').where('username', 'gestion').first('id')) as { id: number };
+    await portal.db.transaction((trx) =>
+      savePendingRefundRequest(trx, { requestId, orderId: order.id, amountCents: 2000, unitsReserved: 2200, reason: 'Erreur de montant', requestedBy: admin.id }, new Date()),
+    );
+    const held = () => unitsHeldByPendingRefunds(portal.db.knex, buyer.id, new Date(Date.now() - 60_000));
+    expect(await held()).to.equal(2200);
+    const before = await balanceOf(portal, buyer.id);
+    // What the admin's refund does between asking PayPal and closing its request.
+    expect(await portal.checkout.refund(await current(order), 2000, requestId)).to.include({ kind: 'refunded', settled: true });
+    expect(await portal.db.knex('admin_refund_requests').where('request_id', requestId).first('status')).to.deep.equal({ status: 'pending' });
+    expect(await balanceOf(portal, buyer.id)).to.equal(before - 2200);
+    expect(await held()).to.equal(0);
+  });
+
   it('refuses a form sent again with another amount, since PayPal would replay its first refund', async () => {
     const order = await paidOrder();
     const page = await orderPage(order);
@@ -337,6 +355,20 @@ describe(`administration: refunds (${testDialect})`, () => {
     await portal.simulator.flushWebhooks();
     expect(atPayPal(order).refunds).to.deep.equal(['4.00']);
     expect(await balanceOf(portal, buyer.id)).to.equal(before.balance - 440);
+  });
+
+  it('after an unclear answer, takes as its own only the refund carrying its request id, not one of the same amount made elsewhere', async () => {
+    const order = await paidOrder();
+    // Refunded from PayPal's dashboard, its notification lost: a refund of 6,00 € the portal has not seen.
+    portal.simulator.setWebhookUrl(null);
+    portal.simulator.refundCapture(order.paypalOrderId!, '6.00');
+    portal.simulator.setFault({ type: 'http500', times: 1, operation: 'refund', afterEffect: true });
+    const page = await orderPage(order);
+    expect((await refund(order, page, { amount: '6,00' })).status).to.equal(303);
+    const [request] = await portal.db.knex('admin_refund_requests').where('order_id', order.id);
+    const ours = await portal.db.knex('payment_refunds').where('refund_id', request.refund_id).first();
+    expect(ours.invoice_id).to.equal(request.request_id);
+    expect(await portal.db.knex('payment_refunds').where('order_id', order.id).whereNot('refund_id', request.refund_id).first('invoice_id')).to.deep.equal({ invoice_id: order.number });
   });
 
   for (const [name, fault] of [

@@ -192,13 +192,18 @@ export async function closeRefundRequest(trx: Knex.Transaction, requestId: strin
   return changed > 0;
 }
 
-/** Units held by a person's pending refund requests made since `since` (older ones were settled by PayPal's word or given up). */
+/**
+ * Units held by a person's pending refund requests made since `since` (older ones were settled by
+ * PayPal's word or given up). A request whose refund is recorded holds nothing: its units left the
+ * balance in the transaction that recorded it, before the request is closed.
+ */
 export async function unitsHeldByPendingRefunds(db: Queryable, userId: number, since: Date): Promise<number> {
   const row = await db('admin_refund_requests as r')
     .join('orders as o', 'o.id', 'r.order_id')
     .where('o.user_id', userId)
     .where('r.status', 'pending')
     .where('r.updated_at', '>=', since.toISOString())
+    .whereNotExists((recorded) => recorded.select(db.raw('1')).from('payment_refunds as p').whereRaw('p.invoice_id = r.request_id'))
     .sum({ held: 'r.units_reserved' })
     .first();
   return toSafeInteger(row?.held ?? 0);

@@ -243,6 +243,8 @@ export interface RefundRecord {
   netCents: number;
   vatCents: number;
   ledgerTransactionId: number | null;
+  /** PayPal's invoice_id of the refund: the portal's request id when the portal asked for it. */
+  invoiceId: string | null;
 }
 
 /** Records a completed refund once (PayPal's refund id is the key); a later sighting changes nothing. */
@@ -256,6 +258,7 @@ export async function recordRefund(trx: Knex.Transaction, refund: RefundRecord, 
       net_cents: refund.netCents,
       vat_cents: refund.vatCents,
       ledger_transaction_id: refund.ledgerTransactionId,
+      invoice_id: refund.invoiceId,
       created_at: now.toISOString(),
     })
     .onConflict('refund_id')
@@ -272,6 +275,7 @@ export async function listRefunds(db: Queryable, orderId: number): Promise<Array
     netCents: toSafeInteger(row.net_cents),
     vatCents: toSafeInteger(row.vat_cents),
     ledgerTransactionId: row.ledger_transaction_id == null ? null : toSafeInteger(row.ledger_transaction_id),
+    invoiceId: row.invoice_id == null ? null : String(row.invoice_id),
     createdAt: toDate(row.created_at),
   }));
 }

@@ -57,7 +57,7 @@ export function createPayPalGateway(options: PayPalGatewayOptions): PaymentGatew
     async refund(captureId, { amountCents, currency, requestId }) {
       const { body } = await client.request('POST', `/v2/payments/captures/${encodeURIComponent(captureId)}/refund`, {
         requestId,
-        body: { amount: { value: centsToPayPalValue(amountCents), currency_code: currency } },
+        body: { amount: { value: centsToPayPalValue(amountCents), currency_code: currency }, invoice_id: requestId },
       });
       const refund = (body ?? {}) as { id?: unknown; status?: unknown };
       if (typeof refund.id !== 'string') throw new GatewayError('unknown_outcome', 'PayPal answered a refund without an id');
@@ -111,7 +111,7 @@ function toSnapshot(body: unknown): PaymentSnapshot {
       amount?: { value?: string; currency_code?: string };
       payments?: {
         captures?: Array<{ id?: string; status?: string; status_details?: { reason?: string }; amount?: { value?: string; currency_code?: string }; custom_id?: string }>;
-        refunds?: Array<{ id?: string; status?: string; amount?: { value?: string; currency_code?: string } }>;
+        refunds?: Array<{ id?: string; status?: string; amount?: { value?: string; currency_code?: string }; invoice_id?: string }>;
       };
     }>;
   };
@@ -138,7 +138,7 @@ function toSnapshot(body: unknown): PaymentSnapshot {
         : null,
     refunds: (unit?.payments?.refunds ?? []).flatMap((refund) =>
       refund.id && refund.status
-        ? [{ id: refund.id, status: refund.status, amountCents: payPalValueToCents(refund.amount?.value) ?? 0, currency: refund.amount?.currency_code ?? '' }]
+        ? [{ id: refund.id, status: refund.status, amountCents: payPalValueToCents(refund.amount?.value) ?? 0, currency: refund.amount?.currency_code ?? '', invoiceId: refund.invoice_id ?? null }]
         : [],
     ),
   };

@@ -480,7 +480,7 @@ export function createCheckout(deps: CheckoutDependencies) {
       const recorded = await listRefunds(trx, order.id);
       const earlier = recorded.filter((candidate) => candidate.refundId !== refund.id);
       const money = { currency: refund.currency, amountCents: refund.amountCents, ...refundVat(order, refund.amountCents, earlier) };
-      await recordRefund(trx, { refundId: refund.id, orderId: order.id, ...money, ledgerTransactionId }, now);
+      await recordRefund(trx, { refundId: refund.id, orderId: order.id, ...money, ledgerTransactionId, invoiceId: refund.invoiceId }, now);
       const creditNote = await deps.documents.issueCreditNote(trx, order, refund.id, now);
       if (creditNote.created) creditNotes.push(creditNote.document);
       debited += share;
@@ -612,11 +612,10 @@ export function createCheckout(deps: CheckoutDependencies) {
    * Refunds part or all of a credited order at the provider, then settles the order: the units go
    * back through applyRefunds, like any refund the provider reports. The same `requestId` refunds
    * once however often it is sent. An unclear answer is followed by a look-up, never by a second
-   * refund: a new refund of this amount found there is taken as this one.
+   * refund: a refund found there carrying `requestId` as its invoice id is this one.
    */
   async function refund(order: Order, amountCents: Cents, requestId: string): Promise<RefundOutcome> {
     if (!REFUNDABLE_STATUSES.includes(order.status) || !order.paypalCaptureId) throw new CheckoutError('order_not_refundable', `order ${order.number} is ${order.status}`);
-    const known = new Set((await listRefunds(db.knex, order.id)).map((recorded) => recorded.refundId));
     let answer: { refundId: string; status: string } | null = null;
     try {
       answer = await gateway.refund(order.paypalCaptureId, { amountCents, currency: order.currency, requestId });
@@ -632,7 +631,7 @@ export function createCheckout(deps: CheckoutDependencies) {
     const { snapshot } = await settle(order, { captureFirst: false });
     if (answer) return { kind: 'refunded', ...answer, settled: snapshot !== null };
     if (!snapshot) return { kind: 'unknown' };
-    const found = snapshot.refunds.find((candidate) => !known.has(candidate.id) && candidate.amountCents === amountCents);
+    const found = snapshot.refunds.find((candidate) => candidate.invoiceId === requestId);
     return found ? { kind: 'refunded', refundId: found.id, status: found.status, settled: true } : { kind: 'not_refunded' };
   }
 
