@@ -30,6 +30,7 @@ import { csrfProtection } from './web/middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './web/middleware/error-handler.js';
 import { resolveLocale } from './web/middleware/locale.js';
 import { requestLogger } from './web/middleware/request-logger.js';
+import { redirectToPublicUrl } from './web/middleware/public-origin.js';
 import { securityHeaders } from './web/middleware/security-headers.js';
 import { deviceCookieName, pendingSignInCookieName, sessionCookieName, sessionCookieOptions, sessions } from './web/middleware/session.js';
 import { printApiRoutes } from './web/api/routes.js';
@@ -236,6 +237,8 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
       logger,
     }),
   );
+  // Pages only on PUBLIC_URL's host; health, metrics, webhooks, the print API and assets answer on any.
+  if (config.server.redirectToPublicUrl) app.use(redirectToPublicUrl(config.server.publicUrl));
   const smallForms = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 100 });
   // Admin forms carry whole price lists and terms of sale: parsed once the person is known to be an admin.
   const adminForms = express.urlencoded({ extended: false, limit: '512kb', parameterLimit: 500 });

@@ -21,6 +21,7 @@ export const ENVIRONMENT_KEYS = {
   PORT: 'server.port',
   PUBLIC_URL: 'server.publicUrl',
   TRUST_PROXY: 'server.trustProxy',
+  REDIRECT_TO_PUBLIC_URL: 'server.redirectToPublicUrl',
   SHUTDOWN_TIMEOUT_SECONDS: 'server.shutdownTimeoutSeconds',
   DATABASE_URL: 'database.url',
   DATABASE_POOL_MAX: 'database.poolMax',
@@ -146,6 +147,8 @@ const configSchema = z
       port: integer(0, 65535),
       publicUrl: httpUrl.optional(),
       trustProxy,
+      /** Pages asked for on another host name of this server are redirected to PUBLIC_URL's (public-origin.ts). */
+      redirectToPublicUrl: flag,
       /** On SIGTERM or SIGINT, how long requests in flight and work in progress may take before the process exits anyway. */
       shutdownTimeoutSeconds: integer(1, 600),
     }),

@@ -26,6 +26,8 @@ function productionEnvironment(folder: string): NodeJS.ProcessEnv {
     PORT: '0',
     // Plain http here (a warning in the log): the test signs in without TLS in front.
     PUBLIC_URL: 'http://127.0.0.1',
+    // Reached on the port chosen at start, which PUBLIC_URL cannot name: pages are not sent there.
+    REDIRECT_TO_PUBLIC_URL: 'false',
     TRUST_PROXY: 'loopback',
     SESSION_SECRET: randomBytes(32).toString('hex'),
     DATABASE_URL: `sqlite:${path.join(folder, 'data', 'recharge.sqlite')}`,

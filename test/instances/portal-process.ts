@@ -28,7 +28,8 @@ export interface PortalProcess {
  */
 export function startPortalProcess(name: string, env: NodeJS.ProcessEnv, { compiled = false, nodeOptions = [] }: { compiled?: boolean; nodeOptions?: string[] } = {}): PortalProcess {
   const spawnPortal = compiled ? spawnCompiledEntry : spawnEntry;
-  const child = spawnPortal('src/server.ts', [], { ...env, HOST: '127.0.0.1', PORT: '0' }, nodeOptions);
+  // Reached on its own address and a port chosen at start, which no PUBLIC_URL can name beforehand.
+  const child = spawnPortal('src/server.ts', [], { REDIRECT_TO_PUBLIC_URL: 'false', ...env, HOST: '127.0.0.1', PORT: '0' }, nodeOptions);
   const logs: LogLine[] = [];
   let output = '';
   let partial = '';
