@@ -246,6 +246,18 @@ export function createCheckout(deps: CheckoutDependencies) {
     return { order: await current(), paypalAnswered: true };
   }
 
+  /**
+   * "Back" from the basket: an order not yet sent to PayPal is cancelled, so going back to choose
+   * another amount leaves no unpaid order behind. One already sent is left as it is (its buyer may be
+   * paying it in another tab; it expires or its cancel link closes it). Answers the order as it is now.
+   */
+  async function withdraw(order: Order): Promise<Order> {
+    return db.transaction(async (trx) => {
+      const locked = await lockOrder(trx, order.id);
+      return (await moveOrder(trx, order.id, { from: ['created'], to: 'cancelled', detail: 'the buyer went back to the offers' }, clock.now())) ?? locked;
+    });
+  }
+
   type Recorder = (db: Queryable) => Promise<void>;
 
   /**
@@ -651,7 +663,7 @@ export function createCheckout(deps: CheckoutDependencies) {
     });
   }
 
-  return { placeOrder, startOrderPayment, completeReturn, completeReturnOf, cancelAtReturn, cancelAtReturnOf, settle, handleWebhook, reconcile, ownOrder, refund, checkNow };
+  return { placeOrder, startOrderPayment, completeReturn, completeReturnOf, cancelAtReturn, cancelAtReturnOf, withdraw, settle, handleWebhook, reconcile, ownOrder, refund, checkNow };
 }
 
 export type Checkout = ReturnType<typeof createCheckout>;

@@ -75,7 +75,7 @@ export function orderRoutes({ checkout, seller, db, printSystem }: { checkout: C
   async function showOrder(response: Response, order: Order, { problem = null, notice = null }: { problem?: string | null; notice?: string | null } = {}) {
     const t = response.locals.t as Translate;
     const [view, transfers] = await Promise.all([viewOf(order, response.locals.locale as Locale), transfersOf(order, response)]);
-    await renderPage(response, 'pages/order', { title: t('order.title', { number: order.number }), ...view, transfers, problem, notice });
+    await renderPage(response, 'pages/order', { title: t('order.title', { number: order.number }), ...view, seller, transfers, problem, notice });
   }
 
   /** Back from PayPal's cancel link on an order that was paid, or is being paid, after all: say so. */
@@ -109,6 +109,12 @@ export function orderRoutes({ checkout, seller, db, printSystem }: { checkout: C
       }
       response.redirect(303, `/orders/${order.number}?problem=${error.code === 'payment_unavailable' ? 'paymentUnavailable' : 'notPayable'}`);
     }
+  });
+
+  // "Back" on the basket: the order not yet sent to PayPal is cancelled and the offers are shown again.
+  router.post('/orders/:number/back', requireUser, async (request, response) => {
+    const order = await checkout.withdraw(await orderOf(request));
+    response.redirect(303, order.status === 'cancelled' ? '/topup' : `/orders/${order.number}`);
   });
 
   router.get('/orders/:number/receipt', requireUser, async (request, response) => {
