@@ -60,6 +60,16 @@ describe(`administration: dashboard (${testDialect})`, () => {
     expect(section('outstanding')).to.include('37,00 unités');
     expect(section('orders-state')).to.include('1 commande en attente de paiement').and.include('1 commande en échec');
     expect(section('problems')).to.include(declined).and.include('Paiement en échec');
+    // The last 30 days, today (the 24th in Paris) included: the three top-ups, drawn from the 23rd on.
+    const trend = section('trend');
+    expect(trend).to.include('35,00 €').and.include('3 recharges').and.include('href="/admin/reports?from=2026-10-26&amp;to=2026-11-24&amp;currency=EUR"');
+    expect(trend).to.match(/<svg [^>]*role="img" aria-labelledby="trend-eur-title trend-eur-desc">/);
+    expect(trend).to.include('3 recharges payées pour 35,00 € au total. Jour le plus fort : 23 nov. 2026, 20,00 €.');
+    const points = /<polyline points="([^"]+)"/.exec(trend)![1]!.split(' ').map((point) => Number(point.split(',')[1]));
+    expect(points).to.have.length(30);
+    // Nothing on the 28 days before, 20 € on the 23rd, 15 € on the 24th: the highest day reaches the top.
+    expect(new Set(points.slice(0, 28)).size).to.equal(1);
+    expect(points[28]).to.be.lessThan(points[29]!).and.lessThan(points[0]!);
 
   });
 

@@ -1,7 +1,16 @@
-import type { Router } from 'express';
+import type { Response, Router } from 'express';
 import { countLatePendingTransfers, countTransfersByState } from '../../../services/credit-transfers/records.js';
 import { countOrdersIn, countUnmatchedWebhooks, quotePaymentTotals, recentPaymentProblems, topUpTotals, unitsOutstanding } from '../../../services/reports/records.js';
 import { addDays, dayOf, firstOfMonth, startOfDay } from '../../../domain/time/calendar.js';
+import { dailyTopUps } from '../../../services/reports/daily-top-ups.js';
+import { loadPriceList } from '../../../services/pricing/records.js';
+import type { DailyTopUps } from '../../../domain/reports/top-ups-per-day.js';
+import type { DayRange } from '../../../domain/time/day-range.js';
+import { formatMoney } from '../../../i18n/format.js';
+import type { Locale } from '../../../i18n/index.js';
+import type { PresentedTheme } from '../../../services/branding/theme-service.js';
+import { dayLabels } from '../../charts/day-labels.js';
+import { sparklineSvg } from '../../charts/sparkline.js';
 import { formatOrderNumber } from '../../../domain/checkout/orders.js';
 import type { Translate } from '../../../i18n/index.js';
 import { renderPage } from '../../render.js';
@@ -9,8 +18,29 @@ import type { ProviderHealthChecks } from '../../../services/identity/provider-h
 import type { AdminDependencies } from './dependencies.js';
 
 const PROBLEM_WINDOW_MS = 7 * 24 * 3600_000;
+/** The dashboard's trend: top-ups paid on each of the last 30 days, today included. */
+const TREND_DAYS = 30;
 /** A transfer still pending this long after it was queued is stuck: attempts keep failing, or none is made. */
 export const LATE_TRANSFER_MINUTES = 15;
+
+/** One currency's last days as a sparkline, its totals in words, and the report of those days. */
+function trendOf(series: DailyTopUps, range: DayRange, response: Response) {
+  const t = response.locals.t as Translate;
+  const locale = response.locals.locale as Locale;
+  const money = (cents: number) => formatMoney(cents, series.currency, locale);
+  const days = dayLabels(locale);
+  const best = series.days.reduce((top, day) => (day.amountCents > top.amountCents ? day : top), series.days[0]!);
+  const summary = t('admin.reports.chart.summary', { count: series.count, amount: money(series.amountCents) });
+  const svg = sparklineSvg({
+    id: `trend-${series.currency.toLowerCase()}`,
+    title: t('admin.dashboard.trend.svgTitle', { from: days.full(range.from), to: days.full(range.to), currency: series.currency }),
+    description: series.count > 0 ? `${summary} ${t('admin.reports.chart.best', { day: days.full(best.day), amount: money(best.amountCents) })}` : summary,
+    values: series.days.map((day) => day.amountCents),
+    colour: (response.locals.theme as PresentedTheme).palette.primary,
+  });
+  const report = new URLSearchParams({ from: range.from, to: range.to, currency: series.currency });
+  return { svg, amount: money(series.amountCents), count: series.count, reportHref: `/admin/reports?${report.toString()}` };
+}
 
 export function registerDashboardRoutes(router: Router, { db, clock, config, printSystem }: AdminDependencies, providerHealth: ProviderHealthChecks): void {
   router.get('/admin', async (_request, response) => {
@@ -21,7 +51,9 @@ export function registerDashboardRoutes(router: Router, { db, clock, config, pri
     const tomorrow = startOfDay(addDays(today, 1), zone);
     const since = new Date(now.getTime() - PROBLEM_WINDOW_MS);
     const monthStart = startOfDay(firstOfMonth(today), zone);
-    const [todayTotals, monthTotals, monthQuotes, outstanding, pending, failed, problems, unmatchedWebhooks, transferStates, lateTransfers] = await Promise.all([
+    const trendRange = { from: addDays(today, 1 - TREND_DAYS), to: today };
+    const [trend, todayTotals, monthTotals, monthQuotes, outstanding, pending, failed, problems, unmatchedWebhooks, transferStates, lateTransfers] = await Promise.all([
+      loadPriceList(db.knex).then((priceList) => dailyTopUps(db.knex, trendRange, zone, priceList.settings.currency)),
       topUpTotals(db.knex, startOfDay(today, zone), tomorrow),
       topUpTotals(db.knex, monthStart, tomorrow),
       quotePaymentTotals(db.knex, monthStart, tomorrow),
@@ -37,6 +69,7 @@ export function registerDashboardRoutes(router: Router, { db, clock, config, pri
     await renderPage(response, 'admin/dashboard', {
       title: t('admin.dashboard.title'),
       adminSection: 'dashboard',
+      trend: trend.map((series) => trendOf(series, trendRange, response)),
       todayTotals,
       monthTotals,
       monthQuotes,

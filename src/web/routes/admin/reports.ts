@@ -4,16 +4,18 @@ import { stringify } from 'csv-stringify';
 import type { Request, Response, Router } from 'express';
 import { recordAudit } from '../../../services/audit/records.js';
 import { loadPriceList } from '../../../services/pricing/records.js';
-import { exportedQuotePages, exportedTransactionPages, paidTopUpPages, quoteVatRatesIn } from '../../../services/reports/records.js';
+import { exportedQuotePages, exportedTransactionPages, quoteVatRatesIn } from '../../../services/reports/records.js';
+import { dailyTopUps as dailyTopUpsIn } from '../../../services/reports/daily-top-ups.js';
 import { dayOf, firstOfMonth } from '../../../domain/time/calendar.js';
 import { checkDayRange, MAX_REPORT_DAYS, periodOf, type DayRange } from '../../../domain/time/day-range.js';
-import { tallyTopUpsPerDay, type DailyTopUps } from '../../../domain/reports/top-ups-per-day.js';
+import type { DailyTopUps } from '../../../domain/reports/top-ups-per-day.js';
 import { csvConventionsFor, EXPORT_COLUMNS, exportRecord, type ExportKind } from '../../../domain/reports/transaction-export.js';
 import { isQuoteExportDate, QUOTE_EXPORT_DATES, quoteExportColumns, quoteExportRecord, type QuoteExportColumn, type QuoteExportDate, type QuotePaidWith } from '../../../domain/reports/quote-export.js';
 import type { QuoteStatus } from '../../../domain/quotes/quote-status.js';
 import { formatMoney } from '../../../i18n/format.js';
 import type { Locale, Translate } from '../../../i18n/index.js';
 import { barChartSvg } from '../../charts/bar-chart.js';
+import { dayLabels } from '../../charts/day-labels.js';
 import { HttpError } from '../../http-error.js';
 import { renderPage } from '../../render.js';
 import type { PresentedTheme } from '../../../services/branding/theme-service.js';
@@ -21,14 +23,6 @@ import { registerAuditRoutes } from './audit.js';
 import { dayRangeMessages, typedText } from '../../day-range-form.js';
 import { vatRateText } from '../desk/quote-form.js';
 import type { AdminDependencies } from './dependencies.js';
-
-/** Short and full labels of calendar days (a day key is a date, not an instant: formatted at UTC). */
-function dayFormats(locale: Locale) {
-  const short = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' });
-  const full = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
-  const at = (day: string) => new Date(`${day}T00:00:00Z`);
-  return { short: (day: string) => short.format(at(day)), full: (day: string) => full.format(at(day)) };
-}
 
 /** Streams `records` as a CSV download, never cached. */
 async function sendCsv(response: Response, fileName: string, delimiter: ';' | ',', records: AsyncGenerator<string[]>): Promise<void> {
@@ -64,18 +58,14 @@ export function registerReportRoutes(router: Router, deps: AdminDependencies): v
   }
 
   /** Top-ups paid per day, per currency: `currency` (the price list's, unless asked) is always there. */
-  async function dailyTopUps(range: DayRange, currency: string): Promise<DailyTopUps[]> {
-    const tally = tallyTopUpsPerDay(range, timeZone);
-    for await (const page of paidTopUpPages(db.knex, periodOf(range, timeZone))) for (const topUp of page) tally.add(topUp);
-    return tally.result(currency);
-  }
+  const dailyTopUps = (range: DayRange, currency: string) => dailyTopUpsIn(db.knex, range, timeZone, currency);
   const priceListCurrency = async () => (await loadPriceList(db.knex)).settings.currency;
 
   function chartOf(series: DailyTopUps, range: DayRange, response: Response) {
     const t = response.locals.t as Translate;
     const locale = response.locals.locale as Locale;
     const money = (cents: number) => formatMoney(cents, series.currency, locale);
-    const days = dayFormats(locale);
+    const days = dayLabels(locale);
     const id = `chart-${series.currency.toLowerCase()}`;
     const best = series.days.reduce((top, day) => (day.amountCents > top.amountCents ? day : top), series.days[0]!);
     const summary = t('admin.reports.chart.summary', { count: series.count, amount: money(series.amountCents) });
