@@ -481,8 +481,8 @@ describe('flows in Chromium', function () {
 
       await clickTo(admin, headerLink(admin, t('nav.admin')), '/admin');
       await clickTo(admin, admin.getByRole('navigation', { name: t('admin.nav.label') }).getByRole('link', { name: t('admin.nav.prices'), exact: true }), '/admin/prices');
-      const packFields = admin.getByRole('group', { name: new RegExp(`· ${pack.id}$`) });
-      await packFields.getByLabel(t('admin.prices.packs.price'), { exact: true }).fill('47,50');
+      // The price list is a table: each field is named by its row ("Forfait 4 · pack-50") and its column.
+      await admin.getByRole('textbox', { name: new RegExp(`· ${pack.id} ${t('admin.prices.packs.price')}$`) }).fill('47,50');
       await clickTo(admin, admin.getByRole('button', { name: t('admin.prices.previewButton'), exact: true }), /\/admin\/prices\/drafts\/\d+$/);
       expect(await admin.getByRole('radio', { name: startingWith(money(newPriceCents)) }).count(), 'the new price in the preview').to.equal(1);
       await expectNoAxeViolations(admin, 'the price list’s preview');

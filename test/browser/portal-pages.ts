@@ -96,6 +96,7 @@ export const SCREENSHOTS: ReadonlyArray<{ page: PageName; locale: Locale; file: 
       'order-paid',
       'receipt',
       'admin-dashboard',
+      'admin-prices',
       'admin-orders',
       'admin-api-keys',
       'admin-mails',

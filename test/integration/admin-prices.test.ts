@@ -81,7 +81,9 @@ describe(`administration: price list (${testDialect})`, () => {
     expect(fields).to.include({ 'tier-0-amount': '20,00', 'tier-0-bonus': '5', 'tier-1-amount': '50,00', 'tier-1-bonus': '10' });
     // One blank row to add a pack and one to add a tier.
     expect(fields).to.include({ 'pack-4-id': '', 'pack-4-price': '', 'tier-2-amount': '' });
-    expect(page.text).to.include('<label for="pack-2-price">Prix TTC');
+    // A table: each field named by its row's and its column's headers.
+    expect(page.text).to.match(/<input id="pack-2-price" name="pack-2-price" value="20,00" [^>]*aria-labelledby="pack-row-2 pack-column-price"/);
+    expect(page.text).to.include('<th scope="row" id="pack-row-2">Forfait 3 · pack-20</th>').and.include('<th scope="col" id="pack-column-price">Prix TTC</th>');
     const inEnglish = await english.get('/admin/prices').expect(200);
     expect(formFields(inEnglish.text, '/admin/prices')).to.include({ 'pack-2-price': '20.00', 'unit-price': '1.00' });
     expect(inEnglish.text).to.include('Price list').and.include('Price incl. VAT');
