@@ -587,7 +587,13 @@ function finish(parsed: ParsedConfig): Config {
   const secret = parsed.session.secret ?? randomBytes(32).toString('hex');
   return {
     ...parsed,
-    server: { ...parsed.server, publicUrl, secureCookies: publicUrl.startsWith('https://') },
+    server: {
+      ...parsed.server,
+      publicUrl,
+      // PORT=0 without PUBLIC_URL (a port chosen at start, as tests do) leaves no address to send anyone to.
+      redirectToPublicUrl: parsed.server.redirectToPublicUrl && !(parsed.server.publicUrl === undefined && parsed.server.port === 0),
+      secureCookies: publicUrl.startsWith('https://'),
+    },
     database: { target: parseDatabaseUrl(parsed.database.url), poolMax: parsed.database.poolMax },
     session: { ...parsed.session, secret, secretGenerated: parsed.session.secret === undefined },
     branding: {

@@ -14,6 +14,12 @@ describe('pages only on the PUBLIC_URL origin', () => {
     }
   });
 
+  it('is off when no PUBLIC_URL is set and the port is chosen at start (PORT=0): there is no address to send anyone to', () => {
+    expect(loadConfig({ env: { NODE_ENV: 'development', PORT: '0' } }).server.redirectToPublicUrl).to.equal(false);
+    expect(loadConfig({ env: { NODE_ENV: 'development', PORT: '3000' } }).server.redirectToPublicUrl).to.equal(true);
+    expect(loadConfig({ env: { NODE_ENV: 'development', PORT: '0', PUBLIC_URL: 'http://print.example.edu' } }).server.redirectToPublicUrl).to.equal(true);
+  });
+
   describe('on plain HTTP', () => {
     before(async () => {
       // The test configuration turns the redirect off (supertest's host is 127.0.0.1 and a random port).
