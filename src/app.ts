@@ -67,7 +67,6 @@ import { createPortalMetrics } from './services/monitoring/metrics.js';
 import { requestMetrics } from './web/middleware/request-metrics.js';
 import { metricsRoutes } from './web/routes/metrics.js';
 import { metricsOnlyApp } from './metrics-app.js';
-import { createIdentityRegistry } from './identity-setup.js';
 import type { IdentityRegistry } from './services/identity/registry.js';
 import { createExternalSignIn } from './services/identity/external-sign-in.js';
 import { sessionStarter } from './web/sign-in/begin-session.js';
@@ -82,8 +81,8 @@ export interface AppDependencies {
   gateway: PaymentGateway;
   clock?: Clock;
   hasher?: PasswordHasher;
-  /** The identity providers; by default those of the config (server.ts adds the demo one). */
-  identity?: IdentityRegistry;
+  /** The identity providers: createIdentityRegistry's, from the config (server.ts adds the demo one). */
+  identity: IdentityRegistry;
   /** Where credits go besides the ledger (CREDIT_DESTINATION; server.ts builds it, starting the PaperCut simulator if asked); none by default. */
   creditDestination?: CreditDestination | null;
 }
@@ -105,7 +104,7 @@ export interface Portal {
 }
 
 /** Builds the portal from its dependencies, without listening: tests drive it in-process. */
-export function createApp({ config, db, logger, gateway, clock = systemClock, hasher = createArgon2Hasher(), identity = createIdentityRegistry({ config, db, clock, providers: config.identity.providers }), creditDestination = null }: AppDependencies): Portal {
+export function createApp({ config, db, logger, gateway, clock = systemClock, hasher = createArgon2Hasher(), identity, creditDestination = null }: AppDependencies): Portal {
   const translations = createTranslations();
   const viewsDir = path.join(projectRoot, 'views');
   const views = themedViews(viewsDir);
@@ -297,7 +296,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   );
   const users = createUserManagement({ db, hasher, clock });
   app.use(myAccountRoutes({ db, clock, users, identity, session: config.session, localPasswords: config.identity.localPasswords }));
-  app.use(accountRoutes({ ledger, timeZone: config.i18n.timeZone, printSystem }));
+  app.use(accountRoutes({ ledger, clock, timeZone: config.i18n.timeZone, printSystem }));
   app.use(preferenceRoutes({ db, clock, secureCookies: config.server.secureCookies }));
   app.use(topUpRoutes({ db, checkout, clock, printSystem }));
   app.use(orderRoutes({ checkout, seller: config.seller, db, printSystem }));

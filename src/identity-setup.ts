@@ -3,11 +3,7 @@ import type { Database } from './db/database.js';
 import { signInKeyRepository } from './db/identity/sign-in-key-repository.js';
 import type { ProviderConfig } from './domain/identity/provider-config.js';
 import type { Clock } from './domain/time/clock.js';
-import { createCasProvider } from './identity/cas/cas-provider.js';
-import { createLdapProvider } from './identity/ldap/ldap-provider.js';
-import { createOidcProvider } from './identity/oidc/oidc-provider.js';
 import type { IdentityProvider } from './identity/provider.js';
-import { createSamlProvider } from './identity/saml/saml-provider.js';
 import { identityRegistry, labelIn, type IdentityRegistry } from './services/identity/registry.js';
 
 /** The built-in demo provider's id (config refuses it for a configured provider). */
@@ -15,17 +11,22 @@ export const DEMO_PROVIDER_ID = 'demo';
 
 /**
  * Builds each configured provider's protocol gateway, with the URLs the provider is told (from
- * PUBLIC_URL, never from a request) and its share of the sign_in_keys table.
+ * PUBLIC_URL, never from a request) and its share of the sign_in_keys table. A protocol's module is
+ * imported only when a provider uses it: node-saml, openid-client and ldapts take about 0.25 s to load
+ * together, which a portal without institutional sign-in would pay at every start.
  */
-export function createIdentityRegistry({ config, db, clock, providers }: { config: Config; db: Database; clock: Clock; providers: readonly ProviderConfig[] }): IdentityRegistry {
+export async function createIdentityRegistry({ config, db, clock, providers }: { config: Config; db: Database; clock: Clock; providers: readonly ProviderConfig[] }): Promise<IdentityRegistry> {
   const publicUrl = config.server.publicUrl;
-  const gatewayOf = (provider: ProviderConfig): IdentityProvider => {
+  const gatewayOf = async (provider: ProviderConfig): Promise<IdentityProvider> => {
     const base = `${publicUrl}/auth/${provider.id}`;
     const keys = () => signInKeyRepository(db.knex, provider.id, () => clock.now());
     switch (provider.kind) {
-      case 'oidc':
+      case 'oidc': {
+        const { createOidcProvider } = await import('./identity/oidc/oidc-provider.js');
         return createOidcProvider(provider, { callbackUrl: `${base}/callback`, allowInsecureHttp: config.env !== 'production' });
-      case 'saml':
+      }
+      case 'saml': {
+        const { createSamlProvider } = await import('./identity/saml/saml-provider.js');
         return createSamlProvider(provider, {
           entityId: `${base}/metadata`,
           acsUrl: `${base}/acs`,
@@ -34,19 +35,24 @@ export function createIdentityRegistry({ config, db, clock, providers }: { confi
           sealKey: Buffer.from(config.session.secret),
           now: () => clock.now(),
         });
-      case 'cas':
+      }
+      case 'cas': {
+        const { createCasProvider } = await import('./identity/cas/cas-provider.js');
         return createCasProvider(provider, { serviceUrl: `${base}/callback`, keys: keys() });
-      case 'ldap':
+      }
+      case 'ldap': {
+        const { createLdapProvider } = await import('./identity/ldap/ldap-provider.js');
         return createLdapProvider(provider, { now: () => clock.now() });
+      }
     }
   };
   return identityRegistry(
-    providers.map((provider) => ({
+    await Promise.all(providers.map(async (provider) => ({
       config: provider,
-      gateway: gatewayOf(provider),
+      gateway: await gatewayOf(provider),
       label: (locale) => labelIn(provider.label, locale),
       demo: provider.id === DEMO_PROVIDER_ID,
-    })),
+    }))),
   );
 }
 

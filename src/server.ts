@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { createApp } from './app.js';
-import { ConfigError, configWarnings, loadConfig, type Config } from './config.js';
+import { ConfigError, configWarnings, loadConfig, projectRoot, type Config } from './config.js';
 import { runHoldingLock, runIfLockFree } from './db/advisory-lock.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -42,6 +43,15 @@ function banner(url: string, demo: DemoData | null, simulator: PayPalSimulator |
   return lines.join('\n');
 }
 
+/**
+ * Where the built-in PayPal simulator keeps its webhook signing key between starts: in a folder of its
+ * own beside an SQLite database, else in the project's data/ folder; never in UPLOADS_DIR, which is served.
+ */
+function simulatorKeyFile({ database: { target } }: Config): string {
+  const dataDir = target.dialect === 'sqlite' ? path.dirname(target.filename) : path.join(projectRoot, 'data');
+  return path.join(dataDir, 'paypal-simulator', 'webhook-signing.pem');
+}
+
 /** Long enough for start-up to finish, short enough that a process restarted every few seconds still sweeps. */
 const FIRST_SWEEP_DELAY_MS = 2_000;
 
@@ -68,7 +78,8 @@ async function main(): Promise<void> {
 
   // Simulated payments without PAYPAL_API_BASE_URL: the simulator runs in this process, beside the portal.
   // Imported only then: production never loads the simulator, nor selfsigned, which makes its certificate.
-  const simulator = config.payments.provider === 'simulator' && !config.payments.apiBaseUrl ? (await import('./payments/paypal/simulator/index.js')).createPayPalSimulator() : null;
+  const simulator =
+    config.payments.provider === 'simulator' && !config.payments.apiBaseUrl ? (await import('./payments/paypal/simulator/index.js')).createPayPalSimulator({ signingKeyFile: simulatorKeyFile(config) }) : null;
   const simulatorUrl = simulator
     ? await simulator.start(config.payments.simulatorPort).catch((error: NodeJS.ErrnoException) => exitWith(listenProblem(error, 'The built-in PayPal simulator', 'PAYPAL_SIM_PORT', config.payments.simulatorPort)))
     : undefined;
@@ -100,7 +111,7 @@ async function main(): Promise<void> {
   const demo = config.demo.enabled ? await runHoldingLock(db.knex, 'demoData', seedDemo) : null;
   const demoRefusal = await demoCredentialsRefusal({ config, db, hasher, logger });
   if (demoRefusal) exitWith(demoRefusal);
-  const identity = createIdentityRegistry({ config, db, clock, providers: [...config.identity.providers, ...(demoCas ? [demoProviderConfig(demoCas.url)] : [])] });
+  const identity = await createIdentityRegistry({ config, db, clock, providers: [...config.identity.providers, ...(demoCas ? [demoProviderConfig(demoCas.url)] : [])] });
   const { app, checkout, documents, documentFiles, mail, quoteExpiry, metricsApp, printSystem } = createApp({ config, db, logger, gateway, clock, hasher, identity, creditDestination: credits.destination });
   const backfilled = await documents.issueMissing(db, clock.now());
   if (backfilled.length > 0) {

@@ -1,4 +1,4 @@
-import nodemailer, { type NodemailerError } from 'nodemailer';
+import type { NodemailerError, Transporter } from 'nodemailer';
 import type { Config } from '../config.js';
 
 export interface OutgoingMail {
@@ -71,21 +71,19 @@ export function createMailTransport(config: Config['mail']): MailTransport {
   // Demo and trials: the outbox row is the mail, read by admins at /admin/mails; what it attaches is named there, never drawn.
   if (config.delivery === 'keep') return { kind: 'keep', send: async () => {} };
   const { host, port, secure, requireTls, user, password } = config.smtp;
-  const transporter = nodemailer.createTransport({
-    host,
-    port,
-    secure,
-    requireTLS: requireTls,
-    auth: user && password ? { user, pass: password } : undefined,
-    ...TIMEOUTS,
-  });
+  // nodemailer (about 0.1 s to load) is imported with the first mail sent, not at start.
+  let transporter: Promise<Transporter> | undefined;
+  const transporterOnce = () =>
+    (transporter ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({ host, port, secure, requireTLS: requireTls, auth: user && password ? { user, pass: password } : undefined, ...TIMEOUTS }),
+    ));
   return {
     kind: 'smtp',
     async send(mail) {
       // Before connecting, and not the server's failure: a file that cannot be had fails as itself.
       const attachments = await Promise.all(mail.attachments.map(async ({ filename, contentType, content }) => ({ filename, contentType, content: await content() })));
       try {
-        await transporter.sendMail({ ...mail, attachments, signal: AbortSignal.timeout(SEND_DEADLINE_MS) });
+        await (await transporterOnce()).sendMail({ ...mail, attachments, signal: AbortSignal.timeout(SEND_DEADLINE_MS) });
       } catch (error) {
         throw classifySmtpError(error, [password]);
       }

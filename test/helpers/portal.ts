@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import type supertest from 'supertest';
 import { createApp } from '../../src/app.js';
+import { createIdentityRegistry } from '../../src/identity-setup.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Database } from '../../src/db/database.js';
 import type { Clock } from '../../src/domain/time/clock.js';
@@ -75,6 +76,8 @@ export interface TestPortal extends TestDatabase {
   /** With a credit destination: its transfers' delivery (no timer in tests: `delivery.deliverDue()`) and balances. */
   printSystem: PrintSystem | null;
   config: Config;
+  /** Its identity providers, for a second instance of the portal on the same database. */
+  identity: IdentityRegistry;
   clock: FakeClock;
   hasher: ReturnType<typeof countingHasher>;
   users: UserManagement;
@@ -94,7 +97,7 @@ export interface TestPortalOptions {
    * Identity providers other than those IDENTITY_PROVIDERS configures: a registry built by the test, or
    * built from the portal's config, database and clock (as server.ts adds the demo provider).
    */
-  identity?: IdentityRegistry | ((portal: { config: Config; db: Database; clock: Clock }) => IdentityRegistry);
+  identity?: IdentityRegistry | ((portal: { config: Config; db: Database; clock: Clock }) => Promise<IdentityRegistry>);
   /**
    * Credits go to PaperCut too: a PaperCut simulator of the test's own (on an ephemeral port, knowing
    * these people with these balances in hundredths), reached by the portal's real client.
@@ -121,7 +124,7 @@ export async function createTestPortal(env: Record<string, string> = {}, { ident
   const users = createUserManagement({ db: database.db, hasher, clock });
   const simulator = createPayPalSimulator({ now: () => clock.now(), webhookRetry: { attempts: 3, delayMs: 20 } });
   const gateway = createGatewayFromConfig(config.payments, await simulator.start());
-  const providers = typeof identity === 'function' ? identity({ config, db: database.db, clock }) : identity;
+  const providers = typeof identity === 'function' ? await identity({ config, db: database.db, clock }) : (identity ?? (await createIdentityRegistry({ config, db: database.db, clock, providers: config.identity.providers })));
   const papercut = papercutPeople ? createPaperCutSimulator({ users: papercutPeople.users, now: () => clock.now() }) : null;
   const credits = papercut ? createPaperCutDestination({ url: await papercut.start(), authToken: papercut.authToken, timeoutMs: config.credits.timeoutMs }) : (creditDestination ?? null);
   await recordCreditDestination(database.db, credits, clock.now());
@@ -164,6 +167,7 @@ export async function createTestPortal(env: Record<string, string> = {}, { ident
     papercut,
     printSystem,
     config,
+    identity: providers,
     clock,
     hasher,
     users,

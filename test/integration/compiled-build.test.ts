@@ -23,6 +23,20 @@ type Unwanted = keyof typeof NOT_IN_PRODUCTION;
 /** Which of NOT_IN_PRODUCTION the modules loaded include. */
 const unwantedIn = (modules: string[]) => (Object.keys(NOT_IN_PRODUCTION) as Unwanted[]).filter((name) => modules.some((url) => NOT_IN_PRODUCTION[name].test(url)));
 
+/**
+ * Packages loaded only when first needed, not at start (each takes tens of milliseconds or more to load):
+ * sharp with the first image processed, nodemailer with the first mail sent, an identity protocol's
+ * package when a provider of that protocol is configured.
+ */
+const NOT_AT_START = {
+  sharp: /\/node_modules\/sharp\//,
+  nodemailer: /\/node_modules\/nodemailer\//,
+  'node-saml': /\/node_modules\/@node-saml\//,
+  'openid-client': /\/node_modules\/openid-client\//,
+  ldapts: /\/node_modules\/ldapts\//,
+};
+const loadedAtStart = (modules: string[]) => Object.keys(NOT_AT_START).filter((name) => modules.some((url) => NOT_AT_START[name as keyof typeof NOT_AT_START].test(url)));
+
 describe(`the compiled build, as npm start runs it (${testDialect})`, function () {
   this.timeout(180_000);
   let database: TestDatabase;
@@ -77,6 +91,12 @@ describe(`the compiled build, as npm start runs it (${testDialect})`, function (
     expect(modules).to.include(pathToFileURL(path.join(projectRoot, 'dist/src/server.js')).href);
     expect(modules.filter((url) => url.startsWith(pathToFileURL(path.join(projectRoot, 'src/')).href))).to.deep.equal([]);
     expect(unwantedIn(modules)).to.deep.equal([]);
+  });
+
+  it('with mail sent over SMTP and no institutional sign-in, starts without sharp, nodemailer, node-saml, openid-client or ldapts', async () => {
+    // No mail is due at start, so nothing is sent to this closed port.
+    const modules = await modulesLoaded('lazy', { ...production(), MAIL_DELIVERY: 'smtp', MAIL_FROM: 'recharge@example.edu', SMTP_HOST: '127.0.0.1', SMTP_PORT: '9' }, true);
+    expect(loadedAtStart(modules)).to.deep.equal([]);
   });
 
   it('in demo mode loads the simulator, selfsigned and the demo seeding, so the hook sees them when they load', async () => {

@@ -255,7 +255,7 @@ describe(`"Recherche de commande": a quote found by its number and postcode (${t
   it('holds the limits across two instances of the portal on the same database', async () => {
     const number = await sentQuote(portal, desk);
     const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
-    const { app: secondApp } = createApp({ config: portal.config, db: portal.db, logger: createLogger(portal.config, silent), gateway: createGatewayFromConfig(portal.config.payments), clock: portal.clock, hasher: portal.hasher });
+    const { app: secondApp } = createApp({ config: portal.config, db: portal.db, logger: createLogger(portal.config, silent), gateway: createGatewayFromConfig(portal.config.payments), clock: portal.clock, hasher: portal.hasher, identity: portal.identity });
     const [first, second] = [await guesser(), await guesser(secondApp)];
     for (let host = 0; host < 5; host += 1) expect((await (host % 2 === 0 ? first : second)(number, `2000${host}`, address(host))).status).to.equal(404);
     expect((await first(number, POSTCODE, address(10))).status).to.equal(429);

@@ -11,6 +11,7 @@ import { USAGE_CATEGORIES } from '../../src/domain/ledger/ledger.js';
 import { createTestDatabase, expectLedgerConsistent, testDialect, type TestDatabase } from '../helpers/database.js';
 import { runEntry, spawnEntry, waitForOutput } from '../helpers/processes.js';
 import { createTestPortal, csrfTokenFrom, type TestPortal } from '../helpers/portal.js';
+import { countStatements } from '../helpers/statements.js';
 
 /** The student's balance once the demo history is recorded: what the top-ups brought, less the jobs not cancelled. */
 function demoStudentBalance(): number {
@@ -224,6 +225,14 @@ describe(`demo data (${testDialect})`, () => {
     portal.clock.advance(3 * 86_400_000);
     expect((await seed()).quotes).to.deep.equal(first.quotes);
     expect(await counts()).to.deep.equal(before);
+  });
+
+  it('seeded again, only reads: the history already recorded is not replayed at each start', async () => {
+    await seed();
+    const again = await countStatements(portal.db, seed);
+    expect(again.sql.filter((sql) => /^\s*(insert|update|delete)\b/i.test(sql))).to.deep.equal([]);
+    // People, prices, terms, the history's last entry, the quotes: a few reads each, not the history's hundreds.
+    expect(again.count).to.be.below(40);
   });
 
   it('makes a new quote to try once the last one was paid or has expired, and keeps the draft', async () => {

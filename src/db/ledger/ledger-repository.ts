@@ -165,6 +165,11 @@ function toAccount(row: Record<string, unknown>): Account {
   };
 }
 
+/** Whether a transaction was posted under this idempotency key. */
+export async function isTransactionRecorded(db: Queryable, idempotencyKey: string): Promise<boolean> {
+  return (await db('ledger_transactions').where('idempotency_key', idempotencyKey).first('id')) !== undefined;
+}
+
 export async function findAccountByCode(db: Queryable, code: string): Promise<Account | undefined> {
   const row = await db('accounts').where('code', code).first();
   return row ? toAccount(row) : undefined;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import sharp, { type ResizeOptions, type SharpOptions } from 'sharp';
+import type { ResizeOptions, SharpOptions } from 'sharp';
 import { DomainError } from '../shared/errors.js';
 import { containsMarkup, imageEnd, sniffFormat, type ImageFormat } from './image-bytes.js';
+import { loadSharp } from './sharp-loader.js';
 
 export type ImagePurpose = 'logo' | 'favicon';
 
@@ -93,6 +94,7 @@ const decodeFailure = (error: unknown) => new ImageUploadError('corrupt', `canno
  */
 export async function prepareImage(purpose: ImagePurpose, file: UploadedFile): Promise<PreparedImage> {
   const format = checkBytes(file);
+  const sharp = await loadSharp();
   // The header only, so no pixel limit here: the dimensions it claims are checked just below, with
   // a message naming them, before anything is decoded (with the limit).
   const metadata = await sharp(file.bytes, { ...DECODE_OPTIONS, limitInputPixels: false })

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import type { UploadStore } from '../../db/branding/upload-store.js';
 import { contrastRatio, TEXT_CONTRAST } from '../../domain/branding/colour-contrast.js';
+import { loadSharp } from '../../domain/branding/sharp-loader.js';
 import type { DocumentBrand } from '../../domain/documents/documents.js';
 import type { DocumentBranding } from '../documents/document-pdf.js';
 import type { LogoFile, PresentedTheme } from './theme-service.js';
@@ -54,6 +54,7 @@ export function createBrandDrawing({ uploads, themesDir }: { uploads: UploadStor
     const bytes = await bytesOf(logo);
     // A logo gone from disk leaves documents without a logo rather than without documents.
     if (!bytes) return null;
+    const sharp = await loadSharp();
     try {
       return await sharp(bytes, { density: SVG_DENSITY })
         .resize({ width: LOGO_MAX_PIXELS, height: LOGO_MAX_PIXELS, fit: 'inside', withoutEnlargement: true })

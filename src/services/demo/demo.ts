@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { findActiveApiKey, recordApiKeyUse } from '../../db/print-api/api-key-repository.js';
 import { isUniqueViolation, type Database } from '../../db/database.js';
 import { restartTransferClocks } from '../../db/credit-transfers/transfer-repository.js';
-import { findAccountByUserId, getAccountByCode, postTransaction, reverseTransaction, type Account } from '../../db/ledger/ledger-repository.js';
+import { findAccountByUserId, getAccountByCode, isTransactionRecorded, postTransaction, reverseTransaction, type Account } from '../../db/ledger/ledger-repository.js';
 import { loadPriceList, replacePriceList } from '../../db/pricing/price-list-repository.js';
 import { currentTerms, publishTerms } from '../../db/pricing/terms-repository.js';
 import { createApiKeyManagement } from '../print-api/api-key-management.js';
@@ -159,6 +159,13 @@ async function demoApiKey(db: Database, createdAt: Date): Promise<{ id: number; 
   }
 }
 
+/** The ledger's idempotency key of a history event: fixed, so that seeding again replays it. */
+function demoLedgerKey(event: DemoEvent): string {
+  if (event.type === 'top_up') return `demo:etudiant:top-up:${event.number}`;
+  if (event.type === 'job') return `demo:etudiant:job:${event.number}`;
+  return `demo:etudiant:cancel:${event.job}`;
+}
+
 /** Records the student's history through the demo key, as the print servers would have; fixed keys make it a replay the next time. */
 async function seedStudentHistory(trx: Knex.Transaction, history: DemoEvent[], account: Account, apiKeyId: number, instant: (at: DemoTime) => Date): Promise<void> {
   const topUps = await getAccountByCode(trx, SystemAccount.topUps);
@@ -172,14 +179,14 @@ async function seedStudentHistory(trx: Knex.Transaction, history: DemoEvent[], a
         { accountId: topUps.id, amount: -event.units },
         ...(event.bonusUnits > 0 ? [{ accountId: bonuses.id, amount: -event.bonusUnits }] : []),
       ];
-      await postTransaction(trx, { idempotencyKey: `demo:etudiant:top-up:${event.number}`, kind: 'top_up', lines }, at);
+      await postTransaction(trx, { idempotencyKey: demoLedgerKey(event), kind: 'top_up', lines }, at);
     } else if (event.type === 'job') {
       const { category, pages, amount, number } = event;
       const reference = `demo-job-${String(number).padStart(4, '0')}`;
-      const debit = await recordUsage(trx, { apiKeyId, accountId: account.id, category, amount, pages, reference, ledgerKey: `demo:etudiant:job:${number}` }, at);
+      const debit = await recordUsage(trx, { apiKeyId, accountId: account.id, category, amount, pages, reference, ledgerKey: demoLedgerKey(event) }, at);
       jobTransactions.set(number, debit.transactionId);
     } else {
-      await reverseTransaction(trx, { transactionId: jobTransactions.get(event.job)!, idempotencyKey: `demo:etudiant:cancel:${event.job}` }, at);
+      await reverseTransaction(trx, { transactionId: jobTransactions.get(event.job)!, idempotencyKey: demoLedgerKey(event) }, at);
     }
   }
 }
@@ -206,6 +213,9 @@ export async function seedDemoData({ db, clock, users }: { db: Database; clock: 
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   const instant = (at: DemoTime) => new Date(today - at.daysAgo * DAY_MS + at.second * 1000);
   const history = demoStudentHistory();
+  // The history is written in one transaction, its last event last: recorded, the whole history is,
+  // and replaying it (about 650 statements at every start in demo mode) would change nothing.
+  if (await isTransactionRecorded(db.knex, demoLedgerKey(history[history.length - 1]!))) return DEMO_LOGINS;
   const key = await demoApiKey(db, instant(history[0]!.at));
   if (!key) return DEMO_LOGINS;
   await db.transaction(async (trx) => {

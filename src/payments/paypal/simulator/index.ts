@@ -12,7 +12,7 @@ import { newAccountId } from './ids.js';
 import { isAmountValue } from './money.js';
 import { OAuthTokens } from './oauth.js';
 import { payerActionUrl, Representations } from './resources.js';
-import { createWebhookSigner, type WebhookSigner } from './signing.js';
+import { createWebhookSigner, keptWebhookSigner, type WebhookSigner } from './signing.js';
 import { PaymentStore } from './store.js';
 import type { PayPalSimulator, ReceivedRequest, SimulatorOptions } from './types.js';
 import { WebhookDispatcher } from './webhooks.js';
@@ -76,7 +76,7 @@ export function createPayPalSimulator(options: SimulatorOptions = {}): PayPalSim
   const simulator: PayPalSimulator = {
     async start(port = 0, host = '127.0.0.1') {
       if (server) throw new Error('the PayPal simulator is already started');
-      signer = await createWebhookSigner(now());
+      signer = options.signingKeyFile ? await keptWebhookSigner(options.signingKeyFile, now()) : await createWebhookSigner(now());
       server = createServer(app);
       const listening = server;
       await new Promise<void>((resolve, reject) => {

@@ -13,6 +13,8 @@ export interface SimulatorOptions {
   now?: () => Date;
   /** Redelivery on a non-2xx answer or a network error; `attempts` counts the first one. Default { attempts: 3, delayMs: 200 }. */
   webhookRetry?: { attempts: number; delayMs: number };
+  /** Where the webhook signing key and certificate are kept for the next start (demo mode); by default a fresh key per start. */
+  signingKeyFile?: string;
 }
 
 export type SimulatedOperation = 'token' | 'create' | 'get' | 'capture' | 'refund' | 'any';
