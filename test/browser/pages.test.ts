@@ -231,7 +231,7 @@ describe('the portal in Chromium', function () {
       it(`${shown ? 'shows' : 'hides'} the table's header row at ${width} px${shown ? '' : ' (each line reads as a card)'}`, async () => {
         const { page, context } = await session.open({ width, as: 'etudiant' });
         try {
-          await page.goto('/account');
+          await page.goto('/account/history');
           const area = await visibleArea(page, 'table.history thead tr');
           if (shown) expect(area, 'visible area of the header row, px²').to.be.above(1);
           else expect(area, 'visible area of the header row, px²').to.be.at.most(1);

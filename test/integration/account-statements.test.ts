@@ -46,15 +46,29 @@ describe(`account page: statements whatever the length of the history (${testDia
   afterEach(() => expectLedgerConsistent(portal.db));
   after(() => portal.cleanup());
 
-  for (const path of ['/account', '/account?page=2', '/account?category=print&from=2026-11-01&to=2026-11-23']) {
+  /** The statements every page reads: the session, the person with their account (one statement, joined), then its entries once. */
+  function expectSessionPersonAndEntries(username: string, sql: string[]) {
+    const people = sql.filter((statement) => /\bfrom [`"]users[`"]/i.test(statement));
+    expect(people, 'the person and their account, together').to.have.length(1);
+    expect(people[0]).to.match(/\bjoin [`"]accounts[`"]/i);
+    expect(sql.filter((statement) => /\bledger_entries\b/.test(statement)), `${username}: the entries read once`).to.have.length(1);
+  }
+
+  it('reads /account in 4 statements with 10 entries as with 2,000: the session, the person with their account, the last 30 days\' usage, the recent lines', async () => {
+    for (const username of ['brief', 'lengthy']) {
+      const { count, sql } = await statementsOf(username, '/account');
+      expect(count, `${username}:\n${sql.join('\n')}`).to.equal(4);
+      expectSessionPersonAndEntries(username, sql);
+      expect(sql.filter((statement) => /\baccount_activity\b/.test(statement)), 'the usage from the activity table').to.have.length(1);
+    }
+  });
+
+  for (const path of ['/account/history', '/account/history?page=2', '/account/history?category=print&from=2026-11-01&to=2026-11-23', '/account/history?period=this_month&category=copy']) {
     it(`reads ${path} in 4 statements with 10 entries as with 2,000: the session, the person with their account, the counts and usage, the page`, async () => {
       for (const username of ['brief', 'lengthy']) {
         const { count, sql } = await statementsOf(username, path);
         expect(count, `${username}:\n${sql.join('\n')}`).to.equal(4);
-        const people = sql.filter((statement) => /\bfrom [`"]users[`"]/i.test(statement));
-        expect(people, 'the person and their account, together').to.have.length(1);
-        expect(people[0]).to.match(/\bjoin [`"]accounts[`"]/i);
-        expect(sql.filter((statement) => /\bledger_entries\b/.test(statement)), 'the entries read for the page only').to.have.length(1);
+        expectSessionPersonAndEntries(username, sql);
       }
     });
   }

@@ -1,4 +1,6 @@
+import type { DayKey } from '../time/calendar.js';
 import { checkDayRange, periodOf, type OpenDayRange } from '../time/day-range.js';
+import { isNamedPeriod, NAMED_PERIODS, namedRange } from '../time/named-periods.js';
 import { SystemAccount, USAGE_CATEGORIES } from './ledger.js';
 
 /**
@@ -17,6 +19,7 @@ export interface HistoryFilter {
 
 /** What is wrong with each field; empty when the filter is good. */
 export interface HistoryFilterErrors {
+  period?: 'unknown_period';
   category?: 'unknown_category';
   from?: 'invalid_day';
   to?: 'invalid_day' | 'to_before_from';
@@ -43,4 +46,28 @@ export function checkHistoryFilter(
   if (category !== undefined && !isHistoryCategory(category)) problems.category = 'unknown_category';
   const filter: HistoryFilter = { ...periodOf(range, timeZone), ...(isHistoryCategory(category) ? { category } : {}) };
   return { filter, range, errors: problems };
+}
+
+/** The periods the history form offers: everything, a named one, or days the person picks. */
+export const HISTORY_PERIODS = ['all', ...NAMED_PERIODS, 'custom'] as const;
+export type HistoryPeriod = (typeof HISTORY_PERIODS)[number];
+
+const isHistoryPeriod = (value: unknown): value is HistoryPeriod => (HISTORY_PERIODS as readonly unknown[]).includes(value);
+
+/**
+ * The history form as sent: a named period is its days up to `today` (the days typed are then left
+ * aside: the browser sends the hidden custom fields too); no period with days typed is a custom one,
+ * as the links made before periods had names say; neither is everything.
+ */
+export function checkHistoryForm(
+  input: { period: unknown; category: unknown; from: unknown; to: unknown },
+  today: DayKey,
+  timeZone: string,
+): { filter: HistoryFilter; period: HistoryPeriod; range: OpenDayRange; errors: HistoryFilterErrors } {
+  const typed = (value: unknown) => value !== undefined && value !== '';
+  const asked = typed(input.period) ? input.period : typed(input.from) || typed(input.to) ? 'custom' : 'all';
+  const period = isHistoryPeriod(asked) ? asked : 'all';
+  const days = isNamedPeriod(period) ? namedRange(period, today) : period === 'custom' ? { from: input.from, to: input.to } : { from: undefined, to: undefined };
+  const checked = checkHistoryFilter({ category: input.category, ...days }, timeZone);
+  return { ...checked, period, errors: isHistoryPeriod(asked) ? checked.errors : { ...checked.errors, period: 'unknown_period' } };
 }

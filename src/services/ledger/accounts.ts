@@ -10,6 +10,9 @@ import { summarizeUsage, type UsageSummary } from '../../domain/ledger/usage-sum
 
 export const HISTORY_PAGE_SIZE = 20;
 
+/** The lines of recent activity the account page shows before its link to the whole history. */
+export const RECENT_ACTIVITY_SIZE = 6;
+
 export interface HistoryPage {
   history: HistoryRow[];
   page: number;
@@ -54,6 +57,16 @@ export function createLedger({ db, clock }: { db: Database; clock: Clock }) {
     return { history, page, pageCount, usage };
   }
 
+  /**
+   * The account page's overview: the newest entries, and the units used per category in `period`; two
+   * statements, whatever the length of the history.
+   */
+  async function accountOverview(accountId: number, period: Pick<HistoryFilter, 'from' | 'until'>): Promise<{ recent: HistoryRow[]; usage: UsageSummary }> {
+    const { usage } = await accountActivity(accountId, period);
+    const recent = await listAccountHistory(db.knex, accountId, { limit: RECENT_ACTIVITY_SIZE });
+    return { recent, usage };
+  }
+
   return {
     post(request: TransactionRequest): Promise<PostResult> {
       return db.transaction((trx) => postTransaction(trx, request, clock.now()));
@@ -72,6 +85,7 @@ export function createLedger({ db, clock }: { db: Database; clock: Clock }) {
     userAccount,
     accountActivity,
     historyPage,
+    accountOverview,
     /** A person's account and one page of its history, as `historyPage`. */
     async accountPage(userId: number, requestedPage: number, filter: HistoryFilter = {}): Promise<AccountPage> {
       const account = await userAccount(userId);

@@ -1,10 +1,13 @@
 import type { PrintSystem } from '../../services/credit-transfers/print-system.js';
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { HistoryRow } from '../../services/ledger/records.js';
-import { checkHistoryFilter, HISTORY_CATEGORIES, type HistoryCategory, type HistoryFilter, type HistoryFilterErrors } from '../../domain/ledger/account-history.js';
+import { checkHistoryForm, HISTORY_CATEGORIES, HISTORY_PERIODS, type HistoryCategory, type HistoryFilter, type HistoryFilterErrors } from '../../domain/ledger/account-history.js';
 import type { Ledger } from '../../services/ledger/accounts.js';
 import { LedgerError } from '../../domain/ledger/ledger.js';
-import type { OpenDayRange } from '../../domain/time/day-range.js';
+import { dayOf } from '../../domain/time/calendar.js';
+import type { Clock } from '../../domain/time/clock.js';
+import { periodOf, type OpenDayRange } from '../../domain/time/day-range.js';
+import { namedRange } from '../../domain/time/named-periods.js';
 import type { UsageSummary } from '../../domain/ledger/usage-summary.js';
 import { formatDay, formatShare } from '../../i18n/format.js';
 import type { Locale, Translate } from '../../i18n/index.js';
@@ -14,25 +17,32 @@ import { pageLinks, parsePage } from '../paging.js';
 import { renderPage } from '../render.js';
 import type { PresentedTheme } from '../../services/branding/theme-service.js';
 import { typedText } from '../day-range-form.js';
+import { MY_ACCOUNT_PATH } from './my-account.js';
 
 /** The translation key naming an operation: usage is named by its category (print, copy…). */
 export function operationKey(row: Pick<HistoryRow, 'kind' | 'category'>): string {
   return row.kind === 'usage' && row.category ? `operation.usage_${row.category}` : `operation.${row.kind}`;
 }
 
-/** What the history says besides the operation: a cancellation names the category of the job it cancels; a job, its pages and reference. */
+/**
+ * What a line says of a job in words: a cancellation names the category of the job it cancels; a job,
+ * its pages. The account page says no more of a job (the print server's reference is the history's).
+ */
+function jobDetails(row: HistoryRow, t: Translate): Array<string | null> {
+  return [row.kind !== 'usage' && row.category ? t(`operation.usage_${row.category}`) : null, row.pages === null ? null : t('account.pages', { count: row.pages })];
+}
+
+const present = (details: Array<string | null>): string[] => details.filter((detail): detail is string => Boolean(detail));
+
+/** What the full history says besides the operation: the job in words, then the print server's reference and the description. */
 function rowDetails(row: HistoryRow, t: Translate): string[] {
-  return [
-    row.kind !== 'usage' && row.category ? t(`operation.usage_${row.category}`) : null,
-    row.pages === null ? null : t('account.pages', { count: row.pages }),
-    row.reference === null ? null : t('account.reference', { reference: row.reference }),
-    row.description,
-  ].filter((detail): detail is string => Boolean(detail));
+  return present([...jobDetails(row, t), row.reference === null ? null : t('account.reference', { reference: row.reference }), row.description]);
 }
 
 const categoryKey = (category: HistoryCategory) => (category === 'top_up' ? 'account.filters.topUps' : `operation.usage_${category}`);
 
 const FILTER_MESSAGES = {
+  unknown_period: 'account.filters.errors.period',
   invalid_day: 'account.filters.errors.invalidDay',
   to_before_from: 'account.filters.errors.toBeforeFrom',
   unknown_category: 'account.filters.errors.category',
@@ -55,7 +65,7 @@ function periodText(range: OpenDayRange, t: Translate, locale: Locale): string {
  * theme's colour; a filter on one category shows that category alone. A share that rounds to 0 %
  * while something was used reads "less than 1 %".
  */
-function presentSummary(summary: UsageSummary, filter: HistoryFilter, period: string, response: Response) {
+function presentSummary(summary: UsageSummary, filter: HistoryFilter, period: string, emptyText: string, response: Response) {
   const t = response.locals.t as Translate;
   const locale = response.locals.locale as Locale;
   const formatUnits = response.locals.formatUnits as (amount: number) => string;
@@ -79,7 +89,7 @@ function presentSummary(summary: UsageSummary, filter: HistoryFilter, period: st
           barColour: (response.locals.theme as PresentedTheme).palette.primary,
         })
       : null;
-  return { total: summary.total, categories, chart, period };
+  return { total: summary.total, categories, chart, period, emptyText };
 }
 
 /**
@@ -99,43 +109,80 @@ async function printBalanceView(printSystem: PrintSystem | null, username: strin
   };
 }
 
-export function accountRoutes({ ledger, timeZone, printSystem }: { ledger: Ledger; timeZone: string; printSystem: PrintSystem | null }): Router {
+/** The history's own page; the account page's links with a filter, made before it had one, lead here. */
+export const HISTORY_PATH = '/account/history';
+
+/** The parameters of the history's filter and pager: a link to the account page with one is an old link to the history. */
+const HISTORY_PARAMETERS = ['period', 'category', 'from', 'to', 'page'];
+
+export function accountRoutes({ ledger, clock, timeZone, printSystem }: { ledger: Ledger; clock: Clock; timeZone: string; printSystem: PrintSystem | null }): Router {
   const router = Router();
+
+  /** The person's account, read with them by loadSessionUser: every person has one from their creation. */
+  const accountOf = (request: Request) => {
+    if (!request.account) throw new LedgerError('account_not_found', `user ${request.user!.id} has no account`);
+    return request.account;
+  };
 
   router.get('/', (request, response) => response.redirect(303, request.user ? '/account' : '/login'));
 
+  router.get('/account', (request, response, next) => {
+    if (HISTORY_PARAMETERS.some((name) => name in request.query)) {
+      // A bookmark of the filtered account page keeps working, for good: the filter lives on the history page.
+      response.redirect(301, `${HISTORY_PATH}${request.originalUrl.slice(request.originalUrl.indexOf('?'))}`);
+      return;
+    }
+    next();
+  });
+
+  /** The balance and how to add to it first, then the last operations and the last 30 days' usage. */
   router.get('/account', requireUser, async (request, response) => {
     const t = response.locals.t as Translate;
-    const user = request.user!;
-    // Read with the person by loadSessionUser; every person has one from their creation.
-    const account = request.account;
-    if (!account) throw new LedgerError('account_not_found', `user ${user.id} has no account`);
-    const requestedPage = parsePage(request.query.page);
-    const { category, from, to } = request.query;
-    const { filter, range, errors } = checkHistoryFilter({ category, from, to }, timeZone);
-    const form = { category: typedText(category), from: typedText(from), to: typedText(to) };
-    const view = {
+    const account = accountOf(request);
+    const printBalance = printBalanceView(printSystem, request.user!.username, response);
+    const period = periodOf(namedRange('last_30_days', dayOf(clock.now(), timeZone)), timeZone);
+    const { recent, usage } = await ledger.accountOverview(account.id, period);
+    await renderPage(response, 'pages/account', {
       title: t('account.title'),
+      account,
+      printBalance: await printBalance,
+      usage: presentSummary(usage, {}, t('account.periods.last_30_days'), t('account.usage.noneRecent'), response),
+      recent: recent.map((row) => ({ ...row, label: t(operationKey(row)), details: present([...jobDetails(row, t), row.description]) })),
+      historyPath: HISTORY_PATH,
+      settingsPath: MY_ACCOUNT_PATH,
+    });
+  });
+
+  router.get(HISTORY_PATH, requireUser, async (request, response) => {
+    const t = response.locals.t as Translate;
+    const account = accountOf(request);
+    const requestedPage = parsePage(request.query.page);
+    const { period, category, from, to } = request.query;
+    const checked = checkHistoryForm({ period, category, from, to }, dayOf(clock.now(), timeZone), timeZone);
+    const form = { period: checked.period, category: typedText(category), from: typedText(from), to: typedText(to) };
+    const filtered = checked.period !== 'all' || form.category !== '';
+    const view = {
+      title: t('account.historyPage.title'),
       form,
-      errors: filterMessages(errors, t),
-      timeZone,
+      errors: filterMessages(checked.errors, t),
+      periods: HISTORY_PERIODS.map((value) => ({ value, label: t(`account.periods.${value}`) })),
       categories: HISTORY_CATEGORIES.map((value) => ({ value, label: t(categoryKey(value)) })),
-      filtered: Object.values(form).some((value) => value !== ''),
+      filtered,
+      historyPath: HISTORY_PATH,
     };
-    const printBalance = printBalanceView(printSystem, user.username, response);
-    if (Object.keys(errors).length > 0) {
-      await renderPage(response.status(400), 'pages/account', { ...view, account, printBalance: await printBalance, usage: null, rows: [], pager: { pageCount: 0 } });
+    if (Object.keys(checked.errors).length > 0) {
+      await renderPage(response.status(400), 'pages/account-history', { ...view, usage: null, rows: [], pager: { pageCount: 0 } });
       return;
     }
 
-    const page = await ledger.historyPage(account.id, requestedPage, filter);
-    const filters = Object.fromEntries(Object.entries(form).filter(([, value]) => value !== ''));
-    await renderPage(response, 'pages/account', {
+    const page = await ledger.historyPage(account.id, requestedPage, checked.filter);
+    // The pages keep the filter as chosen: the days typed only for a custom period.
+    const kept = { period: checked.period === 'all' ? '' : checked.period, category: form.category, ...(checked.period === 'custom' ? { from: form.from, to: form.to } : {}) };
+    const emptyText = t(filtered ? 'account.usage.noneFiltered' : 'account.usage.none');
+    await renderPage(response, 'pages/account-history', {
       ...view,
-      account,
-      printBalance: await printBalance,
-      usage: presentSummary(page.usage, filter, periodText(range, t, response.locals.locale as Locale), response),
-      pager: pageLinks('/account', filters, page.page, page.pageCount),
+      usage: presentSummary(page.usage, checked.filter, periodText(checked.range, t, response.locals.locale as Locale), emptyText, response),
+      pager: pageLinks(HISTORY_PATH, Object.fromEntries(Object.entries(kept).filter(([, value]) => value !== '')), page.page, page.pageCount),
       rows: page.history.map((row) => ({ ...row, label: t(operationKey(row)), details: rowDetails(row, t) })),
     });
   });
