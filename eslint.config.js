@@ -37,6 +37,8 @@ export default tseslint.config(
       ],
     },
   },
+  // Scripts a theme serves to browsers (the top-up page's summary).
+  { files: ['themes/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
   { files: ['src/server.ts', 'src/payments/paypal/simulator/main.ts', 'test/**', 'scripts/**', 'bench/**'], rules: { 'no-console': 'off' } },
   { files: ['test/**'], languageOptions: { globals: { ...globals.mocha } }, rules: { '@typescript-eslint/no-unused-expressions': 'off' } },
 );

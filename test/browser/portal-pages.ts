@@ -214,7 +214,7 @@ export async function placeOrder(page: Page, offer: string): Promise<string> {
   await page.goto('/topup');
   await page.locator('label.offer', { has: page.locator(`input[name="offer"][value="${offer}"]`) }).click();
   await page.locator('input[name="terms"]').check();
-  await Promise.all([page.waitForURL(/\/orders\/[^/]+$/), page.locator('form[action="/topup"] button[type="submit"]').click()]);
+  await Promise.all([page.waitForURL(/\/orders\/[^/]+$/), page.locator('form[action="/topup"] .actions button[type="submit"]').click()]);
   return new URL(page.url()).pathname;
 }
 

@@ -66,7 +66,8 @@ describe(`top-up with PayPal, end to end (${testDialect})`, () => {
   });
 
   it('ignores any price, amount or currency the browser sends and uses the price list', async () => {
-    const number = await placeOrder(agent, { offer: 'pack-10', terms: String(termsId), amount: '0.01', price: '1', priceCents: '1', currency: 'USD', units: '99999' });
+    // (An amount typed beside a pack is asked about: test/integration/topup-page.test.ts.)
+    const number = await placeOrder(agent, { offer: 'pack-10', terms: String(termsId), price: '1', priceCents: '1', currency: 'USD', units: '99999' });
     const order = await portal.checkout.ownOrder(camille, { id: Number(number.slice(-6)) });
     expect(order).to.include({ priceCents: 1000, currency: 'EUR', units: 1000, bonusUnits: 0 });
   });
