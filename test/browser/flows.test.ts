@@ -556,4 +556,27 @@ describe('flows in Chromium', function () {
       await portal.expectNoCspViolation();
     });
   });
+
+  describe('IT types a colour or picks it', () => {
+    const portal = ownPortal();
+
+    it('keeps each picker and its #rrggbb field equal, and redraws the preview as the colours and the name change', async () => {
+      const it = await portal.logIn('informatique');
+      await clickTo(it, headerLink(it, t('nav.branding')), '/it/branding');
+      const hex = it.getByLabel(t('branding.colours.primary'), { exact: true });
+      const picker = it.getByLabel(t('branding.form.picker', { colour: t('branding.colours.primary') }), { exact: true });
+      const previewHeader = it.locator('[data-branding-preview] [data-fill="primary"]').first();
+      await picker.fill('#6b1d5e');
+      expect(await hex.inputValue(), 'the field after the picker').to.equal('#6b1d5e');
+      expect(await previewHeader.getAttribute('fill'), 'the preview after the picker').to.equal('#6b1d5e');
+      await hex.fill('#0B4F6C');
+      expect(await picker.inputValue(), 'the picker after typing').to.equal('#0b4f6c');
+      expect(await previewHeader.getAttribute('fill'), 'the preview after typing').to.equal('#0b4f6c');
+      await hex.fill('#0b4f');
+      expect(await picker.inputValue(), 'the picker while the typed value is incomplete').to.equal('#0b4f6c');
+      await it.getByLabel(t('branding.form.organisationName'), { exact: true }).fill('Médiathèque Océan');
+      expect(await it.locator('[data-preview-name-text]').textContent(), 'the name in the preview').to.equal('Médiathèque Océan');
+      await portal.expectNoCspViolation();
+    });
+  });
 });

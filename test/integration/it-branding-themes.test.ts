@@ -53,7 +53,7 @@ describe('IT branding: theme folders, and other instances', function () {
     it_ = await signedIn(portal, 'it');
     // A second instance of the portal on the same database, as behind a load balancer.
     const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
-    ({ app: secondApp } = createApp({ config: portal.config, db: portal.db, logger: createLogger(portal.config, silent), gateway: createGatewayFromConfig(portal.config.payments), clock: portal.clock, hasher: portal.hasher }));
+    ({ app: secondApp } = createApp({ config: portal.config, db: portal.db, logger: createLogger(portal.config, silent), gateway: createGatewayFromConfig(portal.config.payments), clock: portal.clock, hasher: portal.hasher, identity: portal.identity }));
   });
   after(async () => {
     await portal.cleanup();
@@ -67,6 +67,15 @@ describe('IT branding: theme folders, and other instances', function () {
     expect(page.text).to.include('<option value="ocean">');
     const text = pageText(page.text);
     expect(text).to.include('Dossiers refusés').and.include('<strong>broken</strong>').and.include('colours below WCAG AA contrast');
+  });
+
+  it("describes each theme in the page's language: one text per language, or one text for both", async () => {
+    const french = pageText((await it_.get('/it/branding').expect(200)).text);
+    expect(french).to.include("L'aspect propre au portail : un bleu calme, lisible sur tout écran.").and.include('Blue and sand.');
+    expect(french).not.to.include("The portal's own look");
+    const english = pageText((await it_.get('/it/branding').set('Accept-Language', 'en').expect(200)).text);
+    expect(english).to.include("The portal's own look: calm blue, readable on any screen.").and.include('Blue and sand.');
+    expect(english).not.to.include("L'aspect propre au portail");
   });
 
   it('starts a draft from a theme folder, previews it, and switches the live theme when published; another instance sees it on its next page', async () => {

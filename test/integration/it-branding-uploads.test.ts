@@ -145,6 +145,20 @@ describe('IT branding: logo and favicon uploads', function () {
     expect(await brandingState(portal)).to.deep.equal(before);
   });
 
+  it('keeps a wide logo wide: stored at its ratio, drawn in the header at that ratio (sizes reserved), the theme logo at its own', async () => {
+    const headerLogo = (html: string) => /<img src="([^"]*)" class="brand__logo" alt=""(?: width="(\d+)" height="(\d+)")?>/.exec(html);
+    await postDraft(it_, { ...(await draftFields(it_)), logoReset: '1' }).expect(303);
+    const square = headerLogo((await it_.get('/account').expect(200)).text);
+    expect(square?.slice(1)).to.deep.equal(['/themes/default/assets/logo.svg', '40', '40']);
+
+    await postDraft(it_, await draftFields(it_), { logo: { bytes: await png(400, 100), fileName: 'wide.png', declaredType: 'image/png' } }).expect(303);
+    const version = await portal.db.knex('branding_versions').orderBy('id', 'desc').first();
+    const stored = await sharp(await readFile(path.join(portal.config.branding.uploadsDir, `${version.logo_upload_id}.png`))).metadata();
+    expect({ width: stored.width, height: stored.height }).to.deep.equal({ width: 400, height: 100 });
+    const header = headerLogo((await it_.get('/account').expect(200)).text);
+    expect(header?.slice(1)).to.deep.equal([`/uploads/${version.logo_upload_id}.png`, '160', '40']);
+  });
+
   it("goes back to the theme folder's own logo when asked", async () => {
     await postDraft(it_, await draftFields(it_), { logo: { bytes: await png(), fileName: 'logo.png', declaredType: 'image/png' } }).expect(303);
     expect((await portal.db.knex('branding_versions').orderBy('id', 'desc').first()).logo_upload_id).to.match(/^[0-9a-f]{32}$/);

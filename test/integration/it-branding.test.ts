@@ -43,10 +43,11 @@ describe('IT branding: colours, messages, preview and publication', function () 
     }
 
     for (const colour of COLOUR_NAMES) {
-      it(`refuses a form without the ${colour} colour`, async () => {
+      it(`refuses a form without the ${colour} colour (neither typed nor picked)`, async () => {
         const before = await brandingState(portal);
         const fields = await draftFields(it_);
         delete fields[colour];
+        delete fields[`${colour}-picker`];
         const response = await postDraft(it_, fields);
         expect(response.status).to.equal(400);
         expect(fieldError(response.text, colour)).to.equal('Choisissez une couleur (#rrggbb).');
@@ -90,6 +91,29 @@ describe('IT branding: colours, messages, preview and publication', function () 
         expect(await brandingState(portal)).to.deep.equal(before);
       });
     }
+
+    it('shows a #rrggbb field beside each picker; the typed value counts, the picker when nothing is typed', async () => {
+      const page = (await it_.get('/it/branding').expect(200)).text;
+      for (const colour of COLOUR_NAMES) {
+        expect(page).to.match(new RegExp(`<input type="text" id="${colour}" name="${colour}" value="#[0-9a-f]{6}"[^>]*>\\s*<label for="${colour}-picker" class="visually-hidden">[^<]+</label>\\s*<input type="color" id="${colour}-picker" name="${colour}-picker"`));
+      }
+      const fields = await draftFields(it_);
+      await postDraft(it_, { ...fields, primary: '#7A2E8E', 'primary-picker': '#000000', accent: '', 'accent-picker': '#B45309' }).expect(303);
+      const version = await lastRow(portal, 'branding_versions');
+      expect(JSON.parse(version.colours_json)).to.include({ primary: '#7a2e8e', accent: '#b45309' });
+    });
+
+    it('refuses a mistyped #rrggbb field even when its picker holds a valid colour, in French and English', async () => {
+      const before = await brandingState(portal);
+      const fields = { ...(await draftFields(it_)), primary: '#12345', 'primary-picker': '#123456' };
+      const french = await postDraft(it_, fields);
+      expect(french.status).to.equal(400);
+      expect(fieldError(french.text, 'primary')).to.equal("« #12345 » n'est pas une couleur au format #rrggbb (par exemple #1d4f91).");
+      expect(french.text).to.match(/<input type="text" id="primary" name="primary" value="#12345"[^>]*aria-invalid="true"/);
+      const english = await postDraft(it_, fields).set('Accept-Language', 'en');
+      expect(fieldError(english.text, 'primary')).to.equal('"#12345" is not a colour written #rrggbb (for example #1d4f91).');
+      expect(await brandingState(portal)).to.deep.equal(before);
+    });
 
     it('saves colours that pass as a draft, written lowercase, audited', async () => {
       const before = await brandingState(portal);
@@ -249,6 +273,49 @@ describe('IT branding: colours, messages, preview and publication', function () 
       const after = await it_.get('/account').expect(200);
       expect(primaryOf(after.text)).not.to.equal('#6d2f1d');
       expect(after.text).not.to.include('/preview/leave');
+    });
+  });
+
+  describe('organisation name', () => {
+    const headerName = (html: string) => /<a class="brand" href="\/">[\s\S]*?<span>([^<]*)<\/span>/.exec(html)?.[1];
+
+    it("starts from the live look's name, saves the one typed (one line) as a draft, audited, shown in the header once published", async () => {
+      const page = await it_.get('/it/branding').expect(200);
+      expect(formFields(page.text, '/it/branding/drafts').organisationName).to.equal(headerName(page.text));
+      await postDraft(it_, { ...(await draftFields(it_)), organisationName: '  Médiathèque\t de  l’Ouest \n' }).expect(303);
+      const version = await lastRow(portal, 'branding_versions');
+      expect(version.organisation_name).to.equal('Médiathèque de l’Ouest');
+      expect(JSON.parse((await lastRow(portal, 'audit_log')).after_json)).to.include({ organisationName: 'Médiathèque de l’Ouest' });
+      const preview = await it_.get('/account').expect(200);
+      expect(pageText(headerName(preview.text) ?? '')).to.equal('Médiathèque de l’Ouest');
+      expect(pageText(headerName((await student.get('/account').expect(200)).text) ?? '')).not.to.equal('Médiathèque de l’Ouest');
+      await submit(it_, preview.text, `/it/branding/versions/${version.id}/publish`).expect(303);
+      expect(JSON.parse((await lastRow(portal, 'audit_log')).after_json)).to.include({ organisationName: 'Médiathèque de l’Ouest' });
+      expect(pageText(headerName((await student.get('/account').expect(200)).text) ?? '')).to.equal('Médiathèque de l’Ouest');
+      expect(formFields((await it_.get('/it/branding').expect(200)).text, '/it/branding/drafts').organisationName).to.equal('Médiathèque de l’Ouest');
+    });
+
+    for (const [what, value, french, english] of [
+      ['an empty name', ' \t ', "Indiquez le nom de l'organisation, affiché à côté du logo.", 'Enter the organisation name, shown beside the logo.'],
+      ['a name over 100 characters', 'x'.repeat(101), 'Ce nom est trop long : 100 caractères au plus.', 'This name is too long: at most 100 characters.'],
+    ] as const) {
+      it(`refuses ${what} at its field (in French and English), nothing saved`, async () => {
+        const before = await brandingState(portal);
+        const fields = { ...(await draftFields(it_)), organisationName: value };
+        const response = await postDraft(it_, fields);
+        expect(response.status).to.equal(400);
+        expect(fieldError(response.text, 'organisationName')).to.equal(french);
+        expect(fieldError((await postDraft(it_, fields).set('Accept-Language', 'en')).text, 'organisationName')).to.equal(english);
+        expect(await brandingState(portal)).to.deep.equal(before);
+      });
+    }
+
+    it("shows a version saved before the name could be chosen with its theme folder's name", async () => {
+      await postDraft(it_, { ...(await draftFields(it_)), organisationName: 'Nom provisoire' }).expect(303);
+      const version = await lastRow(portal, 'branding_versions');
+      await portal.db.knex('branding_versions').where({ id: version.id }).update({ organisation_name: null });
+      expect(headerName((await it_.get('/account').expect(200)).text)).to.equal('Recharge');
+      expect(formFields((await it_.get('/it/branding').expect(200)).text, '/it/branding/drafts').organisationName).to.equal('Recharge');
     });
   });
 });

@@ -31,6 +31,14 @@ describe('theme folders', () => {
       });
     }
 
+    for (const name of shippedThemes) {
+      it(`${name} describes itself in every language, each in its own words`, () => {
+        const { description } = loadThemeFolder(themesDir, name, viewsDir);
+        for (const locale of SUPPORTED_LOCALES) expect(description[locale], locale).to.be.a('string').and.not.equal('');
+        expect(new Set(Object.values(description)).size).to.equal(SUPPORTED_LOCALES.length);
+      });
+    }
+
     it('an example theme shows the whole contract: its stylesheet, its own images and a view override', () => {
       const examples = shippedThemes.filter((name) => name !== 'default').map((name) => loadThemeFolder(themesDir, name, viewsDir));
       const complete = examples.find((theme) => theme.hasStylesheet && theme.overrides.size > 0 && theme.logo !== 'logo.svg');
@@ -152,6 +160,34 @@ describe('theme folders', () => {
         writeFileSync(path.join(folder, 'views', 'partials', 'foter.ejs'), '<footer></footer>');
       });
       expect(refusal('typo')).to.include('views/partials/foter.ejs override no view');
+    });
+
+    it('reads a description per language (a missing one from the other) or one text for both', () => {
+      writeTheme('both', (theme) => ({ ...theme, description: 'Same words.' }));
+      writeTheme('english', (theme) => ({ ...theme, description: { en: 'English only.' } }));
+      expect(loadThemeFolder(dir, 'both', viewsDir).description).to.deep.equal({ fr: 'Same words.', en: 'Same words.' });
+      expect(loadThemeFolder(dir, 'english', viewsDir).description).to.deep.equal({ fr: 'English only.', en: 'English only.' });
+      writeTheme('typo', (theme) => ({ ...theme, description: { fr: 'Bleu.', de: 'Blau.' } }));
+      expect(refusal('typo')).to.include('description');
+    });
+
+    it("reads the logo's own size for the header: an SVG's sizes or viewBox, a PNG's header", () => {
+      writeTheme('square');
+      expect(loadThemeFolder(dir, 'square', viewsDir).logoSize).to.deep.equal({ width: 32, height: 32 });
+      writeTheme('wide', (theme, folder) => {
+        writeFileSync(path.join(folder, 'assets', 'wide.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="100" viewBox="0 0 40 10"></svg>');
+        return { ...theme, logo: 'wide.svg' };
+      });
+      expect(loadThemeFolder(dir, 'wide', viewsDir).logoSize).to.deep.equal({ width: 400, height: 100 });
+      const png = Buffer.alloc(33);
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(png);
+      png.writeUInt32BE(300, 16);
+      png.writeUInt32BE(60, 20);
+      writeTheme('banner', (theme, folder) => {
+        writeFileSync(path.join(folder, 'assets', 'banner.png'), png);
+        return { ...theme, logo: 'banner.png' };
+      });
+      expect(loadThemeFolder(dir, 'banner', viewsDir).logoSize).to.deep.equal({ width: 300, height: 60 });
     });
 
     it('refuses a folder name that cannot be a URL segment', () => {

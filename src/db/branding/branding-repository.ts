@@ -1,5 +1,6 @@
 import type { BrandingSettings, ThemeMessages } from '../../domain/branding/branding.js';
 import type { ThemeColours } from '../../domain/branding/colour-contrast.js';
+import type { ImageSize } from '../../domain/branding/image-size.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 
 export type UploadPurpose = 'logo' | 'favicon';
@@ -19,6 +20,8 @@ export interface BrandingUpload {
 export interface BrandingVersion {
   id: number;
   settings: BrandingSettings;
+  /** The uploaded logo's size, from its upload row; null when the version uses the theme folder's logo. */
+  logoSize: ImageSize | null;
   createdBy: string;
   createdAt: Date;
 }
@@ -64,6 +67,7 @@ export async function insertVersion(db: Queryable, settings: BrandingSettings, c
   const [row] = await db('branding_versions')
     .insert({
       theme: settings.theme,
+      organisation_name: settings.organisationName,
       colours_json: JSON.stringify(settings.colours),
       messages_json: JSON.stringify(settings.messages),
       logo_upload_id: settings.logoUploadId,
@@ -78,27 +82,32 @@ export async function insertVersion(db: Queryable, settings: BrandingSettings, c
 const versionColumns = [
   'v.id',
   'v.theme',
+  'v.organisation_name',
   'v.colours_json',
   'v.messages_json',
   'v.logo_upload_id',
   'v.favicon_upload_id',
   'v.created_at',
   'creator.username as created_by_username',
+  'logo.width as logo_width',
+  'logo.height as logo_height',
 ] as const;
 
 const versionsWithCreator = (db: Queryable) =>
-  db({ v: 'branding_versions' }).join({ creator: 'users' }, 'creator.id', 'v.created_by');
+  db({ v: 'branding_versions' }).join({ creator: 'users' }, 'creator.id', 'v.created_by').leftJoin({ logo: 'branding_uploads' }, 'logo.id', 'v.logo_upload_id');
 
 function toVersion(row: Record<string, unknown>): BrandingVersion {
   return {
     id: toSafeInteger(row.id),
     settings: {
       theme: String(row.theme),
+      organisationName: row.organisation_name == null ? null : String(row.organisation_name),
       colours: JSON.parse(String(row.colours_json)) as ThemeColours,
       messages: JSON.parse(String(row.messages_json)) as ThemeMessages,
       logoUploadId: row.logo_upload_id == null ? null : String(row.logo_upload_id),
       faviconUploadId: row.favicon_upload_id == null ? null : String(row.favicon_upload_id),
     },
+    logoSize: row.logo_width == null ? null : { width: toSafeInteger(row.logo_width), height: toSafeInteger(row.logo_height) },
     createdBy: String(row.created_by_username),
     createdAt: toDate(row.created_at),
   };

@@ -10,6 +10,9 @@ export const MESSAGE_NAMES = ['welcome', 'topUpIntro', 'confirmation', 'contact'
 export type MessageName = (typeof MESSAGE_NAMES)[number];
 export type ThemeMessages = Record<Locale, Record<MessageName, string>>;
 
+/** As long as a theme folder's name may be; the header wraps it under the logo on a phone. */
+export const MAX_ORGANISATION_NAME_LENGTH = 100;
+
 /** A few sentences; longer text belongs in the terms of sale. */
 export const MAX_MESSAGE_LENGTH = 600;
 
@@ -41,6 +44,8 @@ export const themeColoursSchema = z.strictObject({
 export interface BrandingSettings {
   /** The theme folder (themes/<name>). */
   theme: string;
+  /** The name beside the logo; null (versions saved before it could be chosen) shows the theme folder's. */
+  organisationName: string | null;
   colours: ThemeColours;
   messages: ThemeMessages;
   /** An uploaded image's id, or null for the theme folder's own file. */
@@ -50,17 +55,29 @@ export interface BrandingSettings {
 
 export type BrandingProblem =
   | ColourProblem
-  | { kind: 'message'; locale: Locale; message: MessageName; code: 'too_long' | 'control_characters' };
+  | { kind: 'message'; locale: Locale; message: MessageName; code: 'too_long' | 'control_characters' }
+  | { kind: 'organisationName'; code: 'missing' | 'too_long' };
 
 /** Colours are written lowercase so that two equal versions compare equal. */
 export const normaliseColours = (colours: ThemeColours): ThemeColours =>
   Object.fromEntries(Object.entries(colours).map(([name, value]) => [name, value.toLowerCase()])) as unknown as ThemeColours;
 
+/** A name is one line: blanks around it trimmed, runs of blanks made one space. */
+export const normaliseOrganisationName = (text: string): string => text.replace(/[ \t\r\n]+/g, ' ').trim();
+
 /** Messages are kept as typed, minus surrounding blanks and Windows line ends. */
 export const normaliseMessage = (text: string): string => text.replace(/\r\n?/g, '\n').trim();
 
-export function brandingProblems(settings: Pick<BrandingSettings, 'colours' | 'messages'>): BrandingProblem[] {
-  const problems: BrandingProblem[] = [...colourProblems(settings.colours)];
+function organisationNameProblem(name: string | null): BrandingProblem | null {
+  if (name === null) return null;
+  if (name === '') return { kind: 'organisationName', code: 'missing' };
+  // Control characters never get this far: the portal refuses them in every request.
+  return name.length > MAX_ORGANISATION_NAME_LENGTH ? { kind: 'organisationName', code: 'too_long' } : null;
+}
+
+export function brandingProblems(settings: Pick<BrandingSettings, 'organisationName' | 'colours' | 'messages'>): BrandingProblem[] {
+  const nameProblem = organisationNameProblem(settings.organisationName);
+  const problems: BrandingProblem[] = [...(nameProblem ? [nameProblem] : []), ...colourProblems(settings.colours)];
   for (const locale of SUPPORTED_LOCALES) {
     for (const message of MESSAGE_NAMES) {
       const text = settings.messages[locale][message];

@@ -3,7 +3,7 @@ import { findVersion, insertPublication, insertUpload, insertVersion, listPublic
 import type { Database } from '../../db/database.js';
 import type { UploadStore } from '../../db/branding/upload-store.js';
 import type { AuditRecord } from '../../domain/audit/audit.js';
-import { brandingProblems, normaliseColours, normaliseMessage, type BrandingProblem, type BrandingSettings } from '../../domain/branding/branding.js';
+import { brandingProblems, normaliseColours, normaliseMessage, normaliseOrganisationName, type BrandingProblem, type BrandingSettings } from '../../domain/branding/branding.js';
 import type { Clock } from '../../domain/time/clock.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import type { PreparedImage } from '../../domain/branding/image-upload.js';
@@ -34,6 +34,7 @@ type Actor = AuditRecord['actor'];
 const summaryOf = (version: BrandingVersion) => ({
   versionId: version.id,
   theme: version.settings.theme,
+  organisationName: version.settings.organisationName,
   colours: version.settings.colours,
   logoUploadId: version.settings.logoUploadId,
   faviconUploadId: version.settings.faviconUploadId,
@@ -50,7 +51,8 @@ export function createBrandingPublishing({ db, clock, uploads }: { db: Database;
     const messages = Object.fromEntries(
       Object.entries(request.messages).map(([locale, texts]) => [locale, Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, normaliseMessage(text)]))]),
     ) as BrandingSettings['messages'];
-    const problems = brandingProblems({ colours, messages });
+    const organisationName = request.organisationName === null ? null : normaliseOrganisationName(request.organisationName);
+    const problems = brandingProblems({ organisationName, colours, messages });
     if (problems.length > 0) throw new BrandingError('invalid_branding', JSON.stringify(problems), problems);
 
     const images = [request.logo, request.favicon].flatMap((choice) => ('image' in choice ? [choice.image] : []));
@@ -58,7 +60,7 @@ export function createBrandingPublishing({ db, clock, uploads }: { db: Database;
     try {
       for (const image of images) stored.push({ id: await uploads.write(image.png), image });
       const uploadIdOf = (choice: ImageChoice) => ('image' in choice ? stored.find((upload) => upload.image === choice.image)!.id : choice.uploadId);
-      const settings: BrandingSettings = { theme: request.theme, colours, messages, logoUploadId: uploadIdOf(request.logo), faviconUploadId: uploadIdOf(request.favicon) };
+      const settings: BrandingSettings = { theme: request.theme, organisationName, colours, messages, logoUploadId: uploadIdOf(request.logo), faviconUploadId: uploadIdOf(request.favicon) };
       const now = clock.now();
       return await db.transaction(async (trx) => {
         for (const { id, image } of stored) {

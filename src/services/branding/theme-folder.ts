@@ -3,13 +3,16 @@ import path from 'node:path';
 import { z } from 'zod';
 import { THEME_NAME, themeColoursSchema, themeMessagesSchema, type ThemeMessages } from '../../domain/branding/branding.js';
 import { colourProblems, type ThemeColours } from '../../domain/branding/colour-contrast.js';
+import { imageSizeOf, type ImageSize } from '../../domain/branding/image-size.js';
+import { SUPPORTED_LOCALES, type Locale } from '../../domain/shared/locale.js';
 
 /** A file a theme may serve from its assets/ folder: a plain name, an image or a font. */
 export const ASSET_FILE = /^[\w-]+\.(svg|png|jpe?g|webp|ico|woff2)$/;
 
 const themeFileSchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
-  description: z.string().max(300).optional(),
+  /** One text for every language, or one per language (a missing language reads the other). */
+  description: z.union([z.string().max(300), z.strictObject(Object.fromEntries(SUPPORTED_LOCALES.map((locale) => [locale, z.string().max(300).optional()])))]).optional(),
   colours: themeColoursSchema,
   logo: z.string().regex(ASSET_FILE, 'must be a file name in the theme assets folder'),
   favicon: z.string().regex(ASSET_FILE, 'must be a file name in the theme assets folder'),
@@ -22,10 +25,12 @@ export interface ThemeFolder {
   name: string;
   /** The organisation's name shown beside the logo. */
   displayName: string;
-  description: string;
+  description: Record<Locale, string>;
   colours: ThemeColours;
   messages: ThemeMessages;
   logo: string;
+  /** The logo file's own size, or null when it does not state one (JPEG, WebP, an SVG without sizes). */
+  logoSize: ImageSize | null;
   favicon: string;
   hasStylesheet: boolean;
   /** Root of the theme's views (themes/<name>/views), and which views it overrides ("partials/footer.ejs"). */
@@ -50,6 +55,12 @@ function filesUnder(root: string, relative = ''): string[] {
     const child = path.posix.join(relative, entry.name);
     return entry.isDirectory() ? filesUnder(root, child) : [child];
   });
+}
+
+function descriptionsOf(description: string | Partial<Record<string, string>> | undefined): Record<Locale, string> {
+  const given = typeof description === 'string' ? Object.fromEntries(SUPPORTED_LOCALES.map((locale) => [locale, description])) : (description ?? {});
+  const any = SUPPORTED_LOCALES.map((locale) => given[locale]).find(Boolean) ?? '';
+  return Object.fromEntries(SUPPORTED_LOCALES.map((locale) => [locale, given[locale] || any])) as Record<Locale, string>;
 }
 
 /** Reads and checks one theme folder; anything wrong is a ThemeFolderError naming the folder. */
@@ -81,10 +92,11 @@ export function loadThemeFolder(themesDir: string, name: string, defaultViewsDir
   return {
     name,
     displayName: theme.name,
-    description: theme.description ?? '',
+    description: descriptionsOf(theme.description),
     colours: theme.colours,
     messages: theme.messages,
     logo: theme.logo,
+    logoSize: imageSizeOf(readFileSync(path.join(assetsDir, theme.logo))),
     favicon: theme.favicon,
     hasStylesheet: existsSync(path.join(dir, 'theme.css')),
     viewsDir,

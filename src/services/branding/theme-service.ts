@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Database, Queryable } from '../../db/database.js';
-import { findVersion, latestPublication } from '../../db/branding/branding-repository.js';
+import { findVersion, latestPublication, type BrandingVersion } from '../../db/branding/branding-repository.js';
 import type { BrandingSettings, ThemeMessages } from '../../domain/branding/branding.js';
+import type { ImageSize } from '../../domain/branding/image-size.js';
 import { paletteOf, type Palette, type ThemeColours } from '../../domain/branding/colour-contrast.js';
 import { readThemeCatalogue, ThemeFolderError, type ThemeCatalogue, type ThemeFolder } from './theme-folder.js';
 
@@ -23,6 +24,8 @@ export interface PresentedTheme {
   cssVariables: string;
   messages: ThemeMessages;
   logoUrl: string;
+  /** The logo's own size, for the header to keep its ratio; null when unknown. */
+  logoSize: ImageSize | null;
   /** Where the logo's bytes are, for what draws it outside a page (PDF documents). */
   logoFile: LogoFile;
   faviconUrl: string;
@@ -39,12 +42,16 @@ export type LogoFile = { upload: string } | { path: string };
 export const uploadUrl = (id: string) => `/uploads/${id}.png`;
 export const themeAssetUrl = (folder: string, file: string) => `/themes/${folder}/assets/${file}`;
 
-export function present(folder: ThemeFolder, settings: BrandingSettings | null, versionId: number | null): PresentedTheme {
+/** A version as shown: its settings, and its uploaded logo's size (null when it uses the folder's logo). */
+export type ShownVersion = Pick<BrandingVersion, 'id' | 'settings' | 'logoSize'>;
+
+/** `uploadedLogoSize`: the size of the logo the settings upload, from its upload row. */
+export function present(folder: ThemeFolder, settings: BrandingSettings | null, versionId: number | null, uploadedLogoSize: ImageSize | null = null): PresentedTheme {
   const colours = settings?.colours ?? folder.colours;
   const palette = paletteOf(colours);
   return {
     folder: folder.name,
-    name: folder.displayName,
+    name: settings?.organisationName ?? folder.displayName,
     colours,
     palette,
     cssVariables: Object.entries(palette)
@@ -52,6 +59,7 @@ export function present(folder: ThemeFolder, settings: BrandingSettings | null, 
       .join(' '),
     messages: settings?.messages ?? folder.messages,
     logoUrl: settings?.logoUploadId ? uploadUrl(settings.logoUploadId) : themeAssetUrl(folder.name, folder.logo),
+    logoSize: settings?.logoUploadId ? uploadedLogoSize : folder.logoSize,
     logoFile: settings?.logoUploadId ? { upload: settings.logoUploadId } : { path: path.join(folder.assetsDir, folder.logo) },
     faviconUrl: settings?.faviconUploadId ? uploadUrl(settings.faviconUploadId) : themeAssetUrl(folder.name, folder.favicon),
     stylesheetUrl: folder.hasStylesheet ? `/themes/${folder.name}/theme.css` : null,
@@ -63,6 +71,7 @@ export function present(folder: ThemeFolder, settings: BrandingSettings | null, 
 /** A theme folder as it ships, as the settings of a first draft. */
 export const settingsOf = (folder: ThemeFolder): BrandingSettings => ({
   theme: folder.name,
+  organisationName: folder.displayName,
   colours: { ...folder.colours },
   messages: structuredClone(folder.messages),
   logoUploadId: null,
@@ -103,9 +112,10 @@ export function createThemeService({ db, themesDir, defaultViewsDir, defaultThem
   }
 
   /** A version over its folder; a version whose folder was removed is shown over the default one. */
-  function presentVersion(settings: BrandingSettings, versionId: number): PresentedTheme {
-    const folder = folderNamed(settings.theme) ?? reloadCatalogue().themes.find((theme) => theme.name === settings.theme);
-    return folder ? present(folder, settings, versionId) : present(fallback!, null, null);
+  function presentVersion(version: ShownVersion): PresentedTheme {
+    const { theme } = version.settings;
+    const folder = folderNamed(theme) ?? reloadCatalogue().themes.find((candidate) => candidate.name === theme);
+    return folder ? present(folder, version.settings, version.id, version.logoSize) : present(fallback!, null, null);
   }
 
   /** The look of the newest publication as `queryable` reads it; the version is read only when it is not the one cached. */
@@ -114,7 +124,7 @@ export function createThemeService({ db, themesDir, defaultViewsDir, defaultThem
     const publicationId = publication?.id ?? null;
     if (cached && cached.publicationId === publicationId) return { publicationId, theme: cached.theme };
     const version = publication ? await findVersion(queryable, publication.versionId) : undefined;
-    return { publicationId, theme: version ? presentVersion(version.settings, version.id) : present(fallback!, null, null) };
+    return { publicationId, theme: version ? presentVersion(version) : present(fallback!, null, null) };
   }
 
   async function load(): Promise<PresentedTheme> {

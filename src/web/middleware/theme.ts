@@ -25,7 +25,7 @@ export function brandingPreview({ db, themes }: { db: Database; themes: ThemeSer
       delete request.session.brandingPreview;
       return next();
     }
-    response.locals.theme = themes.presentVersion(version.settings, version.id);
+    response.locals.theme = themes.presentVersion(version);
     response.locals.brandingPreview = { versionId: version.id };
     next();
   };

@@ -1,8 +1,8 @@
 import type { Request, Response, Router } from 'express';
 import { type BrandingVersion, findVersion, listPublications } from '../../../services/branding/records.js';
-import { MAX_MESSAGE_LENGTH, MESSAGE_NAMES, brandingProblems } from '../../../domain/branding/branding.js';
+import { MAX_MESSAGE_LENGTH, MAX_ORGANISATION_NAME_LENGTH, MESSAGE_NAMES, brandingProblems } from '../../../domain/branding/branding.js';
 import { BrandingError, createBrandingPublishing, type ImageChoice } from '../../../services/branding/branding-publishing.js';
-import { COLOUR_NAMES } from '../../../domain/branding/colour-contrast.js';
+import { COLOUR_NAMES, readableOn } from '../../../domain/branding/colour-contrast.js';
 import { ImageUploadError, MAX_INPUT_SIDE, MAX_UPLOAD_BYTES, MIN_INPUT_SIDE, prepareImage } from '../../../domain/branding/image-upload.js';
 import { SUPPORTED_LOCALES, type Locale, type Translate } from '../../../i18n/index.js';
 import { HttpError, notFound } from '../../http-error.js';
@@ -53,9 +53,10 @@ export function registerBrandingRoutes(router: Router, { db, clock, themes, uplo
     const previewId = (response.locals.brandingPreview as { versionId: number } | undefined)?.versionId ?? null;
     // The form starts from the draft being previewed, else from the live look.
     const start = previewId !== null ? await findVersion(db.knex, previewId) : publications[0]?.version;
-    const form = state.form ?? (start ? formOf(start.settings, start.id) : formOf(settingsOf(liveFolder), null));
+    const folderName = (theme: string) => (catalogue.themes.find((folder) => folder.name === theme) ?? liveFolder).displayName;
+    const form = state.form ?? (start ? formOf(start.settings, start.id, folderName(start.settings.theme)) : formOf(settingsOf(liveFolder), null, liveFolder.displayName));
     const base = VERSION.test(form.base) ? await findVersion(db.knex, Number(form.base)) : undefined;
-    const kept = base ? themes.presentVersion(base.settings, base.id) : present(catalogue.themes.find((folder) => folder.name === form.theme) ?? liveFolder, null, null);
+    const kept = base ? themes.presentVersion(base) : present(catalogue.themes.find((folder) => folder.name === form.theme) ?? liveFolder, null, null);
     const liveId = publications[0]?.version.id;
     const numbers = new Intl.NumberFormat(locale);
     await renderPage(response.status(state.status ?? 200), 'it/branding', {
@@ -67,8 +68,9 @@ export function registerBrandingRoutes(router: Router, { db, clock, themes, uplo
       livePublication: publications[0] && publications[0].version.id === live.versionId ? publications[0] : null,
       previewId,
       form,
-      kept: { logoUrl: kept.logoUrl, faviconUrl: kept.faviconUrl },
-      folders: catalogue.themes.map((folder) => ({ name: folder.name, displayName: folder.displayName, description: folder.description, colours: folder.colours })),
+      kept: { logoUrl: kept.logoUrl, faviconUrl: kept.faviconUrl, logoSize: kept.logoSize },
+      readableOn,
+      folders: catalogue.themes.map((folder) => ({ name: folder.name, displayName: folder.displayName, description: folder.description[locale], colours: folder.colours })),
       folderProblems: catalogue.problems.map((problem) => ({ folder: problem.folder, detail: problem.message })),
       history: publications.map((publication) => ({ ...publication, isLive: publication.version.id === liveId })),
       colourNames: COLOUR_NAMES,
@@ -76,6 +78,7 @@ export function registerBrandingRoutes(router: Router, { db, clock, themes, uplo
       messageLocales: SUPPORTED_LOCALES,
       messageField,
       maxMessageLength: MAX_MESSAGE_LENGTH,
+      maxOrganisationNameLength: MAX_ORGANISATION_NAME_LENGTH,
       imageFields: IMAGE_FIELDS,
       uploadRules: { max: numbers.format(MAX_UPLOAD_BYTES / MEBIBYTE), maxSide: numbers.format(MAX_INPUT_SIDE), minSide: numbers.format(MIN_INPUT_SIDE) },
     });
@@ -124,7 +127,7 @@ export function registerBrandingRoutes(router: Router, { db, clock, themes, uplo
       }
     }
     if (Object.keys(errors).length > 0) return showOverview(response, { form, errors, status: 400 });
-    const versionId = await publishing.saveDraft(request.user!, { theme: form.theme, colours: form.colours, messages: form.messages, logo: images.logo!, favicon: images.favicon! });
+    const versionId = await publishing.saveDraft(request.user!, { theme: form.theme, organisationName: form.organisationName, colours: form.colours, messages: form.messages, logo: images.logo!, favicon: images.favicon! });
     startPreview(request, response, versionId);
   });
 
