@@ -4,7 +4,7 @@ import type { OfferChoice } from '../../src/services/checkout/checkout.js';
 import type { Order } from '../../src/domain/checkout/orders.js';
 import type { User } from '../../src/domain/people/users.js';
 import { saveRefundPolicy } from '../../src/db/checkout/refund-policy-repository.js';
-import { savePendingRefundRequest, unitsHeldByPendingRefunds } from '../../src/db/checkout/order-admin-repository.js';
+import { closeRefundRequest, savePendingRefundRequest, unitsHeldByPendingRefunds } from '../../src/db/checkout/order-admin-repository.js';
 import { testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { balanceOf, publishOffers, restorePayments } from '../helpers/topup.js';
@@ -308,6 +308,17 @@ describe(`administration: refunds (${testDialect})`, () => {
     expect(await held()).to.equal(0);
   });
 
+  it('keeps holding the units of a refund PayPal accepted but has not completed (PENDING: nothing taken back yet)', async () => {
+    const order = await paidOrder();
+    const requestId = `admin-refund-${order.id}-pending`;
+    const admin = (await portal.db.knex('users').where('username', 'gestion').first('id')) as { id: number };
+    await portal.db.transaction(async (trx) => {
+      await savePendingRefundRequest(trx, { requestId, orderId: order.id, amountCents: 2000, unitsReserved: 2200, reason: 'Erreur de montant', requestedBy: admin.id }, new Date());
+      await closeRefundRequest(trx, requestId, { status: 'refunded', refundId: 'PENDINGREFUND1' }, new Date());
+    });
+    expect(await unitsHeldByPendingRefunds(portal.db.knex, buyer.id, new Date(Date.now() - 60_000))).to.equal(2200);
+  });
+
   it('refuses a form sent again with another amount, since PayPal would replay its first refund', async () => {
     const order = await paidOrder();
     const page = await orderPage(order);
@@ -369,6 +380,29 @@ describe(`administration: refunds (${testDialect})`, () => {
     const ours = await portal.db.knex('payment_refunds').where('refund_id', request.refund_id).first();
     expect(ours.invoice_id).to.equal(request.request_id);
     expect(await portal.db.knex('payment_refunds').where('order_id', order.id).whereNot('refund_id', request.refund_id).first('invoice_id')).to.deep.equal({ invoice_id: order.number });
+  });
+
+  it('after an unclear answer, concludes nothing while PayPal lists a refund it cannot tell from its own, and the same form then gets that refund, not a second one', async () => {
+    const order = await paidOrder();
+    const before = await balanceOf(portal, buyer.id);
+    // PayPal keeps the order's invoice_id on the refund instead of the request's, and answers 500 after refunding.
+    portal.simulator.setFault({ type: 'refundInvoiceIgnored' }, { orderId: order.paypalOrderId! });
+    portal.simulator.setFault({ type: 'http500', times: 1, operation: 'refund', afterEffect: true });
+    const page = await orderPage(order);
+    const unclear = await refund(order, page, { amount: '6,00' });
+    expect(unclear.status).to.equal(502);
+    expect(plain(unclear.text)).to.include('ne permet pas encore de dire si ce remboursement a été fait');
+    const [request] = await portal.db.knex('admin_refund_requests').where('order_id', order.id);
+    expect(request.status, 'the request, until PayPal says').to.equal('pending');
+    expect(await balanceOf(portal, buyer.id), 'the refund PayPal listed is applied all the same').to.equal(before - 660);
+
+    expect((await refund(order, unclear.text)).status).to.equal(303);
+    await portal.simulator.flushWebhooks();
+    expect(atPayPal(order).refunds).to.deep.equal(['6.00']);
+    expect(await balanceOf(portal, buyer.id)).to.equal(before - 660);
+    expect(await takeBacks(order)).to.have.length(1);
+    expect(await refundAudits(order)).to.have.length(1);
+    expect((await portal.db.knex('admin_refund_requests').where('order_id', order.id).first('status')).status).to.equal('refunded');
   });
 
   for (const [name, fault] of [

@@ -193,15 +193,16 @@ export async function closeRefundRequest(trx: Knex.Transaction, requestId: strin
 }
 
 /**
- * Units held by a person's pending refund requests made since `since` (older ones were settled by
- * PayPal's word or given up). A request whose refund is recorded holds nothing: its units left the
- * balance in the transaction that recorded it, before the request is closed.
+ * Units held by a person's refund requests made since `since` (older ones were settled by PayPal's
+ * word or given up) whose units have not left the balance yet: pending ones, and refunded ones whose
+ * refund PayPal has not completed (PENDING at PayPal: no take-back yet). A request whose refund is
+ * recorded holds nothing: its units left the balance in the transaction that recorded it.
  */
 export async function unitsHeldByPendingRefunds(db: Queryable, userId: number, since: Date): Promise<number> {
   const row = await db('admin_refund_requests as r')
     .join('orders as o', 'o.id', 'r.order_id')
     .where('o.user_id', userId)
-    .where('r.status', 'pending')
+    .whereIn('r.status', ['pending', 'refunded'])
     .where('r.updated_at', '>=', since.toISOString())
     .whereNotExists((recorded) => recorded.select(db.raw('1')).from('payment_refunds as p').whereRaw('p.invoice_id = r.request_id'))
     .sum({ held: 'r.units_reserved' })

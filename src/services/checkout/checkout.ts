@@ -624,17 +624,23 @@ export function createCheckout(deps: CheckoutDependencies) {
    * Refunds part or all of a credited order at the provider, then settles the order: the units go
    * back through applyRefunds, like any refund the provider reports. The same `requestId` refunds
    * once however often it is sent. An unclear answer is followed by a look-up, never by a second
-   * refund: a refund found there carrying `requestId` as its invoice id is this one.
+   * refund: a refund found there carrying `requestId` as its invoice id is this one. "Not refunded" is
+   * concluded only when nothing there could be it: a request PayPal says is still in progress, or any
+   * refund not recorded before this call (its invoice id may have been dropped or replaced by the
+   * order's), leaves the outcome unknown: the request stays pending, its units held, and the same form
+   * asks again with the same id, which PayPal answers with that refund if it made one.
    */
   async function refund(order: Order, amountCents: Cents, requestId: string): Promise<RefundOutcome> {
     if (!REFUNDABLE_STATUSES.includes(order.status) || !order.paypalCaptureId) throw new CheckoutError('order_not_refundable', `order ${order.number} is ${order.status}`);
+    const known = new Set((await listRefunds(db.knex, order.id)).map((recorded) => recorded.refundId));
     let answer: { refundId: string; status: string } | null = null;
+    let inProgress = false;
     try {
       answer = await gateway.refund(order.paypalCaptureId, { amountCents, currency: order.currency, requestId });
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
-      // Another request with this id still being answered is as unclear as a timeout.
-      if (error.kind !== 'unknown_outcome' && error.details.issue !== 'PREVIOUS_REQUEST_IN_PROGRESS') {
+      inProgress = error.details.issue === 'PREVIOUS_REQUEST_IN_PROGRESS';
+      if (error.kind !== 'unknown_outcome' && !inProgress) {
         logger.warn({ err: error, order: order.number }, 'the refund was refused');
         throw new CheckoutError('refund_refused', error.details.issue ?? error.message);
       }
@@ -644,7 +650,9 @@ export function createCheckout(deps: CheckoutDependencies) {
     if (answer) return { kind: 'refunded', ...answer, settled: snapshot !== null };
     if (!snapshot) return { kind: 'unknown' };
     const found = snapshot.refunds.find((candidate) => candidate.invoiceId === requestId);
-    return found ? { kind: 'refunded', refundId: found.id, status: found.status, settled: true } : { kind: 'not_refunded' };
+    if (found) return { kind: 'refunded', refundId: found.id, status: found.status, settled: true };
+    const unseen = snapshot.refunds.some((candidate) => !known.has(candidate.id));
+    return inProgress || unseen ? { kind: 'unknown' } : { kind: 'not_refunded' };
   }
 
   /**

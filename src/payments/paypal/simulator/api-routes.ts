@@ -104,11 +104,13 @@ export function apiRouter(deps: ApiDependencies): Router {
 
   router.post('/v2/payments/captures/:id/refund', (request, response) => {
     const captureId = param(request);
+    const orderId = deps.store.capture(captureId)?.orderId;
     return answer(deps, request, response, {
-      ...paymentsOperation('refund', deps.store.capture(captureId)?.orderId),
+      ...paymentsOperation('refund', orderId),
       idempotent: true,
       perform: () => {
-        const refund = deps.store.refundCapture(captureId, parseRefundRequest(jsonBody(request, 'payments', { optional: true })));
+        const sent = parseRefundRequest(jsonBody(request, 'payments', { optional: true }));
+        const refund = deps.store.refundCapture(captureId, orderId && deps.faults.ignoresRefundInvoiceId(orderId) ? { ...sent, invoice_id: undefined } : sent);
         return { status: 201, body: deps.representations.refund(refund, false) };
       },
     });

@@ -49,6 +49,10 @@ export class FaultBook {
     return { kind: 'completed' };
   }
 
+  ignoresRefundInvoiceId(orderId: string): boolean {
+    return this.find(orderId, (candidate) => candidate.type === 'refundInvoiceIgnored') !== undefined;
+  }
+
   webhookMode(orderId: string): WebhookMode | null {
     const fault = this.find(orderId, (candidate) => candidate.type === 'webhooks')?.fault;
     return fault?.type === 'webhooks' ? { duplicates: fault.duplicates ?? 0, reverseOrder: fault.reverseOrder ?? false } : null;
@@ -96,7 +100,9 @@ export function parseFault(input: unknown): SimulatorFault {
       return { type: 'garbled', times: count('times', false), operation: operation() };
     case 'webhooks':
       return { type: 'webhooks', duplicates: count('duplicates', false), reverseOrder: fault.reverseOrder === true ? true : undefined };
+    case 'refundInvoiceIgnored':
+      return { type: 'refundInvoiceIgnored' };
     default:
-      throw new Error('fault.type must be decline, refuse, pending, http500, delay, garbled or webhooks');
+      throw new Error('fault.type must be decline, refuse, pending, http500, delay, garbled, webhooks or refundInvoiceIgnored');
   }
 }

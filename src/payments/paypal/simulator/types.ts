@@ -33,7 +33,9 @@ export type SimulatorFault =
   /** The operation is performed, then the answer's body is cut short (not JSON); times default 1. */
   | { type: 'garbled'; times?: number; operation?: SimulatedOperation }
   /** Each event is delivered 1 + duplicates times; reverseOrder holds an order's events until flushWebhooks(), then newest first. */
-  | { type: 'webhooks'; duplicates?: number; reverseOrder?: boolean };
+  | { type: 'webhooks'; duplicates?: number; reverseOrder?: boolean }
+  /** Refunds ignore the invoice_id they are sent and keep the order's, as if PayPal dropped the field. */
+  | { type: 'refundInvoiceIgnored' };
 
 export interface WebhookDelivery {
   eventId: string;
