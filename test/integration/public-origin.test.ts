@@ -1,7 +1,29 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { loadConfig } from '../../src/config.js';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createTestPortal, type TestPortal } from '../helpers/portal.js';
+
+/** A GET written by hand, so that its request line can be in absolute form, which supertest never sends. */
+async function rawGet(portal: TestPortal, target: string, host: string): Promise<{ status: number; location: string | undefined }> {
+  const server = portal.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    return await new Promise((resolve, reject) => {
+      const sent = httpRequest({ host: '127.0.0.1', port, method: 'GET', path: target, headers: { Host: host } }, (response) => {
+        response.resume();
+        resolve({ status: response.statusCode ?? 0, location: response.headers.location });
+      });
+      sent.on('error', reject);
+      sent.end();
+    });
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
 
 describe('pages only on the PUBLIC_URL origin', () => {
   let portal: TestPortal;
@@ -38,9 +60,18 @@ describe('pages only on the PUBLIC_URL origin', () => {
       await supertest(portal.app).get('/login').set('Host', 'LocalHost:3000').expect(200);
     });
 
-    it('keeps a path that looks like another host on this one', async () => {
+    it('keeps a path that looks like another host, or a request line naming one, on PUBLIC_URL', async () => {
       const response = await supertest(portal.app).get('//evil.example/login').set('Host', '127.0.0.1:3000').expect(307);
-      expect(new URL(response.headers.location as string).host).to.equal('localhost:3000');
+      expect(response.headers.location).to.equal('http://localhost:3000/login');
+      // "GET http://evil.example/x HTTP/1.1", the absolute form of a request line, as a proxy would send it.
+      const absolute = await rawGet(portal, 'http://evil.example/account?x=1', '127.0.0.1:3000');
+      expect(absolute.status).to.equal(307);
+      expect(absolute.location).to.equal('http://localhost:3000/account?x=1');
+    });
+
+    it('compares the host name alone: the same name on another port is not sent round again', async () => {
+      await supertest(portal.app).get('/login').set('Host', 'localhost:8080').expect(200);
+      await supertest(portal.app).get('/login').set('Host', 'localhost').expect(200);
     });
 
     it('answers health checks, the print API and forms on any host name', async () => {
@@ -57,7 +88,7 @@ describe('pages only on the PUBLIC_URL origin', () => {
       portal = await createTestPortal({ PUBLIC_URL: 'https://recharge.example.edu', TRUST_PROXY: '1', REDIRECT_TO_PUBLIC_URL: 'true' });
     });
 
-    it('reads the host the proxy forwards, and the scheme\'s default port changes nothing', async () => {
+    it('reads the host the proxy forwards, with or without a port (nginx\'s $host has none)', async () => {
       await supertest(portal.app).get('/login').set('Host', '127.0.0.1:3000').set('X-Forwarded-Host', 'recharge.example.edu').set('X-Forwarded-Proto', 'https').expect(200);
       await supertest(portal.app).get('/login').set('Host', 'recharge.example.edu:443').expect(200);
       await supertest(portal.app).get('/login').set('Host', '127.0.0.1:3000').set('X-Forwarded-Host', 'old-name.example.edu').expect(307).expect('Location', 'https://recharge.example.edu/login');
