@@ -298,6 +298,9 @@ describe('IT branding: colours, messages, preview and publication', function () 
     for (const [what, value, french, english] of [
       ['an empty name', ' \t ', "Indiquez le nom de l'organisation, affiché à côté du logo.", 'Enter the organisation name, shown beside the logo.'],
       ['a name over 100 characters', 'x'.repeat(101), 'Ce nom est trop long : 100 caractères au plus.', 'This name is too long: at most 100 characters.'],
+      ['a name that turns the text after it around (U+202E)', 'Médiathèque \u202ecoc.liam', "Ce nom contient des caractères invisibles ou de mise en forme (par exemple un changement de sens d'écriture) : retapez-le.", 'This name holds invisible or formatting characters (such as a change of writing direction): please type it again.'],
+      ['a name of a zero-width space only', '\u200b', "Ce nom contient des caractères invisibles ou de mise en forme (par exemple un changement de sens d'écriture) : retapez-le.", 'This name holds invisible or formatting characters (such as a change of writing direction): please type it again.'],
+      ['a name with a C1 control', 'Médiathèque\u0085', "Ce nom contient des caractères invisibles ou de mise en forme (par exemple un changement de sens d'écriture) : retapez-le.", 'This name holds invisible or formatting characters (such as a change of writing direction): please type it again.'],
     ] as const) {
       it(`refuses ${what} at its field (in French and English), nothing saved`, async () => {
         const before = await brandingState(portal);

@@ -56,7 +56,7 @@ export interface BrandingSettings {
 export type BrandingProblem =
   | ColourProblem
   | { kind: 'message'; locale: Locale; message: MessageName; code: 'too_long' | 'control_characters' }
-  | { kind: 'organisationName'; code: 'missing' | 'too_long' };
+  | { kind: 'organisationName'; code: 'missing' | 'too_long' | 'invisible_characters' };
 
 /** Colours are written lowercase so that two equal versions compare equal. */
 export const normaliseColours = (colours: ThemeColours): ThemeColours =>
@@ -68,10 +68,18 @@ export const normaliseOrganisationName = (text: string): string => text.replace(
 /** Messages are kept as typed, minus surrounding blanks and Windows line ends. */
 export const normaliseMessage = (text: string): string => text.replace(/\r\n?/g, '\n').trim();
 
+/**
+ * Characters a name shown on every page and on receipts must not hold: format characters (bidi
+ * overrides such as U+202E that reorder what follows, zero-width spaces that make a blank name look
+ * filled), C1 controls and line or paragraph separators. C0 controls never get this far: the portal
+ * refuses them in every request.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
 function organisationNameProblem(name: string | null): BrandingProblem | null {
   if (name === null) return null;
   if (name === '') return { kind: 'organisationName', code: 'missing' };
-  // Control characters never get this far: the portal refuses them in every request.
+  if (INVISIBLE.test(name)) return { kind: 'organisationName', code: 'invisible_characters' };
   return name.length > MAX_ORGANISATION_NAME_LENGTH ? { kind: 'organisationName', code: 'too_long' } : null;
 }
 
