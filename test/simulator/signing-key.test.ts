@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -42,6 +42,14 @@ describe('PayPal simulator: the webhook signing key kept between starts (demo mo
     expect(replaced.certificatePem).not.to.equal(first.certificatePem);
     expect(replaced.verify('message', replaced.sign('message'))).to.equal(true);
     expect((await keptWebhookSigner(file, new Date())).certificatePem).to.equal(replaced.certificatePem);
+    expect(await modeOf(file)).to.equal(0o600);
+  });
+
+  it('does not trust a key others could read (a file restored as 0644): makes a new one, kept 0600', async () => {
+    const first = await keptWebhookSigner(file, new Date());
+    await chmod(file, 0o644);
+    const replaced = await keptWebhookSigner(file, new Date());
+    expect(replaced.certificatePem).not.to.equal(first.certificatePem);
     expect(await modeOf(file)).to.equal(0o600);
   });
 

@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generate } from 'selfsigned';
 
@@ -56,12 +56,13 @@ function keptPems(text: string, now: Date): SignerPems | null {
 /**
  * A signer whose key and certificate are kept in `file` and reused at the next start: making an RSA
  * key takes a noticeable part of a second, which the demo paid at every start. Made anew when the file
- * is missing, unreadable, corrupt or its certificate about to expire. The file is the key's only
+ * is missing, unreadable, readable by others, corrupt or its certificate about to expire. The file is the key's only
  * protection, so it is written readable by its owner alone (0600), in a folder of its own (0700).
  */
 export async function keptWebhookSigner(file: string, now: Date): Promise<WebhookSigner> {
-  const kept = await readFile(file, 'utf8').then(
-    (text) => keptPems(text, now),
+  // A key others could read (a file restored from a backup as 0644) is not trusted: made anew, kept 0600.
+  const kept = await stat(file).then(
+    async (found) => ((found.mode & 0o077) === 0 ? keptPems(await readFile(file, 'utf8'), now) : null),
     () => null,
   );
   if (kept) return signerOf(kept);
