@@ -103,10 +103,6 @@ export async function setAccountAllowNegative(db: Queryable, accountId: number, 
   await db('accounts').where('id', accountId).update({ allow_negative: allowNegative });
 }
 
-export async function isLedgerKeyRecorded(db: Queryable, idempotencyKey: string): Promise<boolean> {
-  return (await db('ledger_transactions').where('idempotency_key', idempotencyKey).first('id')) !== undefined;
-}
-
 /** The person's latest orders, newest first, and how many they have in all. */
 export async function listPersonOrders(db: Queryable, userId: number, limit: number): Promise<{ orders: PersonOrder[]; total: number }> {
   const [rows, count] = await Promise.all([

@@ -1,7 +1,7 @@
 import { recordAudit } from '../../db/audit/audit-repository.js';
 import type { Database } from '../../db/database.js';
-import { getAccountByCode, postTransaction } from '../../db/ledger/ledger-repository.js';
-import { isLedgerKeyRecorded, lockPersonAccount } from '../../db/people/people-repository.js';
+import { getAccountByCode, isTransactionRecorded, postTransaction } from '../../db/ledger/ledger-repository.js';
+import { lockPersonAccount } from '../../db/people/people-repository.js';
 import { findUserByUsername } from '../../db/people/user-repository.js';
 import type { AuditRecord } from '../../domain/audit/audit.js';
 import type { Clock } from '../../domain/time/clock.js';
@@ -104,7 +104,7 @@ export function createAdjustments({ db, clock }: { db: Database; clock: Clock })
         const account = await lockPersonAccount(trx, person.id);
         if (!account) throw new LedgerError('account_not_found', `user ${person.id} has no account`);
         const idempotencyKey = adjustmentKey(person.id, adjustment.nonce);
-        if (await isLedgerKeyRecorded(trx, idempotencyKey)) return { replayed: true, direction: adjustment.direction };
+        if (await isTransactionRecorded(trx, idempotencyKey)) return { replayed: true, direction: adjustment.direction };
         const signed = adjustment.direction === 'credit' ? adjustment.amount : -adjustment.amount;
         // Checked here rather than left to the ledger's guard, which an account allowed below zero would pass.
         if (account.balance + signed < 0) {
