@@ -54,6 +54,44 @@ export function productionEnvironment(port: number, databaseUrl: string, workDir
   };
 }
 
+/** The ports of a measured portal (`npm run bench`, `npm run lighthouse`): its own, its /metrics listener's, the PayPal simulator's. */
+export interface PortalPorts {
+  portal: number;
+  metrics: number;
+  simulator: number;
+}
+
+/** The portal as the benchmarks measure it: production, the demo data, PayPal's simulator in a process of its own. */
+export function portalEnvironment(ports: PortalPorts, databaseUrl: string, workDir: string): Record<string, string> {
+  return {
+    ...productionEnvironment(ports.portal, databaseUrl, workDir),
+    DEMO_DATA: 'true',
+    ALLOW_DEMO_IN_PRODUCTION: 'true',
+    PAYPAL_ENV: 'simulator',
+    ALLOW_SIMULATED_PAYMENTS_IN_PRODUCTION: 'true',
+    // The simulator runs in a process of its own (`npm run paypal-sim`): the portal's CPU time is its own.
+    PAYPAL_API_BASE_URL: `http://127.0.0.1:${ports.simulator}`,
+    // /metrics on a listener of its own, on the loopback: the statements each target costs are read there.
+    METRICS_PORT: String(ports.metrics),
+    // Each benchmark buyer pays several times a second, far past any person: the per-person limits
+    // are raised so that the top-up flow measures the work of a payment, not its refusal.
+    PAYPAL_ORDERS_PER_PERSON_PER_MINUTE: '1000',
+    OPEN_ORDERS_PER_PERSON: '1000',
+  };
+}
+
+/** The PayPal simulator in a process of its own (`npm run paypal-sim`), its webhooks sent to the portal. */
+export function simulatorServer(ports: PortalPorts): Parameters<typeof startServer>[0] {
+  return {
+    entry: 'src/payments/paypal/simulator/main.ts',
+    env: { NODE_ENV: 'production', PAYPAL_SIM_PORT: String(ports.simulator), PAYPAL_SIM_WEBHOOK_URL: `http://127.0.0.1:${ports.portal}/webhooks/paypal` },
+    port: ports.simulator,
+    readyPath: '/',
+    anyStatus: true,
+    compiled: true,
+  };
+}
+
 /**
  * `count` different ports of the benchmark's range nobody listens on: the portal needs its addresses
  * before it starts (PUBLIC_URL, PayPal's return URL, the simulator's webhooks, its metrics listener).

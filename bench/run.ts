@@ -7,7 +7,7 @@ import { benchDatabase } from './database.js';
 import { checkIntegrity } from './integrity.js';
 import { measureRequests, type LoadSettings, type MeasuredServer, type Measurement } from './measurement.js';
 import { addBenchPeople, BENCH_PASSWORD, HISTORY_USERNAME, printerUsername } from './prepare.js';
-import { buildIfStale, freePort, freePorts, productionEnvironment, startServer, type ServerProcess } from './processes.js';
+import { buildIfStale, freePort, freePorts, portalEnvironment, simulatorServer, startServer, type ServerProcess } from './processes.js';
 import { formatComparison, formatTable } from './report.js';
 import { readStatementCount } from './statement-count.js';
 import { measureTopUps, type TopUpMeasurement } from './topup-flow.js';
@@ -23,30 +23,6 @@ const settings: LoadSettings = { seconds, connections: whole('BENCH_CONNECTIONS'
 const historyEntries = whole('BENCH_HISTORY_ENTRIES', 100_000);
 /** One buyer and one printer account per connection: no two connections pay as, or debit, the same person. */
 const people = { buyers: settings.connections, printers: settings.connections, historyEntries };
-
-interface Ports {
-  portal: number;
-  metrics: number;
-  simulator: number;
-}
-
-function portalEnvironment(ports: Ports, databaseUrl: string, workDir: string): Record<string, string> {
-  return {
-    ...productionEnvironment(ports.portal, databaseUrl, workDir),
-    DEMO_DATA: 'true',
-    ALLOW_DEMO_IN_PRODUCTION: 'true',
-    PAYPAL_ENV: 'simulator',
-    ALLOW_SIMULATED_PAYMENTS_IN_PRODUCTION: 'true',
-    // The simulator runs in a process of its own (`npm run paypal-sim`): the portal's CPU time is its own.
-    PAYPAL_API_BASE_URL: `http://127.0.0.1:${ports.simulator}`,
-    // /metrics on a listener of its own, on the loopback: the statements each target costs are read there.
-    METRICS_PORT: String(ports.metrics),
-    // Each benchmark buyer pays several times a second, far past any person: the per-person limits
-    // are raised so that the top-up flow measures the work of a payment, not its refusal.
-    PAYPAL_ORDERS_PER_PERSON_PER_MINUTE: '1000',
-    OPEN_ORDERS_PER_PERSON: '1000',
-  };
-}
 
 type MeasuredProcess = ServerProcess & MeasuredServer;
 
@@ -159,14 +135,7 @@ async function main(): Promise<number> {
     await buildIfStale();
     const [portalPort, metricsPort, simulatorPort] = (await freePorts(3)) as [number, number, number];
     const ports = { portal: portalPort, metrics: metricsPort, simulator: simulatorPort };
-    const simulator = await start({
-      entry: 'src/payments/paypal/simulator/main.ts',
-      env: { NODE_ENV: 'production', PAYPAL_SIM_PORT: String(ports.simulator), PAYPAL_SIM_WEBHOOK_URL: `http://127.0.0.1:${ports.portal}/webhooks/paypal` },
-      port: ports.simulator,
-      readyPath: '/',
-      anyStatus: true,
-      compiled: true,
-    });
+    const simulator = await start(simulatorServer(ports));
     const environment = portalEnvironment(ports, database.url, workDir);
     const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
     const portal = await start({
