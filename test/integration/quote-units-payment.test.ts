@@ -125,9 +125,9 @@ describe(`quotes paid with print units (${testDialect})`, function () {
     const event = await knex()('quote_events').where('quote_id', quote.id).orderBy('id', 'desc').first('type', 'from_status', 'to_status', 'actor_username', 'detail');
     expect(event).to.deep.equal({ type: 'paid_in_units', from_status: 'sent', to_status: 'paid', actor_username: 'etudiant', detail: '49.60' });
 
-    const french = readable((await student.get('/account').set('Accept-Language', 'fr').expect(200)).text);
+    const french = readable((await student.get('/account/history').set('Accept-Language', 'fr').expect(200)).text);
     expect(french).to.match(new RegExp(`Paiement du devis <span class="muted history__details">${number}</span>`)).and.include('−49,60');
-    const english = readable((await student.get('/account').set('Accept-Language', 'en').expect(200)).text);
+    const english = readable((await student.get('/account/history').set('Accept-Language', 'en').expect(200)).text);
     expect(english).to.match(new RegExp(`Payment of quote <span class="muted history__details">${number}</span>`)).and.include('−49.60');
 
     const deskPage = readable((await desk.get(`/desk/quotes/${number}`).expect(200)).text);

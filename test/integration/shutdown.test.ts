@@ -60,6 +60,8 @@ describe(`the server process stopping on a signal (${testDialect})`, () => {
       HOST: '127.0.0.1',
       // Not port 0: a suite running beside this one could be handed the port as soon as it is closed, and accept the connection a test says is refused.
       PORT: String(await freePortOutsideEphemeralRange()),
+      // Reached on 127.0.0.1 while PUBLIC_URL defaults to localhost: pages would be sent there.
+      REDIRECT_TO_PUBLIC_URL: 'false',
       DATABASE_URL: database.url,
       PAYPAL_API_BASE_URL: simulatorUrl,
       LOG_LEVEL: 'info',
