@@ -88,6 +88,11 @@ export class ApiContract {
     return { ...answer, requestConforms: this.check(call, answer) };
   }
 
+  /** Checks an exchange another client made (a print server's backend, seen through a relay) against the document. */
+  verify(call: ApiCall, answer: Omit<ApiAnswer, 'requestConforms'>): boolean {
+    return this.check(call, answer);
+  }
+
   private validate(pointer: string, schema: Schema, data: unknown): string | null {
     let validator = this.validators.get(pointer);
     if (!validator) {

@@ -138,7 +138,7 @@ describe('Print-server API v1: bad input, races and the contract', function () {
   it('never fails with 5xx on any JSON body: 201 with exactly the units asked, or 400 with nothing recorded', async () => {
     const units = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(0.01, 0.29, 1.1, 9999.99, 10_000, 10_000.01), fc.string(), fc.constant(null));
     const body = fc.oneof(
-      fc.record({ category: fc.oneof(fc.constantFrom('print', 'copy', 'scan', 'fax'), fc.string()), units, pages: fc.option(fc.oneof(fc.integer(), fc.double()), { nil: undefined }), reference: fc.stringMatching(/^[\x20-\x7e]{0,12}$/) }, { requiredKeys: [] }),
+      fc.record({ category: fc.oneof(fc.constantFrom('print', 'copy', 'scan', 'fax'), fc.string()), units, pages: fc.option(fc.oneof(fc.integer(), fc.double()), { nil: undefined }), printer: fc.option(fc.string({ maxLength: 4 }), { nil: undefined }), reference: fc.stringMatching(/^[\x20-\x7e]{0,12}$/) }, { requiredKeys: [] }),
       fc.jsonValue(),
     );
     let jobs = 0;
@@ -263,6 +263,16 @@ describe('Print-server API v1: bad input, races and the contract', function () {
     await api.api({ ...debitCall('{', { 'Content-Type': 'application/json' }), conforms: false });
     await api.api({ ...debitCall('x', { 'Content-Type': 'text/plain' }), conforms: false });
     await api.api({ ...debitCall({ ...valid, padding: 'x'.repeat(9000) }), conforms: false });
+    const refusal = (body: unknown, extra: { path?: string; headers?: Record<string, string>; conforms?: boolean } = {}) =>
+      api.api({ method: 'POST', path: '/accounts/alice/refusals', body, ...extra });
+    const refused = { category: 'print', units: 12, reason: 'insufficient-balance', reference: 'r' };
+    await refusal(refused);
+    await refusal(refused);
+    await refusal(refused, { path: '/accounts/nobody/refusals' });
+    await refusal({ ...refused, reason: 'no-paper' }, { conforms: false });
+    await refusal('{', { headers: { 'Content-Type': 'application/json' }, conforms: false });
+    await refusal('x', { headers: { 'Content-Type': 'text/plain' }, conforms: false });
+    await refusal({ ...refused, padding: 'x'.repeat(9000) }, { conforms: false });
     await api.api({ method: 'GET', path: '/accounts/alice/debits/a' });
     await api.api({ method: 'GET', path: '/accounts/nobody/debits/a' });
     await withKey(other.secret, { method: 'GET', path: '/accounts/alice/debits/a' });
@@ -273,7 +283,7 @@ describe('Print-server API v1: bad input, races and the contract', function () {
     await api.api({ method: 'GET', path: '/accounts/alice/transactions?limit=0', conforms: false });
     await api.api({ method: 'GET', path: '/accounts/nobody/transactions' });
     for (const path of ['/accounts/alice', '/accounts/alice/debits/a', '/accounts/alice/transactions']) await anonymous({ method: 'GET', path });
-    for (const path of ['/accounts/alice/debits/a/cancel', DEBITS]) await anonymous({ method: 'POST', path });
+    for (const path of ['/accounts/alice/debits/a/cancel', DEBITS, '/accounts/alice/refusals']) await anonymous({ method: 'POST', path });
     expect(bob.accountId).to.be.a('number');
 
     // A 500 is documented for every operation but cannot be caused from outside, by design.

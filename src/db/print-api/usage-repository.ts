@@ -9,6 +9,10 @@ export interface UsageDebit {
   category: UsageCategory;
   amount: Hundredths;
   pages: number | null;
+  /** The printer (a print server's queue), and whether the job was in colour and two-sided; null when the server did not say. */
+  printer: string | null;
+  colour: boolean | null;
+  duplex: boolean | null;
   reference: string;
   transactionId: number;
   createdAt: Date;
@@ -40,6 +44,9 @@ export async function insertUsageDebit(
       category: debit.category,
       amount: debit.amount,
       pages: debit.pages,
+      printer: debit.printer,
+      colour: debit.colour,
+      duplex: debit.duplex,
       reference: debit.reference,
       transaction_id: debit.transactionId,
       created_at: now.toISOString(),
@@ -69,6 +76,9 @@ export async function findUsageDebitByTransaction(db: Queryable, transactionId: 
   return row ? { ...toUsageDebit(row), accountBalance: toSafeInteger(row.account_balance) } : undefined;
 }
 
+/** A nullable boolean column as read: SQLite gives 0 and 1. */
+export const toNullableBoolean = (value: unknown): boolean | null => (value == null ? null : Boolean(value));
+
 function toUsageDebit(row: Record<string, unknown>): UsageDebit {
   return {
     id: toSafeInteger(row.id),
@@ -77,6 +87,9 @@ function toUsageDebit(row: Record<string, unknown>): UsageDebit {
     category: row.category as UsageCategory,
     amount: toSafeInteger(row.amount),
     pages: row.pages == null ? null : toSafeInteger(row.pages),
+    printer: row.printer == null ? null : String(row.printer),
+    colour: toNullableBoolean(row.colour),
+    duplex: toNullableBoolean(row.duplex),
     reference: String(row.reference),
     transactionId: toSafeInteger(row.transaction_id),
     createdAt: toDate(row.created_at),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { usageDebitInput } from '../../services/print-api/print-api.js';
+import { usageDebitInput, usageRefusalInput } from '../../services/print-api/print-api.js';
 import { PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, type ProblemType } from './problem.js';
-import { accountSchema, debitSchema, problemSchema, problemTypeSchema, transactionPageSchema } from './representations.js';
+import { accountSchema, debitSchema, problemSchema, problemTypeSchema, refusalSchema, transactionPageSchema } from './representations.js';
 
 export const API_BASE = '/api/v1';
 export const MAX_PAGE_SIZE = 100;
@@ -52,7 +52,7 @@ export function openApiDocument(publicUrl: string) {
       title: 'Recharge print-server API',
       version: '1.0.0',
       description:
-        'Read a person\'s print account, debit a job (print, copy, scan, fax) exactly once, cancel it, and list the account\'s transactions. ' +
+        'Read a person\'s print account, debit a job (print, copy, scan, fax) exactly once, cancel it, record a job refused before printing, and list the account\'s transactions. ' +
         'Amounts are units with at most two decimals. Errors are RFC 9457 problem documents in the language of Accept-Language (fr or en). ' +
         'Authenticate with an API key an admin created for the print server: `Authorization: Bearer rk_…`.',
     },
@@ -64,6 +64,8 @@ export function openApiDocument(publicUrl: string) {
         Account: jsonSchema(accountSchema),
         Debit: jsonSchema(debitSchema),
         DebitRequest: jsonSchema(usageDebitInput, 'input'),
+        Refusal: jsonSchema(refusalSchema),
+        RefusalRequest: jsonSchema(usageRefusalInput, 'input'),
         TransactionPage: jsonSchema(transactionPageSchema),
         Problem: jsonSchema(problemSchema),
         ProblemType: jsonSchema(problemTypeSchema),
@@ -120,6 +122,22 @@ export function openApiDocument(publicUrl: string) {
               'unsupported-media-type',
               'idempotency-key-reused',
             )),
+          },
+        },
+      },
+      '/accounts/{username}/refusals': {
+        post: {
+          operationId: 'recordRefusal',
+          summary: 'Record a job refused before printing (too few units, account disabled), shown in the person\'s history; nothing is debited.',
+          description:
+            'Recorded once per reference of the API key: 201 the first time, then 200 with the refusal recorded then, whatever the body. ' +
+            'A reference this key debited may be used too (debits and refusals are apart).',
+          parameters: [username],
+          requestBody: { required: true, content: json(ref('RefusalRequest')) },
+          responses: {
+            '201': { description: 'Recorded.', content: json(ref('Refusal')) },
+            '200': { description: 'Recorded earlier with this reference.', content: json(ref('Refusal')) },
+            ...problems('invalid-request', 'malformed-json', 'account-not-found', 'payload-too-large', 'unsupported-media-type'),
           },
         },
       },

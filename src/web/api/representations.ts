@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { AccountHolder, UsageDebit } from '../../services/print-api/records.js';
+import type { AccountHolder, UsageDebit, UsageRefusal } from '../../services/print-api/records.js';
+import { API_REFUSAL_REASONS, apiRefusalReason } from '../../services/print-api/usage-refusals.js';
 import { TRANSACTION_KINDS, USAGE_CATEGORIES, type Hundredths } from '../../domain/ledger/ledger.js';
 
 /** Units as the API writes them: a number with at most two decimals (4960 hundredths → 49.6). */
@@ -17,16 +18,38 @@ export const accountSchema = z
   })
   .strict();
 
+/** What the print server said of a job's printing; null when it did not say (and for jobs recorded before it could). */
+const jobDetails = {
+  printer: z.string().nullable(),
+  colour: z.boolean().nullable(),
+  duplex: z.boolean().nullable(),
+};
+
 export const debitSchema = z
   .object({
     reference: z.string(),
     category: z.enum(USAGE_CATEGORIES),
     units: unitsAmount,
     pages: z.number().int().nullable(),
+    ...jobDetails,
     status: z.enum(['debited', 'cancelled']),
     createdAt: timestamp,
     cancelledAt: timestamp.nullable(),
     account: z.object({ username: z.string(), balance: unitsAmount.describe('The balance right after this debit or its cancellation.') }).strict(),
+  })
+  .strict();
+
+export const refusalSchema = z
+  .object({
+    reference: z.string(),
+    category: z.enum(USAGE_CATEGORIES),
+    units: unitsAmount.describe('What the job would have cost.'),
+    reason: z.enum(API_REFUSAL_REASONS),
+    pages: z.number().int().nullable(),
+    ...jobDetails,
+    balance: unitsAmount.nullable().describe('The balance the print server saw, if it said.'),
+    createdAt: timestamp,
+    account: z.object({ username: z.string() }).strict(),
   })
   .strict();
 
@@ -79,6 +102,9 @@ export function debitJson({ holder, debit }: { holder: AccountHolder; debit: Usa
     category: debit.category,
     units: unitsOf(debit.amount),
     pages: debit.pages,
+    printer: debit.printer,
+    colour: debit.colour,
+    duplex: debit.duplex,
     status: debit.cancellationId === null ? 'debited' : 'cancelled',
     createdAt: debit.createdAt.toISOString(),
     cancelledAt: debit.cancelledAt?.toISOString() ?? null,
@@ -86,3 +112,18 @@ export function debitJson({ holder, debit }: { holder: AccountHolder; debit: Usa
   };
 }
 
+export function refusalJson(refusal: UsageRefusal): z.infer<typeof refusalSchema> {
+  return {
+    reference: refusal.reference,
+    category: refusal.category,
+    units: unitsOf(refusal.amount),
+    reason: apiRefusalReason(refusal.reason),
+    pages: refusal.pages,
+    printer: refusal.printer,
+    colour: refusal.colour,
+    duplex: refusal.duplex,
+    balance: refusal.balanceSeen === null ? null : unitsOf(refusal.balanceSeen),
+    createdAt: refusal.createdAt.toISOString(),
+    account: { username: refusal.username },
+  };
+}

@@ -6,14 +6,14 @@ import { bearerSecret, hashApiKey } from '../../domain/print-api/api-keys.js';
 import type { Clock } from '../../domain/time/clock.js';
 import { createIdempotency, IdempotencyError, parseIdempotencyKey, requestFingerprint, type StoredResponse } from '../../services/print-api/idempotency.js';
 import { LedgerError } from '../../domain/ledger/ledger.js';
-import { PrintApiError, usageDebitInput, type PrintApi } from '../../services/print-api/print-api.js';
+import { PrintApiError, usageDebitInput, usageRefusalInput, type PrintApi } from '../../services/print-api/print-api.js';
 import { ReferenceInUseError } from '../../services/print-api/usage-debits.js';
 import { normalizeUsername } from '../../domain/people/users.js';
 import type { Locale, Translate } from '../../i18n/index.js';
 import { negotiateLocale } from '../middleware/locale.js';
 import { API_BASE, openApiDocument } from './openapi.js';
 import { ApiProblem, invalidRequest, isProblemType, PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, problemDocument, problemTypeUri, sendProblem } from './problem.js';
-import { accountJson, debitJson } from './representations.js';
+import { accountJson, debitJson, refusalJson } from './representations.js';
 import { transactionRoutes } from './transactions.js';
 
 export interface PrintApiRouteDependencies {
@@ -99,10 +99,12 @@ export function printApiRoutes(deps: PrintApiRouteDependencies): Router {
   });
 
   const jsonBody = express.json({ limit: '8kb', strict: true, type: () => true });
-  router.post(`${account}/debits`, async (request, response, next) => {
+  const readJsonBody: RequestHandler = async (request, response, next) => {
     if (!request.is('application/json')) throw new ApiProblem('unsupported-media-type');
     jsonBody(request, response, next);
-  });
+  };
+  router.post(`${account}/debits`, readJsonBody);
+  router.post(`${account}/refusals`, readJsonBody);
   router.post(`${account}/debits`, async (request, response) => {
     const idempotencyKey = parseIdempotencyKey(request.get('Idempotency-Key'));
     if (!idempotencyKey) throw new ApiProblem('idempotency-key-required');
@@ -123,6 +125,14 @@ export function printApiRoutes(deps: PrintApiRouteDependencies): Router {
     );
     if (replayed) response.setHeader('Idempotent-Replayed', 'true');
     response.status(stored.status).type(stored.status >= 400 ? PROBLEM_MEDIA_TYPE : 'application/json').send(stored.body);
+  });
+
+  // No Idempotency-Key header: the API key and the job's reference name a refusal, unique in its table.
+  router.post(`${account}/refusals`, async (request, response) => {
+    const parsed = usageRefusalInput.safeParse(request.body);
+    if (!parsed.success) throw invalidRequest(parsed.error, response.locals.t as Translate);
+    const { refusal, created } = await printApi.refuse({ apiKeyId: apiKeyOf(response).id, username: request.params.username, input: parsed.data }, clock.now());
+    response.status(created ? 201 : 200).json(refusalJson(refusal));
   });
 
   router.get(`${account}/debits/:reference`, async (request, response) => {
