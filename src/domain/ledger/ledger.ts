@@ -37,7 +37,7 @@ export interface TransactionRequest {
   lines: PostingLine[];
   description?: string | null;
   createdBy?: number | null;
-  /** Lets this transaction take an account below zero (refunds and reversals of units already spent). */
+  /** Lets this transaction take an account below zero: refunds and reversals of units already spent, and print jobs debited after they were printed. */
   allowOverdraft?: boolean;
 }
 
