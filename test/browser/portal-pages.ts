@@ -1,5 +1,7 @@
 import type { Page, Response } from 'playwright-core';
 import { demoProviderButton, type Locale, type OpenedPage, type PortalInBrowser } from './portal-in-browser.js';
+import { DEMO_API_KEY_NAME } from '../../src/services/demo/demo.js';
+import { recordUsage } from '../../src/services/print-api/usage-debits.js';
 
 /** The two widths every page is looked at: a small phone and a laptop. */
 export const WIDTHS = [360, 1280] as const;
@@ -66,6 +68,7 @@ export const PAGE_NAMES = [
   'admin-mail',
   'admin-reports',
   'admin-api-keys',
+  'admin-print-jobs',
   'admin-audit',
   'admin-sign-in',
   'it-branding',
@@ -134,8 +137,9 @@ const PEOPLE_CSV = 'username,name,email,role,opening balance\nlea.moreau,Léa Mo
  * previewed and not published, a people file checked and not imported, every sign-in provider
  * tested, two quotes typed at the desk (one sent); as the reprography desk's person, a third typed
  * and sent, which its customer, without an account, looks up and pays on the simulator's approval
- * page. The demo's own quotes (seeded as `npm start` does) are left as they are. Returns where each
- * page is.
+ * page; through the demo key, a print job of the student's with its printer, colour and sides, and a
+ * refused one. The demo's own quotes (seeded as `npm start` does) are left as they are. Returns where
+ * each page is.
  */
 export async function preparePortalPages(session: PortalInBrowser): Promise<Map<PageName, PortalPage>> {
   const opened = await session.open({ width: 1280, as: 'etudiant' });
@@ -158,6 +162,7 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
   const demoCasLogin = await prepareInstitutionPages(session);
   const admin = await prepareAdminPages(session);
   const mail = await receiptMail(session);
+  const printJobs = await preparePrintJobPages(session);
   const brandingViewer = session.logins.find((login) => login.role === 'it')?.username ?? 'admin';
   const desk = session.logins.find((login) => login.quoteDesk)?.username;
   if (!desk) throw new Error('no demo login of the reprography desk');
@@ -194,6 +199,7 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
     'admin-mail': { path: mail, as: 'admin' },
     'admin-reports': { path: '/admin/reports', as: 'admin' },
     'admin-api-keys': { path: '/admin/api-keys', as: 'admin' },
+    'admin-print-jobs': { path: printJobs, as: 'admin' },
     'admin-audit': { path: '/admin/audit', as: 'admin' },
     'admin-sign-in': { path: '/admin/sign-in', as: 'admin' },
     'it-branding': { path: '/it/branding', as: brandingViewer },
@@ -412,6 +418,40 @@ export async function payQuoteOnApprovalPage(page: Page, number: string): Promis
 async function refuseCspViolations(opened: OpenedPage, who: string): Promise<void> {
   const heard = await opened.cspViolations();
   if (heard.length > 0) throw new Error(`CSP violations while preparing the pages as ${who}:\n${heard.join('\n')}`);
+}
+
+/**
+ * The student's last print jobs as a CUPS backend reports them, through the demo key: one printed in
+ * colour on both sides (its printer, colour and sides shown in the history and on the account page),
+ * then one refused for want of credit (the history's section of refused jobs). Answers the admin's
+ * page of the demo key's jobs, which lists both among the demo's older debits.
+ */
+async function preparePrintJobPages(session: PortalInBrowser): Promise<string> {
+  const { db, clock, ledger, users } = session.portal;
+  const key = (await db.knex('api_keys').where('name', DEMO_API_KEY_NAME).first('id')) as { id: unknown } | undefined;
+  const student = await users.findUser('etudiant');
+  if (!key || !student) throw new Error('no demo key or no demo student to record print jobs with');
+  const account = await ledger.userAccount(student.id);
+  // At the portal's (fixed) now, like the top-up paid while preparing: the history reads in order.
+  const printedAt = clock.now();
+  const request = { apiKeyId: Number(key.id), accountId: account.id, category: 'print' as const, amount: 135, pages: 3, reference: 'print1:b112:1042', ledgerKey: 'pages:print1:b112:1042' };
+  const printed = await db.transaction((trx) => recordUsage(trx, request, printedAt));
+  await db.knex('usage_debits').where('id', printed.id).update({ printer: 'b112', colour: true, duplex: true });
+  await db.knex('usage_refusals').insert({
+    api_key_id: Number(key.id),
+    account_id: account.id,
+    category: 'print',
+    reason: 'insufficient_balance',
+    amount: 4_800,
+    balance_seen: account.balance - 135,
+    pages: 96,
+    printer: 'b112',
+    colour: true,
+    duplex: false,
+    reference: 'print1:b112:1043',
+    created_at: printedAt.toISOString(),
+  });
+  return `/admin/api-keys/${Number(key.id)}/jobs`;
 }
 
 /** The admin's page of the paid order's receipt mail, kept as in the demo (the test portal delivers only when asked). */

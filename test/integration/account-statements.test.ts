@@ -64,11 +64,12 @@ describe(`account page: statements whatever the length of the history (${testDia
   });
 
   for (const path of ['/account/history', '/account/history?page=2', '/account/history?category=print&from=2026-11-01&to=2026-11-23', '/account/history?period=this_month&category=copy']) {
-    it(`reads ${path} in 4 statements with 10 entries as with 2,000: the session, the person with their account, the counts and usage, the page`, async () => {
+    it(`reads ${path} in 5 statements with 10 entries as with 2,000: the session, the person with their account, the counts and usage, the page, the period's refused jobs`, async () => {
       for (const username of ['brief', 'lengthy']) {
         const { count, sql } = await statementsOf(username, path);
-        expect(count, `${username}:\n${sql.join('\n')}`).to.equal(4);
+        expect(count, `${username}:\n${sql.join('\n')}`).to.equal(5);
         expectSessionPersonAndEntries(username, sql);
+        expect(sql.filter((statement) => /\busage_refusals\b/.test(statement)), 'the refused jobs read once').to.have.length(1);
       }
     });
   }

@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import { categoryAccountCode, type HistoryFilter } from '../../domain/ledger/account-history.js';
 import { SystemAccount, USAGE_CATEGORIES, type Hundredths, type TransactionKind, type UsageCategory } from '../../domain/ledger/ledger.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
+import type { RefusalReason } from '../print-api/refusal-repository.js';
+import { toNullableBoolean } from '../print-api/usage-repository.js';
 
 export interface HistoryRow {
   /** The account's ledger entry: the order of the history, and the cursor of the next page. */
@@ -15,6 +17,10 @@ export interface HistoryRow {
   category: UsageCategory | null;
   /** What the print server said of the job (of the job cancelled, for its reversal); null otherwise. */
   pages: number | null;
+  /** Likewise: the printer, colour (or black and white), two-sided (or one side); null when the server did not say. */
+  printer: string | null;
+  colour: boolean | null;
+  duplex: boolean | null;
   reference: string | null;
   createdAt: Date;
   amount: Hundredths;
@@ -76,8 +82,14 @@ export async function listAccountHistory(db: Queryable, accountId: number, query
       amount: 'entry.amount',
       balance_after: 'entry.balance_after',
       pages: 'debit.pages',
+      printer: 'debit.printer',
+      colour: 'debit.colour',
+      duplex: 'debit.duplex',
       reference: 'debit.reference',
       cancelled_pages: 'cancelled.pages',
+      cancelled_printer: 'cancelled.printer',
+      cancelled_colour: 'cancelled.colour',
+      cancelled_duplex: 'cancelled.duplex',
       cancelled_reference: 'cancelled.reference',
     })
     .select(counterpart.as('counterpart'));
@@ -85,7 +97,10 @@ export async function listAccountHistory(db: Queryable, accountId: number, query
   const rows: Array<Record<string, unknown>> = await page;
   return rows.map((row) => {
     const counterpartCode = (row.counterpart as string | null) ?? null;
-    const job = row.reference != null ? { pages: row.pages, reference: row.reference } : { pages: row.cancelled_pages, reference: row.cancelled_reference };
+    const job =
+      row.reference != null
+        ? { pages: row.pages, printer: row.printer, colour: row.colour, duplex: row.duplex, reference: row.reference }
+        : { pages: row.cancelled_pages, printer: row.cancelled_printer, colour: row.cancelled_colour, duplex: row.cancelled_duplex, reference: row.cancelled_reference };
     return {
       entryId: toSafeInteger(row.entry_id),
       transactionId: toSafeInteger(row.transaction_id),
@@ -94,10 +109,51 @@ export async function listAccountHistory(db: Queryable, accountId: number, query
       counterpart: counterpartCode,
       category: CATEGORY_OF_ACCOUNT.get(counterpartCode ?? '') ?? null,
       pages: job.pages == null ? null : toSafeInteger(job.pages),
+      printer: job.printer == null ? null : String(job.printer),
+      colour: toNullableBoolean(job.colour),
+      duplex: toNullableBoolean(job.duplex),
       reference: job.reference == null ? null : String(job.reference),
       createdAt: toDate(row.created_at),
       amount: toSafeInteger(row.amount),
       balanceAfter: toSafeInteger(row.balance_after),
     };
   });
+}
+
+/** A job a print server refused before printing it, as the person's history shows it: nothing was taken. */
+export interface RefusedJobRow {
+  id: number;
+  category: UsageCategory;
+  reason: RefusalReason;
+  /** What the job would have cost. */
+  amount: Hundredths;
+  pages: number | null;
+  printer: string | null;
+  colour: boolean | null;
+  duplex: boolean | null;
+  createdAt: Date;
+}
+
+/** The account's refused jobs in the filter's period and category (top-ups have none), newest first, at most `limit`. */
+export async function listRefusedJobs(db: Queryable, accountId: number, query: HistoryFilter & { limit: number }): Promise<RefusedJobRow[]> {
+  const refusals = db('usage_refusals').where('account_id', accountId);
+  if (query.category) void refusals.where('category', query.category);
+  const rows: Array<Record<string, unknown>> = await inPeriod(refusals, 'created_at', query)
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(query.limit)
+    .select('id', 'category', 'reason', 'amount', 'pages', 'printer', 'colour', 'duplex', 'created_at');
+  return rows.map((row) => ({
+    id: toSafeInteger(row.id),
+    category: row.category as UsageCategory,
+    reason: row.reason as RefusalReason,
+    amount: toSafeInteger(row.amount),
+    pages: row.pages == null ? null : toSafeInteger(row.pages),
+    printer: row.printer == null ? null : String(row.printer),
+    colour: toNullableBoolean(row.colour),
+    duplex: toNullableBoolean(row.duplex),
+    createdAt: toDate(row.created_at),
+  }));
 }

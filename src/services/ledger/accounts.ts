@@ -1,4 +1,4 @@
-import { listAccountHistory, type HistoryRow } from '../../db/ledger/account-history-repository.js';
+import { listAccountHistory, listRefusedJobs, type HistoryRow, type RefusedJobRow } from '../../db/ledger/account-history-repository.js';
 import { readActivity } from '../../db/ledger/account-activity-repository.js';
 import { isUniqueViolation, type Database } from '../../db/database.js';
 import { findAccountByUserId, postTransaction, reverseTransaction, type Account, type PostResult } from '../../db/ledger/ledger-repository.js';
@@ -12,6 +12,9 @@ export const HISTORY_PAGE_SIZE = 20;
 
 /** The lines of recent activity the account page shows before its link to the whole history. */
 export const RECENT_ACTIVITY_SIZE = 6;
+
+/** The refused jobs the history page lists for its period: the newest, a few, since nothing was taken for them. */
+export const REFUSED_JOBS_SHOWN = 20;
 
 export interface HistoryPage {
   history: HistoryRow[];
@@ -67,6 +70,9 @@ export function createLedger({ db, clock }: { db: Database; clock: Clock }) {
     return { recent, usage };
   }
 
+  /** The newest refused jobs of the filter's period and category (REFUSED_JOBS_SHOWN at most); one statement. */
+  const refusedJobs = (accountId: number, filter: HistoryFilter = {}): Promise<RefusedJobRow[]> => listRefusedJobs(db.knex, accountId, { ...filter, limit: REFUSED_JOBS_SHOWN });
+
   return {
     post(request: TransactionRequest): Promise<PostResult> {
       return db.transaction((trx) => postTransaction(trx, request, clock.now()));
@@ -85,6 +91,7 @@ export function createLedger({ db, clock }: { db: Database; clock: Clock }) {
     userAccount,
     accountActivity,
     historyPage,
+    refusedJobs,
     accountOverview,
     /** A person's account and one page of its history, as `historyPage`. */
     async accountPage(userId: number, requestedPage: number, filter: HistoryFilter = {}): Promise<AccountPage> {

@@ -1,8 +1,8 @@
 import type { PrintSystem } from '../../services/credit-transfers/print-system.js';
 import { Router, type Request, type Response } from 'express';
-import type { HistoryRow } from '../../services/ledger/records.js';
+import type { HistoryRow, RefusedJobRow } from '../../services/ledger/records.js';
 import { checkHistoryForm, HISTORY_CATEGORIES, HISTORY_PERIODS, type HistoryCategory, type HistoryFilter, type HistoryFilterErrors } from '../../domain/ledger/account-history.js';
-import type { Ledger } from '../../services/ledger/accounts.js';
+import { REFUSED_JOBS_SHOWN, type Ledger } from '../../services/ledger/accounts.js';
 import { LedgerError } from '../../domain/ledger/ledger.js';
 import { dayOf } from '../../domain/time/calendar.js';
 import type { Clock } from '../../domain/time/clock.js';
@@ -24,12 +24,23 @@ export function operationKey(row: Pick<HistoryRow, 'kind' | 'category'>): string
   return row.kind === 'usage' && row.category ? `operation.usage_${row.category}` : `operation.${row.kind}`;
 }
 
+/** A job as its print server described it, in words: printer, pages, colour or black and white, one or two sides; each only when the server said. */
+function printJobWords(job: Pick<HistoryRow, 'printer' | 'pages' | 'colour' | 'duplex'>, t: Translate): Array<string | null> {
+  return [
+    job.printer,
+    job.pages === null ? null : t('account.pages', { count: job.pages }),
+    job.colour === null ? null : t(job.colour ? 'account.job.colour' : 'account.job.mono'),
+    job.duplex === null ? null : t(job.duplex ? 'account.job.duplex' : 'account.job.simplex'),
+  ];
+}
+
 /**
  * What a line says of a job in words: a cancellation names the category of the job it cancels; a job,
- * its pages. The account page says no more of a job (the print server's reference is the history's).
+ * what its print server said of it. The account page says no more of a job (the print server's
+ * reference is the history's).
  */
 function jobDetails(row: HistoryRow, t: Translate): Array<string | null> {
-  return [row.kind !== 'usage' && row.category ? t(`operation.usage_${row.category}`) : null, row.pages === null ? null : t('account.pages', { count: row.pages })];
+  return [row.kind !== 'usage' && row.category ? t(`operation.usage_${row.category}`) : null, ...printJobWords(row, t)];
 }
 
 const present = (details: Array<string | null>): string[] => details.filter((detail): detail is string => Boolean(detail));
@@ -38,6 +49,13 @@ const present = (details: Array<string | null>): string[] => details.filter((det
 function rowDetails(row: HistoryRow, t: Translate): string[] {
   return present([...jobDetails(row, t), row.reference === null ? null : t('account.reference', { reference: row.reference }), row.description]);
 }
+
+/** A job a print server reported, in words: its category, then what the server said of it, e.g. "Impression · b112 · 3 pages · couleur". */
+export const printJobInWords = (job: Pick<RefusedJobRow, 'category' | 'printer' | 'pages' | 'colour' | 'duplex'>, t: Translate): string[] =>
+  present([t(`operation.usage_${job.category}`), ...printJobWords(job, t)]);
+
+/** A refused job's line: why, then the job in words; what it would have cost is its own column. */
+const refusedJobLine = (job: RefusedJobRow, t: Translate) => ({ ...job, label: t(`account.refused.reasons.${job.reason}`), details: printJobInWords(job, t) });
 
 const categoryKey = (category: HistoryCategory) => (category === 'top_up' ? 'account.filters.topUps' : `operation.usage_${category}`);
 
@@ -171,11 +189,11 @@ export function accountRoutes({ ledger, clock, timeZone, printSystem }: { ledger
       historyPath: HISTORY_PATH,
     };
     if (Object.keys(checked.errors).length > 0) {
-      await renderPage(response.status(400), 'pages/account-history', { ...view, usage: null, rows: [], pager: { pageCount: 0 } });
+      await renderPage(response.status(400), 'pages/account-history', { ...view, usage: null, rows: [], refused: [], pager: { pageCount: 0 } });
       return;
     }
 
-    const page = await ledger.historyPage(account.id, requestedPage, checked.filter);
+    const [page, refused] = await Promise.all([ledger.historyPage(account.id, requestedPage, checked.filter), ledger.refusedJobs(account.id, checked.filter)]);
     // The pages keep the filter as chosen: the days typed only for a custom period.
     const kept = { period: checked.period === 'all' ? '' : checked.period, category: form.category, ...(checked.period === 'custom' ? { from: form.from, to: form.to } : {}) };
     const emptyText = t(filtered ? 'account.usage.noneFiltered' : 'account.usage.none');
@@ -184,6 +202,8 @@ export function accountRoutes({ ledger, clock, timeZone, printSystem }: { ledger
       usage: presentSummary(page.usage, checked.filter, periodText(checked.range, t, response.locals.locale as Locale), emptyText, response),
       pager: pageLinks(HISTORY_PATH, Object.fromEntries(Object.entries(kept).filter(([, value]) => value !== '')), page.page, page.pageCount),
       rows: page.history.map((row) => ({ ...row, label: t(operationKey(row)), details: rowDetails(row, t) })),
+      refused: refused.map((job) => refusedJobLine(job, t)),
+      refusedShown: REFUSED_JOBS_SHOWN,
     });
   });
 

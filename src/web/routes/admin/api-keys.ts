@@ -1,10 +1,12 @@
 import type { Request, Response, Router } from 'express';
 import { ApiKeyError, createApiKeyManagement, validateApiKeyName } from '../../../services/print-api/api-key-management.js';
+import { printServerJobs, type PrintJob, type PrintJobPosition, type PrintJobSide } from '../../../services/print-api/print-server-jobs.js';
 import { API_KEY_NAME_MAX } from '../../../domain/print-api/api-keys.js';
 import type { Translate } from '../../../i18n/index.js';
 import { API_BASE } from '../../api/openapi.js';
-import { notFound } from '../../http-error.js';
+import { HttpError, notFound } from '../../http-error.js';
 import { renderPage } from '../../render.js';
+import { printJobInWords } from '../account.js';
 import type { AdminDependencies } from './dependencies.js';
 
 const KEY_ID = /^[1-9]\d{0,8}$/;
@@ -12,6 +14,21 @@ const LIST_PATH = '/admin/api-keys';
 
 /** The notices a redirect may ask the list to show, by name, about a key named by its id (never text from the URL). */
 const NOTICES = ['revoked', 'alreadyRevoked'] as const;
+
+/** A job's place in a print server's list, in a link: its time in milliseconds, d(ebit) or r(efusal), its id. */
+const JOB_POSITION = /^(\d{1,15})([dr])([1-9]\d{0,14})$/;
+
+const positionText = (job: PrintJobPosition) => `${job.createdAt.getTime()}${job.kind === 'debit' ? 'd' : 'r'}${job.id}`;
+
+/** The page a link asks for: `before` (older jobs) or `after` (newer ones) a position, or the first; anything else is a 400. */
+function requestedJobs(query: Request['query']): { side: PrintJobSide; position: PrintJobPosition } | undefined {
+  const given = (['before', 'after'] as const).filter((name) => query[name] !== undefined);
+  if (given.length === 0) return undefined;
+  const text = query[given[0]!];
+  const match = given.length === 1 && typeof text === 'string' ? JOB_POSITION.exec(text) : null;
+  if (!match) throw new HttpError(400, 'badRequest', 'bad position in the list of jobs');
+  return { side: given[0] === 'before' ? 'older' : 'newer', position: { createdAt: new Date(Number(match[1])), kind: match[2] === 'd' ? 'debit' : 'refusal', id: Number(match[3]) } };
+}
 
 interface ListState {
   /** The name as typed, shown back after a refusal. */
@@ -72,6 +89,30 @@ export function registerApiKeyRoutes(router: Router, { db, clock, config }: Admi
         status: 400,
       });
     }
+  });
+
+  /** One print server's jobs, debits and refusals together, newest first, a page at a time. */
+  router.get(`${LIST_PATH}/:id/jobs`, async (request, response) => {
+    const t = response.locals.t as Translate;
+    const id = request.params.id ?? '';
+    if (!KEY_ID.test(id)) throw notFound();
+    const found = await printServerJobs(db, Number(id), requestedJobs(request.query));
+    if (!found) throw notFound();
+    const path = `${LIST_PATH}/${id}/jobs`;
+    const statusText = (job: PrintJob) => (job.reason ? t(`account.refused.reasons.${job.reason}`) : t(`admin.apiKeys.jobs.status.${job.status}`));
+    await renderPage(response, 'admin/api-keys/jobs', {
+      title: t('admin.apiKeys.jobs.title', { name: found.key.name }),
+      adminSection: 'apiKeys',
+      key: found.key,
+      total: found.total,
+      jobs: found.jobs.map((job) => ({ ...job, text: printJobInWords(job, t).join(' · '), statusText: statusText(job) })),
+      pager: {
+        page: found.page,
+        pageCount: found.pageCount,
+        previous: found.newer ? `${path}?after=${positionText(found.newer)}` : null,
+        next: found.older ? `${path}?before=${positionText(found.older)}` : null,
+      },
+    });
   });
 
   router.post(`${LIST_PATH}/:id/revoke`, async (request, response) => {
