@@ -104,6 +104,7 @@ export const SCREENSHOTS: ReadonlyArray<{ page: PageName; locale: Locale; file: 
       'admin-prices',
       'admin-orders',
       'admin-api-keys',
+      'admin-print-jobs',
       'admin-mails',
       'admin-mail',
       'admin-sign-in',
