@@ -104,6 +104,20 @@ module.exports = {
       to: srcExcept(layer('domain'), '^src/db/database\\.ts$'),
     },
     {
+      name: 'cups-backend-stands-alone',
+      severity: 'error',
+      comment: 'src/cups-backend is installed alone on a print server and talks to the portal only through its public API: of src/ it imports only its own modules, and of the packages only zod (the one the install script copies).',
+      from: { path: layer('cups-backend') },
+      to: { pathNot: [layer('cups-backend'), '(^|/)node_modules/zod/'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'nothing-imports-the-cups-backend',
+      severity: 'error',
+      comment: 'src/cups-backend is a program of its own for print servers, not a module of the portal: the portal reaches it, and it the portal, through /api/v1 only.',
+      from: { path: '^(src|migrations)/', pathNot: layer('cups-backend') },
+      to: { path: layer('cups-backend') },
+    },
+    {
       name: 'product-code-not-tests',
       severity: 'error',
       comment: 'The product never imports tests, benchmarks or their helpers.',

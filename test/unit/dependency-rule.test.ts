@@ -86,6 +86,8 @@ const cleanTree = {
   'src/metrics-app.ts': ts("import { HttpError } from './web/http-error.js';", 'export const metricsApp = () => new HttpError();'),
   'src/app.ts': ts("import { page } from './web/routes/account.js';", "import { metricsApp } from './metrics-app.js';", 'export const app = () => [page, metricsApp];'),
   'src/server.ts': ts("import { app } from './app.js';", "import { shutDown } from './shutdown.js';", "import { systemClock } from './system-clock.js';", 'export const serve = () => [app(), shutDown, systemClock];'),
+  'src/cups-backend/main.ts': ts("import { z } from 'zod';", "import { spawn } from 'node:child_process';", "import { price } from './pricing.js';", 'export const run = () => [z.string(), spawn, price];'),
+  'src/cups-backend/pricing.ts': ts('export const price = 1;'),
   'migrations/20260101000000_ledger.ts': ts("import type { Knex } from 'knex';", "import { rule } from '../src/domain/ledger/ledger.js';", "import type { Database } from '../src/db/database.js';", 'export const up = (knex: Knex, db: Database) => [knex, db, rule(1)];'),
   'migrations/20260102000000_ledger_again.ts': ts("import { up as first } from './20260101000000_ledger.js';", 'export const up = first;'),
 };
@@ -146,6 +148,17 @@ const breaks: Record<string, { files: Record<string, string>; broken: string[] }
   'migrations-stand-on-domain': {
     files: { 'migrations/20260103000000_balances.ts': ts("import { balance } from '../src/services/ledger/accounts.js';", 'export const up = balance;') },
     broken: ['migrations-stand-on-domain: migrations/20260103000000_balances.ts → src/services/ledger/accounts.ts'],
+  },
+  'cups-backend-stands-alone': {
+    files: { 'src/cups-backend/prices.ts': ts("import { rule } from '../domain/ledger/ledger.js';", "import knex from 'knex';", 'export const price = () => [rule(1), knex];') },
+    broken: ['cups-backend-stands-alone: src/cups-backend/prices.ts → node_modules/knex/knex.js', 'cups-backend-stands-alone: src/cups-backend/prices.ts → src/domain/ledger/ledger.ts'],
+  },
+  'nothing-imports-the-cups-backend': {
+    files: {
+      'src/cups-backend/pricing.ts': ts('export const price = 1;'),
+      'src/cli/print-prices.ts': ts("import { price } from '../cups-backend/pricing.js';", 'export const prices = price;'),
+    },
+    broken: ['nothing-imports-the-cups-backend: src/cli/print-prices.ts → src/cups-backend/pricing.ts'],
   },
   'product-code-not-tests': {
     files: {
