@@ -4,10 +4,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import PDFDocument from 'pdfkit';
 import { getAccountByCode } from '../../src/db/ledger/ledger-repository.js';
 import { SystemAccount } from '../../src/domain/ledger/ledger.js';
 import { expectLedgerConsistent } from '../helpers/database.js';
+import { pdfOfPages } from '../helpers/pdf-pages.js';
 import { compile } from '../helpers/processes.js';
 import { createApiPortal, type ApiPortal } from '../integration/print-api-helpers.js';
 import { PortalLink } from './portal-link.js';
@@ -17,16 +17,9 @@ import { TestPrinter } from './test-printer.js';
 const run = promisify(execFile);
 const installScript = path.resolve(import.meta.dirname, '../../src/cups-backend/install.sh');
 
-/** A PDF of `pages` pages, as a person would print one. */
+/** A PDF of `pages` pages, written to `file`. */
 async function pdf(file: string, pages: number): Promise<string> {
-  const document = new PDFDocument({ autoFirstPage: false });
-  const chunks: Buffer[] = [];
-  document.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const ended = new Promise((resolve) => document.on('end', resolve));
-  for (let page = 1; page <= pages; page += 1) document.addPage().text(`Page ${page} of ${pages}`);
-  document.end();
-  await ended;
-  await writeFile(file, Buffer.concat(chunks));
+  await writeFile(file, await pdfOfPages(pages));
   return file;
 }
 

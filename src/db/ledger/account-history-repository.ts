@@ -3,7 +3,7 @@ import { categoryAccountCode, type HistoryFilter } from '../../domain/ledger/acc
 import { SystemAccount, USAGE_CATEGORIES, type Hundredths, type TransactionKind, type UsageCategory } from '../../domain/ledger/ledger.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 import type { RefusalReason } from '../print-api/refusal-repository.js';
-import { toNullableBoolean } from '../print-api/usage-repository.js';
+import { jobDetailsOf } from '../print-api/usage-repository.js';
 
 export interface HistoryRow {
   /** The account's ledger entry: the order of the history, and the cursor of the next page. */
@@ -99,8 +99,8 @@ export async function listAccountHistory(db: Queryable, accountId: number, query
     const counterpartCode = (row.counterpart as string | null) ?? null;
     const job =
       row.reference != null
-        ? { pages: row.pages, printer: row.printer, colour: row.colour, duplex: row.duplex, reference: row.reference }
-        : { pages: row.cancelled_pages, printer: row.cancelled_printer, colour: row.cancelled_colour, duplex: row.cancelled_duplex, reference: row.cancelled_reference };
+        ? { ...jobDetailsOf(row), reference: row.reference }
+        : { ...jobDetailsOf({ pages: row.cancelled_pages, printer: row.cancelled_printer, colour: row.cancelled_colour, duplex: row.cancelled_duplex }), reference: row.cancelled_reference };
     return {
       entryId: toSafeInteger(row.entry_id),
       transactionId: toSafeInteger(row.transaction_id),
@@ -108,10 +108,10 @@ export async function listAccountHistory(db: Queryable, accountId: number, query
       description: (row.description as string | null) ?? null,
       counterpart: counterpartCode,
       category: CATEGORY_OF_ACCOUNT.get(counterpartCode ?? '') ?? null,
-      pages: job.pages == null ? null : toSafeInteger(job.pages),
-      printer: job.printer == null ? null : String(job.printer),
-      colour: toNullableBoolean(job.colour),
-      duplex: toNullableBoolean(job.duplex),
+      pages: job.pages,
+      printer: job.printer,
+      colour: job.colour,
+      duplex: job.duplex,
       reference: job.reference == null ? null : String(job.reference),
       createdAt: toDate(row.created_at),
       amount: toSafeInteger(row.amount),
@@ -150,10 +150,7 @@ export async function listRefusedJobs(db: Queryable, accountId: number, query: H
     category: row.category as UsageCategory,
     reason: row.reason as RefusalReason,
     amount: toSafeInteger(row.amount),
-    pages: row.pages == null ? null : toSafeInteger(row.pages),
-    printer: row.printer == null ? null : String(row.printer),
-    colour: toNullableBoolean(row.colour),
-    duplex: toNullableBoolean(row.duplex),
+    ...jobDetailsOf(row),
     createdAt: toDate(row.created_at),
   }));
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Hundredths, UsageCategory } from '../../domain/ledger/ledger.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 import type { RefusalReason } from './refusal-repository.js';
-import { toNullableBoolean } from './usage-repository.js';
+import { jobDetailsOf } from './usage-repository.js';
 
 /** What became of a job a print server reported: debited, debited then cancelled, or refused before printing. */
 export type PrintJobStatus = 'debited' | 'cancelled' | 'refused';
@@ -115,10 +115,7 @@ function toPrintJob(row: Record<string, unknown>): PrintJob {
     createdAt: toDate(row.created_at),
     username: String(row.username),
     category: row.category as UsageCategory,
-    printer: row.printer == null ? null : String(row.printer),
-    pages: row.pages == null ? null : toSafeInteger(row.pages),
-    colour: toNullableBoolean(row.colour),
-    duplex: toNullableBoolean(row.duplex),
+    ...jobDetailsOf(row),
     amount: toSafeInteger(row.amount),
     reference: String(row.reference),
     status: row.status as PrintJobStatus,

@@ -1,6 +1,6 @@
 import type { Hundredths, UsageCategory } from '../../domain/ledger/ledger.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
-import { toNullableBoolean } from './usage-repository.js';
+import { jobDetailsOf } from './usage-repository.js';
 
 /** Why a print server refused a job before printing it. */
 export type RefusalReason = 'insufficient_balance' | 'account_disabled';
@@ -72,10 +72,7 @@ function toUsageRefusal(row: Record<string, unknown>): UsageRefusal {
     reason: row.reason as RefusalReason,
     amount: toSafeInteger(row.amount),
     balanceSeen: row.balance_seen == null ? null : toSafeInteger(row.balance_seen),
-    pages: row.pages == null ? null : toSafeInteger(row.pages),
-    printer: row.printer == null ? null : String(row.printer),
-    colour: toNullableBoolean(row.colour),
-    duplex: toNullableBoolean(row.duplex),
+    ...jobDetailsOf(row),
     reference: String(row.reference),
     createdAt: toDate(row.created_at),
   };

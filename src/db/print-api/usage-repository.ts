@@ -76,8 +76,19 @@ export async function findUsageDebitByTransaction(db: Queryable, transactionId: 
   return row ? { ...toUsageDebit(row), accountBalance: toSafeInteger(row.account_balance) } : undefined;
 }
 
-/** A nullable boolean column as read: SQLite gives 0 and 1. */
-export const toNullableBoolean = (value: unknown): boolean | null => (value == null ? null : Boolean(value));
+/** What a print server said of a job, as the API and the pages show it; null where it did not say. */
+export interface JobDetails {
+  pages: number | null;
+  printer: string | null;
+  colour: boolean | null;
+  duplex: boolean | null;
+}
+
+/** A job's details from a row with those columns (SQLite gives booleans as 0 and 1). */
+export function jobDetailsOf(row: Record<string, unknown>): JobDetails {
+  const flag = (value: unknown) => (value == null ? null : Boolean(value));
+  return { pages: row.pages == null ? null : toSafeInteger(row.pages), printer: row.printer == null ? null : String(row.printer), colour: flag(row.colour), duplex: flag(row.duplex) };
+}
 
 function toUsageDebit(row: Record<string, unknown>): UsageDebit {
   return {
@@ -86,10 +97,7 @@ function toUsageDebit(row: Record<string, unknown>): UsageDebit {
     accountId: toSafeInteger(row.account_id),
     category: row.category as UsageCategory,
     amount: toSafeInteger(row.amount),
-    pages: row.pages == null ? null : toSafeInteger(row.pages),
-    printer: row.printer == null ? null : String(row.printer),
-    colour: toNullableBoolean(row.colour),
-    duplex: toNullableBoolean(row.duplex),
+    ...jobDetailsOf(row),
     reference: String(row.reference),
     transactionId: toSafeInteger(row.transaction_id),
     createdAt: toDate(row.created_at),

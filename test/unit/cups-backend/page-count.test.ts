@@ -3,19 +3,9 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
-import PDFDocument from 'pdfkit';
+import { pdfOfPages } from '../../helpers/pdf-pages.js';
 import { countPages, countPdfPageObjects, countPostScriptPages, countTextPages, kindOf } from '../../../src/cups-backend/page-count.js';
 
-async function pdfOf(pages: number): Promise<Buffer> {
-  const document = new PDFDocument({ autoFirstPage: false });
-  const chunks: Buffer[] = [];
-  document.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const ended = new Promise((resolve) => document.on('end', resolve));
-  for (let page = 1; page <= pages; page += 1) document.addPage().text(`Page ${page} of ${pages}`);
-  document.end();
-  await ended;
-  return Buffer.concat(chunks);
-}
 
 const postScript = (header: string, pages: number, trailer = '') =>
   `%!PS-Adobe-3.0\n${header}%%EndComments\n${Array.from({ length: pages }, (_, page) => `%%Page: ${page + 1} ${page + 1}\n(page) show showpage\n`).join('')}%%Trailer\n${trailer}%%EOF\n`;
@@ -32,14 +22,14 @@ describe('CUPS backend: counting pages', () => {
   after(() => rm(folder, { recursive: true, force: true }));
 
   it('counts a 3-page PDF with pdfinfo or qpdf when installed, and without them by its page objects', async () => {
-    const threePages = await file('three.pdf', await pdfOf(3));
+    const threePages = await file('three.pdf', await pdfOfPages(3));
     expect(await countPages(threePages)).to.deep.equal({ kind: 'pdf', pages: 3 });
     // An empty search path: no tool is found, the objects are counted.
     expect(await countPages(threePages, '')).to.deep.equal({ kind: 'pdf', pages: 3 });
   });
 
   it('takes the count of pdfinfo, else of qpdf, from the search path', async () => {
-    const threePages = await file('tools.pdf', await pdfOf(3));
+    const threePages = await file('tools.pdf', await pdfOfPages(3));
     const tool = async (folderName: string, name: string, output: string) => {
       await mkdir(path.join(folder, folderName), { recursive: true });
       await writeFile(path.join(folder, folderName, name), `#!/bin/sh\nprintf '${output}'\n`);
