@@ -45,6 +45,17 @@ done
 fail() { echo "install.sh: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || fail "run it as root: the backend runs as root (mode 0700) to read its key and keep its spool"
 [ -n "$node" ] && [ -x "$node" ] || fail "Node.js not found: install Node.js 20 or later, or name it with --node"
+node=$(readlink -f "$node")
+# Root will run this Node on every job: it and every folder above it must be root's and writable by root alone
+# (a Node under a user's home, from nvm say, would let that user run code as root).
+path=$node
+while [ "$path" != / ]; do
+  [ "$(stat -c '%u' "$path")" -eq 0 ] || fail "$path is not root's: root would run a program another account can replace"
+  case "$(stat -c '%A' "$path")" in
+    ?????w????|????????w?) [ -k "$path" ] && [ -d "$path" ] && [ "$path" != "$node" ] || fail "$path is writable by others than root: root would run a program another account can replace" ;;
+  esac
+  path=$(dirname "$path")
+done
 "$node" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || fail "$node is Node.js $("$node" --version): 20 or later is needed"
 [ -n "$queue" ] && [ -z "$device" ] && fail "--queue needs --device"
 [ -n "$device" ] && [ -z "$queue" ] && fail "--device needs --queue"
@@ -59,8 +70,10 @@ compiled="$checkout/dist/src/cups-backend"
 # here for everything the backend loads, since it runs as root.
 install -d -o root -g root -m 0755 "$prefix" "$prefix/node_modules"
 rm -rf "$prefix/node_modules/zod"
-cp -R "$checkout/node_modules/zod" "$prefix/node_modules/zod"
-cp -R "$compiled/." "$prefix/"
+# -L copies what links point to: a link left in the checkout by the account that built it would otherwise
+# lead root, on every job, to a file that account can change.
+cp -RL "$checkout/node_modules/zod" "$prefix/node_modules/zod"
+cp -RL "$compiled/." "$prefix/"
 install -o root -g root -m 0644 "$here/README.md" "$prefix/README.md"
 printf '{ "type": "module", "private": true }\n' > "$prefix/package.json"
 chown -R root:root "$prefix"

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -107,6 +107,20 @@ describe('CUPS queues behind Recharge (a real cupsd)', function () {
     expect(devices).to.include(`device for copier: recharge:/${printers.copier!.uri}`);
     const discovery = await run(path.join(cupsd.serverBin, 'backend/recharge'), [], { env: cupsd.env });
     expect(discovery.stdout).to.match(/^direct recharge /);
+  });
+
+  it('refuses to install a backend that root would run with a Node another account can replace', async () => {
+    const shared = path.join(cupsd.root, 'shared-tools');
+    await mkdir(shared);
+    await chmod(shared, 0o777);
+    const node = path.join(shared, 'node');
+    await writeFile(node, '#!/bin/sh\nexec /usr/bin/node "$@"\n', { mode: 0o755 });
+    const refused = await run(installScript, ['--serverbin', path.join(cupsd.root, 'other-serverbin'), '--prefix', path.join(cupsd.root, 'other-prefix'), '--node', node, '--no-cron'], { env: cupsd.env }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(refused?.code).to.equal(1);
+    expect(refused?.stderr).to.include(`${shared} is writable by others than root`);
   });
 
   it('debits a printed job once, per page and copy, at the queue\'s price, with its printer and options', async () => {
