@@ -42,18 +42,30 @@ export function parseJobOptions(text: string): Map<string, string> {
   return options;
 }
 
-/** Values that ask for grey: IPP's `print-color-mode` and the PPD options drivers name (ColorModel, ColorMode…). */
-const MONO_VALUES = /^(monochrome|process-monochrome|bi-level|mono|gray|grey|grayscale|greyscale|kgray|black|blackwhite|bw)$/i;
-const COLOUR_OPTION = /colou?r/i;
-const DUPLEX_SIDES = new Set(['two-sided-long-edge', 'two-sided-short-edge']);
-const DUPLEX_VALUES = /^duplex(no)?tumble$/i;
+/**
+ * Only the options printing systems read decide: IPP's `print-color-mode` and `output-mode`, the PPD
+ * options drivers name (ColorModel, ColorMode), IPP's `sides` and the PPD's Duplex and JCLDuplex. A
+ * made-up name changes nothing on paper, so it changes nothing in the price.
+ */
+const COLOUR_OPTIONS = ['print-color-mode', 'output-mode', 'colormodel', 'colormode'];
+const SIDES_OPTIONS = ['sides', 'duplex', 'jclduplex'];
+const MONO_VALUES = /^(monochrome|process-monochrome|auto-monochrome|bi-level|mono|gray|grey|grayscale|greyscale|kgray|black|blackwhite|bw)$/i;
+const DUPLEX_VALUES = /^(two-sided-long-edge|two-sided-short-edge|duplexnotumble|duplextumble)$/i;
+
+/** True when at least one of the options is given and every one given matches: when they disagree, the dearer reading wins. */
+function allGivenMatch(options: Map<string, string>, names: string[], values: RegExp): boolean {
+  const given = names.map((name) => options.get(name)).filter((value) => value !== undefined);
+  return given.length > 0 && given.every((value) => values.test(value));
+}
 
 /**
- * Colour when the printer prints colour and no option asks for grey (a job the printer may print in
- * colour is charged as colour); duplex when `sides` or the PPD's Duplex asks for two sides.
+ * Colour when the printer prints colour and the colour options do not all ask for grey; two-sided
+ * only when the sides options all ask for two sides (one-sided costs more a page). A person never
+ * pays less than what the printer may print.
  */
 export function printModeOf(options: Map<string, string>, printerHasColour: boolean): JobPrintMode {
-  const asksForMono = [...options].some(([name, value]) => (name === 'print-color-mode' || name === 'output-mode' || COLOUR_OPTION.test(name)) && MONO_VALUES.test(value));
-  const duplex = DUPLEX_SIDES.has(options.get('sides') ?? '') || DUPLEX_VALUES.test(options.get('duplex') ?? '');
-  return { colour: printerHasColour && !asksForMono, duplex };
+  return {
+    colour: printerHasColour && !allGivenMatch(options, COLOUR_OPTIONS, MONO_VALUES),
+    duplex: allGivenMatch(options, SIDES_OPTIONS, DUPLEX_VALUES),
+  };
 }

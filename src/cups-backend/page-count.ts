@@ -1,29 +1,54 @@
 import { execFile } from 'node:child_process';
-import { open, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { inflateSync } from 'node:zlib';
 
-/** What the document is, from its first bytes; null when it is none of the kinds counted here. */
+/**
+ * The person printing controls the document, so every count here errs towards more pages: several
+ * counts are taken and the largest wins, and a document that cannot be counted gets null (the job
+ * is held, never printed free).
+ */
 export type DocumentKind = 'pdf' | 'postscript' | 'text';
 
-/** PJL, which drivers put before PostScript, starts with the Universal Exit Language sequence. */
-const PJL_PREFIX = '\x1b%-12345X';
-const HEAD_BYTES = 4096;
+/** PJL, which drivers put around PostScript and PDF, starts each section with the Universal Exit Language sequence. */
+const UEL = '\x1b%-12345X';
 
-export function kindOf(head: Buffer): DocumentKind | null {
-  const text = head.toString('latin1');
-  if (text.slice(0, 1024).includes('%PDF-')) return 'pdf';
-  if (text.startsWith('%!') || (text.startsWith(PJL_PREFIX) && /^%!/m.test(text))) return 'postscript';
-  // Text: valid UTF-8 (a character cut at the end of the head is fine) and no control character but tab, line feed, carriage return and form feed.
-  const decoded = new TextDecoder('utf-8', { fatal: false }).decode(head);
-  const withoutCutEnd = decoded.replace(/\uFFFD{1,3}$/, '');
-  return withoutCutEnd.includes('\uFFFD') || [...withoutCutEnd].some(isControl) ? null : 'text';
+/** What the document is; null when it is none of the kinds counted here. */
+export function kindOf(data: Buffer): DocumentKind | null {
+  const head = data.subarray(0, 4096).toString('latin1');
+  if (head.slice(0, 1024).includes('%PDF-')) return 'pdf';
+  if (head.startsWith('%!') || (head.startsWith(UEL) && /^%!/m.test(head))) return 'postscript';
+  return isText(data) ? 'text' : null;
 }
 
-/** Control characters that plain text does not hold (PCL and other printer languages start with ESC). */
-const isControl = (char: string) => {
-  const code = char.charCodeAt(0);
-  return (code < 0x20 && !'\t\n\r\f'.includes(char)) || code === 0x7f;
-};
+/** Control characters that plain text does not hold (PCL and other printer languages use ESC); tab, line feed, carriage return and form feed are text. */
+const CONTROL = /(?![\t\n\r\f])\p{Cc}/u;
+
+/** The whole document, not its start: a printer language may follow any amount of text. */
+function isText(data: Buffer): boolean {
+  try {
+    return !CONTROL.test(new TextDecoder('utf-8', { fatal: true }).decode(data));
+  } catch {
+    return false; // Not UTF-8.
+  }
+}
+
+/**
+ * After a UEL the printer may switch to another language (PCL…), whose pages nobody counts here: only
+ * PJL lines may follow, then the counted language (`ENTER LANGUAGE` naming it), or nothing.
+ */
+function onlyCountedLanguageAfterEachUel(text: string, pjlLanguage: string, languageStart: string): boolean {
+  const languages = [...text.matchAll(/@PJL\s+ENTER\s+LANGUAGE\s*=\s*([A-Za-z0-9]*)/gi)].map((match) => (match[1] as string).toUpperCase());
+  if (languages.some((language) => language !== pjlLanguage)) return false;
+  return text
+    .split(UEL)
+    .slice(1)
+    .every((section) => {
+      const afterPjl = section.replace(/^(?:\s|@PJL[^\r\n]*)*/i, '');
+      return afterPjl === '' || afterPjl.startsWith(languageStart);
+    });
+}
 
 const TOOL_TIMEOUT_MS = 30_000;
 
@@ -34,95 +59,150 @@ function outputOf(program: string, args: string[], searchPath: string): Promise<
   });
 }
 
-/** Poppler's pdfinfo, then qpdf: they read any PDF (object streams, incremental updates, repairs). */
-async function pdfPagesByTool(file: string, searchPath: string): Promise<number | null> {
+/** Poppler's pdfinfo and qpdf read any PDF (object streams, incremental updates, repairs), but each trusts some of what the file says. */
+async function pdfPagesByTools(file: string, searchPath: string): Promise<number[]> {
   const info = await outputOf('pdfinfo', [file], searchPath);
   const fromInfo = info === null ? undefined : /^Pages:\s+(\d+)\s*$/m.exec(info)?.[1];
-  if (fromInfo !== undefined) return Number(fromInfo);
   const qpdf = await outputOf('qpdf', ['--show-npages', file], searchPath);
-  return qpdf !== null && /^\d+\s*$/.test(qpdf) ? Number(qpdf) : null;
+  const fromQpdf = qpdf !== null && /^\d+\s*$/.test(qpdf) ? qpdf : undefined;
+  return [fromInfo, fromQpdf].filter((count) => count !== undefined).map(Number);
 }
 
-/** `/Type /Page` (or `/Type/Page`), not `/Pages`, the tree's inner nodes. */
-const PAGE_TYPE = /\/Type\s*\/Page(?![A-Za-z0-9#])/;
+/** A name ends at white space or a delimiter: `/Type /Page` but not `/Pages`, the tree's inner nodes, nor `/PageX`. */
+const PAGE_TYPE = /\/Type(?:\s|%[^\r\n]*)*\/Page(?![^\s()<>[\]{}/%])/;
 const PAGE_TYPES = new RegExp(PAGE_TYPE.source, 'g');
+const OBJECT_STREAM_TYPE = /\/Type(?:\s|%[^\r\n]*)*\/ObjStm(?![^\s()<>[\]{}/%])/;
+
+/** Names may write any character as `#` and two hex digits (`/P#61ge` is `/Page`). */
+const withNameEscapesDecoded = (text: string) => text.replace(/#([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 
 /**
- * Without a tool: each page object once, by its object number (an incremental update writes a page
- * again under the same number). Page objects in compressed object streams (PDF 1.5) are counted in
- * the inflated streams, where they carry no number.
+ * Without trusting the page tree's `/Count`: each page object once, by its object number (an
+ * incremental update writes a page again under the same number). Page objects in compressed object
+ * streams (PDF 1.5) are counted in the inflated streams, where they carry no number.
  */
-export function countPdfPageObjects(pdf: Buffer): number | null {
+export function countPdfPageObjects(pdf: Buffer): number {
   const text = pdf.toString('latin1');
   const pageObjects = new Set<string>();
-  for (const match of text.matchAll(/(\d+)\s+(\d+)\s+obj\b([\s\S]*?)\bendobj\b/g)) {
-    const body = (match[3] as string).split(/\bstream\r?\n/)[0] as string;
-    if (PAGE_TYPE.test(body)) pageObjects.add(`${match[1]} ${match[2]}`);
-  }
   let inStreams = 0;
-  for (const match of text.matchAll(/\/Type\s*\/ObjStm\b[\s\S]*?\bstream\r?\n/g)) {
-    const start = (match.index ?? 0) + match[0].length;
+  for (const match of text.matchAll(/(\d+)\s+(\d+)\s+obj\b([\s\S]*?)\bendobj\b/g)) {
+    const body = match[3] as string;
+    const streamKeyword = /\bstream\r?\n/.exec(body);
+    const dictionary = withNameEscapesDecoded(body.slice(0, streamKeyword?.index ?? body.length));
+    if (PAGE_TYPE.test(dictionary)) pageObjects.add(`${match[1]} ${match[2]}`);
+    if (streamKeyword === null || !OBJECT_STREAM_TYPE.test(dictionary)) continue;
+    const bodyStart = (match.index ?? 0) + match[0].length - 'endobj'.length - body.length;
+    const start = bodyStart + streamKeyword.index + streamKeyword[0].length;
     const end = text.indexOf('endstream', start);
-    if (end === -1) continue;
     try {
-      inStreams += inflateSync(pdf.subarray(start, end)).toString('latin1').match(PAGE_TYPES)?.length ?? 0;
+      inStreams += withNameEscapesDecoded(inflateSync(pdf.subarray(start, end === -1 ? pdf.length : end)).toString('latin1')).match(PAGE_TYPES)?.length ?? 0;
     } catch {
       // Not deflated, or cut: its pages cannot be counted here.
     }
   }
-  const pages = pageObjects.size + inStreams;
-  return pages > 0 ? pages : null;
+  return pageObjects.size + inStreams;
 }
 
-/** DSC: `%%Pages: n` (the trailer's when the header says `(atend)`), else the `%%Page:` comments. */
+/** Where each PDF starts: several documents in one job (`lp a.pdf b.pdf`) reach the backend as one stream. */
+function pdfParts(pdf: Buffer): Buffer[] {
+  const starts: number[] = [];
+  for (let at = pdf.indexOf('%PDF-', 0, 'latin1'); at !== -1; at = pdf.indexOf('%PDF-', at + 1, 'latin1')) starts.push(at);
+  // The first part keeps what comes before its header (PJL).
+  return starts.map((start, index) => pdf.subarray(index === 0 ? 0 : start, starts[index + 1] ?? pdf.length));
+}
+
+const largestPositive = (counts: number[]) => {
+  const largest = Math.max(0, ...counts);
+  return largest > 0 ? largest : null;
+};
+
+/** Each part's largest count, summed; null when any part has no page (a real document has one). */
+async function countPdfPages(file: string, pdf: Buffer, searchPath: string): Promise<number | null> {
+  const parts = pdfParts(pdf);
+  if (parts.length === 1) return largestPositive([...(await pdfPagesByTools(file, searchPath)), countPdfPageObjects(pdf)]);
+  const folder = await mkdtemp(path.join(tmpdir(), 'recharge-pdf-parts-'));
+  try {
+    let total = 0;
+    for (const [index, part] of parts.entries()) {
+      const partFile = path.join(folder, `${index}.pdf`);
+      await writeFile(partFile, part);
+      const pages = largestPositive([...(await pdfPagesByTools(partFile, searchPath)), countPdfPageObjects(part)]);
+      if (pages === null) return null;
+      total += pages;
+    }
+    return total;
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/**
+ * DSC, document by document (several in one job, or one header inside another): the largest of its
+ * `%%Pages:` values (header and trailer) and the number of its `%%Page:` comments, summed.
+ */
 export function countPostScriptPages(text: string): number | null {
-  const declared = [...text.matchAll(/^%%Pages:\s*(\d+)/gm)].map((match) => Number(match[1]));
-  const last = declared.at(-1);
-  if (last !== undefined) return last;
-  const pages = text.match(/^%%Page:/gm)?.length ?? 0;
+  const documents = text.split(/(?=%!PS|^%!)/m);
+  const pages = documents.reduce((sum, document) => {
+    const declared = [...document.matchAll(/^%%Pages:\s*(\d+)/gm)].map((match) => Number(match[1]));
+    const marked = document.match(/^%%Page:/gm)?.length ?? 0;
+    return sum + Math.max(marked, ...declared);
+  }, 0);
   return pages > 0 ? pages : null;
 }
 
 /** Form feeds start a page; a page longer than 60 lines runs onto the next. */
 export const LINES_PER_PAGE = 60;
+/** A longer line wraps onto the next lines. */
+export const CHARACTERS_PER_LINE = 100;
+/** A tab is counted as the widest it can be, so that tabs cannot hide a wrapped line. */
+const TAB_WIDTH = 8;
+
+const linesOf = (line: string) => {
+  const columns = line.length + (TAB_WIDTH - 1) * (line.match(/\t/g)?.length ?? 0);
+  return Math.max(1, Math.ceil(columns / CHARACTERS_PER_LINE));
+};
 
 export function countTextPages(text: string): number {
   if (text === '') return 0;
   const sheets = text.replace(/\f$/, '').split('\f');
   return sheets.reduce((pages, sheet) => {
-    const lines = sheet.replace(/\r?\n$/, '').split(/\r?\n/).length;
+    const lines = sheet
+      .replace(/\r?\n$/, '')
+      .split(/\r?\n/)
+      .reduce((sum, line) => sum + linesOf(line), 0);
     return pages + Math.max(1, Math.ceil(lines / LINES_PER_PAGE));
   }, 0);
 }
 
-async function headOf(file: string): Promise<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    const buffer = Buffer.alloc(HEAD_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
 export interface PageCount {
   kind: DocumentKind | null;
-  /** null: the pages could not be counted. */
+  /** null: the pages could not be counted (0 pages counts as that: a real job prints at least one). */
   pages: number | null;
+}
+
+async function countOfKind(file: string, data: Buffer, kind: DocumentKind | null, searchPath: string): Promise<number | null> {
+  switch (kind) {
+    case 'pdf':
+      return onlyCountedLanguageAfterEachUel(data.toString('latin1'), 'PDF', '%PDF-') ? countPdfPages(file, data, searchPath) : null;
+    case 'postscript': {
+      const text = data.toString('latin1');
+      return onlyCountedLanguageAfterEachUel(text, 'POSTSCRIPT', '%!') ? countPostScriptPages(text) : null;
+    }
+    case 'text':
+      return countTextPages(data.toString('utf8')) || null;
+    default:
+      return null;
+  }
 }
 
 /** The document's pages, one copy. `searchPath` is where pdfinfo and qpdf are looked for (PATH). */
 export async function countPages(file: string, searchPath = process.env.PATH ?? ''): Promise<PageCount> {
-  const kind = kindOf(await headOf(file));
-  switch (kind) {
-    case 'pdf':
-      return { kind, pages: (await pdfPagesByTool(file, searchPath)) ?? countPdfPageObjects(await readFile(file)) };
-    case 'postscript':
-      return { kind, pages: countPostScriptPages((await readFile(file)).toString('latin1')) };
-    case 'text':
-      return { kind, pages: countTextPages((await readFile(file)).toString('utf8')) };
-    default:
-      return { kind, pages: null };
+  const data = await readFile(file);
+  const kind = kindOf(data);
+  try {
+    return { kind, pages: await countOfKind(file, data, kind, searchPath) };
+  } catch {
+    // A document too large to read as one string cannot be counted here.
+    return { kind, pages: null };
   }
 }
