@@ -8,13 +8,16 @@ import { hundredthsOf } from './pricing.js';
  * - `refused`: a definitive no, with the problem's type (`insufficient-balance`, `reference-in-use`…):
  *   sending the same request again would be refused again;
  * - `unreachable`: the request may work later (no connection, timeout, 5xx, 429, or 409
- *   `request-in-progress` while another run of the same debit holds its Idempotency-Key).
+ *   `request-in-progress` while another run of the same debit holds its Idempotency-Key);
+ * - `foreign`: an answer that is not the portal's word on this request (another 404, a proxy's or a
+ *   captive portal's page): never a reason to cancel a job, nor to retry the same request forever.
  */
 export type PortalAnswer<T> =
   | { outcome: 'ok'; value: T }
   | { outcome: 'not-found'; problemType: string | null }
   | { outcome: 'refused'; status: number; problemType: string | null; detail: string | null }
-  | { outcome: 'unreachable'; reason: string };
+  | { outcome: 'unreachable'; reason: string }
+  | { outcome: 'foreign'; reason: string };
 
 const accountJson = z.object({
   username: z.string(),
@@ -22,6 +25,16 @@ const accountJson = z.object({
   balance: z.number(),
   allowNegative: z.boolean(),
 });
+
+const debitJson = z.object({
+  reference: z.string(),
+  units: z.number(),
+  pages: z.number().nullable(),
+  account: z.object({ username: z.string() }),
+});
+
+/** A debit the portal has, as far as telling it from another job goes. */
+export type PortalDebit = z.infer<typeof debitJson>;
 
 export interface PortalAccount {
   username: string;
@@ -59,6 +72,7 @@ export interface PortalClient {
   account(username: string): Promise<PortalAnswer<PortalAccount>>;
   debit(username: string, body: DebitRequest, idempotencyKey: string): Promise<PortalAnswer<unknown>>;
   refusal(username: string, body: RefusalRequest): Promise<PortalAnswer<unknown>>;
+  findDebit(username: string, reference: string): Promise<PortalAnswer<PortalDebit>>;
 }
 
 /** `…/problems/insufficient-balance` → `insufficient-balance`. */
@@ -104,8 +118,8 @@ export function createPortalClient({ portalUrl, apiKey, timeoutMs }: { portalUrl
     if (status >= 200 && status < 300) return { outcome: 'ok', value: json };
     if (status >= 500 || status === 429 || (status === 409 && problemType === 'request-in-progress')) return { outcome: 'unreachable', reason: `HTTP ${status}${problemType ? ` ${problemType}` : ''}` };
     if (status === 404) {
-      // Any other 404 (a portalUrl missing a path prefix, a proxy) says nothing of the person: never cancel or drop a debit on it.
-      return problemType === 'account-not-found' ? { outcome: 'not-found', problemType } : { outcome: 'unreachable', reason: `HTTP 404${problemType ? ` ${problemType}` : ''} at ${portalUrl}` };
+      // Any other 404 (a portalUrl missing a path prefix, a proxy, a debit not found) says nothing of the person: never cancel a job on it.
+      return problemType === 'account-not-found' ? { outcome: 'not-found', problemType } : { outcome: 'foreign', reason: `HTTP 404${problemType ? ` ${problemType}` : ''} at ${portalUrl}${path}` };
     }
     const detail = (json as { detail?: unknown } | null)?.detail;
     return { outcome: 'refused', status, problemType, detail: typeof detail === 'string' ? detail : null };
@@ -120,11 +134,17 @@ export function createPortalClient({ portalUrl, apiKey, timeoutMs }: { portalUrl
       const parsed = accountJson.safeParse(answer.value);
       const balance = parsed.success ? hundredthsOf(Math.abs(parsed.data.balance)) : null;
       // Something between here and the portal answered (a captive portal, a proxy): not the portal's word.
-      if (!parsed.success || balance === null) return { outcome: 'unreachable', reason: 'the answer is not a Recharge account' };
+      if (!parsed.success || balance === null) return { outcome: 'foreign', reason: 'the answer is not a Recharge account' };
       const { username: name, status, allowNegative } = parsed.data;
       return { outcome: 'ok', value: { username: name, disabled: status === 'disabled', balance: Math.sign(parsed.data.balance) * balance, allowNegative } };
     },
     debit: (username, body, idempotencyKey) => call('POST', `${accountPath(username)}/debits`, body, { 'Idempotency-Key': idempotencyKey }),
     refusal: (username, body) => call('POST', `${accountPath(username)}/refusals`, body),
+    async findDebit(username, reference) {
+      const answer = await call('GET', `${accountPath(username)}/debits/${encodeURIComponent(reference)}`);
+      if (answer.outcome !== 'ok') return answer;
+      const parsed = debitJson.safeParse(answer.value);
+      return parsed.success ? { outcome: 'ok', value: parsed.data } : { outcome: 'foreign', reason: 'the answer is not a Recharge debit' };
+    },
   };
 }

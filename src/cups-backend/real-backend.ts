@@ -1,6 +1,7 @@
-import { spawn, type StdioOptions } from 'node:child_process';
-import { fstatSync, openSync, closeSync } from 'node:fs';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { cupsUser } from './cups-user.js';
 
 /** `ipp://printer/ipp/print` → `ipp`; null for anything that is not a URI scheme (no path tricks). */
 export function schemeOf(uri: string): string | null {
@@ -28,6 +29,40 @@ function cupsChannels(): Array<number | 'ignore'> {
   return fromCups ? [3, 4] : ['ignore', 'ignore'];
 }
 
+/**
+ * CUPS cancels a job (or stops) by sending its backend SIGTERM. Caught for the whole run: passed on
+ * to the real backend while it runs, and remembered, as the job may be on paper by then.
+ */
+export interface Cancellation {
+  readonly requested: boolean;
+  /** The real backend, while it runs. */
+  passOnTo(child: ChildProcess | null): void;
+}
+
+export function watchCancellation(): Cancellation {
+  let requested = false;
+  let running: ChildProcess | null = null;
+  process.on('SIGTERM', () => {
+    requested = true;
+    running?.kill('SIGTERM');
+  });
+  return {
+    get requested() {
+      return requested;
+    },
+    passOnTo: (child) => {
+      running = child;
+      if (requested) child?.kill('SIGTERM');
+    },
+  };
+}
+
+/** How the real backend ended: its exit status, or the signal that killed it. */
+export interface RealBackendEnd {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 export interface RealBackendRun {
   serverBin: string;
   /** The real device URI (DEVICE_URI without `recharge:/`). */
@@ -36,35 +71,53 @@ export interface RealBackendRun {
   jobArguments: string[];
   /** The saved job data. */
   dataFile: string;
-  /** Whether CUPS gave the job as a file (argv[6]): then so does the real backend; else it reads the data on stdin. */
-  asFile: boolean;
+  /** The file CUPS gave (argv[6]), which the real backend then reads; null when it reads the data on stdin. */
+  cupsFile: string | null;
   env: NodeJS.ProcessEnv;
+  cancellation: Cancellation;
+  warn: (text: string) => void;
+}
+
+/**
+ * The account to run the real backend as, as CUPS would have (see cups-user.ts): this one (null)
+ * unless it is root and the backend is not private to root.
+ */
+function accountFor(program: string, run: RealBackendRun): { uid: number; gid: number } | null {
+  if (process.getuid?.() !== 0 || (statSync(program).mode & 0o077) === 0) return null;
+  const user = cupsUser(run.env.CUPS_SERVERROOT ?? '/etc/cups');
+  if ('problem' in user) {
+    run.warn(`${user.problem}; ${program} runs as root`);
+    return null;
+  }
+  return { uid: user.uid, gid: user.gid };
 }
 
 /**
  * Runs `<serverBin>/backend/<scheme>` as CUPS would have: argv[0] the URI, DEVICE_URI the full URI,
- * its stderr (status lines for CUPS) and stdout inherited. A SIGTERM (the job cancelled) is passed on.
- * Resolves to its exit status (a signal counts as FAILED, 1).
+ * its stderr (status lines for CUPS) and stdout inherited, as CUPS's User unless private to root.
  */
-export function runRealBackend(run: RealBackendRun): Promise<number> {
+export function runRealBackend(run: RealBackendRun): Promise<RealBackendEnd> {
   const scheme = schemeOf(run.uri);
   if (scheme === null) return Promise.reject(new Error(`"${run.uri}" is not a device URI`));
   const program = path.join(run.serverBin, 'backend', scheme);
-  const input = run.asFile ? 'ignore' : openSync(run.dataFile, 'r');
+  const account = accountFor(program, run);
+  // Another account cannot read the spool (root's alone), but reads CUPS's file, as it would without this backend.
+  const file = run.cupsFile === null ? null : account ? run.cupsFile : run.dataFile;
+  const input = file === null ? openSync(run.dataFile, 'r') : 'ignore';
   const stdio: StdioOptions = [input, 'inherit', 'inherit', ...cupsChannels()];
   return new Promise((resolve, reject) => {
-    const child = spawn(program, run.asFile ? [...run.jobArguments, run.dataFile] : run.jobArguments, {
+    const child = spawn(program, file === null ? run.jobArguments : [...run.jobArguments, file], {
       argv0: withoutCredentials(run.uri),
       env: { ...run.env, DEVICE_URI: run.uri },
       stdio,
+      ...account,
     });
-    const passOn = () => child.kill('SIGTERM');
-    process.on('SIGTERM', passOn);
+    run.cancellation.passOnTo(child);
     let finished = false;
     const done = () => {
       if (finished) return;
       finished = true;
-      process.off('SIGTERM', passOn);
+      run.cancellation.passOnTo(null);
       if (typeof input === 'number') closeSync(input);
     };
     // A backend that cannot start reports `error` and no `exit`.
@@ -72,9 +125,9 @@ export function runRealBackend(run: RealBackendRun): Promise<number> {
       done();
       reject(error);
     });
-    child.once('exit', (code) => {
+    child.once('exit', (status, signal) => {
       done();
-      resolve(code ?? 1);
+      resolve({ status, signal });
     });
   });
 }

@@ -18,11 +18,11 @@ try {
   for (const name of report.adopted) say(`printed by a backend that died: ${name}`);
   for (const name of report.sent) say(`sent ${name}`);
   for (const name of report.alreadyDebited) say(`already debited ${name}`);
-  for (const { name, reason } of report.failed) say(`refused ${name}: ${reason} (moved to failed/)`);
+  for (const { name, reason } of report.failed) say(`ERROR: not sent ${name}: ${reason} (moved to failed/)`);
   if (report.stoppedBecause) say(`left ${report.left.length} debit(s): ${report.stoppedBecause}`);
   const failedBefore = await spool.failedNames();
   if (failedBefore.length > 0) say(`${failedBefore.length} debit(s) in failed/ need a person's decision`);
-  say(`done: ${report.sent.length} sent, ${report.alreadyDebited.length} already debited, ${report.failed.length} refused, ${report.left.length} left`);
+  say(`done: ${report.sent.length} sent, ${report.alreadyDebited.length} already debited, ${report.failed.length} set aside, ${report.left.length} left`);
   process.exitCode = report.left.length > 0 ? 1 : 0;
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : `replay failed: ${(error as Error).message}`);

@@ -1,37 +1,63 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { DebitRequest } from './portal-client.js';
+import { z } from 'zod';
+import { ownerIsAlive, type ProcessOwner } from './process-identity.js';
+import { isPortalUsername } from './usernames.js';
+
+/** A job's reference and Idempotency-Key, by the API's rule for references. */
+export const REFERENCE_PATTERN = /^[\x21-\x7e]{1,100}$/;
+
+/**
+ * What a spool file must hold to be sent: anything else (a file damaged, or written by hand) is set
+ * aside in failed/ rather than crash every later job on it.
+ */
+const pendingDebitSchema = z.object({
+  username: z.string().refine(isPortalUsername),
+  idempotencyKey: z.string().regex(REFERENCE_PATTERN),
+  /** Sent exactly as saved every time: the Idempotency-Key is bound to the request's body. */
+  body: z
+    .object({
+      category: z.enum(['print', 'copy']),
+      units: z.number().positive(),
+      pages: z.number().int().nonnegative(),
+      reference: z.string().regex(REFERENCE_PATTERN),
+      printer: z.string().min(1),
+      colour: z.boolean(),
+      duplex: z.boolean(),
+      afterPrinting: z.boolean(),
+    })
+    .strict(),
+  /**
+   * The backend process printing the job: while it lives, the job may still fail and need no debit.
+   * With the boot and the process's start time, as a pid alone may name another process since.
+   */
+  pid: z.number().int().positive(),
+  bootId: z.string().nullable().default(null),
+  startTime: z.string().nullable().default(null),
+  savedAt: z.string(),
+});
 
 /** A job's debit, kept until Recharge has it. */
-export interface PendingDebit {
-  username: string;
-  idempotencyKey: string;
-  /** Sent exactly as saved every time: the Idempotency-Key is bound to the request's body. */
-  body: DebitRequest;
-  /** The backend process printing the job: while it lives, the job may still fail and need no debit. */
-  pid: number;
-  savedAt: string;
-}
+export type PendingDebit = z.infer<typeof pendingDebitSchema>;
 
 export interface SpoolEntry {
   name: string;
   debit: PendingDebit;
 }
 
+/** A file set aside in failed/, and why. */
+export interface SetAside {
+  name: string;
+  reason: string;
+}
+
+/** Markers of jobs printed are kept longer than CUPS keeps a job's files (a day by default) to reprint it. */
+const DONE_MARKERS_KEPT_MS = 7 * 24 * 3600 * 1000;
+
 /** Files being written have another suffix: never listed, so a half-written debit is never read. */
 const TEMPORARY_SUFFIX = '.writing';
 const ENTRY_SUFFIX = '.json';
-
-/** Whether a process runs (EPERM: it does, as another user). */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * One JSON file per job in folders under the spool directory:
@@ -39,15 +65,19 @@ export function isRunning(pid: number): boolean {
  *   prints (the paper may be out) still leaves its debit; forgotten if the printer's backend fails;
  * - `pending/`: printed, to send; a `printing/` file whose process died is moved here;
  * - `failed/`: refused by Recharge for good, for a person to look at, never sent again by itself;
- * - `work/`: the jobs' data while they print (what a killed backend left is removed with its orphans).
+ * - `work/`: the jobs' data while they print (what a killed backend left is removed with its orphans);
+ * - `done/`: an empty file per job reference Recharge has the debit of, so that the job run again later
+ *   (restarted by its owner: CUPS keeps its files) is known for a reprint, debited again under another reference.
  * Names sort by the time the job was saved, then its id: replaying in name order sends debits in the
  * order the jobs printed.
  */
-export function createSpool(directory: string, isAlive: (pid: number) => boolean = isRunning) {
+export function createSpool(directory: string, isAlive: (owner: ProcessOwner) => boolean = ownerIsAlive) {
   const printing = path.join(directory, 'printing');
   const pending = path.join(directory, 'pending');
   const failed = path.join(directory, 'failed');
   const work = path.join(directory, 'work');
+  const done = path.join(directory, 'done');
+  const markerOf = (reference: string) => path.join(done, encodeURIComponent(reference));
 
   /** Flushes a folder's entries (a new or renamed file) to disk. */
   async function syncFolder(folder: string) {
@@ -80,8 +110,9 @@ export function createSpool(directory: string, isAlive: (pid: number) => boolean
   }
 
   /** The debits in `folder`, oldest first; a damaged file is set aside rather than block those after it. */
-  async function read(folder: string): Promise<SpoolEntry[]> {
+  async function read(folder: string): Promise<{ entries: SpoolEntry[]; setAside: SetAside[] }> {
     const entries: SpoolEntry[] = [];
+    const setAside: SetAside[] = [];
     for (const name of await entriesIn(folder)) {
       let text: string;
       try {
@@ -91,14 +122,22 @@ export function createSpool(directory: string, isAlive: (pid: number) => boolean
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw error;
       }
+      // Files appear only complete: one that is not a debit was damaged on disk, or written by hand.
+      let json: unknown;
       try {
-        entries.push({ name, debit: JSON.parse(text) as PendingDebit });
+        json = JSON.parse(text);
       } catch {
-        // Files appear only complete: this one was damaged on disk.
+        json = undefined;
+      }
+      const parsed = pendingDebitSchema.safeParse(json);
+      if (parsed.success) {
+        entries.push({ name, debit: parsed.data });
+      } else {
         await move(name, folder, failed);
+        setAside.push({ name, reason: 'not a debit this backend wrote' });
       }
     }
-    return entries;
+    return { entries, setAside };
   }
 
   return {
@@ -106,7 +145,7 @@ export function createSpool(directory: string, isAlive: (pid: number) => boolean
     workFile: (jobId: number) => path.join(work, `${process.pid}-${jobId}-${randomBytes(6).toString('hex')}`),
 
     async prepare() {
-      for (const folder of [printing, pending, failed, work]) await mkdir(folder, { recursive: true, mode: 0o700 });
+      for (const folder of [printing, pending, failed, work, done]) await mkdir(folder, { recursive: true, mode: 0o700 });
     },
 
     /**
@@ -138,18 +177,49 @@ export function createSpool(directory: string, isAlive: (pid: number) => boolean
     },
 
     /** Debits whose backend died while its job printed: the job may be on paper, so they are sent. */
-    async adoptOrphans(): Promise<string[]> {
-      const orphans = (await read(printing)).filter(({ debit }) => !isAlive(debit.pid));
+    async adoptOrphans(): Promise<{ adopted: string[]; setAside: SetAside[] }> {
+      const { entries, setAside } = await read(printing);
+      const orphans = entries.filter(({ debit }) => !isAlive(debit));
       for (const { name } of orphans) await move(name, printing, pending);
       for (const name of await readdir(work).catch(() => [])) {
         const pid = Number(/^(\d+)-/.exec(name)?.[1]);
-        if (pid && !isAlive(pid)) await rm(path.join(work, name), { force: true });
+        if (pid && !isAlive({ pid, bootId: null, startTime: null })) await rm(path.join(work, name), { force: true });
       }
-      return orphans.map(({ name }) => name);
+      return { adopted: orphans.map(({ name }) => name), setAside };
     },
 
-    /** The debits to send, oldest first. */
+    /** The debits to send, oldest first, and those set aside as not debits. */
     list: () => read(pending),
+
+    /**
+     * The reference a job is debited under: its own, or for a job that printed already under it (a
+     * reprint) the first of `reference~2`, `~3`… not used yet. Null when none fits the API's rule.
+     */
+    async referenceFor(reference: string): Promise<string | null> {
+      for (let run = 1; ; run += 1) {
+        const candidate = run === 1 ? reference : `${reference}~${run}`;
+        if (!REFERENCE_PATTERN.test(candidate)) return null;
+        const printed = await stat(markerOf(candidate)).then(() => true, (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return false;
+          throw error;
+        });
+        if (!printed) return candidate;
+      }
+    },
+
+    /**
+     * Recharge has the debit of the job printed under `reference`: any later run of it is a reprint.
+     * Not before: a run cut before the portal's answer is CUPS's to run again, debited once. Old markers go meanwhile.
+     */
+    async markDone(reference: string, now: Date) {
+      await (await open(markerOf(reference), 'w', 0o600)).close();
+      await syncFolder(done);
+      for (const name of await readdir(done)) {
+        const marker = path.join(done, name);
+        const { mtimeMs } = await stat(marker).catch(() => ({ mtimeMs: Infinity }));
+        if (now.getTime() - mtimeMs > DONE_MARKERS_KEPT_MS) await rm(marker, { force: true });
+      }
+    },
 
     failedNames: () => entriesIn(failed),
 

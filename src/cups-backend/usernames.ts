@@ -9,3 +9,11 @@ const apply: Record<UsernameRule, (name: string) => string> = {
 };
 
 export const mapUsername = (cupsUser: string, rules: readonly UsernameRule[]) => rules.reduce((name, rule) => apply[rule](name), cupsUser);
+
+/**
+ * The portal's rule for a username once it normalized it (NFKC, trimmed, lower case); a copy, as the
+ * backend is a separate program. Any other name names nobody, and some ("..", "") would even change
+ * the request's path, so they are never sent.
+ */
+const PORTAL_USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,99}$/;
+export const isPortalUsername = (name: string) => PORTAL_USERNAME.test(name.normalize('NFKC').trim().toLowerCase());

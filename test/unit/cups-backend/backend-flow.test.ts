@@ -11,15 +11,19 @@ import { createApiPortal, type ApiPortal } from '../../integration/print-api-hel
 const backendDirectory = path.resolve(import.meta.dirname, '../../../src/cups-backend');
 
 /**
- * The printer's "real" backend: records its DEVICE_URI and arguments, copies what it was given, says
- * which of CUPS's channels (fds 3 and 4) it was handed, writes on the back channel or kills the backend that ran it if asked, exits with SINK_STATUS.
+ * The printer's "real" backend: records its DEVICE_URI, arguments and user id, copies what it was given, says
+ * which of CUPS's channels (fds 3 and 4) it was handed, writes on the back channel or kills the backend that ran it,
+ * or itself, if asked, runs SINK_THEN, exits with SINK_STATUS.
  */
 const SINK_BACKEND = `#!/bin/sh
 { echo "$DEVICE_URI"; printf '%s\\n' "$@"; } > "$SINK.args"
+id -u > "$SINK.uid"
 if [ $# -ge 6 ]; then cat "$6"; else cat; fi > "$SINK.data"
 for fd in 3 4; do if [ -e /proc/$$/fd/$fd ]; then echo "$fd open"; else echo "$fd closed"; fi; done > "$SINK.channels"
 if [ -n "$SINK_BACK_CHANNEL" ]; then echo "from the printer" >&3; fi
 if [ -n "$SINK_KILL_PARENT" ]; then kill -KILL $PPID; fi
+if [ -n "$SINK_KILL_SELF" ]; then kill -KILL $$; fi
+if [ -n "$SINK_THEN" ]; then eval "$SINK_THEN"; fi
 echo "INFO: sink printed" >&2
 exit \${SINK_STATUS:-0}
 `;
@@ -108,7 +112,8 @@ describe('CUPS backend: one job, against a real portal', function () {
     folder = await mkdtemp(path.join(tmpdir(), 'recharge-cups-flow-'));
     await mkdir(path.join(folder, 'serverbin', 'backend'), { recursive: true });
     await writeFile(path.join(folder, 'serverbin', 'backend', 'sink'), SINK_BACKEND);
-    await chmod(path.join(folder, 'serverbin', 'backend', 'sink'), 0o755);
+    // Private to root, as a backend that must run as root is: CUPS (and this backend) run it as root.
+    await chmod(path.join(folder, 'serverbin', 'backend', 'sink'), 0o700);
     await configure();
   });
   afterEach(async () => {
@@ -121,7 +126,7 @@ describe('CUPS backend: one job, against a real portal', function () {
     expect(await run('main.ts', [], {})).to.deep.equal({ status: 0, stdout: 'direct recharge "Unknown" "Recharge print accounting"\n', stderr: '', backChannel: '' });
   });
 
-  it('prints through the real backend, then debits the job once, even when CUPS runs it again', async () => {
+  it('prints through the real backend, then debits the job once, even when CUPS runs it again after a crash', async () => {
     const job = await printJob('mono', 41, 'EXAMPLE\\Alice', 'sides=two-sided-long-edge job-uuid=urn:uuid:1');
     expect(job.status, job.stderr).to.equal(0);
     expect(job.stderr).to.include('INFO: Recharge: alice, 3 page(s) × 2, black and white, two-sided: 0.48 units\n').and.include('INFO: sink printed\n');
@@ -132,6 +137,8 @@ describe('CUPS backend: one job, against a real portal', function () {
     expect(await debits()).to.deep.equal([{ reference: 'print1:mono:41', category: 'print', amount: 48, pages: 6, printer: 'mono', colour: false, duplex: true }]);
     expect(await pendingDebits()).to.deep.equal([]);
 
+    // A run cut after the portal debited, before it heard so, leaves no mark of it: CUPS runs the job again.
+    await rm(path.join(spool(), 'done'), { recursive: true });
     expect((await printJob('mono', 41, 'EXAMPLE\\Alice', 'sides=two-sided-long-edge job-uuid=urn:uuid:1')).status).to.equal(0);
     expect(await debits()).to.have.length(1);
     expect(await api.balanceOf(alice.accountId)).to.equal(1000 - 48);
@@ -189,7 +196,7 @@ describe('CUPS backend: one job, against a real portal', function () {
     await api.person('carol', 1000, { disabled: true });
     const unknown = await printJob('mono', 70, 'nobody');
     expect(unknown.status).to.equal(5);
-    expect(unknown.stderr).to.include('ERROR: Recharge: no account for the user "nobody"; the job is cancelled\n');
+    expect(unknown.stderr).to.include('ERROR: Recharge: no Recharge account for the user "nobody"; the job is cancelled\n');
     const disabled = await printJob('mono', 71, 'carol');
     expect(disabled.status).to.equal(5);
     expect(await printed()).to.equal(null);
@@ -216,6 +223,14 @@ describe('CUPS backend: one job, against a real portal', function () {
     expect(await api.balanceOf(alice.accountId)).to.equal(1000 - 60);
   });
 
+  it('debits once a job CUPS runs again after its backend crashed while it printed', async () => {
+    expect((await printJob('mono', 82, 'alice', '', { SINK_KILL_PARENT: '1' })).status).to.equal(null);
+    // The run again sends the crashed run's debit first: it is this job's, not a reprint's.
+    expect((await printJob('mono', 82)).status).to.equal(0);
+    expect((await debits()).map((debit) => debit.reference)).to.deep.equal(['print1:mono:82']);
+    expect(await api.balanceOf(alice.accountId)).to.equal(1000 - 60);
+  });
+
   it('Recharge unreachable: holds the job, or prints it and replays the debit later, in order, once', async () => {
     await configure(`http://127.0.0.1:${await freePort()}`);
     const held = await printJob('colour', 90);
@@ -234,10 +249,107 @@ describe('CUPS backend: one job, against a real portal', function () {
     await configure();
     const replayed = await run('replay.ts', [], envFor('mono'));
     expect(replayed.status, replayed.stdout + replayed.stderr).to.equal(0);
-    expect(replayed.stdout).to.include('done: 3 sent, 0 already debited, 0 refused, 0 left');
+    expect(replayed.stdout).to.include('done: 3 sent, 0 already debited, 0 set aside, 0 left');
     expect((await debits()).map((debit) => debit.reference)).to.deep.equal(['print1:mono:91', 'print1:mono:92', 'print1:mono:93']);
     expect(await pendingDebits()).to.deep.equal([]);
     expect(await api.balanceOf(alice.accountId)).to.equal(1000 - 2 * 60);
     expect(await api.balanceOf(bob.accountId)).to.equal(10 - 60);
+  });
+
+  it('cancels without asking the portal the job of a user name no account can have', async () => {
+    // Unreachable on a queue that prints anyway: only a check before any request cancels these jobs.
+    await configure(`http://127.0.0.1:${await freePort()}`);
+    for (const [jobId, user] of [[100, '..'], [101, '.'], [102, '@example.org'], [103, 'EXAMPLE\\']] as const) {
+      const job = await printJob('mono', jobId, user);
+      expect(job.status, user).to.equal(5);
+      expect(job.stderr).to.include(`ERROR: Recharge: no Recharge account for the user "${user}"; the job is cancelled\n`);
+    }
+    expect(await printed()).to.equal(null);
+    // Stopped before even the spool: nothing saved, nothing replayed.
+    expect(await readdir(folder)).to.not.include('spool');
+  });
+
+  it('debits a restarted job again, under the next reference; a job id used again for another job goes to failed/, never dropped', async () => {
+    for (let run = 1; run <= 3; run += 1) expect((await printJob('mono', 41)).status).to.equal(0);
+    expect((await debits()).map((debit) => debit.reference)).to.deep.equal(['print1:mono:41', 'print1:mono:41~2', 'print1:mono:41~3']);
+    expect(await api.balanceOf(alice.accountId)).to.equal(1000 - 3 * 60);
+
+    // The spool lost its markers (a new server): job 41 is another job, of bob's, with another body.
+    await rm(path.join(spool(), 'done'), { recursive: true });
+    const bob = await api.person('bob', 1000);
+    const other = await run('main.ts', ['41', 'bob', 'big.pdf', '5', ''], envFor('mono'), pdf);
+    expect(other.status, other.stderr).to.equal(0);
+    expect(other.stderr).to.match(/^ERROR: Recharge: debit .+ not sent \(the reference print1:mono:41 is used in Recharge, but not by a debit of "bob"; this one: 1\.5 units, 15 pages, to "bob"\), kept in failed\/$/m);
+    expect(await readdir(path.join(spool(), 'failed'))).to.have.length(1);
+    expect(await api.balanceOf(bob.accountId)).to.equal(1000);
+  });
+
+  it('debits a job cancelled while the printer\'s backend ran, or whose printer\'s backend was killed: it may be on paper', async () => {
+    // As CUPS's own backends do, it ends with an error status of its own when told to stop.
+    await writeFile(path.join(folder, 'serverbin', 'backend', 'slow'), `#!/bin/sh\ntrap 'exit 1' TERM\ncat > "$SINK.data"\nsleep 30 &\nwait\n`);
+    await chmod(path.join(folder, 'serverbin', 'backend', 'slow'), 0o700);
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(backendDirectory, 'main.ts'), '400', 'alice', 't', '1', ''], { env: envFor('mono', { DEVICE_URI: 'recharge:/slow://p/' }), stdio: ['pipe', 'ignore', 'ignore'] });
+    child.stdin.end(pdf);
+    while ((await printed()) === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGTERM');
+    expect(await new Promise((resolve) => child.on('exit', resolve))).to.equal(0);
+
+    const killed = await printJob('mono', 401, 'alice', '', { SINK_KILL_SELF: '1' });
+    expect(killed.status).to.equal(1);
+    expect((await debits()).map((debit) => debit.reference)).to.deep.equal(['print1:mono:400', 'print1:mono:401']);
+    expect(await readdir(path.join(spool(), 'printing'))).to.deep.equal([]);
+  });
+
+  it('once printed, exits 0 whatever: a spool entry that is no debit is set aside, a spool it cannot write is logged with the debit', async () => {
+    const poisoned = await printJob('mono', 500, 'alice', '', { SINK_THEN: `echo null > "${spool()}/pending/000000000000000-0000000001-x.json"` });
+    expect(poisoned.status, poisoned.stderr).to.equal(0);
+    expect(poisoned.stderr).to.include('ERROR: Recharge: debit 000000000000000-0000000001-x.json not sent (not a debit this backend wrote), kept in failed/\n');
+    expect((await debits()).map((debit) => debit.reference)).to.deep.equal(['print1:mono:500']);
+
+    const broken = await printJob('mono', 501, 'alice', '', { SINK_THEN: `rm -r "${spool()}/pending"` });
+    expect(broken.status, broken.stderr).to.equal(0);
+    expect(broken.stderr).to.match(/^ERROR: Recharge: the job printed, but its debit could not be kept or sent \(.+\): \{"username":"alice","idempotencyKey":"print1:mono:501","body":\{.*"units":0\.6.*\}\}$/m);
+  });
+
+  it('holds a job over the API\'s limits for one debit (10,000 units, 100,000 pages) before printing it', async () => {
+    const manyPages = await run('main.ts', ['600', 'alice', 't', '40000', ''], envFor('mono'), pdf);
+    expect(manyPages.status).to.equal(3);
+    expect(manyPages.stderr).to.include('ERROR: Recharge: this job (3 page(s) × 40000, black and white, one-sided: 12000.00 units) is over what Recharge debits for one job (10000.00 units, 100000 pages); the job is held\n');
+    // 20,001 pages, 10,000.50 units: a balance that pays it does not make it a debit the portal takes.
+    await api.person('rich', 2_000_000);
+    const costly = await run('main.ts', ['601', 'rich', 't', '6667', ''], envFor('colour'), pdf);
+    expect(costly.status).to.equal(3);
+    expect(costly.stderr).to.include('ERROR: Recharge: this job (3 page(s) × 6667, colour, one-sided: 10000.50 units) is over what Recharge debits for one job');
+    expect(await printed()).to.equal(null);
+  });
+
+  it('runs a printer\'s backend others may run as CUPS\'s User, as CUPS would (run as root; as itself otherwise)', async () => {
+    const root = process.getuid?.() === 0;
+    // The unprivileged backend writes beside the test's files.
+    const shared = await mkdtemp(path.join(tmpdir(), 'recharge-cups-user-'));
+    await chmod(folder, 0o711);
+    await chmod(shared, 0o777);
+    const serverRoot = path.join(folder, 'cups');
+    await mkdir(serverRoot);
+    await writeFile(path.join(serverRoot, 'cups-files.conf'), '# as Debian has it\nUser nobody\nGroup nogroup\n');
+    await chmod(path.join(folder, 'serverbin', 'backend', 'sink'), 0o755);
+    const env = { CUPS_SERVERROOT: serverRoot, SINK: path.join(shared, 'sink') };
+    try {
+      expect((await printJob('mono', 700, 'alice', '', env)).status).to.equal(0);
+      expect(await readFile(path.join(shared, 'sink.uid'), 'utf8')).to.equal(root ? '65534\n' : `${process.getuid?.()}\n`);
+      await writeFile(path.join(folder, 'job.pdf'), pdf);
+      await chmod(path.join(folder, 'job.pdf'), 0o644);
+      expect((await run('main.ts', ['701', 'alice', 't', '1', '', path.join(folder, 'job.pdf')], envFor('mono', env))).status).to.equal(0);
+      expect(await readFile(path.join(shared, 'sink.data'))).to.deep.equal(pdf);
+
+      if (!root) return;
+      await writeFile(path.join(serverRoot, 'cups-files.conf'), 'User no-such-user\n');
+      const unknownUser = await printJob('mono', 702, 'alice', '', { CUPS_SERVERROOT: serverRoot });
+      expect(unknownUser.status).to.equal(0);
+      expect(unknownUser.stderr).to.match(/^WARNING: Recharge: the user "no-such-user" CUPS runs backends as is not in \/etc\/passwd; .+ runs as root$/m);
+      expect(await readFile(`${sink()}.uid`, 'utf8')).to.equal('0\n');
+    } finally {
+      await rm(shared, { recursive: true, force: true });
+    }
   });
 });

@@ -59,18 +59,28 @@ describe('CUPS backend: portal client', () => {
     }
   });
 
-  it('takes 5xx, 429, a request in progress and a foreign answer for "try later"', async () => {
+  it('takes 5xx, 429 and a request in progress for "try later"', async () => {
     for (const [status, body] of [[500, problem('internal-error', 500)], [503, '<html>Bad gateway</html>'], [429, ''], [409, problem('request-in-progress', 409)]] as const) {
       answerWith(status, body);
       expect((await client().debit('alice', debit, 'k')).outcome, String(status)).to.equal('unreachable');
     }
-    // Not the API's word on the person (portalUrl missing a path, a proxy's page): never a reason to cancel or drop a debit.
+  });
+
+  it('takes another 404, or an answer that is not the API\'s, for a foreign answer: neither a person unknown nor "try later"', async () => {
     answerWith(404, problem('not-found', 404), 'application/problem+json');
-    expect((await client().account('alice')).outcome).to.equal('unreachable');
+    expect((await client().account('alice')).outcome).to.equal('foreign');
     answerWith(404, '<html>Not Found</html>', 'text/html');
-    expect((await client().debit('alice', debit, 'k')).outcome).to.equal('unreachable');
+    expect((await client().debit('alice', debit, 'k')).outcome).to.equal('foreign');
     answerWith(200, '<html>Sign in to the Wi-Fi</html>', 'text/html');
-    expect((await client().account('alice')).outcome).to.equal('unreachable');
+    expect((await client().account('alice')).outcome).to.equal('foreign');
+  });
+
+  it('reads a debit by its reference', async () => {
+    answerWith(200, { reference: 'print1:b112:7', category: 'print', units: 0.3, pages: 3, printer: 'b112', colour: false, duplex: true, status: 'debited', createdAt: '2026-12-07T10:00:00.000Z', cancelledAt: null, account: { username: 'alice', balance: 9.7 } });
+    expect(await client().findDebit('alice', 'print1:b1/2:7')).to.deep.equal({ outcome: 'ok', value: { reference: 'print1:b112:7', units: 0.3, pages: 3, account: { username: 'alice' } } });
+    expect(requests[0]).to.deep.include({ method: 'GET', url: '/api/v1/accounts/alice/debits/print1%3Ab1%2F2%3A7' });
+    answerWith(404, problem('debit-not-found', 404), 'application/problem+json');
+    expect((await client().findDebit('alice', 'print1:b112:7')).outcome).to.equal('foreign');
   });
 
   it('takes no answer in time, or no connection, for "try later"', async () => {

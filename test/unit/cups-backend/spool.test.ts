@@ -1,15 +1,18 @@
 import { expect } from 'chai';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import type { PortalAnswer, PortalClient, PortalDebit } from '../../../src/cups-backend/portal-client.js';
+import { thisProcess } from '../../../src/cups-backend/process-identity.js';
+import { replaySpool } from '../../../src/cups-backend/replay-spool.js';
 import { createSpool, type PendingDebit, type Spool } from '../../../src/cups-backend/spool.js';
 
 const debitFor = (jobId: number, printer = 'b112'): PendingDebit => ({
   username: 'alice',
   idempotencyKey: `print1:${printer}:${jobId}`,
   body: { category: 'print', units: 0.3, pages: 3, reference: `print1:${printer}:${jobId}`, printer, colour: false, duplex: false, afterPrinting: true },
-  pid: process.pid,
+  ...thisProcess(),
   savedAt: '2026-12-07T10:00:00.000Z',
 });
 
@@ -40,8 +43,8 @@ describe('CUPS backend: spool', () => {
     await printed(debitFor(10), 10, new Date(1_000));
     await printed(debitFor(7), 7, new Date(2_000));
     await printed(debitFor(9), 9, new Date(1_000));
-    await printed(debitFor(3, 'a/b c'), 3, new Date(99_999_999_999));
-    expect((await spool.list()).map((entry) => entry.debit.body.reference)).to.deep.equal(['print1:b112:9', 'print1:b112:10', 'print1:b112:7', 'print1:a/b c:3']);
+    await printed(debitFor(3, 'a/b%c'), 3, new Date(99_999_999_999));
+    expect((await spool.list()).entries.map((entry) => entry.debit.body.reference)).to.deep.equal(['print1:b112:9', 'print1:b112:10', 'print1:b112:7', 'print1:a/b%c:3']);
   });
 
   it('keeps each debit as it will be sent', async () => {
@@ -54,8 +57,8 @@ describe('CUPS backend: spool', () => {
     const halfWritten = '000000000000001-0000000001-b112.json.0123456789abcdef.writing';
     await writeFile(path.join(folder, 'printing', halfWritten), '{"username": "al');
     await printed(debitFor(1), 1, new Date(1_000));
-    expect(await spool.adoptOrphans()).to.deep.equal([]);
-    expect((await spool.list()).map((entry) => entry.debit.body.reference)).to.deep.equal(['print1:b112:1']);
+    expect((await spool.adoptOrphans()).adopted).to.deep.equal([]);
+    expect((await spool.list()).entries.map((entry) => entry.debit.body.reference)).to.deep.equal(['print1:b112:1']);
     expect(await readdir(path.join(folder, 'printing'))).to.deep.equal([halfWritten]);
     expect(await readdir(path.join(folder, 'pending'))).to.have.length(1);
     expect(await spool.failedNames()).to.deep.equal([]);
@@ -67,7 +70,7 @@ describe('CUPS backend: spool', () => {
     await spool.remove(first);
     await spool.moveToFailed(second);
     await spool.moveToFailed(second);
-    expect(await spool.list()).to.deep.equal([]);
+    expect((await spool.list()).entries).to.deep.equal([]);
     expect(await spool.failedNames()).to.deep.equal([second]);
   });
 
@@ -76,16 +79,102 @@ describe('CUPS backend: spool', () => {
     const stillPrinting = await spool.savePrinting(debitFor(2), 2, new Date(2_000));
     const orphan = await spool.savePrinting({ ...debitFor(3), pid: await deadPid() }, 3, new Date(3_000));
     await spool.forgetPrinting(failedToPrint);
-    expect(await spool.list()).to.deep.equal([]);
-    expect(await spool.adoptOrphans()).to.deep.equal([orphan]);
-    expect((await spool.list()).map((entry) => entry.name)).to.deep.equal([orphan]);
+    expect((await spool.list()).entries).to.deep.equal([]);
+    expect((await spool.adoptOrphans()).adopted).to.deep.equal([orphan]);
+    expect((await spool.list()).entries.map((entry) => entry.name)).to.deep.equal([orphan]);
     expect(await readdir(path.join(folder, 'printing'))).to.deep.equal([stillPrinting]);
   });
 
   it('sets a damaged file aside rather than block the debits after it', async () => {
     await writeFile(path.join(folder, 'pending', '000000000000500-0000000001-b112.json'), '{ damaged');
     await printed(debitFor(2), 2, new Date(1_000));
-    expect((await spool.list()).map((entry) => entry.debit.body.reference)).to.deep.equal(['print1:b112:2']);
+    expect((await spool.list()).entries.map((entry) => entry.debit.body.reference)).to.deep.equal(['print1:b112:2']);
     expect(await spool.failedNames()).to.deep.equal(['000000000000500-0000000001-b112.json']);
+  });
+
+  it('takes an entry whose pid now names another process (other boot, other start time) for a dead backend\'s', async () => {
+    const living = await spool.savePrinting(debitFor(1), 1, new Date(1_000));
+    const otherBoot = await spool.savePrinting({ ...debitFor(2), bootId: 'a boot before this one' }, 2, new Date(2_000));
+    const otherStart = await spool.savePrinting({ ...debitFor(3), startTime: '1' }, 3, new Date(3_000));
+    expect((await spool.adoptOrphans()).adopted).to.deep.equal([otherBoot, otherStart]);
+    expect(await readdir(path.join(folder, 'printing'))).to.deep.equal([living]);
+  });
+
+  it('sets aside a file that is JSON but not a debit, and says so', async () => {
+    const names = ['000000000000500-0000000001-b112.json', '000000000000600-0000000002-b112.json'];
+    await writeFile(path.join(folder, 'pending', names[0] as string), 'null');
+    await writeFile(path.join(folder, 'pending', names[1] as string), JSON.stringify({ ...debitFor(2), username: '..' }));
+    await printed(debitFor(3), 3, new Date(1_000));
+    const { entries, setAside } = await spool.list();
+    expect(entries.map((entry) => entry.debit.body.reference)).to.deep.equal(['print1:b112:3']);
+    expect(setAside).to.deep.equal(names.map((name) => ({ name, reason: 'not a debit this backend wrote' })));
+    expect(await spool.failedNames()).to.deep.equal(names);
+  });
+
+  it('gives a job that printed already the next free reference, and forgets printed jobs after 7 days', async () => {
+    const now = new Date();
+    expect(await spool.referenceFor('print1:b112:7')).to.equal('print1:b112:7');
+    await spool.markDone('print1:b112:7', now);
+    expect(await spool.referenceFor('print1:b112:7')).to.equal('print1:b112:7~2');
+    await spool.markDone('print1:b112:7~2', now);
+    expect(await spool.referenceFor('print1:b112:7')).to.equal('print1:b112:7~3');
+    expect(await spool.referenceFor(`${'x'.repeat(99)}7`)).to.equal(`${'x'.repeat(99)}7`);
+    await spool.markDone(`${'x'.repeat(99)}7`, now);
+    expect(await spool.referenceFor(`${'x'.repeat(99)}7`)).to.equal(null);
+
+    const eightDaysAgo = new Date(now.getTime() - 8 * 24 * 3600 * 1000);
+    await utimes(path.join(folder, 'done', encodeURIComponent('print1:b112:7')), eightDaysAgo, eightDaysAgo);
+    await spool.markDone('print1:b112:8', now);
+    expect(await spool.referenceFor('print1:b112:7')).to.equal('print1:b112:7');
+    expect(await spool.referenceFor('print1:b112:8')).to.equal('print1:b112:8~2');
+  });
+
+  describe('replayed', () => {
+    /** A portal answering each debit by its reference, and each look-up of a debit by reference. */
+    const portalAnswering = (debits: Record<string, PortalAnswer<unknown>>, found: Record<string, PortalAnswer<PortalDebit>> = {}): PortalClient => ({
+      account: () => Promise.reject(new Error('not asked')),
+      refusal: () => Promise.reject(new Error('not asked')),
+      debit: (_username, body) => Promise.resolve(debits[body.reference] ?? { outcome: 'ok', value: {} }),
+      findDebit: (_username, reference) => Promise.resolve(found[reference] ?? { outcome: 'foreign', reason: 'HTTP 404 debit-not-found' }),
+    });
+    const refused = (status: number, problemType: string): PortalAnswer<unknown> => ({ outcome: 'refused', status, problemType, detail: null });
+
+    it('sets aside what is not "try later" (another 404, a proxy\'s page), and goes on with the next debits', async () => {
+      const [first, second] = [await printed(debitFor(1), 1, new Date(1_000)), await printed(debitFor(2), 2, new Date(2_000))];
+      const report = await replaySpool(spool, portalAnswering({ 'print1:b112:1': { outcome: 'foreign', reason: 'HTTP 404 at http://portal/api/v1/debits' } }));
+      expect(report).to.deep.include({ sent: [second], failed: [{ name: first, reason: 'HTTP 404 at http://portal/api/v1/debits' }], left: [], stoppedBecause: null });
+      expect(await spool.failedNames()).to.deep.equal([first]);
+    });
+
+    it('stops, in order, at what may work later', async () => {
+      const names = [await printed(debitFor(1), 1, new Date(1_000)), await printed(debitFor(2), 2, new Date(2_000))];
+      const report = await replaySpool(spool, portalAnswering({ 'print1:b112:1': { outcome: 'unreachable', reason: 'HTTP 503' } }));
+      expect(report).to.deep.include({ sent: [], failed: [], left: names, stoppedBecause: 'Recharge unreachable (HTTP 503)' });
+    });
+
+    it('takes a reference used already for this debit only when the portal\'s debit is the same (account, units, pages)', async () => {
+      const [same, other, gone] = [await printed(debitFor(1), 1, new Date(1_000)), await printed(debitFor(2), 2, new Date(2_000)), await printed(debitFor(3), 3, new Date(3_000))];
+      const portal = portalAnswering(
+        { 'print1:b112:1': refused(422, 'idempotency-key-reused'), 'print1:b112:2': refused(409, 'reference-in-use'), 'print1:b112:3': refused(422, 'idempotency-key-reused') },
+        {
+          'print1:b112:1': { outcome: 'ok', value: { reference: 'print1:b112:1', units: 0.3, pages: 3, account: { username: 'alice' } } },
+          'print1:b112:2': { outcome: 'ok', value: { reference: 'print1:b112:2', units: 1.5, pages: 15, account: { username: 'bob' } } },
+        },
+      );
+      const report = await replaySpool(spool, portal);
+      expect(report.alreadyDebited).to.deep.equal([same]);
+      expect(report.failed).to.deep.equal([
+        { name: other, reason: 'the reference print1:b112:2 is another job\'s in Recharge: 1.5 units, 15 pages, to "bob"; this one: 0.3 units, 3 pages, to "alice"' },
+        { name: gone, reason: 'the reference print1:b112:3 is used in Recharge, but not by a debit of "alice"; this one: 0.3 units, 3 pages, to "alice"' },
+      ]);
+      expect(await spool.failedNames()).to.deep.equal([other, gone]);
+    });
+
+    it('marks each job Recharge has the debit of as printed, for a reprint to be debited again', async () => {
+      await printed(debitFor(1), 1, new Date(1_000));
+      await printed(debitFor(2), 2, new Date(2_000));
+      await replaySpool(spool, portalAnswering({ 'print1:b112:2': refused(422, 'idempotency-key-reused') }, { 'print1:b112:2': { outcome: 'ok', value: { reference: 'print1:b112:2', units: 0.3, pages: 3, account: { username: 'alice' } } } }));
+      expect([await spool.referenceFor('print1:b112:1'), await spool.referenceFor('print1:b112:2')]).to.deep.equal(['print1:b112:1~2', 'print1:b112:2~2']);
+    });
   });
 });
