@@ -103,12 +103,19 @@ export function countPdfPageObjects(pdf: Buffer): number {
   return pageObjects.size + inStreams;
 }
 
-/** Where each PDF starts: several documents in one job (`lp a.pdf b.pdf`) reach the backend as one stream. */
+/**
+ * Several documents in one job (`lp a.pdf b.pdf`) reach the backend as one stream, each PDF after the
+ * `%%EOF` line of the one before (white space and a PJL preamble may come between). A `%PDF-` anywhere
+ * else is the document's own text (a title, an uncompressed page), not another document. Each
+ * alternative starts with a different character and a PJL line ends at its line break, so this never
+ * backtracks, whatever the stream holds.
+ */
+const NEXT_PDF_HEADER = new RegExp(String.raw`(?<![^\r\n])%%EOF(?:[\0\t\n\f\r ]|${UEL}|@PJL[^\r\n]*[\r\n])*(?=%PDF-)`, 'g');
+
+/** Each PDF of the stream; the first keeps what comes before its header (PJL). */
 function pdfParts(pdf: Buffer): Buffer[] {
-  const starts: number[] = [];
-  for (let at = pdf.indexOf('%PDF-', 0, 'latin1'); at !== -1; at = pdf.indexOf('%PDF-', at + 1, 'latin1')) starts.push(at);
-  // The first part keeps what comes before its header (PJL).
-  return starts.map((start, index) => pdf.subarray(index === 0 ? 0 : start, starts[index + 1] ?? pdf.length));
+  const starts = [0, ...[...pdf.toString('latin1').matchAll(NEXT_PDF_HEADER)].map((match) => match.index + match[0].length)];
+  return starts.map((start, index) => pdf.subarray(start, starts[index + 1] ?? pdf.length));
 }
 
 const largestPositive = (counts: number[]) => {
@@ -136,17 +143,51 @@ async function countPdfPages(file: string, pdf: Buffer, searchPath: string): Pro
   }
 }
 
+/** A line of white space or Ctrl-D (which drivers put between PostScript jobs) does not end what a `%%EOF` line began. */
+// eslint-disable-next-line no-control-regex -- Ctrl-D is the point
+const BLANK_LINE = /^[\s\x04]*$/;
+// eslint-disable-next-line no-control-regex -- Ctrl-D is the point
+const DOCUMENT_START = /^[\s\x04]*%!/;
+
 /**
- * DSC, document by document (several in one job, or one header inside another): the largest of its
- * `%%Pages:` values (header and trailer) and the number of its `%%Page:` comments, summed.
+ * The lines of each document of one UEL section that are its own. A document starts the section or
+ * starts with `%!` after a `%%EOF` line. Between `%%BeginDocument` and `%%EndDocument` (nested) is an
+ * included document, such as an EPS figure drawn on a page: its header, `%%EOF` and page comments are
+ * not the including document's. One never ended leaves unknown where it stops, so all of it counts.
  */
+function postScriptDocuments(section: string): string[][] {
+  const documents: string[][] = [];
+  let own: string[] = [];
+  let included: string[] = [];
+  let depth = 0;
+  let afterEof = false;
+  for (const line of section.split(/\r\n?|\n/)) {
+    if (afterEof && DOCUMENT_START.test(line)) {
+      documents.push(own);
+      own = [];
+      included = [];
+    }
+    if (line.startsWith('%%BeginDocument')) depth += 1;
+    (depth === 0 ? own : included).push(line);
+    if (depth > 0 && line.startsWith('%%EndDocument')) depth -= 1;
+    if (!BLANK_LINE.test(line)) afterEof = depth === 0 && /^%%EOF\b/.test(line);
+  }
+  documents.push(depth === 0 ? own : [...own, ...included]);
+  return documents;
+}
+
+/** The largest of a document's `%%Pages:` values (header and trailer) and the number of its `%%Page:` comments. */
+function dscPages(lines: string[]): number {
+  const marked = lines.filter((line) => line.startsWith('%%Page:')).length;
+  return lines.reduce((largest, line) => Math.max(largest, Number(/^%%Pages:\s*(\d+)/.exec(line)?.[1] ?? 0)), marked);
+}
+
+/** DSC, document by document, summed: after a UEL the printer starts a new job whatever came before. */
 export function countPostScriptPages(text: string): number | null {
-  const documents = text.split(/(?=%!PS|^%!)/m);
-  const pages = documents.reduce((sum, document) => {
-    const declared = [...document.matchAll(/^%%Pages:\s*(\d+)/gm)].map((match) => Number(match[1]));
-    const marked = document.match(/^%%Page:/gm)?.length ?? 0;
-    return sum + Math.max(marked, ...declared);
-  }, 0);
+  const pages = text
+    .split(UEL)
+    .flatMap((section) => postScriptDocuments(section))
+    .reduce((sum, lines) => sum + dscPages(lines), 0);
   return pages > 0 ? pages : null;
 }
 

@@ -3,6 +3,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
+import PDFDocument from 'pdfkit';
 import { pdfOfPages } from '../../helpers/pdf-pages.js';
 import { countPages, countPdfPageObjects, countPostScriptPages, countTextPages, kindOf } from '../../../src/cups-backend/page-count.js';
 
@@ -66,6 +67,26 @@ describe('CUPS backend: counting pages', () => {
     expect(await countPages(tenThenOne, `${path.join(folder, 'per-header')}:/usr/bin:/bin`)).to.deep.equal({ kind: 'pdf', pages: 40 });
   });
 
+  it('takes "%PDF-" in a document\'s text for text: only one after a %%EOF line starts another PDF', async () => {
+    const document = new PDFDocument({ autoFirstPage: false, compress: false, info: { Title: 'Notes on %%EOF %PDF-1.7 headers' } });
+    const chunks: Buffer[] = [];
+    document.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const ended = new Promise((resolve) => document.on('end', resolve));
+    for (let page = 1; page <= 3; page += 1) document.addPage().text('A PDF starts with %PDF-1.7');
+    document.end();
+    await ended;
+    const headerInTitle = await file('header-in-title.pdf', Buffer.concat(chunks));
+    expect(await countPages(headerInTitle)).to.deep.equal({ kind: 'pdf', pages: 3 });
+    expect(await countPages(headerInTitle, '')).to.deep.equal({ kind: 'pdf', pages: 3 });
+    const pjl = Buffer.from('\r\n\x1b%-12345X@PJL JOB\r\n@PJL ENTER LANGUAGE=PDF\r\n', 'latin1');
+    const afterPjl = await file('after-pjl.pdf', Buffer.concat([await pdfOfPages(10), pjl, await pdfOfPages(1)]));
+    expect(await countPages(afterPjl, '')).to.deep.equal({ kind: 'pdf', pages: 11 });
+    // A document in the middle with no page still holds the job.
+    const noPage = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n%%EOF\n', 'latin1');
+    const emptyInMiddle = await file('empty-in-middle.pdf', Buffer.concat([await pdfOfPages(2), noPage, await pdfOfPages(1)]));
+    expect(await countPages(emptyInMiddle)).to.deep.equal({ kind: 'pdf', pages: null });
+  });
+
   it('counts /Type /Page and /Type/Page objects once each, not the /Pages tree', () => {
     const pdf = [
       '%PDF-1.4',
@@ -117,6 +138,21 @@ describe('CUPS backend: counting pages', () => {
 
   it('sums the PostScript documents of a job of several documents', () => {
     expect(countPostScriptPages(postScript('%%Pages: 4\n', 4) + postScript('%%Pages: 3\n', 0))).to.equal(7);
+  });
+
+  it('counts an included document (an EPS figure) with the page it is drawn on, not as a document of its own', () => {
+    const eps = '%!PS-Adobe-3.0 EPSF-3.0\n%%Pages: 1\n%%EndComments\n%%Page: 1 1\nstroke\n%%EOF\n';
+    const figure = (content: string) => `%%BeginDocument: figure.eps\n${content}%%EndDocument\n`;
+    // A figure that includes another, and a figure whose file holds two EPS.
+    const nested = figure(`%!PS-Adobe-3.0 EPSF-3.0\n%%Pages: 1\n%%EndComments\n${figure(eps)}%%Page: 1 1\nstroke\n%%EOF\n`);
+    const page = (number: number, body = '') => `%%Page: ${number} ${number}\n(page) show\n${body}showpage\n`;
+    const dvips = `%!PS-Adobe-2.0\n%%Pages: (atend)\n%%EndComments\n${page(1)}${page(2, figure(eps))}${page(3, nested)}${page(4, figure(eps + eps))}%%Trailer\n%%Pages: 4\n%%EOF\n`;
+    expect(countPostScriptPages(dvips)).to.equal(4);
+    expect(countPostScriptPages(dvips + postScript('%%Pages: 3\n', 3))).to.equal(7);
+    // The printer starts a new job after a UEL, %%EOF or not.
+    expect(countPostScriptPages(`%!PS\n%%Pages: 2\n\x1b%-12345X%!PS\n%%Pages: 3\n`)).to.equal(5);
+    // Where an included document never ended is unknown: its pages count too.
+    expect(countPostScriptPages(`%!PS\n%%Pages: 1\n%%Page: 1 1\n%%BeginDocument\n%%Page: 2 2\n%%Page: 3 3\n`)).to.equal(3);
   });
 
   it('counts nothing when PJL switches to a language it does not count', async () => {
