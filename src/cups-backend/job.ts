@@ -10,7 +10,7 @@ import { countPages } from './page-count.js';
 import { createPortalClient, type DebitRequest, type PortalClient } from './portal-client.js';
 import { formatUnits, jobCost, unitsOf } from './pricing.js';
 import { thisProcess } from './process-identity.js';
-import { runRealBackend, type Cancellation, type RealBackendEnd } from './real-backend.js';
+import { NoBackendAccount, runRealBackend, type Cancellation, type RealBackendEnd } from './real-backend.js';
 import { replaySpool, type ReplayReport } from './replay-spool.js';
 import { createSpool, REFERENCE_PATTERN, type Spool } from './spool.js';
 import { isPortalUsername, mapUsername } from './usernames.js';
@@ -74,8 +74,7 @@ export async function runJob({ args, env, stdin, messages, now, cancellation }: 
   await spool.prepare();
   const portal = createPortalClient({ portalUrl: config.portalUrl, apiKey: config.apiKey, timeoutMs: config.timeoutSeconds * 1000 });
   // CUPS keeps a job's files after it printed, and its owner may restart it: printed again, debited again.
-  // Looked up before the replay: a debit this job's crashed run left, sent now, must not make this run a reprint.
-  const reference = await spool.referenceFor(jobReference);
+  const reference = await spool.referenceFor(jobReference, now());
   if (reference === null) {
     messages.error(`this job printed already as ${jobReference}, and a reprint's reference would be over 100 characters; the job is held`);
     return BackendExit.HOLD;
@@ -208,7 +207,9 @@ async function print(context: PrintContext, debit: { username: string; idempoten
   } catch (error) {
     // It never started: nothing printed.
     if (saved) await spool.forgetPrinting(saved);
-    throw error;
+    if (!(error instanceof NoBackendAccount)) throw error;
+    messages.error(`${error.message}; the queue is stopped`);
+    return BackendExit.STOP;
   }
   const cancelled = cancellation.requested;
   if (end.status !== BackendExit.OK && end.signal === null && !cancelled) {
@@ -223,8 +224,20 @@ async function print(context: PrintContext, debit: { username: string; idempoten
     // The paper is out: failing now would have CUPS print the job again. Whatever was not kept is in the log.
     messages.error(`the job printed, but its debit could not be kept or sent (${(error as Error).message}): ${JSON.stringify(debit)}`);
   }
+  // Last, and only when CUPS marks the job completed: its own runs again (queue stopped, cupsd stopping,
+  // a failure retried), all after a SIGTERM or an error, keep the reference and are debited once.
+  if (debit && end.status === BackendExit.OK && !cancellation.requested) await markCompleted(context, debit.body.reference);
   // A cancelled job ends as CUPS asked; a backend killed otherwise failed, as CUPS would have seen it.
   return cancelled || end.status === BackendExit.OK ? BackendExit.OK : BackendExit.FAILED;
+}
+
+/** Makes a later run of this job (restarted by its owner) a reprint, debited under another reference. */
+async function markCompleted({ spool, messages, now }: PrintContext, reference: string) {
+  try {
+    await spool.markDone(reference, now());
+  } catch (error) {
+    messages.error(`the job printed, but could not be marked as printed (${(error as Error).message}): restarted, it would not be debited again`);
+  }
 }
 
 /** Step 5: the debit, on disk since before printing, is sent in order with any older one. */

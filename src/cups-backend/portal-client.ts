@@ -7,8 +7,9 @@ import { hundredthsOf } from './pricing.js';
  * - `not-found`: 404 `account-not-found`, no such person;
  * - `refused`: a definitive no, with the problem's type (`insufficient-balance`, `reference-in-use`…):
  *   sending the same request again would be refused again;
- * - `unreachable`: the request may work later (no connection, timeout, 5xx, 429, or 409
- *   `request-in-progress` while another run of the same debit holds its Idempotency-Key);
+ * - `unreachable`: the request may work later (no connection, timeout, 5xx, 429, 409
+ *   `request-in-progress` while another run of the same debit holds its Idempotency-Key, or a 2xx to a
+ *   debit that is not that debit: a maintenance page answered in the portal's place, nothing debited);
  * - `foreign`: an answer that is not the portal's word on this request (another 404, a proxy's or a
  *   captive portal's page): never a reason to cancel a job, nor to retry the same request forever.
  */
@@ -30,6 +31,9 @@ const debitJson = z.object({
   reference: z.string(),
   units: z.number(),
   pages: z.number().nullable(),
+  printer: z.string().nullable(),
+  colour: z.boolean().nullable(),
+  duplex: z.boolean().nullable(),
   account: z.object({ username: z.string() }),
 });
 
@@ -70,7 +74,7 @@ export interface RefusalRequest {
 
 export interface PortalClient {
   account(username: string): Promise<PortalAnswer<PortalAccount>>;
-  debit(username: string, body: DebitRequest, idempotencyKey: string): Promise<PortalAnswer<unknown>>;
+  debit(username: string, body: DebitRequest, idempotencyKey: string): Promise<PortalAnswer<PortalDebit>>;
   refusal(username: string, body: RefusalRequest): Promise<PortalAnswer<unknown>>;
   findDebit(username: string, reference: string): Promise<PortalAnswer<PortalDebit>>;
 }
@@ -138,7 +142,14 @@ export function createPortalClient({ portalUrl, apiKey, timeoutMs }: { portalUrl
       const { username: name, status, allowNegative } = parsed.data;
       return { outcome: 'ok', value: { username: name, disabled: status === 'disabled', balance: Math.sign(parsed.data.balance) * balance, allowNegative } };
     },
-    debit: (username, body, idempotencyKey) => call('POST', `${accountPath(username)}/debits`, body, { 'Idempotency-Key': idempotencyKey }),
+    async debit(username, body, idempotencyKey) {
+      const answer = await call('POST', `${accountPath(username)}/debits`, body, { 'Idempotency-Key': idempotencyKey });
+      if (answer.outcome !== 'ok') return answer;
+      const parsed = debitJson.safeParse(answer.value);
+      // Only the portal's debit of this job says it is in Recharge; anything else is to send again later.
+      if (!parsed.success || parsed.data.reference !== body.reference) return { outcome: 'unreachable', reason: 'the answer is not this job\'s Recharge debit' };
+      return { outcome: 'ok', value: parsed.data };
+    },
     refusal: (username, body) => call('POST', `${accountPath(username)}/refusals`, body),
     async findDebit(username, reference) {
       const answer = await call('GET', `${accountPath(username)}/debits/${encodeURIComponent(reference)}`);

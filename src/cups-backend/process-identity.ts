@@ -21,11 +21,20 @@ const readOrNull = (file: string) => {
 
 const currentBootId = () => readOrNull('/proc/sys/kernel/random/boot_id')?.trim() ?? null;
 
-/** Field 22 of /proc/<pid>/stat (clock ticks after boot); read after the command's `)`, which may hold spaces. */
-export function startTimeOf(pid: number): string | null {
+/** Field `index` (1 for the command) of /proc/<pid>/stat; read after the command's `)`, which may hold spaces. */
+function statField(pid: number | 'self', index: number): string | null {
   const stat = readOrNull(`/proc/${pid}/stat`);
   if (stat === null) return null;
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[index - 3] ?? null;
+}
+
+/** Field 22 of /proc/<pid>/stat: clock ticks after boot. */
+export const startTimeOf = (pid: number): string | null => statField(pid, 22);
+
+/** Whether this process leads its process group (field 5, pgrp, is its pid); null where /proc does not say. */
+export function leadsProcessGroup(): boolean | null {
+  const group = statField('self', 5);
+  return group === null ? null : Number(group) === process.pid;
 }
 
 /** Whether a process runs (EPERM: it does, as another user). */

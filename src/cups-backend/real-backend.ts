@@ -2,6 +2,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { cupsUser } from './cups-user.js';
+import { leadsProcessGroup } from './process-identity.js';
 
 /** `ipp://printer/ipp/print` → `ipp`; null for anything that is not a URI scheme (no path tricks). */
 export function schemeOf(uri: string): string | null {
@@ -30,8 +31,11 @@ function cupsChannels(): Array<number | 'ignore'> {
 }
 
 /**
- * CUPS cancels a job (or stops) by sending its backend SIGTERM. Caught for the whole run: passed on
- * to the real backend while it runs, and remembered, as the job may be on paper by then.
+ * CUPS cancels a job (or stops) by sending its backend SIGTERM. Caught for the whole run: remembered,
+ * as the job may be on paper by then, and passed on to the real backend while it runs, unless it got it
+ * already: cupsd starts each job's processes in a group of their own, led by this one, and signals the
+ * whole group. A second SIGTERM would make CUPS's ipp backend quit at once, without cancelling the job
+ * at the printer. Run by hand (not leading its group), the real backend hears of it only from here.
  */
 export interface Cancellation {
   readonly requested: boolean;
@@ -44,7 +48,7 @@ export function watchCancellation(): Cancellation {
   let running: ChildProcess | null = null;
   process.on('SIGTERM', () => {
     requested = true;
-    running?.kill('SIGTERM');
+    if (leadsProcessGroup() !== true) running?.kill('SIGTERM');
   });
   return {
     get requested() {
@@ -52,6 +56,7 @@ export function watchCancellation(): Cancellation {
     },
     passOnTo: (child) => {
       running = child;
+      // Started after the signal, the group's signal missed it.
       if (requested) child?.kill('SIGTERM');
     },
   };
@@ -78,6 +83,9 @@ export interface RealBackendRun {
   warn: (text: string) => void;
 }
 
+/** No account to run the printer's backend as but root, where CUPS would not: it is not run. */
+export class NoBackendAccount extends Error {}
+
 /**
  * The account to run the real backend as, as CUPS would have (see cups-user.ts): this one (null)
  * unless it is root and the backend is not private to root.
@@ -85,10 +93,8 @@ export interface RealBackendRun {
 function accountFor(program: string, run: RealBackendRun): { uid: number; gid: number } | null {
   if (process.getuid?.() !== 0 || (statSync(program).mode & 0o077) === 0) return null;
   const user = cupsUser(run.env.CUPS_SERVERROOT ?? '/etc/cups');
-  if ('problem' in user) {
-    run.warn(`${user.problem}; ${program} runs as root`);
-    return null;
-  }
+  if ('problem' in user) throw new NoBackendAccount(`${user.problem}: ${program} is not run as root in CUPS's place`);
+  if (user.warning) run.warn(user.warning);
   return { uid: user.uid, gid: user.gid };
 }
 
@@ -96,9 +102,9 @@ function accountFor(program: string, run: RealBackendRun): { uid: number; gid: n
  * Runs `<serverBin>/backend/<scheme>` as CUPS would have: argv[0] the URI, DEVICE_URI the full URI,
  * its stderr (status lines for CUPS) and stdout inherited, as CUPS's User unless private to root.
  */
-export function runRealBackend(run: RealBackendRun): Promise<RealBackendEnd> {
+export async function runRealBackend(run: RealBackendRun): Promise<RealBackendEnd> {
   const scheme = schemeOf(run.uri);
-  if (scheme === null) return Promise.reject(new Error(`"${run.uri}" is not a device URI`));
+  if (scheme === null) throw new Error(`"${run.uri}" is not a device URI`);
   const program = path.join(run.serverBin, 'backend', scheme);
   const account = accountFor(program, run);
   // Another account cannot read the spool (root's alone), but reads CUPS's file, as it would without this backend.

@@ -1,4 +1,4 @@
-import type { PortalClient } from './portal-client.js';
+import type { PortalClient, PortalDebit } from './portal-client.js';
 import type { PendingDebit, SetAside, Spool } from './spool.js';
 
 export interface ReplayReport {
@@ -20,20 +20,28 @@ type Delivery = { kind: 'sent' | 'already-debited' } | { kind: 'failed' | 'stop'
 /** Answers that say this reference or Idempotency-Key was used already: by this very debit, or by another job. */
 const REFERENCE_TAKEN = new Set(['reference-in-use', 'idempotency-key-reused']);
 
-const describe = (username: string, units: number, pages: number | null) => `${units} units, ${pages ?? '?'} pages, to "${username}"`;
+const describe = ({ units, pages, printer, colour, duplex }: Pick<PortalDebit, 'units' | 'pages' | 'printer' | 'colour' | 'duplex'>, username: string) =>
+  `${units} units, ${pages ?? '?'} pages on ${printer ?? '?'}, ${colour === null ? '?' : colour ? 'colour' : 'black and white'}, ${duplex === null ? '?' : duplex ? 'two-sided' : 'one-sided'}, to "${username}"`;
 
 /**
  * The reference was used already: the debit is in Recharge only if the portal's debit under it is this
- * one (account, units, pages). Another job's (a job id used again) is for a person to look at, never dropped.
+ * one (account, units, pages, printer, colour, duplex). Another job's (a job id used again) is for a
+ * person to look at, never dropped.
  */
 async function compareWithPortal(portal: PortalClient, { username, body }: PendingDebit): Promise<Delivery> {
   const found = await portal.findDebit(username, body.reference);
   if (found.outcome === 'unreachable') return { kind: 'stop', reason: `Recharge unreachable (${found.reason})` };
-  const ours = describe(username, body.units, body.pages);
+  const ours = describe(body, username);
   if (found.outcome !== 'ok') return { kind: 'failed', reason: `the reference ${body.reference} is used in Recharge, but not by a debit of "${username}"; this one: ${ours}` };
   const theirs = found.value;
-  const same = theirs.account.username === username.normalize('NFKC').trim().toLowerCase() && theirs.units === body.units && theirs.pages === body.pages;
-  return same ? { kind: 'already-debited' } : { kind: 'failed', reason: `the reference ${body.reference} is another job's in Recharge: ${describe(theirs.account.username, theirs.units, theirs.pages)}; this one: ${ours}` };
+  const same =
+    theirs.account.username === username.normalize('NFKC').trim().toLowerCase() &&
+    theirs.units === body.units &&
+    theirs.pages === body.pages &&
+    theirs.printer === body.printer &&
+    theirs.colour === body.colour &&
+    theirs.duplex === body.duplex;
+  return same ? { kind: 'already-debited' } : { kind: 'failed', reason: `the reference ${body.reference} is another job's in Recharge: ${describe(theirs, theirs.account.username)}; this one: ${ours}` };
 }
 
 async function deliver(portal: PortalClient, debit: PendingDebit): Promise<Delivery> {
@@ -74,8 +82,6 @@ export async function replaySpool(spool: Spool, portal: PortalClient): Promise<R
       await spool.moveToFailed(name);
       report.failed.push({ name, reason: delivery.reason });
     } else {
-      // Recharge has this job's debit: a later run of the job under this reference is a reprint (see Spool.referenceFor).
-      await spool.markDone(debit.body.reference, new Date());
       await spool.remove(name);
       (delivery.kind === 'sent' ? report.sent : report.alreadyDebited).push(name);
     }

@@ -66,8 +66,9 @@ const ENTRY_SUFFIX = '.json';
  * - `pending/`: printed, to send; a `printing/` file whose process died is moved here;
  * - `failed/`: refused by Recharge for good, for a person to look at, never sent again by itself;
  * - `work/`: the jobs' data while they print (what a killed backend left is removed with its orphans);
- * - `done/`: an empty file per job reference Recharge has the debit of, so that the job run again later
- *   (restarted by its owner: CUPS keeps its files) is known for a reprint, debited again under another reference.
+ * - `done/`: an empty file per job reference whose run ended as CUPS marks a job completed (see
+ *   markDone), so that the job run again later (restarted by its owner: CUPS keeps its files) is known
+ *   for a reprint, debited again under another reference.
  * Names sort by the time the job was saved, then its id: replaying in name order sends debits in the
  * order the jobs printed.
  */
@@ -195,21 +196,23 @@ export function createSpool(directory: string, isAlive: (owner: ProcessOwner) =>
      * The reference a job is debited under: its own, or for a job that printed already under it (a
      * reprint) the first of `reference~2`, `~3`… not used yet. Null when none fits the API's rule.
      */
-    async referenceFor(reference: string): Promise<string | null> {
+    async referenceFor(reference: string, now: Date): Promise<string | null> {
       for (let run = 1; ; run += 1) {
         const candidate = run === 1 ? reference : `${reference}~${run}`;
         if (!REFERENCE_PATTERN.test(candidate)) return null;
-        const printed = await stat(markerOf(candidate)).then(() => true, (error: NodeJS.ErrnoException) => {
-          if (error.code === 'ENOENT') return false;
+        const markedAt = await stat(markerOf(candidate)).then(({ mtimeMs }) => mtimeMs, (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return null;
           throw error;
         });
-        if (!printed) return candidate;
+        // An old marker is another job's that had this id (CUPS no longer keeps this one's files), not yet pruned.
+        if (markedAt === null || now.getTime() - markedAt > DONE_MARKERS_KEPT_MS) return candidate;
       }
     },
 
     /**
-     * Recharge has the debit of the job printed under `reference`: any later run of it is a reprint.
-     * Not before: a run cut before the portal's answer is CUPS's to run again, debited once. Old markers go meanwhile.
+     * The job's run under `reference` ended as CUPS marks a job completed: any later run of it is a
+     * reprint. Written by that run alone, as its last step: CUPS's own runs again of a job (after a
+     * SIGTERM, a crash, an error) keep its reference, debited once. Old markers go meanwhile.
      */
     async markDone(reference: string, now: Date) {
       await (await open(markerOf(reference), 'w', 0o600)).close();

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -231,6 +233,52 @@ describe('CUPS backend: one job, against a real portal', function () {
     expect(await api.balanceOf(alice.accountId)).to.equal(1000 - 60);
   });
 
+  it('debits once a job CUPS runs again after its printer\'s backend was killed (retry-job), or its own crashed run\'s debit was sent meanwhile', async () => {
+    expect((await printJob('mono', 401, 'alice', '', { SINK_KILL_SELF: '1' })).status).to.equal(1);
+    expect((await printJob('mono', 401)).status).to.equal(0);
+    // Crashed; before CUPS runs it again, the timer's replay and another job's run send the orphaned debit.
+    expect((await printJob('mono', 82, 'alice', '', { SINK_KILL_PARENT: '1' })).status).to.equal(null);
+    expect((await run('replay.ts', [], envFor('mono'))).status).to.equal(0);
+    expect((await printJob('mono', 82)).status).to.equal(0);
+    const bob = await api.person('bob', 1000);
+    expect((await printJob('mono', 83, 'alice', '', { SINK_KILL_PARENT: '1' })).status).to.equal(null);
+    expect((await printJob('copier', 84, 'bob')).status).to.equal(0);
+    expect((await printJob('mono', 83)).status).to.equal(0);
+    expect((await debits()).map((debit) => debit.reference)).to.deep.equal(['print1:mono:401', 'print1:mono:82', 'print1:mono:83', 'print1:copier:84']);
+    expect(await api.balanceOf(alice.accountId)).to.equal(1000 - 3 * 60);
+    expect(await api.balanceOf(bob.accountId)).to.equal(1000 - 60);
+  });
+
+  it('debits a job restarted by its owner again while the first debit waits for the portal', async () => {
+    await configure(`http://127.0.0.1:${await freePort()}`);
+    for (let run = 1; run <= 2; run += 1) expect((await printJob('mono', 41)).status).to.equal(0);
+    await configure();
+    expect((await run('replay.ts', [], envFor('mono'))).status).to.equal(0);
+    expect((await debits()).map((debit) => debit.reference)).to.deep.equal(['print1:mono:41', 'print1:mono:41~2']);
+  });
+
+  it('keeps the debit of a job printed while a page that is not the portal answers 200 (maintenance), and sends it later', async () => {
+    const maintenance = createServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>Back soon</html>');
+    });
+    await new Promise<void>((resolve) => maintenance.listen(0, '127.0.0.1', resolve));
+    try {
+      await configure(`http://127.0.0.1:${(maintenance.address() as AddressInfo).port}`);
+      const job = await printJob('mono', 700);
+      expect(job.status, job.stderr).to.equal(0);
+      expect(await printed()).to.deep.equal(pdf);
+      expect(await pendingDebits()).to.have.length(1);
+      expect(await readdir(path.join(spool(), 'failed'))).to.deep.equal([]);
+    } finally {
+      maintenance.closeAllConnections();
+      await new Promise((resolve) => maintenance.close(resolve));
+    }
+    await configure();
+    expect((await run('replay.ts', [], envFor('mono'))).status).to.equal(0);
+    expect((await debits()).map((debit) => debit.reference)).to.deep.equal(['print1:mono:700']);
+  });
+
   it('Recharge unreachable: holds the job, or prints it and replays the debit later, in order, once', async () => {
     await configure(`http://127.0.0.1:${await freePort()}`);
     const held = await printJob('colour', 90);
@@ -279,7 +327,7 @@ describe('CUPS backend: one job, against a real portal', function () {
     const bob = await api.person('bob', 1000);
     const other = await run('main.ts', ['41', 'bob', 'big.pdf', '5', ''], envFor('mono'), pdf);
     expect(other.status, other.stderr).to.equal(0);
-    expect(other.stderr).to.match(/^ERROR: Recharge: debit .+ not sent \(the reference print1:mono:41 is used in Recharge, but not by a debit of "bob"; this one: 1\.5 units, 15 pages, to "bob"\), kept in failed\/$/m);
+    expect(other.stderr).to.match(/^ERROR: Recharge: debit .+ not sent \(the reference print1:mono:41 is used in Recharge, but not by a debit of "bob"; this one: 1\.5 units, 15 pages on mono, black and white, one-sided, to "bob"\), kept in failed\/$/m);
     expect(await readdir(path.join(spool(), 'failed'))).to.have.length(1);
     expect(await api.balanceOf(bob.accountId)).to.equal(1000);
   });
@@ -298,6 +346,24 @@ describe('CUPS backend: one job, against a real portal', function () {
     expect(killed.status).to.equal(1);
     expect((await debits()).map((debit) => debit.reference)).to.deep.equal(['print1:mono:400', 'print1:mono:401']);
     expect(await readdir(path.join(spool(), 'printing'))).to.deep.equal([]);
+
+    // A SIGTERM also comes when the queue is stopped (cupsdisable) or cupsd stops: the job goes back to
+    // pending and CUPS runs it again, under the same reference.
+    expect((await printJob('mono', 400)).status).to.equal(0);
+    expect(await debits()).to.have.length(2);
+  });
+
+  it('passes SIGTERM on to the printer\'s backend only when cupsd did not signal the whole process group', async () => {
+    await writeFile(path.join(folder, 'serverbin', 'backend', 'count'), `#!/bin/sh\ntrap 'echo TERM >> "$SINK.terms"' TERM\ncat > "$SINK.data"\nsleep 2 & wait; sleep 2 & wait\nexit 0\n`);
+    await chmod(path.join(folder, 'serverbin', 'backend', 'count'), 0o700);
+    // As cupsd does: the job's processes in a group of their own, led by the backend, and kill(-pid, SIGTERM).
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(backendDirectory, 'main.ts'), '460', 'alice', 't', '1', ''], { env: envFor('mono', { DEVICE_URI: 'recharge:/count://p/' }), stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    child.stdin.end(pdf);
+    while ((await printed()) === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    process.kill(-(child.pid as number), 'SIGTERM');
+    await new Promise((resolve) => child.on('exit', resolve));
+    expect(await readFile(`${sink()}.terms`, 'utf8')).to.equal('TERM\n');
   });
 
   it('once printed, exits 0 whatever: a spool entry that is no debit is set aside, a spool it cannot write is logged with the debit', async () => {
@@ -343,11 +409,12 @@ describe('CUPS backend: one job, against a real portal', function () {
       expect(await readFile(path.join(shared, 'sink.data'))).to.deep.equal(pdf);
 
       if (!root) return;
+      // Never root where CUPS would not run it as root: lp instead, as CUPS.
       await writeFile(path.join(serverRoot, 'cups-files.conf'), 'User no-such-user\n');
-      const unknownUser = await printJob('mono', 702, 'alice', '', { CUPS_SERVERROOT: serverRoot });
+      const unknownUser = await printJob('mono', 702, 'alice', '', { CUPS_SERVERROOT: serverRoot, SINK: path.join(shared, 'lp') });
       expect(unknownUser.status).to.equal(0);
-      expect(unknownUser.stderr).to.match(/^WARNING: Recharge: the user "no-such-user" CUPS runs backends as is not in \/etc\/passwd; .+ runs as root$/m);
-      expect(await readFile(`${sink()}.uid`, 'utf8')).to.equal('0\n');
+      expect(unknownUser.stderr).to.include('WARNING: Recharge: the user "no-such-user" is not in /etc/passwd: the printer\'s backend runs as lp\n');
+      expect(await readFile(path.join(shared, 'lp.uid'), 'utf8')).to.equal('7\n');
     } finally {
       await rm(shared, { recursive: true, force: true });
     }

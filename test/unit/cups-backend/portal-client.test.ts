@@ -42,8 +42,10 @@ describe('CUPS backend: portal client', () => {
     expect(requests[0]?.headers).to.include({ authorization: 'Bearer rk_test', 'accept-language': 'en' });
   });
 
+  const debited = { reference: debit.reference, category: 'print', units: 0.3, pages: 3, printer: 'b112', colour: false, duplex: true, status: 'debited', createdAt: '2026-12-07T10:00:00.000Z', cancelledAt: null, account: { username: 'alice', balance: 9.7 } };
+
   it('sends a debit with its Idempotency-Key and body', async () => {
-    answerWith(201, { reference: debit.reference });
+    answerWith(201, debited);
     expect((await client().debit('alice', debit, 'print1:b112:7')).outcome).to.equal('ok');
     expect(requests[0]).to.deep.include({ method: 'POST', url: '/api/v1/accounts/alice/debits' });
     expect(requests[0]?.headers).to.include({ 'idempotency-key': 'print1:b112:7', 'content-type': 'application/json' });
@@ -76,11 +78,18 @@ describe('CUPS backend: portal client', () => {
   });
 
   it('reads a debit by its reference', async () => {
-    answerWith(200, { reference: 'print1:b112:7', category: 'print', units: 0.3, pages: 3, printer: 'b112', colour: false, duplex: true, status: 'debited', createdAt: '2026-12-07T10:00:00.000Z', cancelledAt: null, account: { username: 'alice', balance: 9.7 } });
-    expect(await client().findDebit('alice', 'print1:b1/2:7')).to.deep.equal({ outcome: 'ok', value: { reference: 'print1:b112:7', units: 0.3, pages: 3, account: { username: 'alice' } } });
+    answerWith(200, debited);
+    expect(await client().findDebit('alice', 'print1:b1/2:7')).to.deep.equal({ outcome: 'ok', value: { reference: 'print1:b112:7', units: 0.3, pages: 3, printer: 'b112', colour: false, duplex: true, account: { username: 'alice' } } });
     expect(requests[0]).to.deep.include({ method: 'GET', url: '/api/v1/accounts/alice/debits/print1%3Ab1%2F2%3A7' });
     answerWith(404, problem('debit-not-found', 404), 'application/problem+json');
     expect((await client().findDebit('alice', 'print1:b112:7')).outcome).to.equal('foreign');
+  });
+
+  it('takes a 2xx to a debit that is not this debit (a maintenance page, another reference) for "try later", never for sent', async () => {
+    for (const [status, body, type] of [[200, '<html>Back soon</html>', 'text/html'], [200, {}, 'application/json'], [201, { ...debited, reference: 'print1:b112:8' }, 'application/json']] as const) {
+      answerWith(status, body, type);
+      expect(await client().debit('alice', debit, 'print1:b112:7')).to.deep.equal({ outcome: 'unreachable', reason: 'the answer is not this job\'s Recharge debit' });
+    }
   });
 
   it('takes no answer in time, or no connection, for "try later"', async () => {

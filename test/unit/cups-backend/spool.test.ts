@@ -113,31 +113,34 @@ describe('CUPS backend: spool', () => {
 
   it('gives a job that printed already the next free reference, and forgets printed jobs after 7 days', async () => {
     const now = new Date();
-    expect(await spool.referenceFor('print1:b112:7')).to.equal('print1:b112:7');
+    expect(await spool.referenceFor('print1:b112:7', now)).to.equal('print1:b112:7');
     await spool.markDone('print1:b112:7', now);
-    expect(await spool.referenceFor('print1:b112:7')).to.equal('print1:b112:7~2');
+    expect(await spool.referenceFor('print1:b112:7', now)).to.equal('print1:b112:7~2');
     await spool.markDone('print1:b112:7~2', now);
-    expect(await spool.referenceFor('print1:b112:7')).to.equal('print1:b112:7~3');
-    expect(await spool.referenceFor(`${'x'.repeat(99)}7`)).to.equal(`${'x'.repeat(99)}7`);
+    expect(await spool.referenceFor('print1:b112:7', now)).to.equal('print1:b112:7~3');
+    expect(await spool.referenceFor(`${'x'.repeat(99)}7`, now)).to.equal(`${'x'.repeat(99)}7`);
     await spool.markDone(`${'x'.repeat(99)}7`, now);
-    expect(await spool.referenceFor(`${'x'.repeat(99)}7`)).to.equal(null);
+    expect(await spool.referenceFor(`${'x'.repeat(99)}7`, now)).to.equal(null);
 
     const eightDaysAgo = new Date(now.getTime() - 8 * 24 * 3600 * 1000);
     await utimes(path.join(folder, 'done', encodeURIComponent('print1:b112:7')), eightDaysAgo, eightDaysAgo);
+    // Another job that had this id: not pruned yet, no longer taken into account.
+    expect(await spool.referenceFor('print1:b112:7', now)).to.equal('print1:b112:7');
     await spool.markDone('print1:b112:8', now);
-    expect(await spool.referenceFor('print1:b112:7')).to.equal('print1:b112:7');
-    expect(await spool.referenceFor('print1:b112:8')).to.equal('print1:b112:8~2');
+    expect(await readdir(path.join(folder, 'done'))).to.not.include(encodeURIComponent('print1:b112:7'));
+    expect(await spool.referenceFor('print1:b112:7', now)).to.equal('print1:b112:7');
+    expect(await spool.referenceFor('print1:b112:8', now)).to.equal('print1:b112:8~2');
   });
 
   describe('replayed', () => {
     /** A portal answering each debit by its reference, and each look-up of a debit by reference. */
-    const portalAnswering = (debits: Record<string, PortalAnswer<unknown>>, found: Record<string, PortalAnswer<PortalDebit>> = {}): PortalClient => ({
+    const portalAnswering = (debits: Record<string, PortalAnswer<PortalDebit>>, found: Record<string, PortalAnswer<PortalDebit>> = {}): PortalClient => ({
       account: () => Promise.reject(new Error('not asked')),
       refusal: () => Promise.reject(new Error('not asked')),
-      debit: (_username, body) => Promise.resolve(debits[body.reference] ?? { outcome: 'ok', value: {} }),
+      debit: (_username, body) => Promise.resolve(debits[body.reference] ?? { outcome: 'ok', value: { ...body, account: { username: 'alice' } } }),
       findDebit: (_username, reference) => Promise.resolve(found[reference] ?? { outcome: 'foreign', reason: 'HTTP 404 debit-not-found' }),
     });
-    const refused = (status: number, problemType: string): PortalAnswer<unknown> => ({ outcome: 'refused', status, problemType, detail: null });
+    const refused = (status: number, problemType: string): PortalAnswer<PortalDebit> => ({ outcome: 'refused', status, problemType, detail: null });
 
     it('sets aside what is not "try later" (another 404, a proxy\'s page), and goes on with the next debits', async () => {
       const [first, second] = [await printed(debitFor(1), 1, new Date(1_000)), await printed(debitFor(2), 2, new Date(2_000))];
@@ -152,29 +155,45 @@ describe('CUPS backend: spool', () => {
       expect(report).to.deep.include({ sent: [], failed: [], left: names, stoppedBecause: 'Recharge unreachable (HTTP 503)' });
     });
 
-    it('takes a reference used already for this debit only when the portal\'s debit is the same (account, units, pages)', async () => {
-      const [same, other, gone] = [await printed(debitFor(1), 1, new Date(1_000)), await printed(debitFor(2), 2, new Date(2_000)), await printed(debitFor(3), 3, new Date(3_000))];
+    it('takes a reference used already for this debit only when the portal\'s debit is the same (account, units, pages, printer, colour, duplex)', async () => {
+      const names = [];
+      for (let jobId = 1; jobId <= 5; jobId += 1) names.push(await printed(debitFor(jobId), jobId, new Date(jobId * 1_000)));
+      const [same, other, gone, otherPrinter, otherMode] = names;
+      const theirs = (jobId: number, changes: Partial<PortalDebit> = {}): PortalAnswer<PortalDebit> => ({
+        outcome: 'ok',
+        value: { reference: `print1:b112:${jobId}`, units: 0.3, pages: 3, printer: 'b112', colour: false, duplex: false, account: { username: 'alice' }, ...changes },
+      });
       const portal = portalAnswering(
-        { 'print1:b112:1': refused(422, 'idempotency-key-reused'), 'print1:b112:2': refused(409, 'reference-in-use'), 'print1:b112:3': refused(422, 'idempotency-key-reused') },
-        {
-          'print1:b112:1': { outcome: 'ok', value: { reference: 'print1:b112:1', units: 0.3, pages: 3, account: { username: 'alice' } } },
-          'print1:b112:2': { outcome: 'ok', value: { reference: 'print1:b112:2', units: 1.5, pages: 15, account: { username: 'bob' } } },
-        },
+        { 'print1:b112:1': refused(422, 'idempotency-key-reused'), 'print1:b112:2': refused(409, 'reference-in-use'), 'print1:b112:3': refused(422, 'idempotency-key-reused'), 'print1:b112:4': refused(409, 'reference-in-use'), 'print1:b112:5': refused(409, 'reference-in-use') },
+        { 'print1:b112:1': theirs(1), 'print1:b112:2': theirs(2, { units: 1.5, pages: 15, account: { username: 'bob' } }), 'print1:b112:4': theirs(4, { printer: 'b113' }), 'print1:b112:5': theirs(5, { colour: true, duplex: null }) },
       );
       const report = await replaySpool(spool, portal);
       expect(report.alreadyDebited).to.deep.equal([same]);
+      const ours = '0.3 units, 3 pages on b112, black and white, one-sided, to "alice"';
       expect(report.failed).to.deep.equal([
-        { name: other, reason: 'the reference print1:b112:2 is another job\'s in Recharge: 1.5 units, 15 pages, to "bob"; this one: 0.3 units, 3 pages, to "alice"' },
-        { name: gone, reason: 'the reference print1:b112:3 is used in Recharge, but not by a debit of "alice"; this one: 0.3 units, 3 pages, to "alice"' },
+        { name: other, reason: `the reference print1:b112:2 is another job's in Recharge: 1.5 units, 15 pages on b112, black and white, one-sided, to "bob"; this one: ${ours}` },
+        { name: gone, reason: `the reference print1:b112:3 is used in Recharge, but not by a debit of "alice"; this one: ${ours}` },
+        { name: otherPrinter, reason: `the reference print1:b112:4 is another job's in Recharge: 0.3 units, 3 pages on b113, black and white, one-sided, to "alice"; this one: ${ours}` },
+        { name: otherMode, reason: `the reference print1:b112:5 is another job's in Recharge: 0.3 units, 3 pages on b112, colour, ?, to "alice"; this one: ${ours}` },
       ]);
-      expect(await spool.failedNames()).to.deep.equal([other, gone]);
+      expect(await spool.failedNames()).to.deep.equal([other, gone, otherPrinter, otherMode]);
     });
 
-    it('marks each job Recharge has the debit of as printed, for a reprint to be debited again', async () => {
+    it('stops at a 2xx that is not this debit (a maintenance page): kept in pending/, sent once the portal answers', async () => {
+      const names = [await printed(debitFor(1), 1, new Date(1_000)), await printed(debitFor(2), 2, new Date(2_000))];
+      const report = await replaySpool(spool, portalAnswering({ 'print1:b112:1': { outcome: 'unreachable', reason: 'the answer is not this job\'s Recharge debit' } }));
+      expect(report).to.deep.include({ sent: [], failed: [], left: names, stoppedBecause: 'Recharge unreachable (the answer is not this job\'s Recharge debit)' });
+      expect((await spool.list()).entries.map((entry) => entry.name)).to.deep.equal(names);
+    });
+
+    it('leaves marking a job printed to the job\'s own run: a replay, sending its debit or finding it sent, marks nothing', async () => {
       await printed(debitFor(1), 1, new Date(1_000));
       await printed(debitFor(2), 2, new Date(2_000));
-      await replaySpool(spool, portalAnswering({ 'print1:b112:2': refused(422, 'idempotency-key-reused') }, { 'print1:b112:2': { outcome: 'ok', value: { reference: 'print1:b112:2', units: 0.3, pages: 3, account: { username: 'alice' } } } }));
-      expect([await spool.referenceFor('print1:b112:1'), await spool.referenceFor('print1:b112:2')]).to.deep.equal(['print1:b112:1~2', 'print1:b112:2~2']);
+      const report = await replaySpool(spool, portalAnswering({ 'print1:b112:2': refused(422, 'idempotency-key-reused') }, { 'print1:b112:2': { outcome: 'ok', value: { reference: 'print1:b112:2', units: 0.3, pages: 3, printer: 'b112', colour: false, duplex: false, account: { username: 'alice' } } } }));
+      expect(report.sent.length + report.alreadyDebited.length).to.equal(2);
+      const now = new Date();
+      expect([await spool.referenceFor('print1:b112:1', now), await spool.referenceFor('print1:b112:2', now)]).to.deep.equal(['print1:b112:1', 'print1:b112:2']);
+      expect(await readdir(path.join(folder, 'done'))).to.deep.equal([]);
     });
   });
 });
