@@ -13,6 +13,8 @@ import { createDocumentIssuing, type DocumentIssuing } from './services/document
 import { createDocumentFiles, type DocumentFiles } from './services/documents/document-files.js';
 import { createDocumentRenderer } from './services/documents/document-renderer.js';
 import { createDocumentMails, type DocumentMails } from './services/mail/document-mail.js';
+import { createNoticeMails, type NoticeWriter } from './services/mail/notices.js';
+import { createOutboxMails, type OutboxMails } from './services/mail/outbox-mails.js';
 import { createMailDelivery, type MailDelivery } from './services/mail/mail-delivery.js';
 import { createMailTransport } from './smtp/transport.js';
 import type { Clock } from './domain/time/clock.js';
@@ -94,6 +96,8 @@ export interface Portal {
   documents: DocumentIssuing;
   documentFiles: DocumentFiles;
   documentMails: DocumentMails;
+  /** Any mail of the outbox as it is sent: a document's or a notice's. */
+  outboxMails: OutboxMails;
   mail: MailDelivery;
   /** Sent quotes past their last day expire in the reconciler's sweep. */
   quoteExpiry: QuoteExpiry;
@@ -102,6 +106,9 @@ export interface Portal {
   /** The print system credits are transferred to (its delivery's timer), when one is configured. */
   printSystem: PrintSystem | null;
 }
+
+/** Every kind of notice mail the portal sends (a mail with no document), by kind: each capability writes its own. */
+const noticeWriters: Readonly<Record<string, NoticeWriter>> = {};
 
 /** Builds the portal from its dependencies, without listening: tests drive it in-process. */
 export function createApp({ config, db, logger, gateway, clock = systemClock, hasher = createArgon2Hasher(), identity, creditDestination = null }: AppDependencies): Portal {
@@ -137,12 +144,16 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     if (config.mail.delivery === 'smtp') documentFiles.prepare(issued);
   };
   const documentMails = createDocumentMails({ db, translations, files: documentFiles, from: config.mail.from, publicUrl: config.server.publicUrl, timeZone: config.i18n.timeZone });
+  const outboxMails = createOutboxMails(
+    documentMails,
+    createNoticeMails({ translations, from: config.mail.from, publicUrl: config.server.publicUrl, timeZone: config.i18n.timeZone, writers: noticeWriters }),
+  );
   const mail = createMailDelivery({
     db,
     clock,
     logger,
     transport: createMailTransport(config.mail),
-    compose: documentMails.compose,
+    compose: outboxMails.compose,
     giveUpAfterMs: config.mail.giveUpHours * 3600_000,
     deliverOnIssue: config.mail.sendOnIssue,
   });
@@ -301,7 +312,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(topUpRoutes({ db, checkout, clock, printSystem }));
   app.use(orderRoutes({ checkout, seller: config.seller, db, printSystem }));
   app.use(documentRoutes({ db, files: documentFiles, clock, downloadsPerMinute: config.documents.downloadsPerMinute }));
-  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, documentMails, users, identity, printSystem }));
+  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, outboxMails, users, identity, printSystem }));
   app.use(itRoutes({ db, clock, themes, uploads }));
   app.use(deskRoutes({ quotes, sending: quoteSending, payments: createQuotePaymentDesk({ db, checkout, clock }) }));
   app.use(
@@ -320,7 +331,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(notFoundHandler);
   app.use(errorHandler({ logger, defaultLocale: config.i18n.defaultLocale, translations }));
   const metricsApp = metrics && config.metrics.port !== undefined ? metricsOnlyApp({ registry: metrics.registry, token: config.metrics.token, logger }) : null;
-  return { app, checkout, documents, documentFiles, documentMails, mail, quoteExpiry, metricsApp, printSystem };
+  return { app, checkout, documents, documentFiles, documentMails, outboxMails, mail, quoteExpiry, metricsApp, printSystem };
 }
 
 const isAdminPath = (path: string) => /^\/admin(\/|$)/i.test(path);

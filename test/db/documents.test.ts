@@ -230,7 +230,7 @@ describe(`receipt and credit-note numbers in the database (${testDialect})`, () 
       clock: { now: tick },
       logger: createLogger({ log: { level: 'silent' } }),
       transport: createMailTransport(config.mail),
-      compose: mails.compose,
+      compose: (mail) => mails.compose(mail.documentId!),
       giveUpAfterMs: 3600_000,
       deliverOnIssue: false,
     });

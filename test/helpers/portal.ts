@@ -19,6 +19,7 @@ import type { Checkout } from '../../src/services/checkout/checkout.js';
 import type { DocumentIssuing } from '../../src/services/documents/document-issuing.js';
 import type { DocumentFiles } from '../../src/services/documents/document-files.js';
 import type { DocumentMails } from '../../src/services/mail/document-mail.js';
+import type { OutboxMails } from '../../src/services/mail/outbox-mails.js';
 import type { MailDelivery } from '../../src/services/mail/mail-delivery.js';
 import type { QuoteExpiry } from '../../src/services/quotes/quote-expiry.js';
 import { createGatewayFromConfig } from '../../src/payments/paypal/from-config.js';
@@ -68,6 +69,7 @@ export interface TestPortal extends TestDatabase {
   /** The outbox's delivery: in the test config (no timer, MAIL_SEND_ON_ISSUE off) mails go only when a test calls deliverDue(). */
   mail: MailDelivery;
   documentMails: DocumentMails;
+  outboxMails: OutboxMails;
   /** Quotes' expiry, as the reconciler's sweep runs it. */
   quoteExpiry: QuoteExpiry;
   simulator: PayPalSimulator;
@@ -128,7 +130,7 @@ export async function createTestPortal(env: Record<string, string> = {}, { ident
   const papercut = papercutPeople ? createPaperCutSimulator({ users: papercutPeople.users, now: () => clock.now() }) : null;
   const credits = papercut ? createPaperCutDestination({ url: await papercut.start(), authToken: papercut.authToken, timeoutMs: config.credits.timeoutMs }) : (creditDestination ?? null);
   await recordCreditDestination(database.db, credits, clock.now());
-  const { app, checkout, documents, documentFiles, documentMails, mail, quoteExpiry, printSystem } = createApp({
+  const { app, checkout, documents, documentFiles, documentMails, outboxMails, mail, quoteExpiry, printSystem } = createApp({
     config,
     db: database.db,
     logger: createLogger(config, destination),
@@ -162,6 +164,7 @@ export async function createTestPortal(env: Record<string, string> = {}, { ident
     documentFiles,
     mail,
     documentMails,
+    outboxMails,
     quoteExpiry,
     simulator,
     papercut,

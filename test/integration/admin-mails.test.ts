@@ -203,7 +203,7 @@ describe(`administration: mail (${testDialect})`, function () {
 
   it('shows a mail\'s headers, the text as it is sent and the PDF attached, in the buyer\'s language', async () => {
     const mail = await paidOrderMail();
-    const composed = await portal.documentMails.compose(mail.documentId);
+    const composed = await portal.documentMails.compose(mail.documentId!);
     const page = await admin.get(`${LIST}/${mail.id}`).expect(200);
     const text = readable(page.text);
     expect(page.text).to.include(`<h1>Courriel du document ${mail.documentNumber}</h1>`);
@@ -282,7 +282,7 @@ describe(`administration: mail (${testDialect})`, function () {
   it('still shows a mail that cannot be written, saying so, so that an admin can read why', async () => {
     const mail = await paidOrderMail();
     const other = await paidOrderMail();
-    const receipt = await findDocument(knex(), { id: mail.documentId });
+    const receipt = await findDocument(knex(), { id: mail.documentId! });
     // A credit note naming a refund of another order: its mail cannot be written from the records.
     await knex()('payment_refunds').insert({ refund_id: 'REFUND-OF-ANOTHER-ORDER', order_id: (await knex()('documents').where('id', other.documentId).first()).order_id, currency: 'EUR', amount_cents: 100, net_cents: 83, vat_cents: 17, created_at: portal.clock.now().toISOString() });
     const broken = await portal.db.transaction(async (trx) => {

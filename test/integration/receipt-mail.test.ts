@@ -230,7 +230,7 @@ describe(`receipts and credit notes by e-mail through SMTP (${testDialect})`, ()
     expect(await portal.mail.deliverDue()).to.deep.equal({ sent: 1, kept: 0, retrying: 0, failed: 0 });
     await portal.mail.deliverDue();
     expect(smtp.messagesTo(buyer.email)).to.have.length(1);
-    expect(await findMail(portal.db.knex, { documentId: mail.documentId })).to.include({ status: 'sent', attempts: 2 });
+    expect(await findMail(portal.db.knex, { documentId: mail.documentId! })).to.include({ status: 'sent', attempts: 2 });
   });
 
   it('fails a mail refused with 550 at once and never tries it again', async () => {
@@ -246,7 +246,7 @@ describe(`receipts and credit notes by e-mail through SMTP (${testDialect})`, ()
     portal.clock.advance(2 * HOUR);
     expect(await portal.mail.deliverDue()).to.include({ failed: 0, sent: 0 });
     expect(smtp.messagesTo(buyer.email)).to.deep.equal([]);
-    expect(await findMail(portal.db.knex, { documentId: mail.documentId })).to.include({ status: 'failed', attempts: 1 });
+    expect(await findMail(portal.db.knex, { documentId: mail.documentId! })).to.include({ status: 'failed', attempts: 1 });
   });
 
   it('gives up after MAIL_GIVE_UP_HOURS of temporary failures, trying until then', async () => {
@@ -257,7 +257,7 @@ describe(`receipts and credit notes by e-mail through SMTP (${testDialect})`, ()
     const outcomes: Array<[number, string]> = [];
     for (let attempt = 1; attempt <= 20; attempt += 1) {
       await portal.mail.deliverDue();
-      const mail = (await findMail(portal.db.knex, { documentId: queued.documentId }))!;
+      const mail = (await findMail(portal.db.knex, { documentId: queued.documentId! }))!;
       outcomes.push([portal.clock.now().getTime() - queued.createdAt.getTime(), mail.status]);
       if (mail.status !== 'pending') break;
       expect(mail.lastError).to.include('451');
@@ -266,7 +266,7 @@ describe(`receipts and credit notes by e-mail through SMTP (${testDialect})`, ()
     // Tried at 0, 1, 3, 7, 15, 31 and 63 minutes: failed at the first failure past the hour.
     expect(outcomes.map(([elapsed]) => elapsed / 60_000)).to.deep.equal([0, 1, 3, 7, 15, 31, 63]);
     expect(outcomes.map(([, status]) => status)).to.deep.equal([...Array(6).fill('pending'), 'failed']);
-    const failed = await findMail(portal.db.knex, { documentId: queued.documentId });
+    const failed = await findMail(portal.db.knex, { documentId: queued.documentId! });
     expect(failed).to.include({ status: 'failed', attempts: 7 });
     expect(failed!.lastError).to.include('451');
     expect(smtp.messagesTo(buyer.email)).to.deep.equal([]);
@@ -291,7 +291,7 @@ describe(`receipts and credit notes by e-mail through SMTP (${testDialect})`, ()
         clock: portal.clock,
         logger: capturedLogger().logger,
         transport: createMailTransport(portal.config.mail),
-        compose: portal.documentMails.compose,
+        compose: portal.outboxMails.compose,
         giveUpAfterMs: HOUR,
         deliverOnIssue: false,
       }),
@@ -316,7 +316,7 @@ describe(`receipts and credit notes by e-mail through SMTP (${testDialect})`, ()
 
     // The dead holder waking up late cannot overwrite what the new one recorded.
     expect(await finishAttempt(portal.db.knex, dead, { status: 'failed', error: 'late' }, portal.clock.now())).to.equal(false);
-    expect(await findMail(portal.db.knex, { documentId: mail.documentId })).to.include({ status: 'sent', attempts: 2, lastError: null });
+    expect(await findMail(portal.db.knex, { documentId: mail.documentId! })).to.include({ status: 'sent', attempts: 2, lastError: null });
     expect(await portal.mail.deliverDue()).to.include({ sent: 0 });
     expect(smtp.messagesTo(buyer.email)).to.have.length(1);
   });
@@ -332,9 +332,9 @@ describe(`receipts and credit notes by e-mail through SMTP (${testDialect})`, ()
       clock: portal.clock,
       logger: captured.logger,
       transport: createMailTransport(portal.config.mail),
-      compose: async (documentId) => {
-        if (documentId === brokenMail.documentId) throw new Error('PDF rendering bug');
-        return portal.documentMails.compose(documentId);
+      compose: async (mail) => {
+        if (mail.documentId === brokenMail.documentId) throw new Error('PDF rendering bug');
+        return portal.outboxMails.compose(mail);
       },
       giveUpAfterMs: HOUR,
       deliverOnIssue: false,
@@ -342,7 +342,7 @@ describe(`receipts and credit notes by e-mail through SMTP (${testDialect})`, ()
     expect(await delivery.deliverDue()).to.deep.equal({ sent: 1, kept: 0, retrying: 1, failed: 0 });
     expect(smtp.messagesTo(fine.email)).to.have.length(1);
     expect(smtp.messagesTo(broken.email)).to.deep.equal([]);
-    const pending = await findMail(portal.db.knex, { documentId: brokenMail.documentId });
+    const pending = await findMail(portal.db.knex, { documentId: brokenMail.documentId! });
     expect(pending).to.include({ status: 'pending', attempts: 1, lastError: 'compose: PDF rendering bug' });
     expect(captured.lines.find((line) => line.msg === 'cannot compose mail')).to.include({ mailId: brokenMail.id, level: 50 });
 

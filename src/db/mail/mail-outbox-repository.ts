@@ -1,13 +1,17 @@
 import type { Knex } from 'knex';
 import type { MailStatus } from '../../domain/mail/outbox-status.js';
+import type { Notice } from '../../domain/mail/notices.js';
+import type { Locale } from '../../domain/shared/locale.js';
 import type { AttemptOutcome } from '../../domain/mail/retry-schedule.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 
 export interface OutboxMail {
   id: number;
-  documentId: number;
-  /** The document's number, for lists and subjects. */
-  documentNumber: string;
+  /** A document's mail: the document, and its number for lists and subjects. Null for a notice. */
+  documentId: number | null;
+  documentNumber: string | null;
+  /** A notice's mail (no document): what it is about, written at each attempt. Null for a document's. */
+  notice: Notice | null;
   recipient: string;
   status: MailStatus;
   attempts: number;
@@ -26,8 +30,9 @@ const optionalDate = (value: unknown) => (value == null ? null : toDate(value));
 function toMail(row: Record<string, unknown>): OutboxMail {
   return {
     id: toSafeInteger(row.id),
-    documentId: toSafeInteger(row.document_id),
-    documentNumber: String(row.document_number),
+    documentId: row.document_id == null ? null : toSafeInteger(row.document_id),
+    documentNumber: row.document_number == null ? null : String(row.document_number),
+    notice: row.notice_kind == null ? null : { kind: String(row.notice_kind), params: JSON.parse(String(row.notice_params)) as Notice['params'], locale: row.locale as Locale },
     recipient: String(row.recipient),
     status: row.status as MailStatus,
     attempts: toSafeInteger(row.attempts),
@@ -41,7 +46,7 @@ function toMail(row: Record<string, unknown>): OutboxMail {
   };
 }
 
-const withDocumentNumber = (db: Queryable) => db('mail_outbox').join('documents', 'documents.id', 'mail_outbox.document_id').select('mail_outbox.*', 'documents.number as document_number');
+const withDocumentNumber = (db: Queryable) => db('mail_outbox').leftJoin('documents', 'documents.id', 'mail_outbox.document_id').select('mail_outbox.*', 'documents.number as document_number');
 
 /**
  * Queues a mail of a document in the caller's transaction, once per `sendKey` (domain/mail/outbox-keys.ts):
@@ -51,6 +56,28 @@ export async function enqueueMail(trx: Knex.Transaction, mail: { documentId: num
   const inserted = await trx('mail_outbox')
     .insert({
       document_id: mail.documentId,
+      send_key: mail.sendKey,
+      recipient: mail.recipient,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: now.toISOString(),
+      message_id: mail.messageId,
+      created_at: now.toISOString(),
+      tries_since: now.toISOString(),
+    })
+    .onConflict('send_key')
+    .ignore()
+    .returning('id');
+  return inserted.length > 0;
+}
+
+/** Queues a notice (a mail with no document) in the caller's transaction, once per `sendKey`; answers whether it was queued now. */
+export async function enqueueNoticeMail(trx: Knex.Transaction, mail: { notice: Notice; sendKey: string; recipient: string; messageId: string }, now: Date): Promise<boolean> {
+  const inserted = await trx('mail_outbox')
+    .insert({
+      notice_kind: mail.notice.kind,
+      notice_params: JSON.stringify(mail.notice.params),
+      locale: mail.notice.locale,
       send_key: mail.sendKey,
       recipient: mail.recipient,
       status: 'pending',

@@ -20,6 +20,8 @@ function toUser(row: Record<string, unknown>): UserWithPassword {
     quoteDesk: Boolean(row.quote_desk),
     sessionVersion: toSafeInteger(row.session_version),
     createdAt: toDate(row.created_at),
+    closedAt: row.closed_at === null || row.closed_at === undefined ? null : toDate(row.closed_at),
+    anonymisedAt: row.anonymised_at === null || row.anonymised_at === undefined ? null : toDate(row.anonymised_at),
     passwordHash: (row.password_hash as string | null) ?? null,
   };
 }

@@ -20,6 +20,10 @@ export interface User {
   /** Changes with the password, role or access: a session opened under another version has ended. */
   sessionVersion: number;
   createdAt: Date;
+  /** Closed by the person (or an admin): disabled for good, kept for the ledger until anonymised. */
+  closedAt: Date | null;
+  /** Name, username and e-mail replaced: the ledger's entries lead to no one. */
+  anonymisedAt: Date | null;
 }
 
 export type UserErrorCode = 'invalid_user' | 'invalid_password' | 'username_taken' | 'user_not_found' | 'own_access' | 'own_role';

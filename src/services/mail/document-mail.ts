@@ -17,7 +17,8 @@ export interface MailPreview {
   text: string;
   /** The language the subject and text are written in (the buyer's). */
   locale: Locale;
-  attachmentName: string;
+  /** The PDF attached; null for a notice, which has none. */
+  attachmentName: string | null;
 }
 
 /** A document's mail without its envelope: the outbox row says to whom and under which Message-ID. */
@@ -120,8 +121,8 @@ export function createDocumentMails({ db, translations, files, from, publicUrl, 
     /** The mail as it is sent, its stored PDF attached (read when the transport asks for it). */
     async compose(documentId: number): Promise<ComposedMail> {
       const { document, preview } = await write(documentId);
-      const { from: sender, replyTo, subject, text, attachmentName } = preview;
-      return { from: sender, ...(replyTo ? { replyTo } : {}), subject, text, attachments: [{ filename: attachmentName, contentType: 'application/pdf', content: () => files.pdf(document) }] };
+      const { from: sender, replyTo, subject, text } = preview;
+      return { from: sender, ...(replyTo ? { replyTo } : {}), subject, text, attachments: [{ filename: files.fileName(document), contentType: 'application/pdf', content: () => files.pdf(document) }] };
     },
   };
 }

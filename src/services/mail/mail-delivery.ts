@@ -12,7 +12,8 @@ export interface MailDeliveryDependencies {
   clock: Clock;
   logger: Logger;
   transport: MailTransport;
-  compose: (documentId: number) => Promise<ComposedMail>;
+  /** The mail as sent: a document's (its PDF attached) or a notice's. */
+  compose: (mail: OutboxMail) => Promise<ComposedMail>;
   /** A mail still not delivered this long after it was queued is marked failed at its next failure. */
   giveUpAfterMs: number;
   /** Deliver as soon as a document is issued (kick), besides the timer. */
@@ -44,15 +45,15 @@ export function createMailDelivery(deps: MailDeliveryDependencies) {
   async function attempt(mail: OutboxMail): Promise<AttemptOutcome> {
     try {
       // The transport asks for the PDF's bytes only when it sends them: a kept mail draws nothing.
-      await transport.send({ ...(await compose(mail.documentId)), to: mail.recipient, messageId: mail.messageId });
+      await transport.send({ ...(await compose(mail)), to: mail.recipient, messageId: mail.messageId });
       return { status: transport.kind === 'keep' ? 'kept' : 'sent' };
     } catch (error) {
       if (error instanceof MailTransportError) {
-        logger.warn({ mailId: mail.id, document: mail.documentNumber, permanent: error.permanent, error: error.message }, 'mail not delivered');
+        logger.warn({ mailId: mail.id, document: mail.documentNumber, notice: mail.notice?.kind, permanent: error.permanent, error: error.message }, 'mail not delivered');
         return afterFailure({ permanent: error.permanent, error: error.message, attempts: mail.attempts, triesSince: mail.triesSince }, clock.now(), giveUpAfterMs);
       }
       // Writing the mail or drawing its PDF failed. A bug or missing record behind one document must not hold back the others: retried like an outage.
-      logger.error({ err: error, mailId: mail.id, documentId: mail.documentId }, 'cannot compose mail');
+      logger.error({ err: error, mailId: mail.id, documentId: mail.documentId, notice: mail.notice?.kind }, 'cannot compose mail');
       return afterFailure({ permanent: false, error: `compose: ${error instanceof Error ? error.message : String(error)}`, attempts: mail.attempts, triesSince: mail.triesSince }, clock.now(), giveUpAfterMs);
     }
   }

@@ -12,7 +12,7 @@ export async function retryFailedMail(db: Database, mail: OutboxMail, actor: Aud
   return db.transaction(async (trx) => {
     if (!(await requeueFailedMail(trx, mail.id, now))) return false;
     const before = { status: mail.status, attempts: mail.attempts, lastError: mail.lastError };
-    await recordAudit(trx, { actor, action: 'mail.retry', target: mail.documentNumber, before, after: { status: 'pending' } }, now);
+    await recordAudit(trx, { actor, action: 'mail.retry', target: mail.documentNumber ?? `mail:${mail.id}`, before, after: { status: 'pending' } }, now);
     return true;
   });
 }

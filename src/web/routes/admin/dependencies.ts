@@ -4,7 +4,7 @@ import type { Ledger } from '../../../services/ledger/accounts.js';
 import type { Checkout } from '../../../services/checkout/checkout.js';
 import type { Clock } from '../../../domain/time/clock.js';
 import type { UserManagement } from '../../../services/people/user-management.js';
-import type { DocumentMails } from '../../../services/mail/document-mail.js';
+import type { OutboxMails } from '../../../services/mail/outbox-mails.js';
 import type { MailDelivery } from '../../../services/mail/mail-delivery.js';
 import type { PaymentGateway } from '../../../payments/gateway.js';
 import type { IdentityRegistry } from '../../../services/identity/registry.js';
@@ -20,7 +20,7 @@ export interface AdminDependencies {
   gateway: PaymentGateway;
   users: UserManagement;
   mail: MailDelivery;
-  documentMails: DocumentMails;
+  outboxMails: OutboxMails;
   /** The configured identity providers (sign-in methods, their health, linking accounts). */
   identity: IdentityRegistry;
   /** The print system credits go to (transfers, its health, people's balances there); null: the ledger alone. */

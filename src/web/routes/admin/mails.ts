@@ -12,13 +12,16 @@ export const MAILS_PAGE_SIZE = 25;
 const LIST_PATH = '/admin/mails';
 const MAIL_ID = /^[1-9]\d{0,8}$/;
 
+/** A document's mail is named by the document; a notice, which has none, as a notice to its recipient. */
+export const mailTitle = (mail: OutboxMail, t: Translate) => (mail.documentNumber ? t('admin.mails.mail.title', { number: mail.documentNumber }) : t('admin.mails.mail.noticeTitle', { recipient: mail.recipient }));
+
 const isMailStatus = (value: unknown): value is MailStatus => (MAIL_STATUSES as readonly unknown[]).includes(value);
 
 /**
  * The outbox as admins see it: every receipt and credit-note mail, what it says, whether it left
  * (or, in demo mode, was kept here instead), and "try again" for one that gave up.
  */
-export function registerMailRoutes(router: Router, { db, clock, config, mail: delivery, documentMails }: AdminDependencies): void {
+export function registerMailRoutes(router: Router, { db, clock, config, mail: delivery, outboxMails }: AdminDependencies): void {
   router.get(LIST_PATH, async (request, response) => {
     const t = response.locals.t as Translate;
     const requested = request.query.status;
@@ -49,7 +52,7 @@ export function registerMailRoutes(router: Router, { db, clock, config, mail: de
       filterError: null,
       listing: {
         total,
-        rows: mails.map((mail) => ({ ...mail, shortError: shortError(mail.lastError) })),
+        rows: mails.map((mail) => ({ ...mail, label: mail.documentNumber ?? t('admin.mails.list.notice'), shortError: shortError(mail.lastError) })),
         pager: pageLinks(LIST_PATH, filter ? { status: filter } : {}, page, pageCount),
       },
     });
@@ -64,14 +67,14 @@ export function registerMailRoutes(router: Router, { db, clock, config, mail: de
 
   async function showMail(response: Response, mail: OutboxMail, state: { notice?: string | null; problem?: string | null }, status = 200) {
     const t = response.locals.t as Translate;
-    // Written again from the document, as delivery does: the text is the one sent, or about to be. A mail
-    // that cannot be written is exactly the one an admin comes to look at: its page still shows, with why.
-    const composed = await documentMails.preview(mail.documentId).catch((error: unknown) => {
+    // Written again from the document or notice, as delivery does: the text is the one sent, or about to be. A
+    // mail that cannot be written is exactly the one an admin comes to look at: its page still shows, with why.
+    const composed = await outboxMails.preview(mail).catch((error: unknown) => {
       response.req.log.error({ err: error, mailId: mail.id }, 'cannot compose mail for the admin mailbox');
       return null;
     });
     await renderPage(response.status(status), 'admin/mails/mail', {
-      title: t('admin.mails.mail.title', { number: mail.documentNumber }),
+      title: mailTitle(mail, t),
       adminSection: 'mails',
       mail,
       composed,
