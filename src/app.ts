@@ -14,6 +14,10 @@ import { createDocumentFiles, type DocumentFiles } from './services/documents/do
 import { createDocumentRenderer } from './services/documents/document-renderer.js';
 import { createDocumentMails, type DocumentMails } from './services/mail/document-mail.js';
 import { createNoticeMails, type NoticeWriter } from './services/mail/notices.js';
+import { lowBalanceNotices } from './services/low-balance/low-balance-notices.js';
+import { creditRefundNotices } from './services/credit-refunds/credit-refund-notices.js';
+import { createCreditRefunds } from './services/credit-refunds/credit-refunds.js';
+import { creditRefundRoutes } from './web/routes/credit-refunds.js';
 import { createOutboxMails, type OutboxMails } from './services/mail/outbox-mails.js';
 import { createMailDelivery, type MailDelivery } from './services/mail/mail-delivery.js';
 import { createMailTransport } from './smtp/transport.js';
@@ -38,6 +42,8 @@ import { deviceCookieName, pendingSignInCookieName, sessionCookieName, sessionCo
 import { printApiRoutes } from './web/api/routes.js';
 import { accountRoutes } from './web/routes/account.js';
 import { myAccountRoutes } from './web/routes/my-account.js';
+import { personalDataRoutes } from './web/routes/personal-data.js';
+import { lowBalanceAlertRoutes } from './web/routes/low-balance-alert.js';
 import { adminRoutes } from './web/routes/admin/index.js';
 import { PEOPLE_IMPORT_PATH, peopleImportUpload } from './web/routes/admin/people-import.js';
 import { authRoutes } from './web/routes/auth.js';
@@ -57,6 +63,7 @@ import { uploadRoutes } from './web/routes/uploads.js';
 import { orderRoutes } from './web/routes/orders.js';
 import { payPalWebhookRoutes } from './web/routes/paypal-webhook.js';
 import { topUpRoutes } from './web/routes/topup.js';
+import { voucherRedemptionRoutes } from './web/routes/voucher-redemption.js';
 import { preferenceRoutes } from './web/routes/preferences.js';
 import { brandingPreview, publishedTheme } from './web/middleware/theme.js';
 import { themeAssetRoutes } from './web/routes/theme-assets.js';
@@ -108,7 +115,7 @@ export interface Portal {
 }
 
 /** Every kind of notice mail the portal sends (a mail with no document), by kind: each capability writes its own. */
-const noticeWriters: Readonly<Record<string, NoticeWriter>> = {};
+const noticeWriters: Readonly<Record<string, NoticeWriter>> = { ...lowBalanceNotices, ...creditRefundNotices };
 
 /** Builds the portal from its dependencies, without listening: tests drive it in-process. */
 export function createApp({ config, db, logger, gateway, clock = systemClock, hasher = createArgon2Hasher(), identity, creditDestination = null }: AppDependencies): Portal {
@@ -155,6 +162,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     transport: createMailTransport(config.mail),
     compose: outboxMails.compose,
     giveUpAfterMs: config.mail.giveUpHours * 3600_000,
+    mailDomain: new URL(config.server.publicUrl).hostname,
     deliverOnIssue: config.mail.sendOnIssue,
   });
   const printSystem = creditDestination ? createPrintSystem({ config, db, clock, logger, destination: creditDestination }) : null;
@@ -307,12 +315,30 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   );
   const users = createUserManagement({ db, hasher, clock });
   app.use(myAccountRoutes({ db, clock, users, identity, session: config.session, localPasswords: config.identity.localPasswords }));
+  app.use(personalDataRoutes({ db, clock, exportsPerHour: config.retention.dataExportsPerHour }));
+  app.use(lowBalanceAlertRoutes({ db, clock }));
+  const creditRefunds = createCreditRefunds({
+    db,
+    checkout,
+    clock,
+    logger,
+    mailDomain: new URL(config.server.publicUrl).hostname,
+    defaultLocale: config.i18n.defaultLocale,
+    documents,
+    onMailQueued: () => mail.kick(),
+    onDocumentsIssued: (issued) => {
+      prepareAttachments(issued);
+      mail.kick();
+    },
+  });
+  app.use(creditRefundRoutes({ clock, creditRefunds }));
   app.use(accountRoutes({ ledger, clock, timeZone: config.i18n.timeZone, printSystem }));
   app.use(preferenceRoutes({ db, clock, secureCookies: config.server.secureCookies }));
   app.use(topUpRoutes({ db, checkout, clock, printSystem }));
+  app.use(voucherRedemptionRoutes({ db, clock, timeZone: config.i18n.timeZone, printSystem }));
   app.use(orderRoutes({ checkout, seller: config.seller, db, printSystem }));
   app.use(documentRoutes({ db, files: documentFiles, clock, downloadsPerMinute: config.documents.downloadsPerMinute }));
-  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, outboxMails, users, identity, printSystem }));
+  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, outboxMails, users, identity, printSystem, creditRefunds }));
   app.use(itRoutes({ db, clock, themes, uploads }));
   app.use(deskRoutes({ quotes, sending: quoteSending, payments: createQuotePaymentDesk({ db, checkout, clock }) }));
   app.use(

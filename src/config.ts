@@ -92,6 +92,18 @@ export const ENVIRONMENT_KEYS = {
   METRICS_TOKEN: 'metrics.token',
   METRICS_PORT: 'metrics.port',
   METRICS_HOST: 'metrics.host',
+  RETENTION_INTERVAL_MINUTES: 'retention.intervalMinutes',
+  RETENTION_BATCH_SIZE: 'retention.batchSize',
+  RETENTION_UNPAID_ORDERS_DAYS: 'retention.unpaidOrdersDays',
+  RETENTION_WEBHOOKS_DAYS: 'retention.webhooksDays',
+  RETENTION_MAILS_DAYS: 'retention.mailsDays',
+  RETENTION_SIGN_INS_DAYS: 'retention.signInsDays',
+  RETENTION_API_IDEMPOTENCY_DAYS: 'retention.apiIdempotencyDays',
+  RETENTION_AUDIT_DAYS: 'retention.auditDays',
+  RETENTION_FAMILIAR_SOURCES_DAYS: 'retention.familiarSourcesDays',
+  RETENTION_PEOPLE_IMPORTS_DAYS: 'retention.peopleImportsDays',
+  RETENTION_ACCOUNTING_YEARS: 'retention.accountingYears',
+  DATA_EXPORTS_PER_HOUR: 'retention.dataExportsPerHour',
 } as const;
 
 /** Keys that must never sit in a committed JSON file (a database URL only when it carries a password). */
@@ -295,6 +307,36 @@ const configSchema = z
       /** A listener of its own serving only /metrics (0 = any free port); the portal's port then does not serve it. */
       port: integer(0, 65535).optional(),
       host: z.string().min(1),
+    }),
+    /**
+     * How long each kind of row is kept (README, "Personal data and retention"). The floors are where a
+     * shorter period would break something: PayPal's windows, the login throttle's, the audit trigger's.
+     */
+    retention: z.object({
+      /** How often the retention job runs (0: never on its own; `npm run cli -- retention run` still does). */
+      intervalMinutes: integer(0, 7 * 24 * 60),
+      /** Rows deleted per statement: short transactions, whatever the backlog. */
+      batchSize: integer(10, 10_000),
+      /** Orders never paid (cancelled or expired, no capture; never a failed one): PayPal can no longer complete them. */
+      unpaidOrdersDays: integer(30, 36_500),
+      /** PayPal webhook events and transmissions already handled (refused as stale after 4 days anyway). */
+      webhooksDays: integer(7, 36_500),
+      /** Mails of the outbox once sent, kept or failed. */
+      mailsDays: integer(30, 36_500),
+      /** Sign-ins whose session ended (expired sessions go at once). */
+      signInsDays: integer(1, 36_500),
+      /** Print servers' Idempotency-Keys (the ledger's own keys still make a late replay harmless). */
+      apiIdempotencyDays: integer(7, 36_500),
+      /** Audit entries; the database itself refuses to delete one younger than 365 days. */
+      auditDays: integer(365, 36_500),
+      /** Where people signed in from; the login throttle looks 90 days back. */
+      familiarSourcesDays: integer(90, 36_500),
+      /** People import files (names, e-mails): an admin confirms a checked file within minutes. */
+      peopleImportsDays: integer(1, 36_500),
+      /** Ledger entries and documents (receipts, credit notes): accounting records. */
+      accountingYears: integer(10, 100),
+      /** Personal data downloads one person may make in an hour, per instance. */
+      dataExportsPerHour: integer(1, 1000),
     }),
   })
   .superRefine((config, context) => {

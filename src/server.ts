@@ -19,6 +19,8 @@ import { createIdentityRegistry, demoProviderConfig } from './identity-setup.js'
 import { createTranslations } from './i18n/index.js';
 import { createCreditDestinationFromConfig } from './credit-destination-setup.js';
 import { recordCreditDestination } from './services/credit-transfers/destination-setup.js';
+import { createRetentionJob } from './services/retention/retention-job.js';
+import { retentionJobDeps } from './cli/retention.js';
 
 function readConfig(): Config {
   try {
@@ -197,6 +199,20 @@ async function main(): Promise<void> {
   void deliverTransfers();
   const transferrer = printSystem && config.credits.deliveryIntervalSeconds > 0 ? setInterval(() => void deliverTransfers(), config.credits.deliveryIntervalSeconds * 1000) : null;
 
+  // Rows past their retention period (README, "Personal data and retention"): one run at a time in this
+  // process, one across instances by the job's own lock; the first soon after start, like the sweep.
+  const retention = createRetentionJob(retentionJobDeps(config, db, clock, logger));
+  let retaining: Promise<void> | null = null;
+  const applyRetention = () => {
+    retaining ??= retention
+      .run()
+      .then(() => undefined, (error: unknown) => logger.error({ err: error }, 'retention failed'))
+      .finally(() => (retaining = null));
+  };
+  const retentionMs = config.retention.intervalMinutes * 60_000;
+  const firstRetention = retentionMs > 0 ? setTimeout(applyRetention, FIRST_SWEEP_DELAY_MS) : null;
+  const retentionTimer = retentionMs > 0 ? setInterval(applyRetention, retentionMs) : null;
+
   const shutDown = createShutdown({
     server,
     logger,
@@ -206,6 +222,8 @@ async function main(): Promise<void> {
       if (reconciler) clearInterval(reconciler);
       if (mailer) clearInterval(mailer);
       if (transferrer) clearInterval(transferrer);
+      if (firstRetention) clearTimeout(firstRetention);
+      if (retentionTimer) clearInterval(retentionTimer);
       // No scrape reads a database about to close; one in flight is answered, the process exit ends the rest.
       metricsServer?.close();
       metricsServer?.closeIdleConnections();
@@ -213,7 +231,7 @@ async function main(): Promise<void> {
     // A delivery run, a sweep or a document rendering in progress finishes before the database closes;
     // the built-in simulator stops only now: the requests just answered may have been waiting for it.
     release: () =>
-      Promise.all([Promise.all([mail.idle(), printSystem?.delivery.idle(), sweeping, documentFiles.close()]).then(() => db.close()), simulator?.stop(), demoCas?.close(), credits.simulator?.stop()]).then(() => undefined),
+      Promise.all([Promise.all([mail.idle(), printSystem?.delivery.idle(), sweeping, retaining, documentFiles.close()]).then(() => db.close()), simulator?.stop(), demoCas?.close(), credits.simulator?.stop()]).then(() => undefined),
     exit: (code) => process.exit(code),
   });
   process.on('SIGINT', shutDown);

@@ -17,6 +17,8 @@ import { createUserManagement } from '../services/people/user-management.js';
 import type { AuditActor } from '../domain/audit/audit.js';
 import { removeDemoCredentials } from '../services/demo/demo-credentials.js';
 import { unlockLogin } from '../services/people/login-unlock.js';
+import { createRetentionJob, type RetentionRun } from '../services/retention/retention-job.js';
+import { retentionJobDeps } from './retention.js';
 
 export interface CliIo {
   stdin: AsyncIterable<Buffer | string>;
@@ -41,6 +43,8 @@ export const USAGE = `Usage: npm run cli -- <command>
   user enable --username U
   login unlock --username U    lift an admin or IT account's lock after failed logins (or another
                                account's slowing) and forget its failures; audited
+  retention run                delete what is past its retention period, in batches (README, "Personal data
+                               and retention"; safe to repeat; refused while another process runs it)
   demo remove                  disable the demo people that still have their demo password and revoke
                                the demo print-server API key; audited (production refuses to start
                                while they work)
@@ -125,6 +129,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(outcome === 'changed' ? `Unlocked ${values.username}: its failed logins are forgotten.\n` : `${values.username} had no failed logins counted; nothing changed.\n`);
       return 0;
     }
+    if (command === 'retention run') return reportRetention(await createRetentionJob(retentionJobDeps(config, db, systemClock, createLogger({ log: { level: 'warn' } }))).run(), io);
     if (command === 'demo remove') return reportDemoRemoval(await removeDemoCredentials({ db, hasher: createArgon2Hasher(), clock: systemClock, actor: commandLineActor() }), io);
     throw new UsageError(`unknown command: ${command}`);
   } catch (error) {
@@ -231,4 +236,16 @@ function reportLedger(report: LedgerCheckReport, io: CliIo): number {
   }
   io.stdout.write(report.ok ? 'Ledger OK.\n' : 'Ledger check FAILED.\n');
   return report.ok ? 0 : 1;
+}
+
+function reportRetention(run: RetentionRun, io: CliIo): number {
+  if (!run.ran) {
+    io.stderr.write('Error: another process (a running portal) is applying the retention periods right now; nothing was done. Run it again later.\n');
+    return 1;
+  }
+  const lines = Object.entries(run.removed).map(([kind, count]) => `  ${kind}: ${count}`);
+  io.stdout.write(`Removed what was past its retention period:\n${lines.join('\n')}\n`);
+  if (run.failed.length === 0) return 0;
+  io.stderr.write(`Error: removing ${run.failed.join(', ')} failed (the log says why); the rest was done. Run it again once that is fixed.\n`);
+  return 1;
 }

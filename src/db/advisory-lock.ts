@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
  * Work that only one process at a time should do, across every instance sharing a PostgreSQL database.
  * The values are the locks' second key; never renumber one while an older version may still run.
  */
-export const ADVISORY_LOCKS = { migrations: 1, demoData: 2, reconciler: 3 } as const;
+export const ADVISORY_LOCKS = { migrations: 1, demoData: 2, reconciler: 3, retention: 4 } as const;
 export type AdvisoryLockName = keyof typeof ADVISORY_LOCKS;
 
 /** The first key of the portal's locks ('RECH'), so that another application's advisory locks on the same database never collide. */

@@ -2,6 +2,7 @@ import type { Page, Response } from 'playwright-core';
 import { demoProviderButton, type Locale, type OpenedPage, type PortalInBrowser } from './portal-in-browser.js';
 import { DEMO_API_KEY_NAME } from '../../src/services/demo/demo.js';
 import { recordUsage } from '../../src/services/print-api/usage-debits.js';
+import { prepareVoucherPages } from './voucher-pages.js';
 
 /** The two widths every page is looked at: a small phone and a laptop. */
 export const WIDTHS = [360, 1280] as const;
@@ -45,6 +46,9 @@ export const PAGE_NAMES = [
   'account-history',
   'my-account',
   'my-account-institution',
+  'low-balance-alert',
+  'credit-refund',
+  'personal-data',
   'topup',
   'terms',
   'basket',
@@ -64,6 +68,12 @@ export const PAGE_NAMES = [
   'admin-people-import-checked',
   'admin-orders',
   'admin-order',
+  'admin-credit-refunds',
+  'admin-credit-refund',
+  'admin-vouchers',
+  'admin-voucher-batch',
+  'voucher-redemption',
+  'voucher-redemption-refused',
   'admin-mails',
   'admin-mail',
   'admin-reports',
@@ -117,6 +127,13 @@ export const SCREENSHOTS: ReadonlyArray<{ page: PageName; locale: Locale; file: 
       'quote-lookup',
       'quote',
       'quote-paid',
+      'low-balance-alert',
+      'credit-refund',
+      'personal-data',
+      'admin-credit-refund',
+      'admin-vouchers',
+      'admin-voucher-batch',
+      'voucher-redemption',
     ] as const
   ).map((page) => ({ page, locale: 'fr' as const, file: page })),
   { page: 'account', locale: 'en', file: 'account-en' },
@@ -145,7 +162,7 @@ const PEOPLE_CSV = 'username,name,email,role,opening balance\nlea.moreau,Léa Mo
 export async function preparePortalPages(session: PortalInBrowser): Promise<Map<PageName, PortalPage>> {
   const opened = await session.open({ width: 1280, as: 'etudiant' });
   const { page } = opened;
-  let student: { basket: string; paid: string; cancelled: string };
+  let student: { basket: string; paid: string; cancelled: string; creditRefund: string };
   try {
     const basket = await placeOrder(page, 'pack-20');
     const paid = await placeOrder(page, 'pack-10');
@@ -153,7 +170,16 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
     const cancelled = await placeOrder(page, 'pack-5');
     await cancelOnApprovalPage(page, cancelled);
     await refuseCspViolations(opened, 'the student');
-    student = { basket, paid, cancelled };
+    // A refund of the student's unused credit asked, waiting for an admin: the admins' page of it.
+    await page.goto('/account/refund');
+    await Promise.all([page.waitForURL(/notice=requested/), page.locator('form[action="/account/refund"] button[type="submit"]').click()]);
+    const creditRefund = /n° (\d+)/.exec(await page.locator('#ask-title + p').innerText())?.[1];
+    if (!creditRefund) throw new Error('no refund request shown after asking');
+    // A low-balance alert set (below the student's balance): its page shows the threshold and the button that turns it off.
+    await page.goto('/account/low-balance-alert');
+    await page.locator('#threshold').fill('1');
+    await Promise.all([page.waitForURL(/notice=saved/), page.locator('form[action="/account/low-balance-alert"] button[type="submit"]').click()]);
+    student = { basket, paid, cancelled, creditRefund: `/admin/credit-refunds/${creditRefund}` };
   } finally {
     await opened.context.close();
   }
@@ -162,6 +188,7 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
   await phone.context.close();
   const demoCasLogin = await prepareInstitutionPages(session);
   const admin = await prepareAdminPages(session);
+  const vouchers = await prepareVoucherPages(session);
   const mail = await receiptMail(session);
   const printJobs = await preparePrintJobPages(session);
   const brandingViewer = session.logins.find((login) => login.role === 'it')?.username ?? 'admin';
@@ -177,6 +204,9 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
     'account-history': { path: '/account/history', as: 'etudiant' },
     'my-account': { path: '/account/settings', as: 'etudiant' },
     'my-account-institution': { path: '/account/settings', as: DEMO_CAS_USERS },
+    'low-balance-alert': { path: '/account/low-balance-alert', as: 'etudiant' },
+    'credit-refund': { path: '/account/refund', as: 'etudiant' },
+    'personal-data': { path: '/account/data', as: 'etudiant' },
     topup: { path: '/topup', as: 'etudiant' },
     terms: { path: '/terms', as: 'etudiant' },
     basket: { path: student.basket, as: 'etudiant' },
@@ -196,6 +226,12 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
     'admin-people-import-checked': { path: admin.peopleImport, as: 'admin' },
     'admin-orders': { path: '/admin/orders', as: 'admin' },
     'admin-order': { path: `/admin/orders/${orderNumber}`, as: 'admin' },
+    'admin-credit-refunds': { path: '/admin/credit-refunds', as: 'admin' },
+    'admin-credit-refund': { path: student.creditRefund, as: 'admin' },
+    'admin-vouchers': { path: '/admin/vouchers', as: 'admin' },
+    'admin-voucher-batch': { path: vouchers.batch, as: 'admin' },
+    'voucher-redemption': { path: '/topup/voucher', as: 'etudiant', reach: vouchers.redeemed },
+    'voucher-redemption-refused': { path: '/topup/voucher', as: 'etudiant', status: 400, reach: vouchers.refused },
     'admin-mails': { path: '/admin/mails', as: 'admin' },
     'admin-mail': { path: mail, as: 'admin' },
     'admin-reports': { path: '/admin/reports', as: 'admin' },

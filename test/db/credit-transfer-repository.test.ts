@@ -37,7 +37,7 @@ describe(`credit transfers in the database (${testDialect})`, () => {
 
   /** Moves `amount` between the person and a system account, as a posting of `kind` does. */
   async function post(kind: TransactionKind, user: User, amount: number, idempotencyKey = `test:${(key += 1)}`) {
-    const counterpart = { top_up: SystemAccount.topUps, usage: SystemAccount.usage('print'), adjustment: SystemAccount.adjustments, quote_payment: SystemAccount.quotePayments, reversal: SystemAccount.adjustments }[kind];
+    const counterpart = { top_up: SystemAccount.topUps, usage: SystemAccount.usage('print'), adjustment: SystemAccount.adjustments, quote_payment: SystemAccount.quotePayments, voucher: SystemAccount.vouchers, reversal: SystemAccount.adjustments }[kind];
     return ledger.post({ idempotencyKey, kind, lines: [{ accountId: await accountOf(user), amount }, { accountId: await systemAccount(counterpart), amount: -amount }], allowOverdraft: true });
   }
   const transfersOf = async (ledgerTransactionId: number) =>

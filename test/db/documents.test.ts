@@ -232,6 +232,7 @@ describe(`receipt and credit-note numbers in the database (${testDialect})`, () 
       transport: createMailTransport(config.mail),
       compose: (mail) => mails.compose(mail.documentId!),
       giveUpAfterMs: 3600_000,
+      mailDomain: 'univ.example',
       deliverOnIssue: false,
     });
     return { config, mails, delivery };

@@ -66,6 +66,13 @@ describe(`accounts made from a provider's answer (${testDialect})`, () => {
     expect(await findUserByUsername(database.db.knex, 'camille@example.edu')).to.not.equal(undefined);
   });
 
+  it('never gives a new account a username kept for anonymised accounts: the e-mail is taken instead', async () => {
+    const cas = provider({});
+    expect(await signIn(cas, identity('closed-guid', { user: ['Closed-42'], mail: ['noor@example.edu'] }))).to.deep.include({ outcome: 'success' });
+    expect(await findUserByUsername(database.db.knex, 'closed-42')).to.equal(undefined);
+    expect(await findUserByUsername(database.db.knex, 'noor@example.edu')).to.not.equal(undefined);
+  });
+
   it('keeps control and formatting characters out of the name shown on receipts, and refuses them in an e-mail', async () => {
     const cas = provider({});
     await signIn(cas, identity('camille', { ...camille, displayName: ['Cam\u202eille\u0000 Martin\u200b'] }));

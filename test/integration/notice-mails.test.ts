@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { findMail } from '../../src/db/mail/mail-outbox-repository.js';
+import { enqueueNoticeMail, findMail } from '../../src/db/mail/mail-outbox-repository.js';
 import { createTranslations } from '../../src/i18n/index.js';
 import { createLogger } from '../../src/logger.js';
 import { createMailDelivery } from '../../src/services/mail/mail-delivery.js';
@@ -42,6 +42,7 @@ describe(`notice mails: mails with no document, through the outbox (${testDialec
       transport: createMailTransport(portal.config.mail),
       compose: createOutboxMails(portal.documentMails, noticeMails()).compose,
       giveUpAfterMs: 3600_000,
+      mailDomain: 'univ.example',
       deliverOnIssue: false,
     });
   const queue = (sendKey: string, recipient: string, locale: 'fr' | 'en' = 'fr') =>
@@ -60,6 +61,15 @@ describe(`notice mails: mails with no document, through the outbox (${testDialec
     expect(received!.parsed.attachments).to.have.length(0);
     const stored = (await portal.db.knex('mail_outbox').where('send_key', 'test:once').first()) as { id: number };
     expect(await findMail(portal.db.knex, Number(stored.id))).to.deep.include({ status: 'sent', documentId: null, documentNumber: null, notice: { kind: 'test.reminder', params: { what: 'A-1' }, locale: 'en' } });
+  });
+
+  it('completes a Message-ID queued without a domain with the portal\'s, the same on every attempt', async () => {
+    await portal.db.transaction((trx) =>
+      enqueueNoticeMail(trx, { notice: { kind: 'test.reminder', params: { what: 'B-2' }, locale: 'fr' }, sendKey: 'test:no-domain', recipient: 'nodomain@example.edu', messageId: '<test.no-domain.1>' }, portal.clock.now()),
+    );
+    await delivery().deliverDue();
+    const [received] = smtp.messagesTo('nodomain@example.edu');
+    expect(received!.parsed.messageId).to.equal('<test.no-domain.1@univ.example>');
   });
 
   it('keeps a notice of an unknown kind pending with the reason, without holding back the other mails', async () => {

@@ -3,7 +3,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import supertest from 'supertest';
 import { getAccountByCode, postTransaction } from '../../src/db/ledger/ledger-repository.js';
 import { SystemAccount } from '../../src/domain/ledger/ledger.js';
-import { logIn } from '../helpers/portal.js';
+import { csrfTokenFrom, logIn } from '../helpers/portal.js';
 import { download } from '../helpers/downloads.js';
 import { testDialect } from '../helpers/database.js';
 import { BUYER_PASSWORD, orderSentToPayPal, pathOf, useShop, type Shop } from '../helpers/topup.js';
@@ -56,6 +56,23 @@ describe(`personal data download (${testDialect})`, () => {
     expect(jsonIn(files, 'quotes.json')).to.deep.equal([]);
     const everything = Object.values(files).map((bytes) => Buffer.from(bytes).toString('latin1')).join('\n');
     expect(everything).to.not.include('dominique');
+  });
+
+  it('holds the low-balance alert and the requests for a refund of unused credit, with their parts', async () => {
+    const { paypalOrderId } = await orderSentToPayPal(shop);
+    await shop.agent.get(pathOf(shop.portal.simulator.approve(paypalOrderId))).expect(303);
+    await shop.portal.simulator.flushWebhooks();
+    const alertPage = await shop.agent.get('/account/low-balance-alert').expect(200);
+    await shop.agent.post('/account/low-balance-alert').type('form').send({ _csrf: csrfTokenFrom(alertPage.text), threshold: '2,50' }).expect(303);
+    const refundPage = await shop.agent.get('/account/refund').expect(200);
+    await shop.agent.post('/account/refund').type('form').send({ _csrf: csrfTokenFrom(refundPage.text) }).expect(303);
+
+    const files = unzip((await download(shop.agent, '/account/data/download').expect(200)).body as Buffer);
+    const profile = jsonIn(files, 'profile.json') as { lowBalanceAlert: Record<string, unknown> | null };
+    expect(Number(profile.lowBalanceAlert?.threshold)).to.equal(250);
+    const requests = jsonIn(files, 'credit-refund-requests.json') as Array<{ status: string; parts: unknown[] }>;
+    expect(requests.map((request) => request.status)).to.deep.equal(['requested']);
+    expect(requests[0]!.parts).to.deep.equal([]);
   });
 
   it('writes a long history whole, page after page of the ledger, in order', async () => {

@@ -57,7 +57,7 @@ describe(`Print-server API v1: jobs from a print server (${testDialect})`, funct
 
       const afterPrinting = await api.api(debit({ ...job, units: 12, reference: 'print1:b112:8', afterPrinting: true }));
       expect(afterPrinting.status).to.equal(201);
-      expect(afterPrinting.body).to.deep.include({ units: 12, status: 'debited', account: { username: 'alice', balance: -2 } });
+      expect(afterPrinting.body).to.deep.include({ units: 12, status: 'debited', account: { username: 'alice', balance: -2, balanceLow: false } });
       expect(await api.balanceOf(alice.accountId)).to.equal(-200);
       // The account page's usage counts it like any job (and the ledger check after each test agrees).
       const usage = await readActivity(api.portal.db.knex, alice.accountId, ['print'], [{ span: ALL_TIME, from: 0, until: 1 }]);

@@ -21,7 +21,7 @@ describe('Print-server API v1: statements of a debit', function () {
     const call = debit({ category: 'print', units: 1, pages: 2, reference: 'job-1' });
     const fresh = await countStatements(api.portal.db, () => api.api(call));
     expect(fresh.result.status).to.equal(201);
-    expect(fresh.result.body).to.deep.include({ account: { username: 'alice', balance: 9 } });
+    expect(fresh.result.body).to.deep.include({ account: { username: 'alice', balance: 9, balanceLow: false } });
     // The key, its claim; then BEGIN, the person's and the usage account, the ledger transaction, both
     // balances, the entries, the person's activity, the job's row, the saved answer, COMMIT.
     expect(fresh.count, fresh.sql.join('\n')).to.equal(12);

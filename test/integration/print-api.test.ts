@@ -83,6 +83,7 @@ describe('Print-server API v1', function () {
         status: 'active',
         balance: 10,
         allowNegative: false,
+        balanceLow: false,
       });
       expect((await api.api({ method: 'GET', path: '/accounts/BOB' })).body).to.include({ username: 'bob', status: 'disabled', balance: 0 });
     });
@@ -105,7 +106,7 @@ describe('Print-server API v1', function () {
     it('debits a job once: 201, the balance, the ledger and the job row', async () => {
       const answer = await api.api(debit({ category: 'copy', units: 1.25, pages: 25, reference: 'copieur-2:4711' }));
       expect(answer.status).to.equal(201);
-      expect(answer.body).to.deep.include({ reference: 'copieur-2:4711', category: 'copy', units: 1.25, pages: 25, status: 'debited', cancelledAt: null, account: { username: 'alice', balance: 8.75 } });
+      expect(answer.body).to.deep.include({ reference: 'copieur-2:4711', category: 'copy', units: 1.25, pages: 25, status: 'debited', cancelledAt: null, account: { username: 'alice', balance: 8.75, balanceLow: false } });
       expect(await api.balanceOf(alice.accountId)).to.equal(875);
       const [row] = await api.portal.db.knex('usage_debits').select();
       expect(row).to.include({ category: 'copy', pages: 25, reference: 'copieur-2:4711' });
@@ -187,7 +188,7 @@ describe('Print-server API v1', function () {
       const staff = await api.person('staff', 100, { allowNegative: true });
       const answer = await api.api({ ...debit({ category: 'print', units: 3, reference: 'staff-job' }), path: '/accounts/staff/debits' });
       expect(answer.status).to.equal(201);
-      expect(answer.body).to.deep.include({ account: { username: 'staff', balance: -2 } });
+      expect(answer.body).to.deep.include({ account: { username: 'staff', balance: -2, balanceLow: false } });
       expect(await api.balanceOf(staff.accountId)).to.equal(-200);
     });
 
@@ -219,7 +220,7 @@ describe('Print-server API v1', function () {
       expect(shown.body).to.include({ status: 'debited', units: 2.4 });
       const cancelled = await api.api({ method: 'POST', path: '/accounts/alice/debits/job-c/cancel' });
       expect(cancelled.status).to.equal(200);
-      expect(cancelled.body).to.deep.include({ status: 'cancelled', account: { username: 'alice', balance: 10 } });
+      expect(cancelled.body).to.deep.include({ status: 'cancelled', account: { username: 'alice', balance: 10, balanceLow: false } });
       const again = await api.api({ method: 'POST', path: '/accounts/alice/debits/job-c/cancel' });
       expect(again.body).to.deep.equal(cancelled.body);
       expect(await api.balanceOf(alice.accountId)).to.equal(1000);

@@ -293,6 +293,7 @@ describe(`receipts and credit notes by e-mail through SMTP (${testDialect})`, ()
         transport: createMailTransport(portal.config.mail),
         compose: portal.outboxMails.compose,
         giveUpAfterMs: HOUR,
+        mailDomain: 'univ.example',
         deliverOnIssue: false,
       }),
     );
@@ -337,6 +338,7 @@ describe(`receipts and credit notes by e-mail through SMTP (${testDialect})`, ()
         return portal.outboxMails.compose(mail);
       },
       giveUpAfterMs: HOUR,
+      mailDomain: 'univ.example',
       deliverOnIssue: false,
     });
     expect(await delivery.deliverDue()).to.deep.equal({ sent: 1, kept: 0, retrying: 1, failed: 0 });

@@ -42,7 +42,9 @@ describe(`retention job (${testDialect})`, () => {
   async function seed() {
     const [paid, paidMailPending, paidRecentMail] = [await paidOrder(), await paidOrder(), await paidOrder()];
     await knex()('orders').whereIn('id', [paid, paidMailPending, paidRecentMail]).update({ updated_at: iso(OLD) });
-    const oldUnpaid = [await unpaidOrder('expired', OLD), await unpaidOrder('cancelled', OLD), await unpaidOrder('failed', OLD)];
+    const oldUnpaid = [await unpaidOrder('expired', OLD), await unpaidOrder('cancelled', OLD)];
+    // Failed with no capture id: PayPal captured an amount that did not match, money a person must look at.
+    const oldFailed = await unpaidOrder('failed', OLD);
     const recentUnpaid = await unpaidOrder('expired', RECENT);
     await knex()('webhook_events').insert([
       { event_id: 'WH-OLD-ORDER', event_type: 'CHECKOUT.ORDER.APPROVED', order_id: oldUnpaid[0], received_at: iso(RECENT) },
@@ -96,7 +98,7 @@ describe(`retention job (${testDialect})`, () => {
     await knex()('api_idempotency_keys').insert([idempotency('old-key', 60), idempotency('recent-key', RECENT)]);
     const audit = (action: string, days: number) => ({ actor_user_id: null, actor_username: 'cli:root', action, target: 'camille', before_json: null, after_json: null, created_at: iso(days) });
     await knex()('audit_log').insert([audit('person.old', OLD), audit('person.recent', 30)]);
-    return { paid, paidMailPending, paidRecentMail, oldUnpaid, recentUnpaid };
+    return { paid, paidMailPending, paidRecentMail, oldUnpaid, oldFailed, recentUnpaid };
   }
 
   it('removes exactly what is past its period, keeps what is recent or kept by law, and the ledger still checks', async () => {
@@ -106,7 +108,7 @@ describe(`retention job (${testDialect})`, () => {
     const run = await job().run();
 
     expect(run.ran).to.equal(true);
-    expect(await ids('orders')).to.deep.equal([seeded.paid, seeded.paidMailPending, seeded.paidRecentMail, seeded.recentUnpaid].map(String));
+    expect(await ids('orders')).to.deep.equal([seeded.paid, seeded.paidMailPending, seeded.paidRecentMail, seeded.oldFailed, seeded.recentUnpaid].map(String));
     expect(await knex()('order_events').whereIn('order_id', seeded.oldUnpaid).count({ n: '*' }).first()).to.deep.include({ n: testDialect === 'postgres' ? '0' : 0 });
     expect(await ids('webhook_events', 'event_id')).to.include('WH-RECENT').and.not.include('WH-OLD').and.not.include('WH-OLD-ORDER');
     expect(await ids('webhook_transmissions', 'transmission_id')).to.include('T-RECENT').and.not.include('T-OLD');
@@ -122,7 +124,7 @@ describe(`retention job (${testDialect})`, () => {
     // The ledger and the documents are untouched.
     expect({ transactions: await ids('ledger_transactions'), entries: await ids('ledger_entries'), documents: await ids('documents'), files: (await knex()('document_files').count({ n: '*' }).first())?.n }).to.deep.equal(ledgerBefore);
     await expectLedgerConsistent(shop.portal.db);
-    expect(run.ran && run.removed).to.include({ unpaidOrders: 3, mails: 1, audit: 1, apiIdempotency: 1, signInKeys: 1, quoteLookupAttempts: 1, familiarSources: 1, webhookTransmissions: 1 });
+    expect(run.ran && run.removed).to.include({ unpaidOrders: 2, mails: 1, audit: 1, apiIdempotency: 1, signInKeys: 1, quoteLookupAttempts: 1, familiarSources: 1, webhookTransmissions: 1 });
 
     // Again: nothing more is due.
     const again = await job().run();

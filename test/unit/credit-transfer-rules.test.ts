@@ -26,7 +26,7 @@ const failure = (kind: DeliveryFailureKind, reason: DeliveryFaultReason | undefi
 const traits = (deduplicates: boolean) => ({ deduplicates, giveUpAfterMs: GIVE_UP });
 
 describe('credit transfers: which postings go to the print system', () => {
-  const expected: Record<TransactionKind, boolean> = { top_up: true, usage: false, adjustment: true, reversal: true, quote_payment: true };
+  const expected: Record<TransactionKind, boolean> = { top_up: true, usage: false, adjustment: true, reversal: true, quote_payment: true, voucher: true };
 
   for (const kind of TRANSACTION_KINDS) {
     it(`${kind} (not a reversal of anything): ${expected[kind] ? 'transferred' : 'the print system’s own'}`, () => {

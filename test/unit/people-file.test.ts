@@ -61,6 +61,10 @@ describe('CSV files of people', () => {
     ]);
   });
 
+  it('refuses the usernames kept for anonymised accounts with a problem of their own', () => {
+    expect(problems(`${HEADER}\nClosed-12,Camille,camille@example.edu,,\nclosed-12b,Léo,leo@example.edu,,`)).to.deep.equal([{ line: 2, code: 'reserved_username', values: { value: 'Closed-12' } }]);
+  });
+
   it('checks the header: missing, unknown and repeated columns', () => {
     expect(problems('username;nom;email;mail;colour\na;b;c;d;e')).to.deep.equal([
       { line: 1, code: 'repeated_column', values: { name: 'mail' } },

@@ -14,6 +14,7 @@ const periods = fc.record<RetentionPeriods>({
   apiIdempotencyDays: fc.integer({ min: 7, max: 36_500 }),
   auditDays: fc.integer({ min: 365, max: 36_500 }),
   familiarSourcesDays: fc.integer({ min: 90, max: 36_500 }),
+  peopleImportsDays: fc.integer({ min: 1, max: 36_500 }),
   accountingYears: fc.integer({ min: 10, max: 100 }),
 });
 const instants = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true });
@@ -43,8 +44,9 @@ describe('retention periods', () => {
         expect(a.familiarSources).to.be.at.most(now.getTime() - 90 * DAY_MS);
         expect(a.sessions.getTime()).to.equal(now.getTime());
         const b = retentionCutoffs(longer, now, 15);
-        for (const kind of ['unpaidOrders', 'webhooks', 'mails', 'signIns', 'apiIdempotency', 'audit', 'accountingDocuments'] as const) {
-          const period = { unpaidOrders: 'unpaidOrdersDays', webhooks: 'webhooksDays', mails: 'mailsDays', signIns: 'signInsDays', apiIdempotency: 'apiIdempotencyDays', audit: 'auditDays', accountingDocuments: 'accountingYears' }[kind] as keyof RetentionPeriods;
+        expect(a.peopleImports.getTime()).to.equal(now.getTime() - shorter.peopleImportsDays * DAY_MS);
+        for (const kind of ['unpaidOrders', 'webhooks', 'mails', 'signIns', 'apiIdempotency', 'audit', 'peopleImports', 'accountingDocuments'] as const) {
+          const period = { unpaidOrders: 'unpaidOrdersDays', webhooks: 'webhooksDays', mails: 'mailsDays', signIns: 'signInsDays', apiIdempotency: 'apiIdempotencyDays', audit: 'auditDays', peopleImports: 'peopleImportsDays', accountingDocuments: 'accountingYears' }[kind] as keyof RetentionPeriods;
           if (longer[period] >= shorter[period]) expect(b[kind].getTime(), kind).to.be.at.most(a[kind].getTime());
         }
       }),
@@ -64,5 +66,9 @@ describe('retention periods', () => {
     expect(config.retention).to.include({ auditDays: 365, accountingYears: 10, unpaidOrdersDays: 90, intervalMinutes: 360 });
     expect(() => loadConfig({ env: { NODE_ENV: 'test', RETENTION_AUDIT_DAYS: '30' } })).to.throw(/retention\.auditDays \(RETENTION_AUDIT_DAYS\)/);
     expect(() => loadConfig({ env: { NODE_ENV: 'test', RETENTION_ACCOUNTING_YEARS: '5' } })).to.throw(/retention\.accountingYears/);
+    expect(config.retention).to.include({ peopleImportsDays: 30 });
+    expect(() => loadConfig({ env: { NODE_ENV: 'test', RETENTION_PEOPLE_IMPORTS_DAYS: '0' } })).to.throw(/retention\.peopleImportsDays/);
+    expect(() => loadConfig({ env: { NODE_ENV: 'test', RETENTION_BATCH_SIZE: '10001' } })).to.throw(/retention\.batchSize/);
+    expect(loadConfig({ env: { NODE_ENV: 'test', RETENTION_BATCH_SIZE: '10000' } }).retention.batchSize).to.equal(10_000);
   });
 });

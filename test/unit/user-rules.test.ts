@@ -32,6 +32,13 @@ describe('user rules', () => {
     expect(codeOf(() => validateRole('root'))).to.match(/^invalid_user: role must be one of/);
   });
 
+  it('keeps closed-<number> for anonymised accounts, whatever the case or width it is typed in', () => {
+    for (const username of ['closed-12', 'Closed-7', ' CLOSED-0 ', 'ｃｌｏｓｅｄ-３']) {
+      expect(codeOf(() => validateNewUser({ ...valid, username }))).to.match(/^invalid_user: username: closed-<number> is kept for anonymised accounts/);
+    }
+    for (const username of ['closed', 'closed-', 'closed-12a', 'closed-x', 'unclosed-12', 'closed.12']) expect(validateNewUser({ ...valid, username }).username).to.equal(username);
+  });
+
   it('accepts passwords of 8 to 1024 characters, counted as characters, never truncated', () => {
     expect(codeOf(() => validatePassword('1234567'))).to.match(/^invalid_password/);
     const unicode = '🔑é'.repeat(32); // 64 characters, 96 UTF-16 code units

@@ -138,8 +138,10 @@ export async function listCreditRefundRequests(db: Queryable, page: { open: bool
 
 /**
  * The person's paid top-ups that may still be refunded, with every refund of each so far: those
- * recorded in `payment_refunds`, and credit-refund parts not recorded there yet (approved, still
- * waiting for PayPal or a transfer), so that nothing is counted twice or forgotten. `lock` locks the
+ * recorded in `payment_refunds`, credit-refund parts not recorded there yet (approved, still
+ * waiting for PayPal or a transfer), and admins' refunds PayPal has not answered clearly or not
+ * completed yet (their money may already be on its way back), so that nothing is counted twice or
+ * forgotten. `lock` locks the
  * orders (ascending id, like every path that locks orders) until the end of the transaction.
  */
 export async function listRefundableTopUps(db: Queryable, userId: number, { lock = false }: { lock?: boolean } = {}): Promise<RefundableTopUp[]> {
@@ -147,16 +149,21 @@ export async function listRefundableTopUps(db: Queryable, userId: number, { lock
   const orders = (await (lock ? query.forUpdate() : query)) as Array<Record<string, unknown>>;
   if (orders.length === 0) return [];
   const ids = orders.map((row) => toSafeInteger(row.id));
-  const [refunds, parts] = await Promise.all([
+  const [refunds, parts, adminRefunds] = await Promise.all([
     db('payment_refunds').whereIn('order_id', ids).select('order_id', 'amount_cents') as Promise<Array<Record<string, unknown>>>,
     db('credit_refund_parts as p')
       .whereIn('p.order_id', ids)
       .whereNotExists((recorded) => recorded.select(db.raw('1')).from('payment_refunds as pr').whereRaw('pr.invoice_id = p.paypal_request_id or pr.refund_id = p.refund_id'))
       .select('p.order_id', 'p.amount_cents') as Promise<Array<Record<string, unknown>>>,
+    db('admin_refund_requests as a')
+      .whereIn('a.order_id', ids)
+      .whereIn('a.status', ['pending', 'refunded'])
+      .whereNotExists((recorded) => recorded.select(db.raw('1')).from('payment_refunds as pr').whereRaw('pr.invoice_id = a.request_id or pr.refund_id = a.refund_id'))
+      .select('a.order_id', 'a.amount_cents') as Promise<Array<Record<string, unknown>>>,
   ]);
   return orders.map((row) => {
     const id = toSafeInteger(row.id);
-    const earlier = [...refunds, ...parts].filter((refund) => toSafeInteger(refund.order_id) === id).map((refund) => toSafeInteger(refund.amount_cents));
+    const earlier = [...refunds, ...parts, ...adminRefunds].filter((refund) => toSafeInteger(refund.order_id) === id).map((refund) => toSafeInteger(refund.amount_cents));
     return {
       orderId: id,
       orderNumber: formatOrderNumber(id, toDate(row.created_at)),
@@ -168,6 +175,24 @@ export async function listRefundableTopUps(db: Queryable, userId: number, { lock
       earlierRefundsCents: earlier,
     };
   });
+}
+
+/**
+ * The money of an order that credit refunds pay or paid outside the order's own `refunded_cents`
+ * (which follows PayPal): parts approved and not recorded as refunds yet, and parts paid by
+ * transfer. An admin's ordinary refund of the order may refund only what remains after these.
+ */
+export async function centsOwedByCreditRefunds(db: Queryable, orderId: number): Promise<Cents> {
+  const [waiting, transferred] = await Promise.all([
+    db('credit_refund_parts as p')
+      .where('p.order_id', orderId)
+      .whereIn('p.status', ['pending', 'awaiting_transfer'])
+      .whereNotExists((recorded) => recorded.select(db.raw('1')).from('payment_refunds as pr').whereRaw('pr.invoice_id = p.paypal_request_id or pr.refund_id = p.refund_id'))
+      .sum({ cents: 'p.amount_cents' })
+      .first() as Promise<{ cents: unknown } | undefined>,
+    db('credit_refund_parts').where({ order_id: orderId, status: 'transferred' }).sum({ cents: 'amount_cents' }).first() as Promise<{ cents: unknown } | undefined>,
+  ]);
+  return toSafeInteger(waiting?.cents ?? 0) + toSafeInteger(transferred?.cents ?? 0);
 }
 
 /** Approves a request still `requested`; false when it was decided meanwhile. */
@@ -236,6 +261,49 @@ export async function lockCreditRefundPart(trx: Knex.Transaction, partId: number
   return row && toPart(row);
 }
 
+/**
+ * The units requests took back for an order's parts that no PayPal refund of it pays: parts paid or
+ * to be paid by transfer, and parts still waiting for PayPal that no recorded refund was taken for. A
+ * chargeback of the order has these no more to take: the request's posting took them.
+ */
+export async function creditRefundUnitsOutsidePayPal(db: Queryable, orderId: number): Promise<number> {
+  const row = (await db('credit_refund_parts as p')
+    .join('credit_refund_requests as r', 'r.id', 'p.request_id')
+    .where('p.order_id', orderId)
+    .where((outside) => {
+      outside.whereIn('p.status', ['awaiting_transfer', 'transferred']).orWhere((waiting) =>
+        waiting
+          .where('p.status', 'pending')
+          .whereNotExists((recorded) =>
+            recorded
+              .select(db.raw('1'))
+              .from('payment_refunds as pr')
+              .whereRaw('pr.invoice_id = p.paypal_request_id or pr.refund_id = p.refund_id or (pr.order_id = p.order_id and pr.ledger_transaction_id = r.take_back_transaction_id)'),
+          ),
+      );
+    })
+    .sum({ units: 'p.units' })
+    .first()) as { units: unknown } | undefined;
+  return toSafeInteger(row?.units ?? 0);
+}
+
+/**
+ * The refund of a part already recorded (a webhook or a look-up saw it, by its invoice id or taken for
+ * it after PayPal dropped that id), if any: PayPal remembers a PayPal-Request-Id for hours only, so a
+ * part tried again later must not be sent again when its refund is known.
+ */
+export async function recordedRefundOfPart(db: Queryable, part: { orderId: number; paypalRequestId: string }, takeBackTransactionId: number | null): Promise<string | undefined> {
+  const row = (await db('payment_refunds')
+    .where('order_id', part.orderId)
+    .where((match) => {
+      match.where('invoice_id', part.paypalRequestId);
+      if (takeBackTransactionId !== null) match.orWhere('ledger_transaction_id', takeBackTransactionId);
+    })
+    .orderBy('created_at')
+    .first('refund_id')) as { refund_id: unknown } | undefined;
+  return row && String(row.refund_id);
+}
+
 /** A PayPal part refunded: once (guarded on `pending`); false when another attempt recorded it first. */
 export async function markPartRefunded(trx: Knex.Transaction, partId: number, refundId: string, now: Date): Promise<boolean> {
   const changed = await trx('credit_refund_parts')
@@ -268,16 +336,25 @@ export async function markPartTransferred(trx: Knex.Transaction, partId: number,
 
 /**
  * The part a PayPal refund belongs to: checkout's take-back of that refund is the request's own
- * posting, already made. Found by the request id the refund carries as its invoice id, or by its
- * refund id once recorded. A refund whose invoice id PayPal dropped, or replaced by the order's (its
- * number), is taken for the part of its order and amount still waiting for PayPal with no refund id:
- * counting it as an unrelated refund would take its units back a second time.
+ * posting, already made. A refund recorded before keeps the decision made then (its row names the
+ * request's take-back, or its own): deciding again once the part's state has moved on would take its
+ * units back a second time, or never. Else found by the request id the refund carries as its invoice
+ * id, or by its refund id once recorded. A refund whose invoice id PayPal dropped, or replaced by the
+ * order's (its number), is taken for the part of its order and amount still waiting for PayPal with no
+ * refund id, unless another refund was already taken for that part: two such refunds of one order (an
+ * admin's ordinary refund of the same amount, say) cannot both be the part's.
  */
 export async function creditRefundPartOf(
   db: Queryable,
   refund: { refundId: string; invoiceId: string | null; orderId: number; orderNumber: string; amountCents: Cents },
 ): Promise<{ units: number; takeBackTransactionId: number | null } | undefined> {
   const parts = () => db('credit_refund_parts as p').join('credit_refund_requests as r', 'r.id', 'p.request_id').select('p.units', 'r.take_back_transaction_id');
+  const recorded = (await db('payment_refunds').where('refund_id', refund.refundId).first('ledger_transaction_id')) as { ledger_transaction_id: unknown } | undefined;
+  if (recorded) {
+    if (recorded.ledger_transaction_id == null) return undefined;
+    const claimed = (await parts().where({ 'p.order_id': refund.orderId, 'r.take_back_transaction_id': toSafeInteger(recorded.ledger_transaction_id) }).first()) as Record<string, unknown> | undefined;
+    return claimed && { units: toSafeInteger(claimed.units), takeBackTransactionId: optionalInteger(claimed.take_back_transaction_id) };
+  }
   const found = (await parts()
     .where('p.refund_id', refund.refundId)
     .modify((query) => (refund.invoiceId ? query.orWhere('p.paypal_request_id', refund.invoiceId) : query))
@@ -285,16 +362,14 @@ export async function creditRefundPartOf(
   const row =
     found ??
     (refund.invoiceId === null || refund.invoiceId === refund.orderNumber
-      ? ((await parts().where({ 'p.order_id': refund.orderId, 'p.amount_cents': refund.amountCents, 'p.method': 'paypal', 'p.status': 'pending' }).whereNull('p.refund_id').orderBy('p.id').first()) as Record<string, unknown> | undefined)
+      ? ((await parts()
+          .where({ 'p.order_id': refund.orderId, 'p.amount_cents': refund.amountCents, 'p.method': 'paypal', 'p.status': 'pending' })
+          .whereNull('p.refund_id')
+          .whereNotExists((taken) => taken.select(db.raw('1')).from('payment_refunds as pr').whereRaw('pr.order_id = p.order_id and pr.ledger_transaction_id = r.take_back_transaction_id'))
+          .orderBy('p.id')
+          .first()) as Record<string, unknown> | undefined)
       : undefined);
   return row && { units: toSafeInteger(row.units), takeBackTransactionId: optionalInteger(row.take_back_transaction_id) };
-}
-
-/** Closes the person's account: closed, disabled (no sign-in, no debit), every session ended (the session version moves on). */
-export async function closeAccountOf(trx: Knex.Transaction, userId: number, now: Date): Promise<void> {
-  await trx('users')
-    .where('id', userId)
-    .update({ closed_at: now.toISOString(), disabled: true, session_version: trx.raw('session_version + 1'), updated_at: now.toISOString() });
 }
 
 const AUTO_APPROVE_KEY = 'credit_refund_auto_approve_cents';

@@ -12,6 +12,8 @@ import {
 import { activityOf, type PostedLine } from '../../domain/ledger/account-activity.js';
 import { isTransferredToDestination } from '../../domain/credit-transfers/transfers.js';
 import { queueCreditTransfers } from '../credit-transfers/transfer-repository.js';
+import { crossesThreshold } from '../../domain/low-balance/low-balance.js';
+import { queueCrossingNotice, thresholdColumn, thresholdOf, withdrawPendingCrossingNotices } from '../low-balance/alert-repository.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 import { recordActivity } from './account-activity-repository.js';
 
@@ -34,7 +36,8 @@ export interface Account {
  * rolls back together with whatever else the caller writes (an order's status, for instance). When a
  * credit destination is set, the change of each person's balance is queued for it in the same
  * transaction (db/credit-transfers): a credit is never in the ledger without its transfer, nor the reverse.
- * So is what each person's account counts in its activity (db/ledger/account-activity-repository.ts).
+ * So is what each person's account counts in its activity (db/ledger/account-activity-repository.ts),
+ * and the mail of a spending that takes a person's balance below their alert's threshold (db/low-balance).
  */
 export function postTransaction(trx: Knex.Transaction, request: TransactionRequest, now: Date): Promise<PostResult> {
   return post(trx, request, now, null);
@@ -66,9 +69,17 @@ async function post(
   const personLines = [];
   const posted: PostedLine[] = [];
   for (const line of lines) {
-    const { balance, userId, accountKind, accountCode } = await applyToBalance(trx, line, request.allowOverdraft === true);
+    const { balance, userId, accountKind, accountCode, lowBalanceThreshold } = await applyToBalance(trx, line, request.allowOverdraft === true);
     entries.push({ transaction_id: transactionId, account_id: line.accountId, amount: line.amount, balance_after: balance });
     if (userId !== null) personLines.push({ userId, amount: line.amount });
+    // Debits of one account are serialized on its row, so exactly one of them sees the balance cross.
+    if (userId !== null && lowBalanceThreshold !== null && crossesThreshold({ kind: request.kind, amount: line.amount, balanceAfter: balance, threshold: lowBalanceThreshold })) {
+      await queueCrossingNotice(trx, { transactionId, accountId: line.accountId, userId, balanceAfter: balance, threshold: lowBalanceThreshold }, now);
+    }
+    // A cancelled debit that brings the balance back to the threshold withdraws its crossing's mail while unsent: it would be untrue.
+    if (userId !== null && lowBalanceThreshold !== null && request.reversesTransactionId !== undefined && line.amount > 0 && balance >= lowBalanceThreshold) {
+      await withdrawPendingCrossingNotices(trx, line.accountId, request.reversesTransactionId);
+    }
     posted.push({ ...line, accountKind, accountCode });
   }
   await trx('ledger_entries').insert(entries);
@@ -132,16 +143,22 @@ async function applyToBalance(
   trx: Knex.Transaction,
   line: PostingLine,
   allowOverdraft: boolean,
-): Promise<{ balance: Hundredths; userId: number | null; accountKind: PostedLine['accountKind']; accountCode: string }> {
+): Promise<{ balance: Hundredths; userId: number | null; accountKind: PostedLine['accountKind']; accountCode: string; lowBalanceThreshold: Hundredths | null }> {
   const update = trx('accounts')
     .where('id', line.accountId)
     .update({ balance: trx.raw('balance + ?', [line.amount]) });
   if (line.amount < 0 && !allowOverdraft) {
     void update.andWhere((guard) => guard.where('allow_negative', true).orWhere('balance', '>=', -line.amount));
   }
-  const [updated] = (await update.returning(['balance', 'user_id', 'kind', 'code'])) as Array<{ balance: unknown; user_id: unknown; kind: PostedLine['accountKind']; code: string }>;
+  const [updated] = (await update.returning(['balance', 'user_id', 'kind', 'code', thresholdColumn(trx)])) as Array<{ balance: unknown; user_id: unknown; kind: PostedLine['accountKind']; code: string; low_balance_threshold: unknown }>;
   if (updated) {
-    return { balance: toSafeInteger(updated.balance), userId: updated.user_id == null ? null : toSafeInteger(updated.user_id), accountKind: updated.kind, accountCode: updated.code };
+    return {
+      balance: toSafeInteger(updated.balance),
+      userId: updated.user_id == null ? null : toSafeInteger(updated.user_id),
+      accountKind: updated.kind,
+      accountCode: updated.code,
+      lowBalanceThreshold: thresholdOf(updated),
+    };
   }
   const exists = await trx('accounts').where('id', line.accountId).first('id');
   if (!exists) throw new LedgerError('account_not_found', `account ${line.accountId} does not exist`);

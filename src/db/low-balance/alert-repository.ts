@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import { LOW_BALANCE_NOTICE_KIND, lowBalanceSendKey } from '../../domain/low-balance/low-balance.js';
 import type { Hundredths } from '../../domain/ledger/ledger.js';
@@ -50,16 +49,29 @@ export interface LowBalanceCrossing {
 }
 
 /**
+ * Withdraws crossing mails not yet taken for sending: one transaction's (a cancelled debit that brings the
+ * balance back: its mail would be untrue), or all the account's (closed or anonymised: no mail to it any more).
+ * A mail already being sent goes out.
+ */
+export async function withdrawPendingCrossingNotices(trx: Knex.Transaction, accountId: number, transactionId?: number): Promise<void> {
+  const pending = trx('mail_outbox').where('notice_kind', LOW_BALANCE_NOTICE_KIND).where('status', 'pending');
+  // lowBalanceSendKey's shape: one transaction's, or any of the account's.
+  await (transactionId === undefined ? pending.where('send_key', 'like', `low-balance:%:${accountId}`) : pending.where('send_key', lowBalanceSendKey(transactionId, accountId))).del();
+}
+
+/**
  * Queues the crossing's mail in the posting's transaction (the outbox's notice, keyed by the ledger
  * transaction and the account: once, whatever replays the posting). Written in the person's chosen
- * language, else the alert's; a person without an address, whose account is closed (a job printed before
- * still debits it) or whose alert was turned off meanwhile gets nothing. Answers whether a mail was queued.
+ * language, else the alert's; a person without an address, whose account is closed or disabled (a job
+ * printed before still debits it, but they cannot sign in to top up) or whose alert was turned off
+ * meanwhile gets nothing. Answers whether a mail was queued.
  */
 export async function queueCrossingNotice(trx: Knex.Transaction, crossing: LowBalanceCrossing, now: Date): Promise<boolean> {
   const person = await trx('users as person')
     .join('low_balance_alerts as alert', (on) => on.onVal('alert.account_id', crossing.accountId))
     .where('person.id', crossing.userId)
     .whereNull('person.closed_at')
+    .where('person.disabled', false)
     .first('person.email', 'person.locale', 'alert.locale as alert_locale');
   if (!person || typeof person.email !== 'string' || person.email === '') return false;
   const locale: Locale = isLocale(person.locale) ? person.locale : isLocale(person.alert_locale) ? person.alert_locale : 'fr';
@@ -69,8 +81,8 @@ export async function queueCrossingNotice(trx: Knex.Transaction, crossing: LowBa
       notice: { kind: LOW_BALANCE_NOTICE_KIND, params: { balance: crossing.balanceAfter, threshold: crossing.threshold }, locale },
       sendKey: lowBalanceSendKey(crossing.transactionId, crossing.accountId),
       recipient: person.email,
-      // The posting knows no portal address (it runs for every caller, the command line's included): the host's name, as mail servers do.
-      messageId: `<low-balance.${crossing.transactionId}.${crossing.accountId}.${randomBytes(6).toString('hex')}@${hostname() || 'localhost'}>`,
+      // The posting knows no portal address (it runs for every caller, the command line's included): delivery adds its domain.
+      messageId: `<low-balance.${crossing.transactionId}.${crossing.accountId}.${randomBytes(6).toString('hex')}>`,
     },
     now,
   );

@@ -1,13 +1,22 @@
 import type { Knex } from 'knex';
+import type { OrderStatus } from '../../domain/checkout/order-status.js';
+import { quoteSearchText } from '../../domain/quotes/quotes.js';
+import { toSafeInteger } from '../database.js';
+import { withdrawPendingCrossingNotices } from '../low-balance/alert-repository.js';
 
 /** The username an anonymised account takes: unique, and saying nothing of the person. */
 export const anonymisedUsername = (userId: number) => `closed-${userId}`;
 
-/** Closes the account: disabled for good (no sign-in, no debit), and its sessions end at their next request. */
+/**
+ * Closes the account: disabled for good (no sign-in, no debit), its sessions end at their next request,
+ * and a low-balance alert still waiting to be sent is withdrawn ("top up" means nothing to a closed account).
+ */
 export async function markUserClosed(trx: Knex.Transaction, userId: number, now: Date): Promise<void> {
   await trx('users')
     .where('id', userId)
     .update({ closed_at: now.toISOString(), disabled: true, session_version: trx.raw('session_version + 1'), updated_at: now.toISOString() });
+  const account = (await trx('accounts').where('user_id', userId).first('id')) as { id: unknown } | undefined;
+  if (account) await withdrawPendingCrossingNotices(trx, toSafeInteger(account.id));
 }
 
 /**
@@ -21,7 +30,12 @@ export async function eraseUserIdentity(trx: Knex.Transaction, user: { id: numbe
   await trx('login_sessions').where('user_id', user.id).del();
   await trx('user_identities').where('user_id', user.id).del();
   await trx('login_familiar_sources').where('user_id', user.id).del();
-  if (user.email !== '') await trx('mail_outbox').where('recipient', user.email).whereIn('status', ['sent', 'kept', 'failed']).update({ recipient: '' });
+  if (user.email !== '') {
+    // A notice still waiting (a refund's step, an alert) is about an account that no longer names anyone: it is not sent.
+    await trx('mail_outbox').where('recipient', user.email).whereNotNull('notice_kind').where('status', 'pending').del();
+    await trx('mail_outbox').where('recipient', user.email).whereIn('status', ['sent', 'kept', 'failed']).update({ recipient: '' });
+  }
+  await trx('low_balance_alerts').whereIn('account_id', trx('accounts').where('user_id', user.id).select('id')).del();
   await trx('users')
     .where('id', user.id)
     .update({
@@ -34,4 +48,68 @@ export async function eraseUserIdentity(trx: Knex.Transaction, user: { id: numbe
       session_version: trx.raw('session_version + 1'),
       updated_at: now.toISOString(),
     });
+}
+
+/** Orders a closure has to look at: not yet approved (cancelled by it) or being paid (refusing it). */
+const ORDERS_BEFORE_PAYMENT: readonly OrderStatus[] = ['created', 'awaiting_payment'];
+const ORDERS_BEING_PAID: readonly OrderStatus[] = ['approved', 'capture_pending'];
+
+/**
+ * The person's own orders not yet paid nor closed, locked (as every payment path locks an order
+ * before moving it): a capture waiting on the lock finds the order as this transaction leaves it.
+ */
+export async function lockUnfinishedOrders(trx: Knex.Transaction, userId: number): Promise<Array<{ id: number; status: OrderStatus }>> {
+  const rows: Array<{ id: unknown; status: string }> = await trx('orders')
+    .where('user_id', userId)
+    .whereIn('status', [...ORDERS_BEFORE_PAYMENT, ...ORDERS_BEING_PAID])
+    .orderBy('id')
+    .forUpdate()
+    .select('id', 'status');
+  return rows.map((row) => ({ id: toSafeInteger(row.id), status: row.status as OrderStatus }));
+}
+
+export const isBeingPaid = (status: OrderStatus) => ORDERS_BEING_PAID.includes(status);
+
+/** An order paying one of the person's quotes is being paid (their own orders: lockUnfinishedOrders). */
+export async function hasQuotePaymentInFlight(db: Knex.Transaction, userId: number): Promise<boolean> {
+  const row = await db('orders')
+    .whereIn('quote_id', db('quotes').where('user_id', userId).select('id'))
+    .whereIn('status', [...ORDERS_BEING_PAID])
+    .first('id');
+  return row !== undefined;
+}
+
+/**
+ * Money still moving back to the person: a refund an admin asked PayPal for, not answered yet, or a
+ * refund of unused credit requested, approved and not paid in full (a PayPal part pending, a transfer awaited).
+ */
+export async function hasRefundInFlight(trx: Knex.Transaction, userId: number): Promise<boolean> {
+  const admin = await trx('admin_refund_requests as r').join('orders as o', 'o.id', 'r.order_id').where('o.user_id', userId).where('r.status', 'pending').first('r.request_id');
+  if (admin) return true;
+  const request = await trx('credit_refund_requests').where('user_id', userId).whereIn('status', ['requested', 'approved']).first('id');
+  if (request) return true;
+  const part = await trx('credit_refund_parts as p')
+    .join('credit_refund_requests as q', 'q.id', 'p.request_id')
+    .where('q.user_id', userId)
+    .whereIn('p.status', ['pending', 'awaiting_transfer'])
+    .first('p.id');
+  return part !== undefined;
+}
+
+/** A quote made out to the person that staff may still change or the person still pay (draft, sent). */
+export async function hasOpenQuote(trx: Knex.Transaction, userId: number): Promise<boolean> {
+  return (await trx('quotes').where('user_id', userId).whereIn('status', ['draft', 'sent']).first('id')) !== undefined;
+}
+
+/**
+ * The person's quotes lose who they were made out to: name, e-mail and delivery address, and the
+ * desk's search text (built from them as the quotes do). The lines, totals and documents stay.
+ */
+export async function eraseQuoteCustomers(trx: Knex.Transaction, userId: number, now: Date): Promise<void> {
+  const quotes: Array<{ id: unknown; number: unknown }> = await trx('quotes').where('user_id', userId).select('id', 'number');
+  for (const quote of quotes) {
+    await trx('quotes')
+      .where('id', toSafeInteger(quote.id))
+      .update({ customer_name: '', customer_email: '', delivery_address: '', search_text: quoteSearchText(String(quote.number ?? ''), { name: '', email: '' }), updated_at: now.toISOString() });
+  }
 }

@@ -37,13 +37,30 @@ export async function readLedgerPage(db: Queryable, userId: number, afterId: num
     .select('entry.id', 'tx.id as transaction_id', 'tx.kind', 'tx.description', 'entry.amount', 'entry.balance_after', 'tx.created_at');
 }
 
-/** The person's receipts and credit notes, with the languages their PDF is stored in. */
+/** One page of what print servers reported of the person's jobs, charged or refused, after row `afterId`, oldest first. */
+export async function readPrintJobPage(db: Queryable, table: 'usage_debits' | 'usage_refusals', userId: number, afterId: number, limit: number): Promise<Row[]> {
+  const details = table === 'usage_debits' ? ['job.transaction_id'] : ['job.reason', 'job.balance_seen'];
+  return db(`${table} as job`)
+    .join('accounts as account', 'account.id', 'job.account_id')
+    .where('account.user_id', userId)
+    .andWhere('job.id', '>', afterId)
+    .orderBy('job.id')
+    .limit(limit)
+    .select('job.id', 'job.category', 'job.amount', 'job.pages', 'job.printer', 'job.colour', 'job.duplex', 'job.reference', ...details, 'job.created_at');
+}
+
+/**
+ * The person's documents, with the languages their PDF is stored in: the receipts and credit notes of
+ * their top-ups and, for each quote made out to their account, the quote and the receipts and credit
+ * notes of its payment (a quote's order names no person: its quote does).
+ */
 export async function readDocuments(db: Queryable, userId: number): Promise<Array<Row & { id: number; number: string; locales: string[] }>> {
+  const theirQuotes = () => db('quotes').where('user_id', userId).select('id');
   const documents: Row[] = await db('documents')
-    .join('orders', 'orders.id', 'documents.order_id')
-    .where('orders.user_id', userId)
+    .leftJoin('orders', 'orders.id', 'documents.order_id')
+    .where((theirs) => void theirs.where('orders.user_id', userId).orWhereIn('documents.quote_id', theirQuotes()).orWhereIn('orders.quote_id', theirQuotes()))
     .orderBy('documents.id')
-    .select('documents.id', 'documents.kind', 'documents.number', 'documents.order_id', 'documents.refund_id', 'documents.issued_at', 'documents.locale', 'documents.buyer_name', 'documents.buyer_username', 'documents.buyer_email');
+    .select('documents.id', 'documents.kind', 'documents.number', 'documents.order_id', 'documents.quote_id', 'documents.refund_id', 'documents.issued_at', 'documents.locale', 'documents.buyer_name', 'documents.buyer_username', 'documents.buyer_email');
   const files: Array<{ document_id: number; locale: string }> = documents.length === 0 ? [] : await db('document_files').whereIn('document_id', documents.map((document) => document.id as number)).orderBy('locale').select('document_id', 'locale');
   return documents.map((document) => ({
     ...document,
@@ -65,4 +82,23 @@ export async function readQuotes(db: Queryable, userId: number): Promise<Row[]> 
     .select('id', 'number', 'status', 'customer_name', 'customer_email', 'delivery_postcode', 'delivery_method', 'delivery_address', 'valid_until', 'total_cents', 'currency', 'created_at', 'sent_at', 'cancelled_at');
   const lines: Row[] = quotes.length === 0 ? [] : await db('quote_lines').whereIn('quote_id', quotes.map((quote) => quote.id as number)).orderBy(['quote_id', 'position']).select('quote_id', 'description', 'quantity', 'unit_price_cents', 'vat_rate_basis_points');
   return quotes.map((quote) => ({ ...quote, lines: lines.filter((line) => Number(line.quote_id) === Number(quote.id)).map(({ quote_id: _quoteId, ...line }) => line) }));
+}
+
+/** The person's low-balance alert (null: none): its threshold in hundredths and the language it was set in. */
+export async function readLowBalanceAlert(db: Queryable, userId: number): Promise<Row | null> {
+  const row = await db('low_balance_alerts as alert').join('accounts', 'accounts.id', 'alert.account_id').where('accounts.user_id', userId).first('alert.threshold', 'alert.locale', 'alert.updated_at');
+  return row ?? null;
+}
+
+/** The person's requests for a refund of unused credit, oldest first, each with its parts (the money per top-up and how it was paid). */
+export async function readCreditRefundRequests(db: Queryable, userId: number): Promise<Row[]> {
+  const requests: Row[] = await db('credit_refund_requests')
+    .where('user_id', userId)
+    .orderBy('id')
+    .select('id', 'status', 'close_account', 'estimated_cents', 'currency', 'refunded_units', 'refunded_cents', 'refusal_reason', 'decided_at', 'account_closed_at', 'completed_at', 'created_at');
+  const parts: Row[] = requests.length === 0 ? [] : await db('credit_refund_parts as part')
+    .whereIn('part.request_id', requests.map((request) => request.id as number))
+    .orderBy('part.id')
+    .select('part.request_id', 'part.order_id', 'part.method', 'part.status', 'part.amount_cents', 'part.currency', 'part.units', 'part.bonus_units', 'part.done_at', 'part.created_at');
+  return requests.map((request) => ({ ...request, parts: parts.filter((part) => part.request_id === request.id).map(({ request_id: _request, ...part }) => part) }));
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { LedgerError, type Hundredths, type UsageCategory } from '../../domain/ledger/ledger.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
+import { thresholdOf } from '../low-balance/alert-repository.js';
 
 export interface UsageDebit {
   id: number;
@@ -115,11 +116,14 @@ export interface AccountHolder {
   accountId: number;
   balance: Hundredths;
   allowNegative: boolean;
+  /** The person's low-balance alert's threshold (db/low-balance); null without one. */
+  lowBalanceThreshold: Hundredths | null;
 }
 
-const ACCOUNT_HOLDER_COLUMNS = ['person.id as user_id', 'person.username', 'person.display_name', 'person.disabled', 'account.id as account_id', 'account.balance', 'account.allow_negative'];
+const ACCOUNT_HOLDER_COLUMNS = ['person.id as user_id', 'person.username', 'person.display_name', 'person.disabled', 'account.id as account_id', 'account.balance', 'account.allow_negative', 'alert.threshold as low_balance_threshold'];
 
-const accountHolders = (db: Queryable, username: string) => db('users as person').join('accounts as account', 'account.user_id', 'person.id').where('person.username', username);
+const accountHolders = (db: Queryable, username: string) =>
+  db('users as person').join('accounts as account', 'account.user_id', 'person.id').leftJoin('low_balance_alerts as alert', 'alert.account_id', 'account.id').where('person.username', username);
 
 export async function findAccountHolder(db: Queryable, username: string): Promise<AccountHolder | undefined> {
   const row = await accountHolders(db, username).first(ACCOUNT_HOLDER_COLUMNS);
@@ -144,5 +148,6 @@ function toAccountHolder(row: Record<string, unknown>): AccountHolder {
     accountId: toSafeInteger(row.account_id),
     balance: toSafeInteger(row.balance),
     allowNegative: Boolean(row.allow_negative),
+    lowBalanceThreshold: thresholdOf(row),
   };
 }

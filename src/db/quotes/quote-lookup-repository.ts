@@ -1,48 +1,20 @@
-import { createHash } from 'node:crypto';
 import type { QuoteStatus } from '../../domain/quotes/quote-status.js';
 import type { Quote } from '../../domain/quotes/quotes.js';
+import { countAttempt } from '../attempt-counters.js';
 import { toSafeInteger, type Database, type Queryable } from '../database.js';
 
 /** What "Recherche de commande" reads of a quote: enough to compare the postcode and say what may be done. */
 export type LookedUpQuote = Pick<Quote, 'id' | 'number' | 'status' | 'totalCents'> & { customer: Pick<Quote['customer'], 'postcode' | 'validUntil'> };
 
-/** The class of the transaction locks taken on look-up keys ('QLKP'), apart from the portal's other advisory locks. */
-const KEY_LOCK_CLASS = 0x514c4b50;
-
-/** A key as the 32-bit number of its advisory lock (two keys may share one: they then wait for each other). */
-const keyLockId = (key: string) => createHash('sha256').update(key, 'utf8').digest().readInt32BE(0);
+/** The look-ups' failures, and the class of the transaction locks taken on their keys ('QLKP'). */
+const LOOKUP_ATTEMPTS = { table: 'quote_lookup_attempts', lockClass: 0x514c4b50 };
 
 /**
- * Reads the failures counted under `keys` since `since`, with those keys locked against concurrent
- * look-ups, and asks `waitOf` how long this attempt must wait. If it need not, the attempt is counted
- * as a failure of every key at `now` in the same transaction, before anything is checked, so that
- * parallel attempts cannot outrun the limits; a right answer then takes its rows back
- * (forgiveLookupAttempt). On PostgreSQL each key is locked (a transaction advisory lock, in the order
- * of their lock numbers) whether or not it has rows yet; SQLite has one writer.
+ * Counts a look-up as a failure of each of its keys before anything is checked, unless `waitOf` says
+ * it must wait (db/attempt-counters.ts); a right answer then takes its rows back (forgiveLookupAttempt).
  */
-export async function countLookupAttempt(
-  db: Database,
-  keys: readonly string[],
-  { now, since }: { now: number; since: number },
-  waitOf: (failures: ReadonlyMap<string, number[]>) => number,
-): Promise<{ waitMs: number; attemptIds: number[] }> {
-  const sorted = [...new Set(keys)].sort();
-  return db.transaction(async (trx) => {
-    if (db.dialect === 'postgres') {
-      const lockIds = [...new Set(sorted.map(keyLockId))].sort((left, right) => left - right);
-      for (const id of lockIds) await trx.raw('SELECT pg_advisory_xact_lock(?, ?)', [KEY_LOCK_CLASS, id]);
-    }
-    const rows: Array<{ key: unknown; attempted_at: unknown }> = await trx('quote_lookup_attempts').whereIn('key', sorted).where('attempted_at', '>', since).select('key', 'attempted_at');
-    const failures = new Map(sorted.map((key) => [key, [] as number[]]));
-    for (const row of rows) failures.get(String(row.key))?.push(toSafeInteger(row.attempted_at));
-    const waitMs = waitOf(failures);
-    if (waitMs > 0) return { waitMs, attemptIds: [] };
-    const inserted: Array<{ id: unknown }> = await trx('quote_lookup_attempts')
-      .insert(sorted.map((key) => ({ key, attempted_at: now })))
-      .returning('id');
-    return { waitMs: 0, attemptIds: inserted.map((row) => toSafeInteger(row.id)) };
-  });
-}
+export const countLookupAttempt = (db: Database, keys: readonly string[], window: { now: number; since: number }, waitOf: (failures: ReadonlyMap<string, number[]>) => number) =>
+  countAttempt(db, LOOKUP_ATTEMPTS, keys, window, waitOf);
 
 /** Takes back the failures an attempt was counted as: its number and postcode were right. */
 export async function forgiveLookupAttempt(db: Queryable, attemptIds: readonly number[]): Promise<void> {

@@ -16,13 +16,16 @@ interface PurgeRule {
   due: (cutoffs: RetentionCutoffs, knex: Knex) => Where;
 }
 
-/** Never paid, by any path: no capture, no ledger posting, nothing issued or refunded against them. */
-const UNPAID_STATUSES = [...CLOSED_UNPAID_STATUSES, 'failed'];
+/**
+ * Never paid, by any path: no capture, no ledger posting, nothing issued or refunded against them.
+ * Never `failed`: one without a capture id is an order PayPal captured for an amount it did not match,
+ * money held for a person to look at, and those order events are its only record.
+ */
 const unpaidOrder =
   (before: Date, knex: Knex): Where =>
   (query) =>
     void query
-      .whereIn('orders.status', UNPAID_STATUSES)
+      .whereIn('orders.status', CLOSED_UNPAID_STATUSES)
       .where('orders.updated_at', '<', before.toISOString())
       .whereNull('orders.ledger_transaction_id')
       .whereNull('orders.paypal_capture_id')
@@ -62,23 +65,29 @@ const RULES: Record<Exclude<RetentionKind, 'unpaidOrders' | 'accountingDocuments
     key: ['id'],
     due: (cutoffs) => (query) => void query.whereIn('status', ['sent', 'kept', 'failed']).where('created_at', '<', cutoffs.mails.toISOString()),
   },
+  // The file of an import, checked and never confirmed or imported long ago: the people are in `users`, the balances in the ledger.
+  peopleImports: {
+    table: 'people_imports',
+    key: ['id'],
+    due: (cutoffs) => (query) =>
+      void query.where('checked_at', '<', cutoffs.peopleImports.toISOString()).where((ended) => void ended.whereNull('imported_at').orWhere('imported_at', '<', cutoffs.peopleImports.toISOString())),
+  },
   apiIdempotency: { table: 'api_idempotency_keys', key: ['id'], due: (cutoffs) => (query) => void query.where('created_at', '<', cutoffs.apiIdempotency.toISOString()) },
   audit: { table: 'audit_log', key: ['id'], due: (cutoffs) => (query) => void query.where('created_at', '<', cutoffs.audit.toISOString()) },
 };
 
-const keyOf = (row: Record<string, Knex.Value>, key: readonly string[]) => key.map((column) => row[column] ?? null);
-
-/** Deletes at most `limit` due rows of one kind, each statement short; answers how many went. */
+/**
+ * Deletes at most `limit` due rows of one kind in one short statement; answers how many went. The rows
+ * are chosen by a subquery, not a list of values: a batch of any size the configuration accepts stays
+ * within the parameters a statement may carry (SQLite 32,766, PostgreSQL 65,535).
+ */
 async function purgeBatch(db: Database, rule: PurgeRule, cutoffs: RetentionCutoffs, limit: number): Promise<number> {
   const due = rule.due(cutoffs, db.knex);
-  const rows: Array<Record<string, Knex.Value>> = await db.knex(rule.table).where(due).orderBy([...rule.key]).limit(limit).select([...rule.key]);
-  if (rows.length === 0) return 0;
-  const [single] = rule.key;
-  const chosen =
-    rule.key.length === 1 && single !== undefined
-      ? db.knex(rule.table).whereIn(single, rows.map((row) => row[single] ?? null))
-      : db.knex(rule.table).whereIn([...rule.key], rows.map((row) => keyOf(row, rule.key)));
-  return chosen.andWhere(due).del();
+  const key = [...rule.key];
+  const chosen = db.knex(rule.table).where(due).orderBy(key).limit(limit).select(key);
+  const [single] = key;
+  const rows = key.length === 1 && single !== undefined ? db.knex(rule.table).whereIn(single, chosen) : db.knex(rule.table).whereIn(key, chosen);
+  return rows.andWhere(due).del();
 }
 
 /**

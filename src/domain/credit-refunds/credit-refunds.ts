@@ -119,7 +119,7 @@ export const partRequestId = (requestId: number, orderId: number) => `credit-ref
 /** The idempotency key of a request's one take-back posting. */
 export const takeBackKey = (requestId: number) => `credit-refund:${requestId}`;
 
-export type CreditRefundErrorCode = 'nothing_refundable' | 'already_open' | 'not_found' | 'invalid_reason' | 'invalid_threshold' | 'not_switchable' | 'not_awaiting_transfer';
+export type CreditRefundErrorCode = 'nothing_refundable' | 'already_open' | 'not_found' | 'invalid_reason' | 'invalid_threshold' | 'not_switchable' | 'not_awaiting_transfer' | 'exceeds_order';
 export class CreditRefundError extends DomainError<CreditRefundErrorCode> {}
 
 /** A refusal's reason: trimmed, 1 to 500 characters, no control characters but line breaks. */

@@ -1,4 +1,4 @@
-import { normalizeUsername, USERNAME_PATTERN, type Role } from '../people/users.js';
+import { isReservedUsername, normalizeUsername, USERNAME_PATTERN, type Role } from '../people/users.js';
 import { isLocale, type Locale } from '../shared/locale.js';
 import type { Attributes, VerifiedIdentity } from './identity.js';
 import { DEFAULT_MAPPINGS, type ProviderConfig } from './provider-config.js';
@@ -55,7 +55,7 @@ const INVISIBLE = /[\p{Cc}\u200B\u200E\u200F\u202A-\u202E\u2060\u2066-\u2069\uFE
  * Name, e-mail, language and role from the provider's attributes through its mapping. The username
  * is the provider's login name (print servers find people by it), else the e-mail address — from an
  * OpenID provider only if it says the address is verified (`email_verified`), since people may type
- * any address into some providers' profiles.
+ * any address into some providers' profiles — never a name kept for anonymised accounts (closed-<number>).
  */
 export function profileFrom(provider: ProviderConfig, identity: VerifiedIdentity): ProvidedProfile | ProfileProblem {
   const mapping = { ...DEFAULT_MAPPINGS[provider.kind], ...provider.mapping };
@@ -65,7 +65,7 @@ export function profileFrom(provider: ProviderConfig, identity: VerifiedIdentity
   const emailVerified = provider.kind !== 'oidc' || first(attributes, 'email_verified') === 'true';
   const login = first(attributes, mapping.username);
   const candidates = [login, emailVerified ? email : undefined];
-  const username = candidates.map((candidate) => (candidate ? normalizeUsername(candidate) : '')).find((candidate) => USERNAME_PATTERN.test(candidate));
+  const username = candidates.map((candidate) => (candidate ? normalizeUsername(candidate) : '')).find((candidate) => USERNAME_PATTERN.test(candidate) && !isReservedUsername(candidate));
   if (!username) return 'incomplete_profile';
   const role = providedRole(provider, attributes);
   if (!role) return 'no_role';

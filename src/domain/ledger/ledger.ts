@@ -9,8 +9,11 @@ export const MAX_ENTRY_AMOUNT: Hundredths = 1_000_000_000;
 export const USAGE_CATEGORIES = ['print', 'copy', 'scan', 'fax'] as const;
 export type UsageCategory = (typeof USAGE_CATEGORIES)[number];
 
-/** `quote_payment`: a quote paid from the units of the person it is made out to (services/quotes/quote-units-payment.ts). */
-export const TRANSACTION_KINDS = ['top_up', 'usage', 'adjustment', 'reversal', 'quote_payment'] as const;
+/**
+ * `quote_payment`: a quote paid from the units of the person it is made out to (services/quotes/quote-units-payment.ts);
+ * `voucher`: a top-up code redeemed (services/vouchers/voucher-redemption.ts).
+ */
+export const TRANSACTION_KINDS = ['top_up', 'usage', 'adjustment', 'reversal', 'quote_payment', 'voucher'] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
 /** Codes of the system accounts created by the ledger migration (quote payments: by the quote payments' migration). */
@@ -19,6 +22,8 @@ export const SystemAccount = {
   bonuses: 'system:bonuses',
   adjustments: 'system:adjustments',
   quotePayments: 'system:quote-payments',
+  /** Units given by top-up codes (created by the vouchers' migration). */
+  vouchers: 'system:vouchers',
   usage: (category: UsageCategory) => `system:usage:${category}`,
 } as const;
 

@@ -1,7 +1,7 @@
 import { CsvError, parse } from 'csv-parse/sync';
 import type { Hundredths } from '../ledger/ledger.js';
 import { parseAmount, PricingError } from '../pricing/pricing.js';
-import { UserError, validateNewUser, type NewUser, type Role } from './users.js';
+import { isReservedUsername, normalizeUsername, UserError, validateNewUser, type NewUser, type Role } from './users.js';
 
 /** More would not fit the 1 MB upload anyway, and keeps one import's transaction reasonable. */
 export const MAX_IMPORT_PEOPLE = 10_000;
@@ -28,6 +28,7 @@ export type ImportProblemCode =
   | 'too_many_people'
   | 'columns'
   | 'username'
+  | 'reserved_username'
   | 'duplicate'
   | 'taken'
   | 'name'
@@ -160,7 +161,8 @@ function checkPerson(line: number, cells: Record<Column, string>): ImportedPerso
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     for (const field of error.fields.filter((name): name is CheckedField => name in PROBLEM_OF_FIELD)) {
-      problems.push({ line, code: PROBLEM_OF_FIELD[field], values: { value: shown(cells[field]) } });
+      const reserved = field === 'username' && isReservedUsername(normalizeUsername(cells.username));
+      problems.push({ line, code: reserved ? 'reserved_username' : PROBLEM_OF_FIELD[field], values: { value: shown(cells[field]) } });
     }
   }
   let openingBalance = 0;

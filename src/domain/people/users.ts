@@ -55,8 +55,21 @@ export function normalizeUsername(username: string): string {
 /** What a username may be once normalized: nobody has any other, so anything else names nobody. */
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._@+-]{0,99}$/;
 
+/** The usernames anonymised accounts take (`closed-<id>`): nobody else may have one, or anonymising would find it taken. */
+export const RESERVED_USERNAME_PATTERN = /^closed-\d+$/;
+
+export const isReservedUsername = (normalized: string) => RESERVED_USERNAME_PATTERN.test(normalized);
+
 const newUserSchema = z.object({
-  username: z.string().transform(normalizeUsername).pipe(z.string().regex(USERNAME_PATTERN, 'letters, digits and . _ @ + - only, up to 100 characters')),
+  username: z
+    .string()
+    .transform(normalizeUsername)
+    .pipe(
+      z
+        .string()
+        .regex(USERNAME_PATTERN, 'letters, digits and . _ @ + - only, up to 100 characters')
+        .refine((username) => !isReservedUsername(username), 'closed-<number> is kept for anonymised accounts'),
+    ),
   displayName: z.string().trim().min(1, 'is required').max(200),
   email: z.email('is not a valid e-mail address').max(254),
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),

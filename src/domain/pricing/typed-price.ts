@@ -11,11 +11,11 @@ export function currencyMarks(currency: Currency): string[] {
   return [...new Set([...symbols, currency])];
 }
 
-/** One currency mark at the start or the end, and the spaces beside it, taken off (any letter case: "eur" is EUR). */
-function withoutCurrencyMark(text: string, currency: Currency): string {
+/** One of `marks` at the start or the end, and the spaces beside it, taken off (any letter case: "eur" is EUR). */
+function withoutMark(text: string, marks: readonly string[]): string {
   const bare = text.trim();
   const upper = bare.toUpperCase();
-  for (const mark of currencyMarks(currency).map((each) => each.toUpperCase())) {
+  for (const mark of marks.map((each) => each.toUpperCase())) {
     if (upper.startsWith(mark)) return bare.slice(mark.length).trim();
     if (upper.endsWith(mark)) return bare.slice(0, -mark.length).trim();
   }
@@ -35,8 +35,16 @@ const GROUPED = /^(\d{1,3})((?:([\s.,])\d{3})(?:\3\d{3})*)(?:([.,])(\d{1,2}))?$/
  * decimals), and so is a grouping that could be decimals ("1,234", "1.234").
  */
 export function parseTypedPrice(text: unknown, currency: Currency): Cents {
+  return parseTypedAmount(text, currencyMarks(currency));
+}
+
+/**
+ * Reads an amount as parseTypedPrice does, with `marks` (a currency's, none for units) allowed beside
+ * it: units are typed as the portal shows them too ("1 234,50").
+ */
+export function parseTypedAmount(text: unknown, marks: readonly string[]): Cents {
   if (typeof text !== 'string') return parseAmount(text);
-  const bare = withoutCurrencyMark(text, currency);
+  const bare = withoutMark(text, marks);
   const grouped = GROUPED.exec(bare);
   if (!grouped) return parseAmount(bare);
   const [, head, groups, separator, decimalMark, decimals] = grouped as unknown as [string, string, string, string, string | undefined, string | undefined];

@@ -47,7 +47,7 @@ export interface ExportedTransaction {
   refund: { refundId: string; currency: string; amountCents: number; netCents: number; vatCents: number } | null;
 }
 
-export const EXPORT_KINDS = ['top_up', 'refund', 'chargeback', 'reversal', 'adjustment', 'quote_payment', 'usage', ...USAGE_CATEGORIES.map((category) => `usage_${category}` as const)] as const;
+export const EXPORT_KINDS = ['top_up', 'refund', 'chargeback', 'reversal', 'adjustment', 'quote_payment', 'voucher', 'usage', ...USAGE_CATEGORIES.map((category) => `usage_${category}` as const)] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
 /** The columns of the export, in order; the header row translates each. */
@@ -78,6 +78,7 @@ export function exportKind(row: Pick<ExportedTransaction, 'kind' | 'idempotencyK
     case 'top_up':
     case 'adjustment':
     case 'quote_payment':
+    case 'voucher':
       return row.kind;
     case 'usage': {
       const category = /^system:usage:(\w+)$/.exec(row.counterpart ?? '')?.[1];

@@ -10,6 +10,7 @@ export interface RetentionPeriods {
   apiIdempotencyDays: number;
   auditDays: number;
   familiarSourcesDays: number;
+  peopleImportsDays: number;
   accountingYears: number;
 }
 
@@ -39,6 +40,8 @@ export interface RetentionCutoffs {
   apiIdempotency: Date;
   audit: Date;
   familiarSources: number;
+  /** People import files (names, e-mails) checked, and imported if they were, before this. */
+  peopleImports: Date;
   /** Documents issued before this whose buyer's account was anonymised: their copies of the buyer go. */
   accountingDocuments: Date;
 }
@@ -69,6 +72,7 @@ export function retentionCutoffs(periods: RetentionPeriods, now: Date, loginWind
     apiIdempotency: daysBefore(now, periods.apiIdempotencyDays),
     audit: daysBefore(now, Math.max(periods.auditDays, AUDIT_FLOOR_DAYS + 1)),
     familiarSources: ms - Math.max(periods.familiarSourcesDays, FAMILIAR_SOURCE_DAYS) * DAY_MS,
+    peopleImports: daysBefore(now, periods.peopleImportsDays),
     accountingDocuments: yearsBefore(now, periods.accountingYears, DOCUMENT_FILES_FLOOR_DAYS + 1),
   };
 }
@@ -85,6 +89,7 @@ export const RETENTION_KINDS = [
   'webhookEvents',
   'unpaidOrders',
   'mails',
+  'peopleImports',
   'apiIdempotency',
   'audit',
   'accountingDocuments',

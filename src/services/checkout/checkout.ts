@@ -38,6 +38,7 @@ import { quoteOrderPaid, quoteOrderRefunded } from './quote-orders.js';
 import type { User } from '../../domain/people/users.js';
 import { isFreshTransmission, oldestFreshTransmission } from '../../domain/checkout/webhook-freshness.js';
 import { paymentLedgerKeys } from '../../domain/checkout/payment-ledger-keys.js';
+import { creditRefundPartOf, creditRefundUnitsOutsidePayPal } from '../../db/credit-refunds/credit-refund-repository.js';
 
 export type CheckoutErrorCode =
   | 'no_terms'
@@ -487,8 +488,10 @@ export function createCheckout(deps: CheckoutDependencies) {
     let refundedCents = 0;
     let debited = 0;
     for (const refund of snapshot.refunds.filter((candidate) => candidate.status === 'COMPLETED')) {
-      const share = refundShare(order, refund.amountCents);
-      const ledgerTransactionId = await takeBack(paymentLedgerKeys.refund(refund.id), share, 'refund');
+      // A refund a person asked for (credit-refunds) took its units back before PayPal was asked, in its request's own posting.
+      const requested = await creditRefundPartOf(trx, { refundId: refund.id, invoiceId: refund.invoiceId, orderId: order.id, orderNumber: order.number, amountCents: refund.amountCents });
+      const share = requested?.units ?? refundShare(order, refund.amountCents);
+      const ledgerTransactionId = requested ? requested.takeBackTransactionId : await takeBack(paymentLedgerKeys.refund(refund.id), share, 'refund');
       const recorded = await listRefunds(trx, order.id);
       const earlier = recorded.filter((candidate) => candidate.refundId !== refund.id);
       const money = { currency: refund.currency, amountCents: refund.amountCents, ...refundVat(order, refund.amountCents, earlier) };
@@ -509,7 +512,8 @@ export function createCheckout(deps: CheckoutDependencies) {
       if (from.includes(after.status)) after = (await moveOrder(trx, order.id, { from: [after.status], to, detail, columns: { refunded_cents: refundedCents } }, now)) ?? after;
     };
     if (capture.status === 'REVERSED') {
-      await takeBack(paymentLedgerKeys.reversal(capture.id), total - debited, 'reversal');
+      // Units a person's credit refund took back for money PayPal does not pay (a transfer, a part still waiting) are gone already.
+      await takeBack(paymentLedgerKeys.reversal(capture.id), total - debited - (await creditRefundUnitsOutsidePayPal(trx, order.id)), 'reversal');
       await move(['paid', 'partially_refunded'], 'reversed', `capture ${capture.id} reversed`);
     } else if (refundedCents > order.refundedCents) {
       await move(['paid', 'partially_refunded'], refundedCents >= order.priceCents ? 'refunded' : 'partially_refunded', `refunded ${refundedCents} of ${order.priceCents}`);

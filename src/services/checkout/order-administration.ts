@@ -13,6 +13,7 @@ import {
   unitsHeldByPendingRefunds,
 } from '../../db/checkout/order-admin-repository.js';
 import { listRefunds, lockOrder } from '../../db/checkout/order-repository.js';
+import { centsOwedByCreditRefunds } from '../../db/credit-refunds/credit-refund-repository.js';
 import { lockPersonAccount } from '../../db/people/people-repository.js';
 import { findQuote } from '../../db/quotes/quote-repository.js';
 import { loadRefundPolicy, saveRefundPolicy } from '../../db/checkout/refund-policy-repository.js';
@@ -21,7 +22,7 @@ import type { Checkout } from './checkout.js';
 import type { Clock } from '../../domain/time/clock.js';
 import type { Order } from '../../domain/checkout/orders.js';
 import type { Cents } from '../../domain/pricing/pricing.js';
-import { checkRefundAmount, checkUnitsAvailable, RefundError, unitsTakenBack, type RefundPolicy } from '../../domain/checkout/refunds.js';
+import { checkRefundAmount, checkUnitsAvailable, refundableCents, RefundError, unitsTakenBack, type RefundPolicy } from '../../domain/checkout/refunds.js';
 import type { User } from '../../domain/people/users.js';
 
 /**
@@ -89,6 +90,11 @@ export function createOrderAdministration({ db, checkout, clock }: { db: Databas
       if (earlier?.status === 'refunded') return { current, alreadyRefunded: earlier.refundId };
       if (earlier?.status === 'pending') return { current, alreadyRefunded: null };
       checkRefundAmount(current, request.amountCents);
+      // Money a person's credit refund pays of this order (waiting for PayPal, or paid by transfer) is not the admins' to refund again.
+      const owed = await centsOwedByCreditRefunds(trx, order.id);
+      if (owed > 0 && request.amountCents > refundableCents(current) - owed) {
+        throw new RefundError('amount_exceeds_remaining', `only ${Math.max(0, refundableCents(current) - owed)} cents of ${order.number} remain refundable`);
+      }
       const policy = await loadRefundPolicy(trx);
       const earlierRefunds = await listRefunds(trx, order.id);
       const units = unitsTakenBack(current, earlierRefunds.map((refunded) => refunded.amountCents), request.amountCents);

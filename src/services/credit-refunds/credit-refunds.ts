@@ -4,8 +4,8 @@ import { recordAudit } from '../../db/audit/audit-repository.js';
 import { isUniqueViolation, type Database } from '../../db/database.js';
 import { findOrder, listRefunds, lockOrder, recordRefund } from '../../db/checkout/order-repository.js';
 import { unitsHeldByPendingRefunds } from '../../db/checkout/order-admin-repository.js';
+import { markUserClosed } from '../../db/people/anonymisation-repository.js';
 import {
-  closeAccountOf,
   completeCreditRefundIfPaid,
   findCreditRefundRequest,
   insertCreditRefundParts,
@@ -21,6 +21,7 @@ import {
   markCreditRefundRefused,
   markPartRefunded,
   markPartTransferred,
+  recordedRefundOfPart,
   recordPartAttempt,
   saveAutoApproveCents,
   switchPartToTransfer,
@@ -166,7 +167,7 @@ export function createCreditRefunds(deps: CreditRefundsDependencies) {
       const posted = plan.units > 0 ? await postTransaction(trx, { idempotencyKey: takeBackKey(id), kind: 'reversal', description: `credit refund ${id}`, lines: await takeBackLines(trx, account.id, plan), createdBy: actor?.id ?? null }, now) : null;
       await insertCreditRefundParts(trx, id, plan.parts.map((part) => ({ ...part, paypalRequestId: partRequestId(id, part.orderId) })), now);
       if (current.closeAccount) {
-        await closeAccountOf(trx, current.userId, now);
+        await markUserClosed(trx, current.userId, now);
         await deleteLoginSessions(trx, await listLoginSessions(trx, current.userId));
       }
       await markCreditRefundApproved(trx, id, { decidedBy: actor?.id ?? null, units: plan.units, cents: plan.cents, takeBackTransactionId: posted?.transactionId ?? null, accountClosed: current.closeAccount }, now);
@@ -210,12 +211,15 @@ export function createCreditRefunds(deps: CreditRefundsDependencies) {
    */
   async function payPendingParts(actor: Actor | null, id: number): Promise<{ pending: number }> {
     let pending = 0;
+    const takeBack = (await findCreditRefundRequest(db.knex, id))?.takeBackTransactionId ?? null;
     for (const part of await listCreditRefundParts(db.knex, id)) {
       if (part.status !== 'pending') continue;
       const order = (await findOrder(db.knex, { id: part.orderId })) as Order;
       let outcome: Awaited<ReturnType<Checkout['refund']>> | { kind: 'refused'; error: string };
+      const known = await recordedRefundOfPart(db.knex, part, takeBack);
       try {
-        outcome = await checkout.refund(order, part.amountCents, part.paypalRequestId);
+        // A refund already seen is this part's: sent again after PayPal forgot its request id, it would be a second one.
+        outcome = known ? { kind: 'refunded', refundId: known, status: 'COMPLETED', settled: true } : await checkout.refund(order, part.amountCents, part.paypalRequestId);
       } catch (error) {
         if (!(error instanceof CheckoutError)) throw error;
         outcome = { kind: 'refused', error: error.message };
@@ -260,6 +264,25 @@ export function createCreditRefunds(deps: CreditRefundsDependencies) {
     return { refused };
   }
 
+  /**
+   * Refuses to pay a part outside PayPal when its order's refunds would then exceed its price: a refund
+   * PayPal already made of that order (an admin's ordinary refund, one taken for this part after its
+   * invoice id was dropped) may be this very money. PayPal refusing the part for certain
+   * (REFUND_AMOUNT_EXCEEDED) says so too. Nor once the payment was reversed: the buyer's bank gave the
+   * whole price back already.
+   */
+  async function checkPayableOutsidePayPal(trx: Knex.Transaction, part: CreditRefundPart): Promise<Order> {
+    const order = await lockOrder(trx, part.orderId);
+    const request = (await findCreditRefundRequest(trx, part.requestId))!;
+    const refunds = await listRefunds(trx, order.id);
+    const takenForThisPart = refunds.some((refund) => refund.ledgerTransactionId !== null && refund.ledgerTransactionId === request.takeBackTransactionId);
+    const refundedCents = refunds.reduce((sum, refund) => sum + refund.amountCents, 0);
+    if (order.status === 'reversed' || takenForThisPart || refundedCents + part.amountCents > order.priceCents) {
+      throw new CreditRefundError('exceeds_order', `order ${order.number}: ${refundedCents} refunded already, the part's ${part.amountCents} would exceed ${order.priceCents}`);
+    }
+    return order;
+  }
+
   /** A part PayPal refused for certain is to be paid by bank transfer instead (never one whose refund may have happened). */
   async function switchToTransfer(actor: Actor, id: number, partId: number): Promise<void> {
     const now = clock.now();
@@ -267,6 +290,7 @@ export function createCreditRefunds(deps: CreditRefundsDependencies) {
       const part = await lockCreditRefundPart(trx, partId);
       if (!part || part.requestId !== id) throw new CreditRefundError('not_found', `no part ${partId} in credit refund ${id}`);
       if (!(await switchPartToTransfer(trx, partId, now))) throw new CreditRefundError('not_switchable', `part ${partId} is ${part.status} (${part.lastOutcome ?? 'not tried'})`);
+      await checkPayableOutsidePayPal(trx, part);
       await recordAudit(trx, { actor, action: 'credit_refund.to_transfer', target: `credit-refund:${id}`, before: { part: partId, method: 'paypal', lastError: part.lastError }, after: { part: partId, method: 'transfer' } }, now);
     });
   }
@@ -282,7 +306,7 @@ export function createCreditRefunds(deps: CreditRefundsDependencies) {
       const part = await lockCreditRefundPart(trx, partId);
       if (!part || part.requestId !== id) throw new CreditRefundError('not_found', `no part ${partId} in credit refund ${id}`);
       if (!(await markPartTransferred(trx, partId, actor.id, now))) throw new CreditRefundError('not_awaiting_transfer', `part ${partId} is ${part.status}`);
-      const order = await lockOrder(trx, part.orderId);
+      const order = await checkPayableOutsidePayPal(trx, part);
       const request = (await findCreditRefundRequest(trx, id))!;
       const refundId = `transfer-${partId}`;
       const money = refundVat(order, part.amountCents, await listRefunds(trx, order.id));

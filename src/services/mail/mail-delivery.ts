@@ -16,6 +16,8 @@ export interface MailDeliveryDependencies {
   compose: (mail: OutboxMail) => Promise<ComposedMail>;
   /** A mail still not delivered this long after it was queued is marked failed at its next failure. */
   giveUpAfterMs: number;
+  /** Completes a Message-ID queued without a domain (by the ledger's posting, which knows no portal address). */
+  mailDomain: string;
   /** Deliver as soon as a document is issued (kick), besides the timer. */
   deliverOnIssue: boolean;
   /** How long a claimed mail is ours; past it, another run takes it over. Longer than any send (transport timeouts). */
@@ -30,6 +32,9 @@ export interface DeliveryCounts {
 }
 
 const BATCH = 20;
+
+/** The same on every attempt: `<local>` becomes `<local@domain>`; a complete one is kept. */
+const withDomain = (messageId: string, domain: string) => (messageId.includes('@') ? messageId : messageId.replace(/>$/, `@${domain}>`));
 const DEFAULT_LEASE_MS = 2 * 60_000;
 
 /**
@@ -45,7 +50,7 @@ export function createMailDelivery(deps: MailDeliveryDependencies) {
   async function attempt(mail: OutboxMail): Promise<AttemptOutcome> {
     try {
       // The transport asks for the PDF's bytes only when it sends them: a kept mail draws nothing.
-      await transport.send({ ...(await compose(mail)), to: mail.recipient, messageId: mail.messageId });
+      await transport.send({ ...(await compose(mail)), to: mail.recipient, messageId: withDomain(mail.messageId, deps.mailDomain) });
       return { status: transport.kind === 'keep' ? 'kept' : 'sent' };
     } catch (error) {
       if (error instanceof MailTransportError) {

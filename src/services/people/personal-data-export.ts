@@ -1,9 +1,21 @@
 import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import type { Database } from '../../db/database.js';
-import { readDocumentPdf, readDocuments, readIdentityLinks, readLedgerPage, readOrders, readProfile, readQuotes, readSignIns } from '../../db/people/personal-data-repository.js';
+import {
+  readCreditRefundRequests,
+  readDocumentPdf,
+  readDocuments,
+  readIdentityLinks,
+  readLedgerPage,
+  readLowBalanceAlert,
+  readOrders,
+  readPrintJobPage,
+  readProfile,
+  readQuotes,
+  readSignIns,
+} from '../../db/people/personal-data-repository.js';
 
-/** Ledger entries read per query while the history is written. */
-const LEDGER_PAGE = 1000;
+/** Rows read per query while a long history (ledger entries, print jobs) is written. */
+const PAGE = 1000;
 
 /** What a person's download holds, and how each file is named in it. */
 export const PERSONAL_DATA_FILES = {
@@ -11,7 +23,10 @@ export const PERSONAL_DATA_FILES = {
   profile: 'profile.json',
   signIns: 'sign-ins.json',
   orders: 'orders.json',
+  creditRefunds: 'credit-refund-requests.json',
   ledger: 'ledger-history.json',
+  printJobs: 'print-jobs.json',
+  refusedJobs: 'refused-print-jobs.json',
   documents: 'documents.json',
   quotes: 'quotes.json',
   pdfFolder: 'documents/',
@@ -25,8 +40,9 @@ const json = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(valu
 
 /**
  * The person's data as one ZIP, produced chunk by chunk as the reader pulls: each file is compressed
- * as it is read, the ledger history a page of entries at a time and the PDFs one at a time (stored,
- * not compressed again), so memory stays bounded however long the history. Nothing is cached.
+ * as it is read, the ledger history and the print jobs a page of rows at a time, the PDFs one at a
+ * time (stored, not compressed again), so memory stays bounded however long the history. Nothing is
+ * cached.
  */
 export async function* personalDataArchive(db: Database, userId: number, now: Date): AsyncGenerator<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -50,28 +66,34 @@ export async function* personalDataArchive(db: Database, userId: number, now: Da
 
   const knex = db.knex;
   whole(PERSONAL_DATA_FILES.readme, new TextEncoder().encode(README));
-  whole(PERSONAL_DATA_FILES.profile, json({ exportedAt: now.toISOString(), profile: await readProfile(knex, userId), identityLinks: await readIdentityLinks(knex, userId) }));
+  whole(PERSONAL_DATA_FILES.profile, json({ exportedAt: now.toISOString(), profile: await readProfile(knex, userId), identityLinks: await readIdentityLinks(knex, userId), lowBalanceAlert: await readLowBalanceAlert(knex, userId) }));
   yield* drain();
   whole(PERSONAL_DATA_FILES.signIns, json(await readSignIns(knex, userId)));
   whole(PERSONAL_DATA_FILES.orders, json(await readOrders(knex, userId)));
+  whole(PERSONAL_DATA_FILES.creditRefunds, json(await readCreditRefundRequests(knex, userId)));
   yield* drain();
 
-  // A JSON array written a page at a time.
-  const ledger = file(PERSONAL_DATA_FILES.ledger);
-  ledger.push(new TextEncoder().encode('['));
-  let afterId = 0;
-  let first = true;
-  for (;;) {
-    const page = await readLedgerPage(knex, userId, afterId, LEDGER_PAGE);
-    for (const entry of page) {
-      ledger.push(new TextEncoder().encode(`${first ? '\n' : ',\n'}  ${JSON.stringify(entry)}`));
-      first = false;
+  /** A JSON array written a page of rows at a time. */
+  async function* pages(name: string, readPage: (afterId: number) => Promise<Array<Record<string, unknown>>>): AsyncGenerator<Uint8Array> {
+    const entry = file(name);
+    entry.push(new TextEncoder().encode('['));
+    let afterId = 0;
+    let first = true;
+    for (;;) {
+      const page = await readPage(afterId);
+      for (const row of page) {
+        entry.push(new TextEncoder().encode(`${first ? '\n' : ',\n'}  ${JSON.stringify(row)}`));
+        first = false;
+      }
+      yield* drain();
+      if (page.length < PAGE) break;
+      afterId = Number(page[page.length - 1]?.id);
     }
-    yield* drain();
-    if (page.length < LEDGER_PAGE) break;
-    afterId = Number(page[page.length - 1]?.id);
+    entry.push(new TextEncoder().encode('\n]\n'), true);
   }
-  ledger.push(new TextEncoder().encode('\n]\n'), true);
+  yield* pages(PERSONAL_DATA_FILES.ledger, (afterId) => readLedgerPage(knex, userId, afterId, PAGE));
+  yield* pages(PERSONAL_DATA_FILES.printJobs, (afterId) => readPrintJobPage(knex, 'usage_debits', userId, afterId, PAGE));
+  yield* pages(PERSONAL_DATA_FILES.refusedJobs, (afterId) => readPrintJobPage(knex, 'usage_refusals', userId, afterId, PAGE));
 
   const documents = await readDocuments(knex, userId);
   whole(PERSONAL_DATA_FILES.documents, json(documents.map(({ locales: _locales, ...document }) => document)));

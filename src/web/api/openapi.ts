@@ -101,7 +101,8 @@ export function openApiDocument(publicUrl: string) {
           summary: 'Debit a job, exactly once per Idempotency-Key.',
           description:
             'Retrying with the same Idempotency-Key and the same body returns the saved response (header Idempotent-Replayed) and debits nothing more, ' +
-            'whatever the first outcome was (201, 402, 403, 404, 409 reference-in-use). The same key with another body is 422; while the first request runs, 409 with Retry-After.',
+            'whatever the first outcome was (201, 402, 403, 404, 409 reference-in-use), for as long as the key is kept: RETENTION_API_IDEMPOTENCY_DAYS days (30 by default). ' +
+            'The same key with another body is 422; while the first request runs, 409 with Retry-After.',
           parameters: [
             username,
             { name: 'Idempotency-Key', in: 'header', required: true, description: 'Unique per job, e.g. a UUID: 1 to 255 visible ASCII characters, bare or as a quoted string.', schema: { type: 'string', minLength: 1, maxLength: 257 } },

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import type { AccountHolder, UsageDebit, UsageRefusal } from '../../services/print-api/records.js';
 import { API_REFUSAL_REASONS, apiRefusalReason } from '../../services/print-api/usage-refusals.js';
 import { TRANSACTION_KINDS, USAGE_CATEGORIES, type Hundredths } from '../../domain/ledger/ledger.js';
+import { isBalanceLow } from '../../domain/low-balance/low-balance.js';
 
 /** Units as the API writes them: a number with at most two decimals (4960 hundredths → 49.6). */
 export const unitsOf = (hundredths: Hundredths) => hundredths / 100;
 const timestamp = z.iso.datetime().describe('ISO 8601, UTC.');
 const unitsAmount = z.number().multipleOf(0.01);
+const balanceLow = z.boolean().describe('Whether the balance is below the threshold the person chose for their low-balance alert (always false without one): a print server may tell them to top up.');
 
 export const accountSchema = z
   .object({
@@ -15,6 +17,7 @@ export const accountSchema = z
     status: z.enum(['active', 'disabled']).describe('A disabled account can be read and credited back, not debited.'),
     balance: unitsAmount.describe('Units left, with at most two decimals.'),
     allowNegative: z.boolean().describe('Whether debits may take the balance below zero.'),
+    balanceLow,
   })
   .strict();
 
@@ -35,7 +38,7 @@ export const debitSchema = z
     status: z.enum(['debited', 'cancelled']),
     createdAt: timestamp,
     cancelledAt: timestamp.nullable(),
-    account: z.object({ username: z.string(), balance: unitsAmount.describe('The balance right after this debit or its cancellation.') }).strict(),
+    account: z.object({ username: z.string(), balance: unitsAmount.describe('The balance right after this debit or its cancellation.'), balanceLow }).strict(),
   })
   .strict();
 
@@ -93,6 +96,7 @@ export function accountJson(holder: AccountHolder): z.infer<typeof accountSchema
     status: holder.disabled ? 'disabled' : 'active',
     balance: unitsOf(holder.balance),
     allowNegative: holder.allowNegative,
+    balanceLow: isBalanceLow(holder.balance, holder.lowBalanceThreshold),
   };
 }
 
@@ -108,7 +112,7 @@ export function debitJson({ holder, debit }: { holder: AccountHolder; debit: Usa
     status: debit.cancellationId === null ? 'debited' : 'cancelled',
     createdAt: debit.createdAt.toISOString(),
     cancelledAt: debit.cancelledAt?.toISOString() ?? null,
-    account: { username: holder.username, balance: unitsOf(holder.balance) },
+    account: { username: holder.username, balance: unitsOf(holder.balance), balanceLow: isBalanceLow(holder.balance, holder.lowBalanceThreshold) },
   };
 }
 

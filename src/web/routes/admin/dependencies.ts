@@ -9,6 +9,7 @@ import type { MailDelivery } from '../../../services/mail/mail-delivery.js';
 import type { PaymentGateway } from '../../../payments/gateway.js';
 import type { IdentityRegistry } from '../../../services/identity/registry.js';
 import type { PrintSystem } from '../../../services/credit-transfers/print-system.js';
+import type { CreditRefunds } from '../../../services/credit-refunds/credit-refunds.js';
 
 /** What the admin pages are built from: its own module, so that the pages and the router that mounts them do not import each other. */
 export interface AdminDependencies {
@@ -25,4 +26,6 @@ export interface AdminDependencies {
   identity: IdentityRegistry;
   /** The print system credits go to (transfers, its health, people's balances there); null: the ledger alone. */
   printSystem: PrintSystem | null;
+  /** Refunds of unused credit on request. */
+  creditRefunds: CreditRefunds;
 }

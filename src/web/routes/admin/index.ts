@@ -11,6 +11,8 @@ import { registerPriceRoutes } from './prices.js';
 import { registerReportRoutes } from './reports.js';
 import { registerSignInRoutes } from './sign-in.js';
 import { registerTermsRoutes } from './terms.js';
+import { registerVoucherRoutes } from './vouchers.js';
+import { registerCreditRefundRoutes } from './credit-refunds.js';
 import type { AdminDependencies } from './dependencies.js';
 
 /**
@@ -32,5 +34,7 @@ export function adminRoutes(deps: AdminDependencies): Router {
   registerApiKeyRoutes(router, deps);
   registerMailRoutes(router, deps);
   registerCreditTransferRoutes(router, deps);
+  registerVoucherRoutes(router, deps);
+  registerCreditRefundRoutes(router, deps);
   return router;
 }

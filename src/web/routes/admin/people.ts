@@ -16,18 +16,19 @@ import { renderPage } from '../../render.js';
 import { operationKey } from '../account.js';
 import type { AdminDependencies } from './dependencies.js';
 import { registerPeopleImportRoutes } from './people-import.js';
+import { registerAccountClosureRoutes } from './account-closure.js';
 
 const PEOPLE_PAGE_SIZE = 25;
 const MAX_QUERY_LENGTH = 100;
 const ORDERS_SHOWN = 20;
 
 /** The notices a redirect may ask the person page to show, by name (never text from the URL). */
-const NOTICES = ['credited', 'debited', 'alreadyRecorded', 'disabled', 'enabled', 'negativeAllowed', 'negativeRefused', 'quoteDesk', 'password', 'role', 'unchanged', 'identityLinked'] as const;
+const NOTICES = ['credited', 'debited', 'alreadyRecorded', 'disabled', 'enabled', 'negativeAllowed', 'negativeRefused', 'quoteDesk', 'password', 'role', 'unchanged', 'identityLinked', 'closed', 'anonymised'] as const;
 
 /** What the forms of the person page were sent with, and what is wrong with them. */
 interface PersonForms {
   values?: Partial<Record<'direction' | 'amount' | 'reason' | 'nonce' | 'role' | 'linkProvider' | 'linkSubject', string>>;
-  errors?: Partial<Record<'direction' | 'amount' | 'reason' | 'access' | 'password' | 'role' | 'linkProvider' | 'linkSubject', string>>;
+  errors?: Partial<Record<'direction' | 'amount' | 'reason' | 'access' | 'password' | 'role' | 'linkProvider' | 'linkSubject' | 'closure', string>>;
 }
 
 /** A refused link: which field the message goes under, and 409 when it conflicts with a link already made. */
@@ -93,7 +94,8 @@ export function registerPeopleRoutes(router: Router, deps: AdminDependencies): v
     const locale = response.locals.locale as Locale;
     const notice = (NOTICES as readonly unknown[]).includes(request.query.notice) ? t(`admin.people.notices.${String(request.query.notice)}`) : null;
     await renderPage(response.status(status), 'admin/people/person', {
-      title: person.displayName,
+      // An anonymised account has no name left: its page is titled by its username.
+      title: person.displayName || person.username,
       adminSection: 'people',
       person,
       hasPassword: passwordHash !== null,
@@ -201,4 +203,5 @@ export function registerPeopleRoutes(router: Router, deps: AdminDependencies): v
   });
 
   registerPeopleImportRoutes(router, deps);
+  registerAccountClosureRoutes(router, deps, (request, response, problem, status) => showPerson(request, response, { errors: { closure: problem } }, status));
 }
