@@ -123,6 +123,12 @@ export function toDate(value: unknown): Date {
   throw new TypeError(`expected a timestamp from the database, got ${String(value)}`);
 }
 
+/** A nullable timestamp column: null stays null. */
+export const optionalDate = (value: unknown): Date | null => (value == null ? null : toDate(value));
+
+/** A nullable integer column: null stays null. */
+export const optionalInteger = (value: unknown): number | null => (value == null ? null : toSafeInteger(value));
+
 export function isUniqueViolation(error: unknown): boolean {
   const { code, message } = error as { code?: string; message?: string };
   return code === '23505' || (code === 'SQLITE_CONSTRAINT' && /UNIQUE/.test(message ?? ''));

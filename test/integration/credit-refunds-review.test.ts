@@ -7,6 +7,7 @@ import type { User } from '../../src/domain/people/users.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { balanceOf, publishOffers, restorePayments } from '../helpers/topup.js';
+import { paidPackOrder, signedInPerson } from '../helpers/credit-refunds.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
@@ -35,24 +36,9 @@ describe(`credit refunds on request, against the other refund paths (${testDiale
 
   const administration = () => createOrderAdministration({ db: portal.db, checkout: portal.checkout, clock: portal.clock });
 
-  async function person(): Promise<{ user: User; agent: Agent }> {
-    people += 1;
-    const user = await portal.addUser(`revue${people}`, 'student-password', { email: `revue${people}@example.edu` });
-    const agent = supertest.agent(portal.app);
-    await logIn(agent, user.username, 'student-password');
-    return { user, agent };
-  }
+  const person = () => signedInPerson(portal, `revue${(people += 1)}`);
 
-  async function paidOrder(buyer: User, packId: string): Promise<Order> {
-    const placed = await portal.checkout.placeOrder(buyer, { packId }, termsId, 'fr');
-    await portal.checkout.startOrderPayment(placed, 'fr');
-    const sent = await portal.checkout.ownOrder(buyer, { id: placed.id });
-    portal.simulator.approve(sent.paypalOrderId!);
-    await portal.checkout.completeReturn(buyer, sent.paypalOrderId);
-    await portal.simulator.flushWebhooks();
-    portal.clock.advance(60_000);
-    return portal.checkout.ownOrder(buyer, { id: placed.id });
-  }
+  const paidOrder = (buyer: User, packId: string) => paidPackOrder(portal, buyer, packId, termsId);
 
   async function adminCredit(buyer: User, amount: number, key: string) {
     const account = await portal.ledger.userAccount(buyer.id);

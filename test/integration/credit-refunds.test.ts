@@ -8,6 +8,7 @@ import { isUniqueViolation } from '../../src/db/database.js';
 import { expectDocumentsConsistent, expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { balanceOf, publishOffers, restorePayments } from '../helpers/topup.js';
+import { paidPackOrder, signedInPerson } from '../helpers/credit-refunds.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 const DAY = 86_400_000;
@@ -31,26 +32,9 @@ describe(`credit refunds on request (${testDialect})`, () => {
   afterEach(() => restorePayments(portal));
   after(() => portal.cleanup());
 
-  /** A new person, signed in through their own agent. */
-  async function person(): Promise<{ user: User; agent: Agent }> {
-    people += 1;
-    const user = await portal.addUser(`etudiant${people}`, 'student-password', { email: `etudiant${people}@example.edu` });
-    const agent = supertest.agent(portal.app);
-    await logIn(agent, user.username, 'student-password');
-    return { user, agent };
-  }
+  const person = () => signedInPerson(portal, `etudiant${(people += 1)}`);
 
-  async function paidOrder(buyer: User, packId: string): Promise<Order> {
-    const placed = await portal.checkout.placeOrder(buyer, { packId }, termsId, 'fr');
-    await portal.checkout.startOrderPayment(placed, 'fr');
-    const sent = await portal.checkout.ownOrder(buyer, { id: placed.id });
-    portal.simulator.approve(sent.paypalOrderId!);
-    await portal.checkout.completeReturn(buyer, sent.paypalOrderId);
-    await portal.simulator.flushWebhooks();
-    // Captures a minute apart: newest first is then well defined (sessions outlive it).
-    portal.clock.advance(60_000);
-    return portal.checkout.ownOrder(buyer, { id: placed.id });
-  }
+  const paidOrder = (buyer: User, packId: string) => paidPackOrder(portal, buyer, packId, termsId);
 
   /** Units given by an admin (not refundable). */
   async function adminCredit(buyer: User, amount: number) {

@@ -124,7 +124,7 @@ describe(`top-up codes (${testDialect})`, function () {
     const response = await generate({ name: '', count: '10001', value: '12,345', expiresOn: addDays(today(), -1), format: 'zip' });
     expect(response.status).to.equal(400);
     const text = readable(String(response.body));
-    expect(text).to.include('Le lot n\'a pas été généré').and.include('Donnez un nom au lot.').and.include('Un lot compte de 1 à 10000 codes.');
+    expect(text).to.include('Le lot n\'a pas été généré').and.include('Donnez un nom au lot.').and.include('Un lot compte de 1 à 10\u202f000 codes.');
     expect(text).to.include('deux décimales au plus').and.include('Ce jour est déjà passé').and.include('Choisissez PDF ou CSV.');
     expect(await state()).to.deep.equal(before);
   });

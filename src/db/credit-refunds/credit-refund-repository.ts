@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { CreditRefundStatus, PlannedPart, RefundableTopUp, RefundPartMethod, RefundPartStatus } from '../../domain/credit-refunds/credit-refunds.js';
 import type { Cents } from '../../domain/pricing/pricing.js';
 import { formatOrderNumber } from '../../domain/checkout/orders.js';
-import { toDate, toSafeInteger, type Queryable } from '../database.js';
+import { optionalDate, optionalInteger, type Queryable, toDate, toSafeInteger } from '../database.js';
 
 export interface CreditRefundRequest {
   id: number;
@@ -39,9 +39,6 @@ export interface CreditRefundPart {
   lastError: string | null;
   doneAt: Date | null;
 }
-
-const optionalDate = (value: unknown) => (value == null ? null : toDate(value));
-const optionalInteger = (value: unknown) => (value == null ? null : toSafeInteger(value));
 
 function toRequest(row: Record<string, unknown>): CreditRefundRequest {
   return {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { CreditDestinationKind, TransferState } from '../../domain/credit-transfers/transfers.js';
-import { toDate, toSafeInteger, type Queryable } from '../database.js';
+import { optionalDate, optionalInteger, type Queryable, toDate, toSafeInteger } from '../database.js';
 
 export interface CreditDestinationRow {
   kind: CreditDestinationKind;
@@ -49,9 +49,6 @@ export interface TransferEvent {
   actorId: number | null;
   actorUsername: string | null;
 }
-
-const optionalDate = (value: unknown) => (value == null ? null : toDate(value));
-const optionalInteger = (value: unknown) => (value == null ? null : toSafeInteger(value));
 
 function toTransfer(row: Record<string, unknown>): CreditTransfer {
   return {

@@ -3,7 +3,7 @@ import type { MailStatus } from '../../domain/mail/outbox-status.js';
 import type { Notice } from '../../domain/mail/notices.js';
 import type { Locale } from '../../domain/shared/locale.js';
 import type { AttemptOutcome } from '../../domain/mail/retry-schedule.js';
-import { toDate, toSafeInteger, type Queryable } from '../database.js';
+import { optionalDate, type Queryable, toDate, toSafeInteger } from '../database.js';
 
 export interface OutboxMail {
   id: number;
@@ -24,8 +24,6 @@ export interface OutboxMail {
   triesSince: Date;
   sentAt: Date | null;
 }
-
-const optionalDate = (value: unknown) => (value == null ? null : toDate(value));
 
 function toMail(row: Record<string, unknown>): OutboxMail {
   return {
@@ -48,14 +46,11 @@ function toMail(row: Record<string, unknown>): OutboxMail {
 
 const withDocumentNumber = (db: Queryable) => db('mail_outbox').leftJoin('documents', 'documents.id', 'mail_outbox.document_id').select('mail_outbox.*', 'documents.number as document_number');
 
-/**
- * Queues a mail of a document in the caller's transaction, once per `sendKey` (domain/mail/outbox-keys.ts):
- * the document's own mail once, each "send again" once. Answers whether it was queued now.
- */
-export async function enqueueMail(trx: Knex.Transaction, mail: { documentId: number; sendKey: string; recipient: string; messageId: string }, now: Date): Promise<boolean> {
+/** Queues one mail in the caller's transaction unless one has its `sendKey` already; answers whether it was queued now. */
+async function enqueue(trx: Knex.Transaction, content: Record<string, unknown>, mail: { sendKey: string; recipient: string; messageId: string }, now: Date): Promise<boolean> {
   const inserted = await trx('mail_outbox')
     .insert({
-      document_id: mail.documentId,
+      ...content,
       send_key: mail.sendKey,
       recipient: mail.recipient,
       status: 'pending',
@@ -71,26 +66,17 @@ export async function enqueueMail(trx: Knex.Transaction, mail: { documentId: num
   return inserted.length > 0;
 }
 
+/**
+ * Queues a mail of a document in the caller's transaction, once per `sendKey` (domain/mail/outbox-keys.ts):
+ * the document's own mail once, each "send again" once. Answers whether it was queued now.
+ */
+export function enqueueMail(trx: Knex.Transaction, mail: { documentId: number; sendKey: string; recipient: string; messageId: string }, now: Date): Promise<boolean> {
+  return enqueue(trx, { document_id: mail.documentId }, mail, now);
+}
+
 /** Queues a notice (a mail with no document) in the caller's transaction, once per `sendKey`; answers whether it was queued now. */
-export async function enqueueNoticeMail(trx: Knex.Transaction, mail: { notice: Notice; sendKey: string; recipient: string; messageId: string }, now: Date): Promise<boolean> {
-  const inserted = await trx('mail_outbox')
-    .insert({
-      notice_kind: mail.notice.kind,
-      notice_params: JSON.stringify(mail.notice.params),
-      locale: mail.notice.locale,
-      send_key: mail.sendKey,
-      recipient: mail.recipient,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: now.toISOString(),
-      message_id: mail.messageId,
-      created_at: now.toISOString(),
-      tries_since: now.toISOString(),
-    })
-    .onConflict('send_key')
-    .ignore()
-    .returning('id');
-  return inserted.length > 0;
+export function enqueueNoticeMail(trx: Knex.Transaction, mail: { notice: Notice; sendKey: string; recipient: string; messageId: string }, now: Date): Promise<boolean> {
+  return enqueue(trx, { notice_kind: mail.notice.kind, notice_params: JSON.stringify(mail.notice.params), locale: mail.notice.locale }, mail, now);
 }
 
 /** Whether a mail was queued under `sendKey`. */

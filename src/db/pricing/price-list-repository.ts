@@ -1,8 +1,6 @@
 import type { Knex } from 'knex';
 import type { BonusTier, Currency, Pack, PriceList } from '../../domain/pricing/pricing.js';
-import { toDate, toSafeInteger, type Queryable } from '../database.js';
-
-const optionalDate = (value: unknown) => (value == null ? null : toDate(value));
+import { optionalDate, type Queryable, toDate, toSafeInteger } from '../database.js';
 const isoOrNull = (date: Date | null) => date?.toISOString() ?? null;
 
 /** The price list as it stands: settings, packs in display order, bonus tiers. */

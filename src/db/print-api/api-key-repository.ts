@@ -1,5 +1,5 @@
 import type { ApiKeySummary, NewApiKey } from '../../domain/print-api/api-keys.js';
-import { toDate, toSafeInteger, type Queryable } from '../database.js';
+import { optionalDate, type Queryable, toDate, toSafeInteger } from '../database.js';
 
 /** How stale `last_used_at` may get: one write a minute per key at most, not one per print job. */
 const LAST_USE_PRECISION_MS = 60_000;
@@ -59,7 +59,6 @@ export async function revokeApiKey(db: Queryable, id: number, revokedBy: number 
 }
 
 function toSummary(row: Record<string, unknown>): ApiKeySummary {
-  const optionalDate = (value: unknown) => (value == null ? null : toDate(value));
   return {
     id: toSafeInteger(row.id),
     name: String(row.name),

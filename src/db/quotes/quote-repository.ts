@@ -7,9 +7,7 @@ import type { QuoteStatus } from '../../domain/quotes/quote-status.js';
 import type { QuoteLine } from '../../domain/quotes/quote-totals.js';
 import { foldForSearch, quoteSearchText, type Quote, type QuoteEvent, type QuoteSearch } from '../../domain/quotes/quotes.js';
 import type { DayKey } from '../../domain/time/calendar.js';
-import { toDate, toSafeInteger, type Queryable } from '../database.js';
-
-const optionalDate = (value: unknown) => (value == null ? null : toDate(value));
+import { optionalDate, type Queryable, toDate, toSafeInteger } from '../database.js';
 
 /** A quote's row with its person's username (null when it is for nobody of the portal). */
 function toQuote(row: Record<string, unknown>, lines: QuoteLine[]): Quote {

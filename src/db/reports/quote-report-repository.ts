@@ -1,14 +1,12 @@
 import type { QuoteExportDate, ExportedQuote } from '../../domain/reports/quote-export.js';
 import type { QuoteStatus } from '../../domain/quotes/quote-status.js';
 import type { QuoteLine } from '../../domain/quotes/quote-totals.js';
-import { toDate, toSafeInteger, type Queryable } from '../database.js';
+import { optionalDate, type Queryable, toDate, toSafeInteger } from '../database.js';
 import { keysetPages, type Period } from './report-repository.js';
 import { toQuoteLine } from '../quotes/quote-repository.js';
 
 /** The column of `quotes` an export's range is about. */
 const timeColumn = (by: QuoteExportDate) => (by === 'paid' ? 'q.paid_at' : 'q.created_at');
-
-const optionalDate = (value: unknown) => (value == null ? null : toDate(value));
 const textOrNull = (value: unknown) => (value == null ? null : String(value));
 
 /** The VAT rates of the lines of the quotes made (or paid) in the period, highest first: the export's columns. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { create as parseFont, type Font } from 'fontkit';
+import PDFDocument from 'pdfkit';
 
 const require = createRequire(import.meta.url);
 const dejaVu = (file: string) => parseFont(readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${file}`)));
@@ -25,4 +26,23 @@ export function documentFonts(): { regular: Font; bold: Font } {
   parsed ??= { regular: dejaVu('DejaVuSans.ttf'), bold: dejaVu('DejaVuSans-Bold.ttf') };
   for (const font of Object.values(parsed)) font._glyphs = {};
   return parsed;
+}
+
+/**
+ * A new PDF drawn with the documents' fonts, registered as `regular` and `bold` (no default font: an
+ * empty name loads none, where pdfkit would load Helvetica, never used), and its bytes once it ends.
+ */
+export function startFontedPdf(options: PDFKit.PDFDocumentOptions): { pdf: PDFKit.PDFDocument; rendered: Promise<Buffer> } {
+  const fonts = documentFonts();
+  const pdf = new PDFDocument({ ...options, font: '' });
+  // pdfkit takes parsed fonts as they are (since 0.20), which its types leave out.
+  pdf.registerFont('regular', fonts.regular as unknown as PDFKit.Mixins.PDFFontSource);
+  pdf.registerFont('bold', fonts.bold as unknown as PDFKit.Mixins.PDFFontSource);
+  const chunks: Buffer[] = [];
+  const rendered = new Promise<Buffer>((resolve, reject) => {
+    pdf.on('data', (chunk: Buffer) => chunks.push(chunk));
+    pdf.on('end', () => resolve(Buffer.concat(chunks)));
+    pdf.on('error', reject);
+  });
+  return { pdf, rendered };
 }

@@ -1,7 +1,6 @@
-import PDFDocument from 'pdfkit';
 import type { DocumentParty } from '../../domain/documents/documents.js';
 import type { Locale, Translate } from '../../i18n/index.js';
-import { documentFonts } from './document-fonts.js';
+import { startFontedPdf } from './document-fonts.js';
 
 // A4 in points, and the layout's measures.
 export const PAGE_HEIGHT = 841.89;
@@ -45,25 +44,13 @@ export function startDocument(
   { title, number, seller, issuedAt }: { title: string; number: string; seller: DocumentParty; issuedAt: Date },
   { t, locale, branding }: Pick<DocumentRendering, 't' | 'locale' | 'branding'>,
 ) {
-  const fonts = documentFonts();
-  const pdf = new PDFDocument({
+  const { pdf, rendered } = startFontedPdf({
     size: 'A4',
     margin: MARGIN,
     bufferPages: true,
-    // No default font (an empty name loads none): without this pdfkit would load Helvetica, which is never used.
-    font: '',
     lang: locale,
     displayTitle: true,
     info: { Title: number, Subject: title, Author: seller.name, Creator: branding.organisationName, CreationDate: issuedAt },
-  });
-  // pdfkit takes parsed fonts as they are (since 0.20), which its types leave out.
-  pdf.registerFont('regular', fonts.regular as unknown as PDFKit.Mixins.PDFFontSource);
-  pdf.registerFont('bold', fonts.bold as unknown as PDFKit.Mixins.PDFFontSource);
-  const chunks: Buffer[] = [];
-  const rendered = new Promise<Buffer>((resolve, reject) => {
-    pdf.on('data', (chunk: Buffer) => chunks.push(chunk));
-    pdf.on('end', () => resolve(Buffer.concat(chunks)));
-    pdf.on('error', reject);
   });
 
   /** Writes `text` at (x, top); returns where it ends. */

@@ -1,4 +1,3 @@
-import PDFDocument from 'pdfkit';
 import { stringify } from 'csv-stringify/sync';
 import { decimalSeparatorOf, decimalText } from '../../domain/shared/decimal.js';
 import type { CanonicalCode } from '../../domain/vouchers/voucher-codes.js';
@@ -6,7 +5,7 @@ import { formatVoucherCode } from '../../domain/vouchers/voucher-codes.js';
 import type { VoucherBatchRequest } from '../../domain/vouchers/voucher-batches.js';
 import { formatDay, formatUnits } from '../../i18n/format.js';
 import type { Locale, Translate } from '../../i18n/index.js';
-import { documentFonts } from '../documents/document-fonts.js';
+import { startFontedPdf } from '../documents/document-fonts.js';
 
 /** What a batch's sheet or file says besides its codes. */
 export interface HandoverBatch extends Pick<VoucherBatchRequest, 'name' | 'value' | 'expiresOn'> {
@@ -50,16 +49,7 @@ const CARD = { width: (PAGE.width - 2 * PAGE.margin) / COLUMNS, height: (PAGE.he
  * for every name and French spacing) from start to end without a pause, as documentFonts requires.
  */
 export function voucherPdf(batch: HandoverBatch, codes: readonly CanonicalCode[], { t, locale, topUpUrl }: HandoverWording): Promise<Buffer> {
-  const fonts = documentFonts();
-  const pdf = new PDFDocument({ size: 'A4', margin: PAGE.margin, font: '', lang: locale, autoFirstPage: false, info: { Title: batch.name, Subject: t('vouchers.file.title') } });
-  pdf.registerFont('regular', fonts.regular as unknown as PDFKit.Mixins.PDFFontSource);
-  pdf.registerFont('bold', fonts.bold as unknown as PDFKit.Mixins.PDFFontSource);
-  const chunks: Buffer[] = [];
-  const rendered = new Promise<Buffer>((resolve, reject) => {
-    pdf.on('data', (chunk: Buffer) => chunks.push(chunk));
-    pdf.on('end', () => resolve(Buffer.concat(chunks)));
-    pdf.on('error', reject);
-  });
+  const { pdf, rendered } = startFontedPdf({ size: 'A4', margin: PAGE.margin, lang: locale, autoFirstPage: false, info: { Title: batch.name, Subject: t('vouchers.file.title') } });
   const value = formatUnits(t, batch.value, locale);
   const until = t('vouchers.file.validUntil', { day: formatDay(batch.expiresOn, locale) });
   const where = t('vouchers.file.where', { url: topUpUrl });

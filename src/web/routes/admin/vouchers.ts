@@ -36,7 +36,7 @@ export function registerVoucherRoutes(router: Router, { db, clock, config }: Adm
     const page = parsePage(request.query.page);
     const { batches: listed, pageCount } = await batches.list(page);
     const today = dayOf(clock.now(), config.i18n.timeZone);
-    const limits = { maxCount: BATCH_MAX_COUNT, maxValue: formatUnits(t, VOUCHER_MAX_VALUE, locale), maxDay: formatDay(addDays(today, VOUCHER_MAX_DAYS), locale), max: BATCH_NAME_MAX };
+    const limits = { maxCount: new Intl.NumberFormat(locale).format(BATCH_MAX_COUNT), maxValue: formatUnits(t, VOUCHER_MAX_VALUE, locale), maxDay: formatDay(addDays(today, VOUCHER_MAX_DAYS), locale), max: BATCH_NAME_MAX };
     const errors = Object.fromEntries(Object.entries(problems).map(([field, problem]) => [field, t(`vouchers.admin.errors.${field}.${problem}`, limits)]));
     await renderPage(response.status(status), 'admin/vouchers/list', {
       title: t('vouchers.admin.title'),

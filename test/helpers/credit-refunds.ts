@@ -1,0 +1,26 @@
+import supertest from 'supertest';
+import type { Order } from '../../src/domain/checkout/orders.js';
+import type { User } from '../../src/domain/people/users.js';
+import { logIn, type TestPortal } from './portal.js';
+
+type Agent = ReturnType<typeof supertest.agent>;
+
+/** A new person with an address, signed in through their own agent. */
+export async function signedInPerson(portal: TestPortal, username: string): Promise<{ user: User; agent: Agent }> {
+  const user = await portal.addUser(username, 'student-password', { email: `${username}@example.edu` });
+  const agent = supertest.agent(portal.app);
+  await logIn(agent, user.username, 'student-password');
+  return { user, agent };
+}
+
+/** A pack bought and captured through the simulator, as the buyer's return and PayPal's webhooks settle it; the clock then moves a minute on, so captures have an order. */
+export async function paidPackOrder(portal: TestPortal, buyer: User, packId: string, termsId: number): Promise<Order> {
+  const placed = await portal.checkout.placeOrder(buyer, { packId }, termsId, 'fr');
+  await portal.checkout.startOrderPayment(placed, 'fr');
+  const sent = await portal.checkout.ownOrder(buyer, { id: placed.id });
+  portal.simulator.approve(sent.paypalOrderId!);
+  await portal.checkout.completeReturn(buyer, sent.paypalOrderId);
+  await portal.simulator.flushWebhooks();
+  portal.clock.advance(60_000);
+  return portal.checkout.ownOrder(buyer, { id: placed.id });
+}
