@@ -24,3 +24,13 @@ export async function paidPackOrder(portal: TestPortal, buyer: User, packId: str
   portal.clock.advance(60_000);
   return portal.checkout.ownOrder(buyer, { id: placed.id });
 }
+
+/**
+ * PayPal makes the next refund but its answer comes too late, the look-up that follows fails, and its
+ * webhooks are held back (they would look the refund up at once): the refund's outcome is unknown.
+ */
+export function loseNextRefundAnswer(portal: TestPortal): void {
+  portal.simulator.setFault({ type: 'delay', ms: 1500, operation: 'refund' });
+  portal.simulator.setFault({ type: 'http500', times: 1, operation: 'get' });
+  portal.simulator.setWebhookUrl('http://127.0.0.1:9/webhooks/paypal');
+}

@@ -7,7 +7,7 @@ import type { User } from '../../src/domain/people/users.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { balanceOf, publishOffers, restorePayments } from '../helpers/topup.js';
-import { paidPackOrder, signedInPerson } from '../helpers/credit-refunds.js';
+import { loseNextRefundAnswer, paidPackOrder, signedInPerson } from '../helpers/credit-refunds.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
@@ -198,9 +198,7 @@ describe(`credit refunds on request, against the other refund paths (${testDiale
     await ask(agent);
     const request = await requestOf(user);
     // PayPal makes the refund, its answer is lost and the look-up fails: unknown.
-    portal.simulator.setFault({ type: 'delay', ms: 1500, operation: 'refund' });
-    portal.simulator.setFault({ type: 'http500', times: 1, operation: 'get' });
-    portal.simulator.setWebhookUrl('http://127.0.0.1:9/webhooks/paypal');
+    loseNextRefundAnswer(portal);
     await adminPost(`/admin/credit-refunds/${request.id}/approve`);
     expect(await partsOf(request.id)).to.have.nested.property('[0].last_outcome', 'unknown');
     portal.simulator.clearFaults();
@@ -229,9 +227,7 @@ describe(`credit refunds on request, against the other refund paths (${testDiale
     const older = await paidOrder(user, 'pack-10');
     const newer = await paidOrder(user, 'pack-10');
     // An admin refunds the newer top-up; PayPal makes it, its answer is lost and the look-up fails.
-    portal.simulator.setFault({ type: 'delay', ms: 1500, operation: 'refund' });
-    portal.simulator.setFault({ type: 'http500', times: 1, operation: 'get' });
-    portal.simulator.setWebhookUrl('http://127.0.0.1:9/webhooks/paypal');
+    loseNextRefundAnswer(portal);
     const ordinary = await administration().refund(adminUser, newer, { amountCents: 1000, reason: 'erreur', nonce: 'review-4' });
     expect(ordinary.kind).to.equal('unknown');
     portal.simulator.clearFaults();

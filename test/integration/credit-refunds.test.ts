@@ -8,7 +8,7 @@ import { isUniqueViolation } from '../../src/db/database.js';
 import { expectDocumentsConsistent, expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { balanceOf, publishOffers, restorePayments } from '../helpers/topup.js';
-import { paidPackOrder, signedInPerson } from '../helpers/credit-refunds.js';
+import { loseNextRefundAnswer, paidPackOrder, signedInPerson } from '../helpers/credit-refunds.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 const DAY = 86_400_000;
@@ -203,11 +203,7 @@ describe(`credit refunds on request (${testDialect})`, () => {
     const order = await paidOrder(user, 'pack-10');
     await ask(agent);
     const request = await requestOf(user);
-    // PayPal makes the refund but its answer comes too late, and the look-up that follows fails.
-    portal.simulator.setFault({ type: 'delay', ms: 1500, operation: 'refund' });
-    portal.simulator.setFault({ type: 'http500', times: 1, operation: 'get' });
-    // PayPal's webhook about it is held back meanwhile (it would look the refund up at once).
-    portal.simulator.setWebhookUrl('http://127.0.0.1:9/webhooks/paypal');
+    loseNextRefundAnswer(portal);
     await adminPost(`/admin/credit-refunds/${request.id}/approve`);
     const [part] = await partsOf(request.id);
     expect(part).to.include({ status: 'pending', last_outcome: 'unknown' });
