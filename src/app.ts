@@ -64,6 +64,8 @@ import { orderRoutes } from './web/routes/orders.js';
 import { payPalWebhookRoutes } from './web/routes/paypal-webhook.js';
 import { topUpRoutes } from './web/routes/topup.js';
 import { voucherRedemptionRoutes } from './web/routes/voucher-redemption.js';
+import { voucherPurchaseRoutes } from './web/routes/voucher-purchases.js';
+import { createVoucherPurchases } from './services/vouchers/voucher-purchases.js';
 import { preferenceRoutes } from './web/routes/preferences.js';
 import { brandingPreview, publishedTheme } from './web/middleware/theme.js';
 import { themeAssetRoutes } from './web/routes/theme-assets.js';
@@ -336,9 +338,11 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(preferenceRoutes({ db, clock, secureCookies: config.server.secureCookies }));
   app.use(topUpRoutes({ db, checkout, clock, printSystem }));
   app.use(voucherRedemptionRoutes({ db, clock, timeZone: config.i18n.timeZone, printSystem }));
+  const voucherPurchases = createVoucherPurchases({ db, checkout, clock, timeZone: config.i18n.timeZone, orderExpiryMinutes: config.payments.orderExpiryMinutes });
+  app.use(voucherPurchaseRoutes({ db, clock, timeZone: config.i18n.timeZone, publicUrl: config.server.publicUrl, purchases: voucherPurchases }));
   app.use(orderRoutes({ checkout, seller: config.seller, db, printSystem }));
   app.use(documentRoutes({ db, files: documentFiles, clock, downloadsPerMinute: config.documents.downloadsPerMinute }));
-  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, outboxMails, users, identity, printSystem, creditRefunds }));
+  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, outboxMails, users, identity, printSystem, creditRefunds, voucherPurchases }));
   app.use(itRoutes({ db, clock, themes, uploads }));
   app.use(deskRoutes({ quotes, sending: quoteSending, payments: createQuotePaymentDesk({ db, checkout, clock }) }));
   app.use(

@@ -56,12 +56,13 @@ const packOrder: DocumentView['order'] = {
   paidAt: new Date('2026-11-23T10:00:00Z'),
 };
 
-const receiptView: DocumentView = { document: receipt, order: packOrder, paidQuote: null, refund: null, receiptNumber: null };
+const receiptView: DocumentView = { document: receipt, order: packOrder, paidQuote: null, boughtCodes: null, refund: null, receiptNumber: null };
 
 const creditNoteView: DocumentView = {
   document: { ...receipt, id: 2, kind: 'credit_note', number: 'CN-000007', seriesNumber: 7, refundId: 'REFUND-5KQ', issuedAt: new Date('2026-11-25T15:30:00Z') },
   order: packOrder,
   paidQuote: null,
+  boughtCodes: null,
   refund: { refundId: 'REFUND-5KQ', amountCents: 500, netCents: 417, vatCents: 83, createdAt: new Date('2026-11-25T15:30:00Z') },
   receiptNumber: 'RC-000042',
 };

@@ -51,6 +51,7 @@ const receiptOf = (paid: typeof lines): DocumentView => {
       paidAt: new Date('2026-11-23T10:00:00Z'),
     },
     paidQuote: { number: 'D-2026-000123', totals },
+    boughtCodes: null,
     refund: null,
     receiptNumber: null,
   };

@@ -133,11 +133,13 @@ describe('top-up codes: batches', () => {
 
   it('says why a code cannot be redeemed: used (by whom) before voided, voided before expired; valid through its last day', () => {
     const at = (today: string, userId = 7) => ({ today, userId });
-    expect(voucherRefusal({ redeemedBy: null }, batch(), at('2026-12-31'))).to.equal(null);
-    expect(voucherRefusal({ redeemedBy: null }, batch(), at('2027-01-01'))).to.equal('expired');
-    expect(voucherRefusal({ redeemedBy: null }, batch({ voidedAt: new Date() }), at('2027-01-01'))).to.equal('voided');
-    expect(voucherRefusal({ redeemedBy: 7 }, batch({ voidedAt: new Date() }), at('2027-01-01'))).to.equal('used_by_you');
-    expect(voucherRefusal({ redeemedBy: 8 }, batch(), at('2026-12-01'))).to.equal('used');
+    expect(voucherRefusal({ redeemedBy: null, replacedAt: null }, batch(), at('2026-12-31'))).to.equal(null);
+    expect(voucherRefusal({ redeemedBy: null, replacedAt: null }, batch(), at('2027-01-01'))).to.equal('expired');
+    expect(voucherRefusal({ redeemedBy: null, replacedAt: null }, batch({ voidedAt: new Date() }), at('2027-01-01'))).to.equal('voided');
+    expect(voucherRefusal({ redeemedBy: 7, replacedAt: null }, batch({ voidedAt: new Date() }), at('2027-01-01'))).to.equal('used_by_you');
+    expect(voucherRefusal({ redeemedBy: 8, replacedAt: null }, batch(), at('2026-12-01'))).to.equal('used');
+    expect(voucherRefusal({ redeemedBy: null, replacedAt: new Date() }, batch(), at('2026-12-01'))).to.equal('voided');
+    expect(voucherRefusal({ redeemedBy: 7, replacedAt: null }, batch(), at('2026-12-01'))).to.equal('used_by_you');
   });
 });
 

@@ -6,12 +6,14 @@ import { formatOrderNumber, type OrderEvent } from '../../domain/checkout/orders
 import type { Cents } from '../../domain/pricing/pricing.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 
-/** One line of the admins' orders list: a person's top-up, or a quote's payment (no person: the quote and its customer). */
+/** One line of the admins' orders list: a person's top-up, a quote's payment (no person: the quote and its customer), or a batch of codes (its buyer). */
 export interface OrderListRow {
   number: string;
   createdAt: Date;
   username: string | null;
   quote: { number: string; customerName: string } | null;
+  /** Who bought the batch of codes an order pays for. */
+  voucherBuyer: string | null;
   status: OrderStatus;
   priceCents: Cents;
   currency: string;
@@ -23,12 +25,16 @@ export interface OrderListRow {
 const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
 
 function searched(db: Queryable, search: OrderSearch): Knex.QueryBuilder {
-  // A quote's order has no person: left joins, so that it is listed too, with its quote.
-  const query = db('orders as o').leftJoin('users as u', 'u.id', 'o.user_id').leftJoin('quotes as q', 'q.id', 'o.quote_id');
+  // A quote's order has no person, nor a batch of codes': left joins, so that they are listed too, with the quote or the codes' buyer.
+  const query = db('orders as o')
+    .leftJoin('users as u', 'u.id', 'o.user_id')
+    .leftJoin('quotes as q', 'q.id', 'o.quote_id')
+    .leftJoin('voucher_purchases as vp', 'vp.order_id', 'o.id')
+    .leftJoin('users as vb', 'vb.id', 'vp.buyer_id');
   if (search.status) void query.where('o.status', search.status);
   if (search.from) void query.where('o.created_at', '>=', search.from.toISOString());
   if (search.until) void query.where('o.created_at', '<', search.until.toISOString());
-  if (search.person) void query.whereRaw("u.username LIKE ? ESCAPE '\\'", [likePrefix(search.person)]);
+  if (search.person) void query.where((person) => void person.whereRaw("u.username LIKE ? ESCAPE '\\'", [likePrefix(search.person!)]).orWhereRaw("vb.username LIKE ? ESCAPE '\\'", [likePrefix(search.person!)]));
   if (search.minCents !== undefined) void query.where('o.price_cents', '>=', search.minCents);
   if (search.maxCents !== undefined) void query.where('o.price_cents', '<=', search.maxCents);
   return query;
@@ -45,7 +51,7 @@ export async function searchOrders(db: Queryable, search: OrderSearch, page: { l
     .orderBy('o.id', 'desc')
     .limit(page.limit)
     .offset(page.offset)
-    .select('o.id', 'o.created_at', 'o.status', 'o.price_cents', 'o.currency', 'o.units', 'o.bonus_units', 'o.paypal_order_id', 'u.username', { quote_number: 'q.number', customer_name: 'q.customer_name' });
+    .select('o.id', 'o.created_at', 'o.status', 'o.price_cents', 'o.currency', 'o.units', 'o.bonus_units', 'o.paypal_order_id', 'u.username', { quote_number: 'q.number', customer_name: 'q.customer_name', voucher_buyer: 'vb.username' });
   return rows.map((row) => {
     const createdAt = toDate(row.created_at);
     return {
@@ -53,6 +59,7 @@ export async function searchOrders(db: Queryable, search: OrderSearch, page: { l
       createdAt,
       username: row.username == null ? null : String(row.username),
       quote: row.quote_number == null ? null : { number: String(row.quote_number), customerName: String(row.customer_name) },
+      voucherBuyer: row.voucher_buyer == null ? null : String(row.voucher_buyer),
       status: row.status as OrderStatus,
       priceCents: toSafeInteger(row.price_cents),
       currency: String(row.currency),

@@ -62,29 +62,43 @@ export async function insertOrder(trx: Knex.Transaction, order: { userId: number
   );
 }
 
+/** What an order nobody's (a quote's, a batch of codes') is placed with: its price and terms, from the server. */
+interface OrderPrice {
+  currency: Currency;
+  priceCents: number;
+  netCents: number;
+  vatCents: number;
+  vatRateBasisPoints: number;
+  termsVersionId: number;
+  locale: Locale;
+}
+
 /**
  * A new order paying a quote, at the quote's total (the server's, from its lines). The partial unique
  * index orders_open_quote_unique refuses a second open order for the quote: the caller holds the
  * quote's lock and reuses the open one instead (findOpenQuoteOrder).
  */
-export async function insertQuoteOrder(
-  trx: Knex.Transaction,
-  order: { quoteId: number; currency: Currency; priceCents: number; netCents: number; vatCents: number; vatRateBasisPoints: number; termsVersionId: number; locale: Locale },
-  now: Date,
-): Promise<Order> {
+export function insertQuoteOrder(trx: Knex.Transaction, order: OrderPrice & { quoteId: number }, now: Date): Promise<Order> {
+  return insertNobodysOrder(trx, { kind: 'quote', quote_id: order.quoteId, units: 0 }, order, now);
+}
+
+/** A new order buying a batch of codes (its request is the purchase's row): nobody's, its units the codes'. */
+export function insertVoucherOrder(trx: Knex.Transaction, order: OrderPrice & { units: number }, now: Date): Promise<Order> {
+  return insertNobodysOrder(trx, { kind: 'voucher_batch', quote_id: null, units: order.units }, order, now);
+}
+
+function insertNobodysOrder(trx: Knex.Transaction, what: { kind: OrderKind; quote_id: number | null; units: number }, order: OrderPrice, now: Date): Promise<Order> {
   return insertOrderRow(
     trx,
     {
+      ...what,
       user_id: null,
-      quote_id: order.quoteId,
-      kind: 'quote',
       pack_id: null,
       currency: order.currency,
       price_cents: order.priceCents,
       net_cents: order.netCents,
       vat_cents: order.vatCents,
       vat_rate_basis_points: order.vatRateBasisPoints,
-      units: 0,
       bonus_units: 0,
       terms_version_id: order.termsVersionId,
       locale: order.locale,

@@ -43,20 +43,32 @@ function toBatch(row: Record<string, unknown>): VoucherBatch {
   };
 }
 
-/** A batch and its codes' hashes, inserted in chunks inside the caller's transaction. */
+/** A batch of `count` codes, inserted inside the caller's transaction (its codes by insertBatchCodes). */
 export async function insertVoucherBatch(
   trx: Knex.Transaction,
-  batch: { name: string; value: Hundredths; expiresOn: DayKey; createdBy: number; codeHashes: readonly string[] },
+  batch: { name: string; count: number; value: Hundredths; expiresOn: DayKey; createdBy: number },
   now: Date,
 ): Promise<number> {
   const [row]: Array<{ id: unknown }> = await trx('voucher_batches')
-    .insert({ name: batch.name, code_count: batch.codeHashes.length, value: batch.value, expires_on: batch.expiresOn, created_by: batch.createdBy, created_at: now.toISOString() })
+    .insert({ name: batch.name, code_count: batch.count, value: batch.value, expires_on: batch.expiresOn, created_by: batch.createdBy, created_at: now.toISOString() })
     .returning('id');
-  const batchId = toSafeInteger(row?.id);
-  for (let start = 0; start < batch.codeHashes.length; start += CODE_CHUNK) {
-    await trx('voucher_codes').insert(batch.codeHashes.slice(start, start + CODE_CHUNK).map((hash) => ({ batch_id: batchId, code_sha256: hash })));
+  return toSafeInteger(row?.id);
+}
+
+/** Codes' hashes for a batch, inserted in chunks inside the caller's transaction. */
+export async function insertBatchCodes(trx: Knex.Transaction, batchId: number, codeHashes: readonly string[]): Promise<void> {
+  for (let start = 0; start < codeHashes.length; start += CODE_CHUNK) {
+    await trx('voucher_codes').insert(codeHashes.slice(start, start + CODE_CHUNK).map((hash) => ({ batch_id: batchId, code_sha256: hash })));
   }
-  return batchId;
+}
+
+/**
+ * Marks the batch's codes not redeemed (nor replaced) yet as replaced; answers how many. A redemption
+ * claiming one of them meanwhile either committed first (the code is redeemed, not replaced) or finds
+ * it replaced and redeems nothing (claimCode's guard).
+ */
+export async function replaceUnredeemedCodes(trx: Knex.Transaction, batchId: number, now: Date): Promise<number> {
+  return trx('voucher_codes').where('batch_id', batchId).whereNull('redeemed_at').whereNull('replaced_at').update({ replaced_at: now.toISOString() });
 }
 
 /** Newest first, a page at a time; the list reads only the batches' rows. */
@@ -79,8 +91,8 @@ export async function lockVoucherBatch(trx: Knex.Transaction, id: number): Promi
   return findVoucherBatch(trx, id);
 }
 
-/** Sets the batch voided, unless it already was: false then. */
-export async function markBatchVoided(trx: Knex.Transaction, id: number, { by }: { by: number }, now: Date): Promise<boolean> {
+/** Sets the batch voided, unless it already was: false then. `by` is null when the portal voids it (its purchase was refunded). */
+export async function markBatchVoided(trx: Knex.Transaction, id: number, { by }: { by: number | null }, now: Date): Promise<boolean> {
   return (await trx('voucher_batches').where('id', id).whereNull('voided_at').update({ voided_at: now.toISOString(), voided_by: by })) === 1;
 }
 
@@ -119,15 +131,19 @@ export interface FoundCode {
   batchId: number;
   redeemedBy: number | null;
   redeemedAt: Date | null;
+  /** Set when the code was replaced by a new one: refused from then on. */
+  replacedAt: Date | null;
 }
+
+const CODE_COLUMNS = ['id', 'batch_id', 'redeemed_by', 'redeemed_at', 'replaced_at'];
 
 /** The code with this hash, if any: one indexed read. */
 export async function findCodeByHash(db: Queryable, codeSha256: string): Promise<FoundCode | undefined> {
-  return toCode(await db('voucher_codes').where('code_sha256', codeSha256).first('id', 'batch_id', 'redeemed_by', 'redeemed_at'));
+  return toCode(await db('voucher_codes').where('code_sha256', codeSha256).first(CODE_COLUMNS));
 }
 
 export async function findCode(db: Queryable, id: number): Promise<FoundCode | undefined> {
-  return toCode(await db('voucher_codes').where('id', id).first('id', 'batch_id', 'redeemed_by', 'redeemed_at'));
+  return toCode(await db('voucher_codes').where('id', id).first(CODE_COLUMNS));
 }
 
 function toCode(row: Record<string, unknown> | undefined): FoundCode | undefined {
@@ -137,17 +153,18 @@ function toCode(row: Record<string, unknown> | undefined): FoundCode | undefined
       batchId: toSafeInteger(row.batch_id),
       redeemedBy: row.redeemed_by == null ? null : toSafeInteger(row.redeemed_by),
       redeemedAt: row.redeemed_at == null ? null : toDate(row.redeemed_at),
+      replacedAt: row.replaced_at == null ? null : toDate(row.replaced_at),
     }
   );
 }
 
 /**
- * Claims the code for the person: a guarded update that only an unredeemed code passes. Two
+ * Claims the code for the person: a guarded update that only an unredeemed, unreplaced code passes. Two
  * redemptions of one code at once: on PostgreSQL the second waits for the first's row lock, then
  * finds `redeemed_at` set and updates nothing; SQLite runs them one after the other. True if claimed.
  */
 export async function claimCode(trx: Knex.Transaction, codeId: number, userId: number, now: Date): Promise<boolean> {
-  return (await trx('voucher_codes').where('id', codeId).whereNull('redeemed_at').update({ redeemed_at: now.toISOString(), redeemed_by: userId })) === 1;
+  return (await trx('voucher_codes').where('id', codeId).whereNull('redeemed_at').whereNull('replaced_at').update({ redeemed_at: now.toISOString(), redeemed_by: userId })) === 1;
 }
 
 export async function recordCodeTransaction(trx: Knex.Transaction, codeId: number, ledgerTransactionId: number): Promise<void> {

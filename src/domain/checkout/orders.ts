@@ -2,8 +2,8 @@ import type { Locale } from '../shared/locale.js';
 import type { OrderStatus } from './order-status.js';
 import type { Cents, Quote } from '../pricing/pricing.js';
 
-/** A top-up (a pack or a free amount) or the payment of a staff's quote (quotes/). */
-export type OrderKind = Quote['kind'] | 'quote';
+/** A top-up (a pack or a free amount), the payment of a staff's quote (quotes/) or a batch of codes bought by a department (vouchers/). */
+export type OrderKind = Quote['kind'] | 'quote' | 'voucher_batch';
 
 /**
  * An order carries the price it was placed with: later price changes never touch it. A top-up's is a
@@ -15,7 +15,7 @@ export interface Order extends Omit<Quote, 'kind'> {
   kind: OrderKind;
   /** Human number shown to people and sent to PayPal as invoice_id, e.g. R-2026-000123. */
   number: string;
-  /** The person a top-up is for; null for a quote's order. */
+  /** The person a top-up is for; null for a quote's order and a batch of codes' (its buyer is the purchase's). */
   userId: number | null;
   /** The quote an order of kind `quote` pays. */
   quoteId: number | null;

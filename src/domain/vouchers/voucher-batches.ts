@@ -23,8 +23,9 @@ export interface VoucherBatchRequest {
   format: HandoverFormat;
 }
 
-export type BatchField = keyof VoucherBatchRequest;
-export type BatchProblem = 'required' | 'invalid' | 'too_long' | 'out_of_range' | 'in_the_past' | 'too_far';
+/** A form's fields, and `total` for a purchase whose price is too high. */
+export type BatchField = keyof VoucherBatchRequest | 'total';
+export type BatchProblem = 'required' | 'invalid' | 'too_long' | 'out_of_range' | 'in_the_past' | 'too_soon' | 'too_far';
 
 /** Control, bidirectional and line-separator characters: a batch name is shown in pages and printed. */
 const MISLEADING_CHARACTERS = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
@@ -40,6 +41,16 @@ const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '')
 /** The generation form as typed (`value` in units, "12,50"), checked whole: every problem is reported at once. */
 export function checkBatchRequest(input: Record<string, unknown>, today: DayKey): VoucherBatchRequest {
   const problems: Partial<Record<BatchField, BatchProblem>> = {};
+  const fields = checkBatchFields(input, today, problems);
+  const format = (HANDOVER_FORMATS as readonly unknown[]).includes(input.format) ? (input.format as HandoverFormat) : null;
+  if (!format) problems.format = 'required';
+
+  if (Object.keys(problems).length > 0) throw new VoucherBatchError(problems);
+  return { ...fields, format: format! };
+}
+
+/** What a batch is (name, count, value, last day) as typed, its problems added to `problems`. */
+export function checkBatchFields(input: Record<string, unknown>, today: DayKey, problems: Partial<Record<BatchField, BatchProblem>>): Omit<VoucherBatchRequest, 'format'> {
   const name = text(input.name);
   if (name === '') problems.name = 'required';
   else if (name.length > BATCH_NAME_MAX) problems.name = 'too_long';
@@ -75,11 +86,7 @@ export function checkBatchRequest(input: Record<string, unknown>, today: DayKey)
     }
   }
 
-  const format = (HANDOVER_FORMATS as readonly unknown[]).includes(input.format) ? (input.format as HandoverFormat) : null;
-  if (!format) problems.format = 'required';
-
-  if (Object.keys(problems).length > 0) throw new VoucherBatchError(problems);
-  return { name, count, value, expiresOn, format: format! };
+  return { name, count, value, expiresOn };
 }
 
 /** A batch as its reports need it: the counters kept by each redemption, never counted from the codes. */
@@ -133,16 +140,18 @@ export function batchReport(batch: VoucherBatch, today: DayKey): BatchReport {
 
 /**
  * Why a code found by its hash cannot be redeemed by this person, or null when it can. A used code
- * comes first (it was valid when used: "expired" would mislead its holder); then voided, then expired.
+ * comes first (it was valid when used: "expired" would mislead its holder); then voided (or replaced), then expired.
  */
 export type VoucherRefusal = 'used_by_you' | 'used' | 'voided' | 'expired';
 
 export function voucherRefusal(
-  code: { redeemedBy: number | null },
+  code: { redeemedBy: number | null; replacedAt: Date | null },
   batch: Pick<VoucherBatch, 'expiresOn' | 'voidedAt'>,
   { today, userId }: { today: DayKey; userId: number },
 ): VoucherRefusal | null {
   if (code.redeemedBy !== null) return code.redeemedBy === userId ? 'used_by_you' : 'used';
+  // A replaced code is refused like a voided batch's: its holder was given another.
+  if (code.replacedAt !== null) return 'voided';
   const status = batchStatus(batch, today);
   return status === 'active' ? null : status;
 }

@@ -35,6 +35,7 @@ import type { Order } from '../../domain/checkout/orders.js';
 import { parseAmount, quoteFreeAmount, quotePack, type Cents } from '../../domain/pricing/pricing.js';
 import { refundShare, refundVat, REFUNDABLE_STATUSES } from '../../domain/checkout/refunds.js';
 import { quoteOrderPaid, quoteOrderRefunded } from './quote-orders.js';
+import { isVoucherOrder, voucherOrderAccountId, voucherOrderPaid, voucherOrderRefunded } from './voucher-orders.js';
 import type { User } from '../../domain/people/users.js';
 import { isFreshTransmission, oldestFreshTransmission } from '../../domain/checkout/webhook-freshness.js';
 import { paymentLedgerKeys } from '../../domain/checkout/payment-ledger-keys.js';
@@ -151,7 +152,7 @@ export function createCheckout(deps: CheckoutDependencies) {
     if (order.status !== 'created') throw new CheckoutError('order_not_payable', `order ${order.number} is ${order.status}`);
     // A quote's orders are limited by the quote (one open at a time) and the pages' per-address limits.
     if (order.userId !== null) await countPayPalOrderStart(order, order.userId);
-    const returnPages = order.kind === 'quote' ? 'quotes' : 'topup';
+    const returnPages = order.kind === 'quote' ? 'quotes' : isVoucherOrder(order) ? 'vouchers/buy' : 'topup';
     const input = {
       orderId: order.id,
       orderNumber: order.number,
@@ -426,10 +427,11 @@ export function createCheckout(deps: CheckoutDependencies) {
       const locked = await lockOrder(trx, order.id);
       await record?.(trx);
       let account: Promise<number | null> | undefined;
-      /** The person's account, read once units are to move (a quote's order moves none; a payment seen again, usually none). */
+      /** The account credited, read once units are to move: the person's, or the codes' for a bought batch (a quote's order moves none; a payment seen again, usually none). */
       const accountId = () =>
-        (account ??=
-          order.userId === null
+        (account ??= isVoucherOrder(order)
+          ? voucherOrderAccountId(trx)
+          : order.userId === null
             ? Promise.resolve(null)
             : findAccountByUserId(trx, order.userId).then((found) => {
                 if (!found) throw new Error(`user ${order.userId} has no account`);
@@ -457,6 +459,7 @@ export function createCheckout(deps: CheckoutDependencies) {
         }, now);
         current = paid ?? locked;
         if (order.quoteId !== null) await quoteOrderPaid(trx, order, now);
+        if (isVoucherOrder(order)) await voucherOrderPaid(trx, order, now);
         const receipt = await deps.documents.issueReceipt(trx, order, now);
         if (receipt.created) documents.push(receipt.document);
       }
@@ -519,6 +522,7 @@ export function createCheckout(deps: CheckoutDependencies) {
       await move(['paid', 'partially_refunded'], refundedCents >= order.priceCents ? 'refunded' : 'partially_refunded', `refunded ${refundedCents} of ${order.priceCents}`);
     }
     if (order.quoteId !== null) await quoteOrderRefunded(trx, after, now);
+    if (isVoucherOrder(order)) await voucherOrderRefunded(trx, after, now);
     return { creditNotes, after };
 
     /** The ledger transaction taking `amount` back (replayed if already posted), or null when there is nothing to take. */
@@ -529,7 +533,8 @@ export function createCheckout(deps: CheckoutDependencies) {
       const share = order.bonusUnits === 0 ? 0 : Math.floor((amount * order.bonusUnits) / total);
       const lines = await topUpLines(trx, accountId, amount - share, share, -1);
       const posted = await postTransaction(trx, { idempotencyKey, kind: 'reversal', description: `${order.number} ${kind}`, lines, allowOverdraft: true }, now);
-      await flagIfOverdrawn(trx, accountId);
+      // A person's account below zero is flagged; `system:vouchers` may go below zero (admins' codes).
+      if (order.userId !== null) await flagIfOverdrawn(trx, accountId);
       return posted.transactionId;
     }
   }

@@ -16,6 +16,8 @@ import { listRefunds, lockOrder } from '../../db/checkout/order-repository.js';
 import { centsOwedByCreditRefunds } from '../../db/credit-refunds/credit-refund-repository.js';
 import { lockPersonAccount } from '../../db/people/people-repository.js';
 import { findQuote } from '../../db/quotes/quote-repository.js';
+import { findPurchase } from '../../db/vouchers/voucher-purchase-repository.js';
+import { isVoucherOrder } from './voucher-orders.js';
 import { loadRefundPolicy, saveRefundPolicy } from '../../db/checkout/refund-policy-repository.js';
 import { paymentLedgerKeys } from '../../domain/checkout/payment-ledger-keys.js';
 import type { Checkout } from './checkout.js';
@@ -45,13 +47,14 @@ const auditedState = (order: Order) => ({ status: order.status, refundedCents: o
 /** Orders as admins see and handle them: the whole file of an order, refunds, checks with PayPal, the refund policy. */
 export function createOrderAdministration({ db, checkout, clock }: { db: Database; checkout: Checkout; clock: Clock }) {
   /**
-   * Everything known about an order: its person (or, for a quote's order, its quote), history, PayPal's
+   * Everything known about an order: its person (or, for a quote's order, its quote; for codes, their purchase), history, PayPal's
    * notifications, refunds and ledger postings.
    */
   async function orderDetails(order: Order) {
-    const [person, quote, termsVersion, events, webhooks, refunds, refundRequests] = await Promise.all([
+    const [person, quote, purchase, termsVersion, events, webhooks, refunds, refundRequests] = await Promise.all([
       order.userId === null ? null : findOrderPerson(db.knex, order.userId),
       order.quoteId === null ? null : findQuote(db.knex, order.quoteId),
+      isVoucherOrder(order) ? findPurchase(db.knex, { orderId: order.id }) : null,
       termsVersionNumber(db.knex, order.termsVersionId),
       listOrderEvents(db.knex, order.id),
       listOrderWebhooks(db.knex, order.id),
@@ -65,7 +68,7 @@ export function createOrderAdministration({ db, checkout, clock }: { db: Databas
       ...refunds.map((refund) => paymentLedgerKeys.refund(refund.refundId)),
     ];
     const transactions = person ? await listTransactionsByKeys(db.knex, keys, person.accountId) : [];
-    return { person, quote: quote ?? null, termsVersion, events, webhooks, refunds, refundRequests, transactions };
+    return { person, quote: quote ?? null, purchase: purchase ?? null, termsVersion, events, webhooks, refunds, refundRequests, transactions };
   }
 
   /**

@@ -6,6 +6,7 @@ import { enqueueMail } from '../../db/mail/mail-outbox-repository.js';
 import { lockOrder } from '../../db/checkout/order-repository.js';
 import { findUserById } from '../../db/people/user-repository.js';
 import { findQuote } from '../../db/quotes/quote-repository.js';
+import { findPurchase } from '../../db/vouchers/voucher-purchase-repository.js';
 import type { Locale } from '../../i18n/index.js';
 import { documentSourceKeys, type DocumentBrand, type DocumentParty, type IssuedDocument, type OrderDocumentKind } from '../../domain/documents/documents.js';
 import { outboxKeys } from '../../domain/mail/outbox-keys.js';
@@ -54,7 +55,7 @@ export function createDocumentIssuing({ seller, defaultLocale, mailDomain, brand
     return issued;
   }
 
-  /** Who a receipt or credit note is made out to: the person who topped up, or the customer of the quote paid. */
+  /** Who a receipt or credit note is made out to: the person who topped up or bought codes, or the customer of the quote paid. */
   async function buyerOf(trx: Knex.Transaction, order: Order): Promise<{ name: string; username: string; email: string; locale: Locale | null }> {
     if (order.quoteId !== null) {
       const quote = await findQuote(trx, order.quoteId);
@@ -62,8 +63,10 @@ export function createDocumentIssuing({ seller, defaultLocale, mailDomain, brand
       const { customer } = quote;
       return { name: customer.name, username: customer.username ?? '', email: customer.email, locale: customer.locale };
     }
-    const user = order.userId === null ? undefined : await findUserById(trx, order.userId);
-    if (!user) throw new Error(`user ${order.userId} does not exist`);
+    // A batch of codes is made out to the person who bought it for their department.
+    const userId = order.kind === 'voucher_batch' ? (await findPurchase(trx, { orderId: order.id }))?.buyerId : order.userId;
+    const user = userId == null ? undefined : await findUserById(trx, userId);
+    if (!user) throw new Error(`order ${order.number}: user ${userId} does not exist`);
     return { name: user.displayName, username: user.username, email: user.email, locale: user.locale };
   }
 

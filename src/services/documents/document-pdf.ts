@@ -48,13 +48,15 @@ export function renderDocumentPdf(view: DocumentView, { t, locale, timeZone, bra
     rule(bottom);
     bottom += 6;
     const line = isReceipt
-      ? order.kind === 'pack'
+      ? view.boughtCodes
+        ? t('documents.codesLine', { count: view.boughtCodes.count, value: units(view.boughtCodes.value), name: view.boughtCodes.name })
+        : order.kind === 'pack'
         ? t('order.packLine', { units: units(order.units) })
         : t('order.freeLine', { amount: money(order.priceCents) })
       : paidQuote
         ? t('documents.quoteRefundLine', { quote: paidQuote.number, order: order.number })
         : t('documents.refundLine', { order: order.number });
-    const details = isReceipt ? [...(order.bonusUnits > 0 ? [t('order.bonusLine', { units: units(order.bonusUnits) })] : []), t('documents.unitsCredited', { units: units(order.units + order.bonusUnits) })] : [];
+    const details = view.boughtCodes ? [] : isReceipt ? [...(order.bonusUnits > 0 ? [t('order.bonusLine', { units: units(order.bonusUnits) })] : []), t('documents.unitsCredited', { units: units(order.units + order.bonusUnits) })] : [];
     const amounts = refund ? { priceCents: refund.amountCents, netCents: refund.netCents, vatCents: refund.vatCents } : order;
     const lineEnd = write(money(amounts.priceCents), MARGIN + descriptionWidth, bottom, { width: amountWidth, align: 'right' });
     let descriptionEnd = write(line, MARGIN, bottom, { width: descriptionWidth - 10 });

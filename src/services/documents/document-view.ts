@@ -4,6 +4,7 @@ import { findOrder, listRefunds } from '../../db/checkout/order-repository.js';
 import type { IssuedDocument } from '../../domain/documents/documents.js';
 import type { Order } from '../../domain/checkout/orders.js';
 import { findQuote } from '../../db/quotes/quote-repository.js';
+import { findPurchase } from '../../db/vouchers/voucher-purchase-repository.js';
 import { quoteTotals, type QuoteTotals } from '../../domain/quotes/quote-totals.js';
 import type { Quote } from '../../domain/quotes/quotes.js';
 
@@ -32,7 +33,14 @@ export interface PaidQuote {
  * change. A receipt has no refund; a credit note has its refund and the receipt it corrects (null only
  * for an order that has none). An order that paid a quote has that quote; a top-up has none.
  */
-export type DocumentView = { document: IssuedDocument; order: DocumentOrder; paidQuote: PaidQuote | null } & (
+/** The batch of codes an order bought: its receipt names it, its count and each code's value. */
+export interface BoughtCodes {
+  name: string;
+  count: number;
+  value: number;
+}
+
+export type DocumentView = { document: IssuedDocument; order: DocumentOrder; paidQuote: PaidQuote | null; boughtCodes: BoughtCodes | null } & (
   | { refund: null; receiptNumber: null }
   | { refund: DocumentRefund; receiptNumber: string | null }
 );
@@ -66,11 +74,13 @@ export async function loadDocumentView(db: Queryable, document: IssuedDocument):
   const order = await findOrder(db, { id: document.orderId });
   if (!order) throw new Error(`document ${document.number}: order ${document.orderId} does not exist`);
   const paidQuote = order.quoteId === null ? null : await paidQuoteOf(db, order.quoteId);
-  if (document.refundId === null) return { document, order, paidQuote, refund: null, receiptNumber: null };
+  const purchase = order.kind === 'voucher_batch' ? await findPurchase(db, { orderId: order.id }) : undefined;
+  const boughtCodes = purchase ? { name: purchase.name, count: purchase.count, value: purchase.value } : null;
+  if (document.refundId === null) return { document, order, paidQuote, boughtCodes, refund: null, receiptNumber: null };
   const refund = (await listRefunds(db, order.id)).find((candidate) => candidate.refundId === document.refundId);
   if (!refund) throw new Error(`document ${document.number}: refund ${document.refundId} does not exist`);
   const receipt = (await listOrderDocuments(db, order.id)).find((candidate) => candidate.kind === 'receipt');
-  return { document, order, paidQuote, refund, receiptNumber: receipt?.number ?? null };
+  return { document, order, paidQuote, boughtCodes, refund, receiptNumber: receipt?.number ?? null };
 }
 
 async function paidQuoteOf(db: Queryable, quoteId: number): Promise<PaidQuote> {

@@ -4,6 +4,7 @@ import type { DocumentFiles } from '../documents/document-files.js';
 import { loadDocumentView, loadQuoteDocumentView, type DocumentView } from '../documents/document-view.js';
 import { howToAccept, payNowUrl } from '../documents/quote-acceptance.js';
 import type { IssuedDocument } from '../../domain/documents/documents.js';
+import { VOUCHER_PURCHASES_PATH } from '../../domain/vouchers/voucher-purchases.js';
 import { formatDateTime, formatDay, formatMoney, formatUnits } from '../../i18n/format.js';
 import type { Locale, Translate } from '../../i18n/index.js';
 import type { OutgoingMail } from '../../smtp/transport.js';
@@ -47,12 +48,13 @@ export interface DocumentMailDependencies {
  * sent: a mail only kept (MAIL_DELIVERY=keep) names it, and it is drawn at its first download.
  */
 export function createDocumentMails({ db, translations, files, from, publicUrl, timeZone }: DocumentMailDependencies) {
-  function amountLines({ document, order, refund, paidQuote }: DocumentView, t: Translate): string[] {
+  function amountLines({ document, order, refund, paidQuote, boughtCodes }: DocumentView, t: Translate): string[] {
     const { locale } = document;
     if (refund) return [t('documentMail.refunded', { amount: formatMoney(refund.amountCents, order.currency, locale) })];
     const paid = t('documentMail.paid', { amount: formatMoney(order.priceCents, order.currency, locale) });
-    // A quote's payment credits no units.
+    // A quote's payment credits no units; a batch of codes credits the codes.
     if (paidQuote) return [paid];
+    if (boughtCodes) return [paid, t('documentMail.codes', { count: boughtCodes.count, value: formatUnits(t, boughtCodes.value, locale) })];
     return [
       paid,
       t('documentMail.credited', { units: formatUnits(t, order.units + order.bonusUnits, locale) }),
@@ -73,7 +75,13 @@ export function createDocumentMails({ db, translations, files, from, publicUrl, 
       [t('documentMail.greeting', { name: document.buyer.name || document.buyer.username })],
       [t(`${wording}.intro.${document.kind}`, names)],
       [t('documentMail.issuedAt', { date: formatDateTime(document.issuedAt, document.locale, timeZone) }), ...amountLines(view, t)],
-      [paidQuote ? t('documentMail.quotePayment.quoteLink', { url: `${publicUrl}/quotes/${paidQuote.number}` }) : t('documentMail.orderLink', { url: `${publicUrl}/orders/${view.order.number}` })],
+      [
+        paidQuote
+          ? t('documentMail.quotePayment.quoteLink', { url: `${publicUrl}/quotes/${paidQuote.number}` })
+          : view.boughtCodes
+            ? t('documentMail.codesLink', { url: `${publicUrl}${VOUCHER_PURCHASES_PATH}` })
+            : t('documentMail.orderLink', { url: `${publicUrl}/orders/${view.order.number}` }),
+      ],
       ...(document.seller.email ? [[t('documentMail.contact', { email: document.seller.email })]] : []),
       [t('documentMail.closing'), document.seller.name],
       [t('documentMail.automatic')],

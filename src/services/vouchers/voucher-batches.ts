@@ -2,6 +2,7 @@ import { recordAudit } from '../../db/audit/audit-repository.js';
 import type { Database } from '../../db/database.js';
 import {
   findVoucherBatch,
+  insertBatchCodes,
   insertVoucherBatch,
   listBatchRedemptions,
   listVoucherBatches,
@@ -50,7 +51,8 @@ export function createVoucherBatches({ db, clock, timeZone }: { db: Database; cl
       const list = [...codes];
       const now = clock.now();
       const batchId = await db.transaction(async (trx) => {
-        const id = await insertVoucherBatch(trx, { name: request.name, value: request.value, expiresOn: request.expiresOn, createdBy: actor.id, codeHashes: list.map(voucherCodeHash) }, now);
+        const id = await insertVoucherBatch(trx, { name: request.name, count: list.length, value: request.value, expiresOn: request.expiresOn, createdBy: actor.id }, now);
+        await insertBatchCodes(trx, id, list.map(voucherCodeHash));
         await recordAudit(
           trx,
           { actor, action: 'voucher.generate', target: request.name, before: null, after: { batchId: id, name: request.name, count: request.count, value: request.value, expiresOn: request.expiresOn, format: request.format } },

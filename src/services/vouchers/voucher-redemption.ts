@@ -50,7 +50,7 @@ export function createVoucherRedemption({ db, clock, timeZone }: { db: Database;
       const batch = await findVoucherBatch(trx, batchId);
       if (!batch) throw new Error(`voucher code ${codeId} has no batch ${batchId}`);
       const code = await findCode(trx, codeId);
-      const reason = voucherRefusal({ redeemedBy: code?.redeemedBy ?? null }, batch, { today, userId: user.id });
+      const reason = voucherRefusal({ redeemedBy: code?.redeemedBy ?? null, replacedAt: code?.replacedAt ?? null }, batch, { today, userId: user.id });
       if (reason) return { outcome: 'refused' as const, reason, expiresOn: batch.expiresOn, redeemedAt: code?.redeemedAt ?? null };
       if (!(await claimCode(trx, codeId, user.id, now)) || !(await countBatchRedemption(trx, batchId, batch.value))) throw new LostRace();
       const account = await lockPersonAccount(trx, user.id);

@@ -2,6 +2,7 @@ import { Router, type Response } from 'express';
 import type { Database } from '../../db/database.js';
 import { findDocument } from '../../services/documents/records.js';
 import { findOrder } from '../../services/checkout/records.js';
+import { findPurchase } from '../../services/vouchers/records.js';
 import type { Clock } from '../../domain/time/clock.js';
 import type { Order } from '../../domain/checkout/orders.js';
 import { parseDocumentNumber, type IssuedDocument } from '../../domain/documents/documents.js';
@@ -33,7 +34,10 @@ export async function sendDocumentPdf(response: Response, files: DocumentFiles, 
 }
 
 /** An order's documents are read by its buyer, by admins, and by the reprography desk for a quote's payment. */
-const mayRead = (user: User, order: Order) => user.role === 'admin' || order.userId === user.id || (order.quoteId !== null && canUseQuoteDesk(user));
+const mayRead = (user: User, order: Order, buyerId: number | null) => user.role === 'admin' || buyerId === user.id || (order.quoteId !== null && canUseQuoteDesk(user));
+
+/** Who bought the order: the person who topped up, or who bought a batch of codes (a quote's customer reads theirs on the quotes' pages). */
+const buyerOf = async (db: Database, order: Order) => (order.kind === 'voucher_batch' ? ((await findPurchase(db.knex, { orderId: order.id }))?.buyerId ?? null) : order.userId);
 
 /**
  * Receipts and credit notes as PDF downloads, for their buyer, for admins, and for the desk when they
@@ -52,9 +56,10 @@ export function documentRoutes({ db, files, clock, downloadsPerMinute }: { db: D
     if (!document || document.orderId === null) throw notFound();
     const user = request.user!;
     const order = await findOrder(db.knex, { id: document.orderId });
-    if (!order || !mayRead(user, order)) throw notFound();
+    const buyerId = order ? await buyerOf(db, order) : null;
+    if (!order || !mayRead(user, order, buyerId)) throw notFound();
     // The buyer reads it in the language they are using now; staff in the buyer's.
-    const locale = order.userId === user.id ? (response.locals.locale as Locale) : document.locale;
+    const locale = buyerId === user.id ? (response.locals.locale as Locale) : document.locale;
     await sendDocumentPdf(response, files, document, locale);
   });
 

@@ -8,6 +8,7 @@ import { listIdentityLinks } from '../../services/identity/records.js';
 import type { IdentityRegistry } from '../../services/identity/registry.js';
 import { createLoginSessions } from '../../services/people/login-sessions.js';
 import { findUserById } from '../../services/people/records.js';
+import { isVoucherBuyer } from '../../services/vouchers/records.js';
 import type { UserManagement } from '../../services/people/user-management.js';
 import { forbidden, HttpError, notFound } from '../http-error.js';
 import { requireUser } from '../middleware/authentication.js';
@@ -70,12 +71,13 @@ export function myAccountRoutes({ db, clock, users, identity, session, localPass
 
   /** Whether the person has a portal password, their provider links, and the linked providers that provide their name and e-mail (none: the person edits them). */
   async function accountOf(user: User) {
-    const [stored, links] = await Promise.all([findUserById(db.knex, user.id), listIdentityLinks(db.knex, [user.id])]);
+    const [stored, links, buysCodes] = await Promise.all([findUserById(db.knex, user.id), listIdentityLinks(db.knex, [user.id]), isVoucherBuyer(db.knex, user.id)]);
     const providers = links.map((link) => ({ link, provider: identity.byId(link.providerId) }));
     return {
       hasPassword: stored?.passwordHash != null && (localPasswords === 'everyone' || user.role !== 'user'),
       providers,
       profileOwners: providers.flatMap(({ provider }) => (provider?.config.ownsProfile ? [provider] : [])),
+      buysCodes,
     };
   }
 
@@ -95,6 +97,7 @@ export function myAccountRoutes({ db, clock, users, identity, session, localPass
       profileOwners: account.profileOwners.map((provider) => provider.label(locale)),
       profile: forms.profile ?? { values: { displayName: user.displayName, email: user.email }, errors: {} },
       hasPassword: account.hasPassword,
+      buysCodes: account.buysCodes,
       passwordErrors: forms.password?.errors ?? {},
       passwordMinLength: PASSWORD_MIN_LENGTH,
       passwordMaxLength: PASSWORD_MAX_LENGTH,

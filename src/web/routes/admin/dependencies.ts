@@ -10,6 +10,7 @@ import type { PaymentGateway } from '../../../payments/gateway.js';
 import type { IdentityRegistry } from '../../../services/identity/registry.js';
 import type { PrintSystem } from '../../../services/credit-transfers/print-system.js';
 import type { CreditRefunds } from '../../../services/credit-refunds/credit-refunds.js';
+import type { VoucherPurchases } from '../../../services/vouchers/voucher-purchases.js';
 
 /** What the admin pages are built from: its own module, so that the pages and the router that mounts them do not import each other. */
 export interface AdminDependencies {
@@ -28,4 +29,6 @@ export interface AdminDependencies {
   printSystem: PrintSystem | null;
   /** Refunds of unused credit on request. */
   creditRefunds: CreditRefunds;
+  /** Batches of codes bought by departments (who may buy). */
+  voucherPurchases: VoucherPurchases;
 }
