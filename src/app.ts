@@ -16,7 +16,7 @@ import { createDocumentMails, type DocumentMails } from './services/mail/documen
 import { createNoticeMails, type NoticeWriter } from './services/mail/notices.js';
 import { lowBalanceNotices } from './services/low-balance/low-balance-notices.js';
 import { creditRefundNotices } from './services/credit-refunds/credit-refund-notices.js';
-import { createCreditRefunds } from './services/credit-refunds/credit-refunds.js';
+import { createCreditRefunds, type CreditRefunds } from './services/credit-refunds/credit-refunds.js';
 import { creditRefundRoutes } from './web/routes/credit-refunds.js';
 import { createOutboxMails, type OutboxMails } from './services/mail/outbox-mails.js';
 import { createMailDelivery, type MailDelivery } from './services/mail/mail-delivery.js';
@@ -114,6 +114,8 @@ export interface Portal {
   metricsApp: Express | null;
   /** The print system credits are transferred to (its delivery's timer), when one is configured. */
   printSystem: PrintSystem | null;
+  /** Refunds of unused credit: the reconciler's sweep asks PayPal again for their waiting parts. */
+  creditRefunds: CreditRefunds;
 }
 
 /** Every kind of notice mail the portal sends (a mail with no document), by kind: each capability writes its own. */
@@ -361,7 +363,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(notFoundHandler);
   app.use(errorHandler({ logger, defaultLocale: config.i18n.defaultLocale, translations }));
   const metricsApp = metrics && config.metrics.port !== undefined ? metricsOnlyApp({ registry: metrics.registry, token: config.metrics.token, logger }) : null;
-  return { app, checkout, documents, documentFiles, documentMails, outboxMails, mail, quoteExpiry, metricsApp, printSystem };
+  return { app, checkout, documents, documentFiles, documentMails, outboxMails, mail, quoteExpiry, metricsApp, printSystem, creditRefunds };
 }
 
 const isAdminPath = (path: string) => /^\/admin(\/|$)/i.test(path);

@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   const demoRefusal = await demoCredentialsRefusal({ config, db, hasher, logger });
   if (demoRefusal) exitWith(demoRefusal);
   const identity = await createIdentityRegistry({ config, db, clock, providers: [...config.identity.providers, ...(demoCas ? [demoProviderConfig(demoCas.url)] : [])] });
-  const { app, checkout, documents, documentFiles, mail, quoteExpiry, metricsApp, printSystem } = createApp({ config, db, logger, gateway, clock, hasher, identity, creditDestination: credits.destination });
+  const { app, checkout, documents, documentFiles, mail, quoteExpiry, metricsApp, printSystem, creditRefunds } = createApp({ config, db, logger, gateway, clock, hasher, identity, creditDestination: credits.destination });
   const backfilled = await documents.issueMissing(db, clock.now());
   if (backfilled.length > 0) {
     logger.info({ documents: backfilled.length }, 'issued the receipts and credit notes missing for earlier payments and refunds');
@@ -143,10 +143,11 @@ async function main(): Promise<void> {
   // One sweep at a time across every instance: a sweep finding the lock taken is skipped, the next tick tries again.
   const sweep = async () => {
     try {
-      // Quotes expire in the same sweep, under the same lock: one instance at a time does either.
+      // Quotes expire and refunds of unused credit are asked again in the same sweep, under the same lock: one instance at a time does any.
       const run = await runIfLockFree(db.knex, 'reconciler', async () => {
         await reconcileOrders();
         await expireQuotes();
+        await retryCreditRefunds();
       });
       if (!run.ran) logger.debug('reconciler skipped: another process holds the reconciler lock');
     } catch (error) {
@@ -169,6 +170,14 @@ async function main(): Promise<void> {
       if (quotes.expired > 0) logger.info(quotes, 'quotes expired');
     } catch (error) {
       logger.error({ err: error }, 'quote expiry failed');
+    }
+  };
+  const retryCreditRefunds = async () => {
+    try {
+      const parts = await creditRefunds.retryWaitingParts();
+      if (parts.asked > 0) logger.info(parts, 'credit refund parts asked of PayPal again');
+    } catch (error) {
+      logger.error({ err: error }, 'credit refund retry failed');
     }
   };
   // A tick while this instance is still sweeping (a slow provider) waits for the next one.

@@ -16,6 +16,7 @@ import type { User } from '../../src/domain/people/users.js';
 import { createLedger, type Ledger } from '../../src/services/ledger/accounts.js';
 import { createLogger } from '../../src/logger.js';
 import type { Checkout } from '../../src/services/checkout/checkout.js';
+import type { CreditRefunds } from '../../src/services/credit-refunds/credit-refunds.js';
 import type { DocumentIssuing } from '../../src/services/documents/document-issuing.js';
 import type { DocumentFiles } from '../../src/services/documents/document-files.js';
 import type { DocumentMails } from '../../src/services/mail/document-mail.js';
@@ -72,6 +73,8 @@ export interface TestPortal extends TestDatabase {
   outboxMails: OutboxMails;
   /** Quotes' expiry, as the reconciler's sweep runs it. */
   quoteExpiry: QuoteExpiry;
+  /** Refunds of unused credit (the reconciler's sweep asks PayPal again for their waiting parts). */
+  creditRefunds: CreditRefunds;
   simulator: PayPalSimulator;
   /** With the `papercut` option: the PaperCut simulator credits go to. */
   papercut: PaperCutSimulator | null;
@@ -130,7 +133,7 @@ export async function createTestPortal(env: Record<string, string> = {}, { ident
   const papercut = papercutPeople ? createPaperCutSimulator({ users: papercutPeople.users, now: () => clock.now() }) : null;
   const credits = papercut ? createPaperCutDestination({ url: await papercut.start(), authToken: papercut.authToken, timeoutMs: config.credits.timeoutMs }) : (creditDestination ?? null);
   await recordCreditDestination(database.db, credits, clock.now());
-  const { app, checkout, documents, documentFiles, documentMails, outboxMails, mail, quoteExpiry, printSystem } = createApp({
+  const { app, checkout, documents, documentFiles, documentMails, outboxMails, mail, quoteExpiry, printSystem, creditRefunds } = createApp({
     config,
     db: database.db,
     logger: createLogger(config, destination),
@@ -166,6 +169,7 @@ export async function createTestPortal(env: Record<string, string> = {}, { ident
     documentMails,
     outboxMails,
     quoteExpiry,
+    creditRefunds,
     simulator,
     papercut,
     printSystem,

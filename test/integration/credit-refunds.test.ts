@@ -218,6 +218,47 @@ describe(`credit refunds on request (${testDialect})`, () => {
     expect(await requestOf(user)).to.include({ status: 'completed' });
   });
 
+  it('asks PayPal again by itself for a part whose answer was lost, on a growing delay, and refunds it once', async () => {
+    const { user, agent } = await person();
+    const order = await paidOrder(user, 'pack-10');
+    await ask(agent);
+    const request = await requestOf(user);
+    loseNextRefundAnswer(portal);
+    await adminPost(`/admin/credit-refunds/${request.id}/approve`);
+    expect(await partsOf(request.id)).to.have.nested.property('[0].last_outcome', 'unknown');
+    portal.simulator.setWebhookUrl(`${portal.baseUrl}/webhooks/paypal`);
+    // Not yet due: the sweep leaves it.
+    portal.clock.advance(5 * 60_000);
+    expect(await portal.creditRefunds.retryWaitingParts()).to.deep.equal({ asked: 0, pending: 0 });
+    portal.clock.advance(5 * 60_000);
+    expect(await portal.creditRefunds.retryWaitingParts()).to.deep.equal({ asked: 1, pending: 0 });
+    expect(await partsOf(request.id)).to.have.nested.property('[0].status', 'refunded');
+    expect(await requestOf(user)).to.include({ status: 'completed' });
+    const atPayPal = portal.simulator.order(order.paypalOrderId!) as { purchase_units: Array<{ payments: { refunds?: unknown[] } }> };
+    expect(atPayPal.purchase_units[0]!.payments.refunds).to.have.length(1);
+    expect(await balanceOf(portal, user.id)).to.equal(0);
+    portal.clock.advance(3600_000);
+    expect(await portal.creditRefunds.retryWaitingParts()).to.deep.equal({ asked: 0, pending: 0 });
+  });
+
+  it('stops asking PayPal by itself after five attempts, leaving the part to an admin', async () => {
+    const { user, agent } = await person();
+    await paidOrder(user, 'pack-10');
+    await ask(agent);
+    const request = await requestOf(user);
+    // PayPal answers nothing but errors: no refund is made, and none can be looked up.
+    portal.simulator.setFault({ type: 'http500', times: 1000, operation: 'any' });
+    await adminPost(`/admin/credit-refunds/${request.id}/approve`);
+    let asked = 0;
+    for (let minutes = 0; minutes < 6 * 60; minutes += 10) {
+      portal.clock.advance(10 * 60_000);
+      asked += (await portal.creditRefunds.retryWaitingParts()).asked;
+    }
+    const [part] = await partsOf(request.id);
+    expect([part.status, part.attempts, asked]).to.deep.equal(['pending', 5, 4]);
+    portal.simulator.clearFaults();
+  });
+
   it('takes nothing back a second time when PayPal replaces the refund’s invoice id with the order’s', async () => {
     const { user, agent } = await person();
     const order = await paidOrder(user, 'pack-20');

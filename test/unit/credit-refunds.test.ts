@@ -4,8 +4,10 @@ import { unitsTakenBack } from '../../src/domain/checkout/refunds.js';
 import { createTranslations, SUPPORTED_LOCALES } from '../../src/i18n/index.js';
 import { creditRefundNoticeKinds, creditRefundNotices } from '../../src/services/credit-refunds/credit-refund-notices.js';
 import {
+  AUTOMATIC_PART_ATTEMPTS,
   CreditRefundError,
   PAYPAL_REFUND_WINDOW_DAYS,
+  partRetryDue,
   planCreditRefund,
   validateRefusalReason,
   type RefundableTopUp,
@@ -142,5 +144,41 @@ describe('credit refunds: what can be paid back', () => {
         else expect(text, `${locale} ${kind}`).to.match(/20[,.]90/);
       }
     }
+  });
+});
+
+describe('credit refunds: asking PayPal again without an admin', () => {
+  const at = new Date('2026-12-07T12:00:00Z');
+  const minutesAgo = (minutes: number) => new Date(at.getTime() - minutes * 60_000);
+  const part = (extra: Partial<Parameters<typeof partRetryDue>[0]> = {}): Parameters<typeof partRetryDue>[0] => ({
+    status: 'pending',
+    method: 'paypal',
+    attempts: 1,
+    lastOutcome: 'unknown',
+    createdAt: minutesAgo(20),
+    updatedAt: minutesAgo(10),
+    ...extra,
+  });
+
+  it('asks again 10, 20, 40 and 80 minutes after each attempt, then stops', () => {
+    expect(partRetryDue(part({ updatedAt: minutesAgo(9) }), at)).to.equal(false);
+    expect(partRetryDue(part(), at)).to.equal(true);
+    expect(partRetryDue(part({ attempts: 2, updatedAt: minutesAgo(19) }), at)).to.equal(false);
+    expect(partRetryDue(part({ attempts: 2, updatedAt: minutesAgo(20) }), at)).to.equal(true);
+    expect(partRetryDue(part({ attempts: 4, updatedAt: minutesAgo(80) }), at)).to.equal(true);
+    expect(partRetryDue(part({ attempts: AUTOMATIC_PART_ATTEMPTS, updatedAt: minutesAgo(100) }), at)).to.equal(false);
+  });
+
+  it('stops 5 hours after the part was made, before PayPal forgets its request id', () => {
+    expect(partRetryDue(part({ createdAt: minutesAgo(299) }), at)).to.equal(true);
+    expect(partRetryDue(part({ createdAt: minutesAgo(300) }), at)).to.equal(false);
+  });
+
+  it('asks again a part never asked (the process stopped after the approval), never one PayPal refused for certain or not waiting for PayPal', () => {
+    expect(partRetryDue(part({ attempts: 0, lastOutcome: null }), at)).to.equal(true);
+    expect(partRetryDue(part({ lastOutcome: 'not_refunded' }), at)).to.equal(true);
+    expect(partRetryDue(part({ lastOutcome: 'refused', updatedAt: minutesAgo(100) }), at)).to.equal(false);
+    expect(partRetryDue(part({ method: 'transfer' }), at)).to.equal(false);
+    expect(partRetryDue(part({ status: 'refunded' }), at)).to.equal(false);
   });
 });

@@ -38,6 +38,9 @@ export interface CreditRefundPart {
   lastOutcome: 'refused' | 'unknown' | 'not_refunded' | null;
   lastError: string | null;
   doneAt: Date | null;
+  createdAt: Date;
+  /** The part's last change: its last PayPal attempt, or its making. */
+  updatedAt: Date;
 }
 
 function toRequest(row: Record<string, unknown>): CreditRefundRequest {
@@ -77,6 +80,8 @@ function toPart(row: Record<string, unknown>): CreditRefundPart {
     lastOutcome: (row.last_outcome ?? null) as CreditRefundPart['lastOutcome'],
     lastError: row.last_error == null ? null : String(row.last_error),
     doneAt: optionalDate(row.done_at),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
   };
 }
 
@@ -314,6 +319,18 @@ export async function recordPartAttempt(db: Queryable, partId: number, attempt: 
   await db('credit_refund_parts')
     .where({ id: partId, status: 'pending' })
     .update({ last_outcome: attempt.outcome, last_error: attempt.error?.slice(0, 500) ?? null, updated_at: now.toISOString(), attempts: db.raw('attempts + 1') });
+}
+
+/** Parts of approved requests still waiting for a PayPal refund that was not refused for certain (domain's partRetryDue decides which are due). */
+export async function listPayPalPartsWaiting(db: Queryable): Promise<CreditRefundPart[]> {
+  const rows = (await db('credit_refund_parts as p')
+    .join('credit_refund_requests as r', 'r.id', 'p.request_id')
+    .where({ 'r.status': 'approved', 'p.status': 'pending', 'p.method': 'paypal' })
+    .where((outcome) => void outcome.whereNull('p.last_outcome').orWhereNot('p.last_outcome', 'refused'))
+    .orderBy('p.id')
+    .limit(100)
+    .select('p.*')) as Array<Record<string, unknown>>;
+  return rows.map(toPart);
 }
 
 /** A part PayPal refused for certain becomes a transfer for an admin to make (guarded: only then). */

@@ -114,6 +114,29 @@ export function planCreditRefund(available: Hundredths, topUps: readonly Refunda
   return { parts, units: parts.reduce((sum, part) => sum + part.units, 0), cents: parts.reduce((sum, part) => sum + part.amountCents, 0) };
 }
 
+/** PayPal refunds of a part asked without an admin: the sweep stops after this many attempts in all (an admin may still try). */
+export const AUTOMATIC_PART_ATTEMPTS = 5;
+const FIRST_RETRY_MS = 10 * 60_000;
+/** PayPal remembers a PayPal-Request-Id about 6 hours: past 5 hours from a part's making, a refund made but never seen could be made again. */
+const REQUEST_ID_REMEMBERED_MS = 5 * 3600_000;
+
+/**
+ * Whether the reconciler's sweep should ask PayPal again for a part: still pending by PayPal, its
+ * refund unknown, certainly not made, or never asked (the process stopped after the approval); 10
+ * minutes after its last attempt, then 20, 40, 80. A part PayPal refused for certain is left to an
+ * admin (to pay it by transfer). Asking again is safe: the part's PayPal-Request-Id makes PayPal answer
+ * with the refund it made, if it made one — while PayPal remembers it: 5 hours after the part was made,
+ * the sweep stops asking and leaves the part to an admin.
+ */
+export function partRetryDue(
+  part: { status: string; method: string; attempts: number; lastOutcome: 'refused' | 'unknown' | 'not_refunded' | null; createdAt: Date; updatedAt: Date },
+  now: Date,
+): boolean {
+  if (part.status !== 'pending' || part.method !== 'paypal' || part.lastOutcome === 'refused' || part.attempts >= AUTOMATIC_PART_ATTEMPTS) return false;
+  if (now.getTime() - part.createdAt.getTime() >= REQUEST_ID_REMEMBERED_MS) return false;
+  return now.getTime() - part.updatedAt.getTime() >= FIRST_RETRY_MS * 2 ** Math.max(0, part.attempts - 1);
+}
+
 /** The PayPal-Request-Id of one part: the same on every retry, so PayPal refunds it once. */
 export const partRequestId = (requestId: number, orderId: number) => `credit-refund-${requestId}-${orderId}`;
 /** The idempotency key of a request's one take-back posting. */

@@ -13,6 +13,7 @@ import {
   listCreditRefundParts,
   listCreditRefundRequests,
   listCreditRefundRequestsOf,
+  listPayPalPartsWaiting,
   listRefundableTopUps,
   loadAutoApproveCents,
   lockCreditRefundPart,
@@ -38,7 +39,7 @@ import type { Order } from '../../domain/checkout/orders.js';
 import { refundVat } from '../../domain/checkout/refunds.js';
 import type { IssuedDocument } from '../../domain/documents/documents.js';
 import type { DocumentIssuing } from '../documents/document-issuing.js';
-import { CreditRefundError, OPEN_CREDIT_REFUND_STATUSES, partRequestId, planCreditRefund, takeBackKey, validateRefusalReason, type RefundPlan } from '../../domain/credit-refunds/credit-refunds.js';
+import { CreditRefundError, OPEN_CREDIT_REFUND_STATUSES, partRequestId, partRetryDue, planCreditRefund, takeBackKey, validateRefusalReason, type RefundPlan } from '../../domain/credit-refunds/credit-refunds.js';
 import { SystemAccount, type PostingLine } from '../../domain/ledger/ledger.js';
 import type { Cents } from '../../domain/pricing/pricing.js';
 import type { Locale } from '../../domain/shared/locale.js';
@@ -209,11 +210,11 @@ export function createCreditRefunds(deps: CreditRefundsDependencies) {
    * again gets PayPal's refund rather than a second one. Whatever PayPal answers, the part stays pending
    * until a refund is known, so an admin may try again; a certain refusal lets them pay it by transfer.
    */
-  async function payPendingParts(actor: Actor | null, id: number): Promise<{ pending: number }> {
+  async function payPendingParts(actor: Actor | null, id: number, only: (part: CreditRefundPart) => boolean = () => true): Promise<{ pending: number }> {
     let pending = 0;
     const takeBack = (await findCreditRefundRequest(db.knex, id))?.takeBackTransactionId ?? null;
     for (const part of await listCreditRefundParts(db.knex, id)) {
-      if (part.status !== 'pending') continue;
+      if (part.status !== 'pending' || !only(part)) continue;
       const order = (await findOrder(db.knex, { id: part.orderId })) as Order;
       let outcome: Awaited<ReturnType<Checkout['refund']>> | { kind: 'refused'; error: string };
       const known = await recordedRefundOfPart(db.knex, part, takeBack);
@@ -240,6 +241,22 @@ export function createCreditRefunds(deps: CreditRefundsDependencies) {
       if (queued) deps.onMailQueued?.();
     }
     return { pending };
+  }
+
+  /**
+   * The reconciler's sweep: asks PayPal again for the parts whose refund is unknown or was not made
+   * (a lost answer, PayPal down, the process stopped), on partRetryDue's schedule, each with its own
+   * PayPal-Request-Id. Answers how many parts were asked and how many still wait.
+   */
+  async function retryWaitingParts(): Promise<{ asked: number; pending: number }> {
+    const now = clock.now();
+    const due = (await listPayPalPartsWaiting(db.knex)).filter((part) => partRetryDue(part, now));
+    const dueIds = new Set(due.map((part) => part.id));
+    let pending = 0;
+    for (const requestId of new Set(due.map((part) => part.requestId))) {
+      pending += (await payPendingParts(null, requestId, (part) => dueIds.has(part.id))).pending;
+    }
+    return { asked: due.length, pending };
   }
 
   /** Completes the request if nothing waits any more, and tells the person; true when a notice was queued. */
@@ -343,6 +360,7 @@ export function createCreditRefunds(deps: CreditRefundsDependencies) {
     approve,
     refuse,
     payPendingParts,
+    retryWaitingParts,
     switchToTransfer,
     markTransferred,
     setAutoApproveCents,
