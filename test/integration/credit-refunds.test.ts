@@ -354,6 +354,31 @@ describe(`credit refunds on request (${testDialect})`, () => {
     expect(after.headers.location).to.match(/^\/login/);
   });
 
+  it('closing on approval cancels the orders not approved yet, and a payment captured after it asks staff to refund it', async () => {
+    const { user, agent } = await person();
+    await paidOrder(user, 'pack-10');
+    // One order sent to PayPal and left there, one approved whose capture PayPal holds (pending).
+    const waiting = await portal.checkout.placeOrder(user, { packId: 'pack-5' }, termsId, 'fr');
+    await portal.checkout.startOrderPayment(waiting, 'fr');
+    const beingPaid = await portal.checkout.placeOrder(user, { packId: 'pack-20' }, termsId, 'fr');
+    await portal.checkout.startOrderPayment(beingPaid, 'fr');
+    const paypalOrderId = (await portal.checkout.ownOrder(user, { id: beingPaid.id })).paypalOrderId!;
+    portal.simulator.setFault({ type: 'pending' });
+    portal.simulator.approve(paypalOrderId);
+    await portal.checkout.completeReturn(user, paypalOrderId);
+    portal.simulator.clearFaults();
+    await ask(agent, { closeAccount: 'yes' });
+    await adminPost(`/admin/credit-refunds/${(await requestOf(user)).id}/approve`);
+    const statusOf = async (id: number) => (await portal.db.knex('orders').where('id', id).first('status')).status;
+    expect([await statusOf(waiting.id), await statusOf(beingPaid.id)]).to.deep.equal(['cancelled', 'capture_pending']);
+    portal.simulator.completePendingCapture(paypalOrderId);
+    await portal.simulator.flushWebhooks();
+    await portal.checkout.reconcile();
+    expect(await statusOf(beingPaid.id)).to.equal('paid');
+    const attention = await portal.db.knex('order_events').where({ order_id: beingPaid.id, type: 'attention' }).pluck('detail');
+    expect(attention).to.deep.equal(['the person’s account is closed: refund this payment']);
+  });
+
   it('keeps one open request per person, in the database too, and refuses when nothing is refundable', async () => {
     const { user, agent } = await person();
     const nothing = await ask(agent);

@@ -54,6 +54,7 @@ describe(`personal data download (${testDialect})`, () => {
     const pdf = files[`documents/${String(documents[0]!.number)}-${stored.locale}.pdf`];
     expect(Buffer.from(pdf!).equals(Buffer.from(stored.pdf))).to.equal(true);
     expect(jsonIn(files, 'quotes.json')).to.deep.equal([]);
+    expect(jsonIn(files, 'bought-codes.json')).to.deep.equal({ buyer: null, purchases: [] });
     const everything = Object.values(files).map((bytes) => Buffer.from(bytes).toString('latin1')).join('\n');
     expect(everything).to.not.include('dominique');
   });

@@ -9,7 +9,8 @@ export const anonymisedUsername = (userId: number) => `closed-${userId}`;
 
 /**
  * Closes the account: disabled for good (no sign-in, no debit), its sessions end at their next request,
- * and a low-balance alert still waiting to be sent is withdrawn ("top up" means nothing to a closed account).
+ * a low-balance alert still waiting to be sent is withdrawn ("top up" means nothing to a closed account),
+ * and the right to buy codes is taken back.
  */
 export async function markUserClosed(trx: Knex.Transaction, userId: number, now: Date): Promise<void> {
   await trx('users')
@@ -17,6 +18,8 @@ export async function markUserClosed(trx: Knex.Transaction, userId: number, now:
     .update({ closed_at: now.toISOString(), disabled: true, session_version: trx.raw('session_version + 1'), updated_at: now.toISOString() });
   const account = (await trx('accounts').where('user_id', userId).first('id')) as { id: unknown } | undefined;
   if (account) await withdrawPendingCrossingNotices(trx, toSafeInteger(account.id));
+  // Nor does buying codes for a department: their batches stay (a closed account downloads nothing).
+  await trx('voucher_buyers').where('user_id', userId).del();
 }
 
 /**
@@ -54,13 +57,17 @@ export async function eraseUserIdentity(trx: Knex.Transaction, user: { id: numbe
 const ORDERS_BEFORE_PAYMENT: readonly OrderStatus[] = ['created', 'awaiting_payment'];
 const ORDERS_BEING_PAID: readonly OrderStatus[] = ['approved', 'capture_pending'];
 
+/** The person's orders: their top-ups, and the batches of codes they bought (orders of nobody, their purchase names them). */
+const ordersOf = (trx: Knex.Transaction, userId: number) => (orders: Knex.QueryBuilder) =>
+  void orders.where('user_id', userId).orWhereIn('id', trx('voucher_purchases').where('buyer_id', userId).select('order_id'));
+
 /**
  * The person's own orders not yet paid nor closed, locked (as every payment path locks an order
  * before moving it): a capture waiting on the lock finds the order as this transaction leaves it.
  */
 export async function lockUnfinishedOrders(trx: Knex.Transaction, userId: number): Promise<Array<{ id: number; status: OrderStatus }>> {
   const rows: Array<{ id: unknown; status: string }> = await trx('orders')
-    .where('user_id', userId)
+    .where(ordersOf(trx, userId))
     .whereIn('status', [...ORDERS_BEFORE_PAYMENT, ...ORDERS_BEING_PAID])
     .orderBy('id')
     .forUpdate()
@@ -84,7 +91,7 @@ export async function hasQuotePaymentInFlight(db: Knex.Transaction, userId: numb
  * refund of unused credit requested, approved and not paid in full (a PayPal part pending, a transfer awaited).
  */
 export async function hasRefundInFlight(trx: Knex.Transaction, userId: number): Promise<boolean> {
-  const admin = await trx('admin_refund_requests as r').join('orders as o', 'o.id', 'r.order_id').where('o.user_id', userId).where('r.status', 'pending').first('r.request_id');
+  const admin = await trx('admin_refund_requests as r').whereIn('r.order_id', trx('orders').where(ordersOf(trx, userId)).select('id')).where('r.status', 'pending').first('r.request_id');
   if (admin) return true;
   const request = await trx('credit_refund_requests').where('user_id', userId).whereIn('status', ['requested', 'approved']).first('id');
   if (request) return true;

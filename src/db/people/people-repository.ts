@@ -99,6 +99,12 @@ function toPersonAccount(row: Record<string, unknown> | undefined): PersonAccoun
   return row && { id: toSafeInteger(row.id), balance: toSafeInteger(row.balance), flagged: Boolean(row.flagged), allowNegative: Boolean(row.allow_negative) };
 }
 
+/** The id of the person's account, and whether the person's account was closed: one read for a payment's credit. */
+export async function findCreditedAccount(db: Queryable, userId: number): Promise<{ id: number; closed: boolean } | undefined> {
+  const row = (await db('accounts as a').join('users as u', 'u.id', 'a.user_id').where('a.user_id', userId).first('a.id', 'u.closed_at')) as Record<string, unknown> | undefined;
+  return row && { id: toSafeInteger(row.id), closed: row.closed_at != null };
+}
+
 export async function setAccountAllowNegative(db: Queryable, accountId: number, allowNegative: boolean): Promise<void> {
   await db('accounts').where('id', accountId).update({ allow_negative: allowNegative });
 }

@@ -18,9 +18,12 @@ export async function readSignIns(db: Queryable, userId: number): Promise<Row[]>
   return db('login_sessions').where('user_id', userId).orderBy('id').select('method', 'user_agent', 'started_at');
 }
 
+/** The orders of the person that bought a batch of codes: nobody's orders, their purchase names the buyer. */
+const theirCodeOrders = (db: Queryable, userId: number) => db('voucher_purchases').where('buyer_id', userId).select('order_id');
+
 export async function readOrders(db: Queryable, userId: number): Promise<Row[]> {
   return db('orders')
-    .where('user_id', userId)
+    .where((theirs) => void theirs.where('user_id', userId).orWhereIn('id', theirCodeOrders(db, userId)))
     .orderBy('id')
     .select('id', 'status', 'kind', 'pack_id', 'currency', 'price_cents', 'net_cents', 'vat_cents', 'vat_rate_basis_points', 'units', 'bonus_units', 'refunded_cents', 'paypal_order_id', 'paypal_capture_id', 'created_at', 'updated_at', 'paid_at');
 }
@@ -51,14 +54,21 @@ export async function readPrintJobPage(db: Queryable, table: 'usage_debits' | 'u
 
 /**
  * The person's documents, with the languages their PDF is stored in: the receipts and credit notes of
- * their top-ups and, for each quote made out to their account, the quote and the receipts and credit
+ * their top-ups and of the batches of codes they bought and, for each quote made out to their account, the quote and the receipts and credit
  * notes of its payment (a quote's order names no person: its quote does).
  */
 export async function readDocuments(db: Queryable, userId: number): Promise<Array<Row & { id: number; number: string; locales: string[] }>> {
   const theirQuotes = () => db('quotes').where('user_id', userId).select('id');
   const documents: Row[] = await db('documents')
     .leftJoin('orders', 'orders.id', 'documents.order_id')
-    .where((theirs) => void theirs.where('orders.user_id', userId).orWhereIn('documents.quote_id', theirQuotes()).orWhereIn('orders.quote_id', theirQuotes()))
+    .where(
+      (theirs) =>
+        void theirs
+          .where('orders.user_id', userId)
+          .orWhereIn('documents.quote_id', theirQuotes())
+          .orWhereIn('orders.quote_id', theirQuotes())
+          .orWhereIn('documents.order_id', theirCodeOrders(db, userId)),
+    )
     .orderBy('documents.id')
     .select('documents.id', 'documents.kind', 'documents.number', 'documents.order_id', 'documents.quote_id', 'documents.refund_id', 'documents.issued_at', 'documents.locale', 'documents.buyer_name', 'documents.buyer_username', 'documents.buyer_email');
   const files: Array<{ document_id: number; locale: string }> = documents.length === 0 ? [] : await db('document_files').whereIn('document_id', documents.map((document) => document.id as number)).orderBy('locale').select('document_id', 'locale');
@@ -73,6 +83,15 @@ export async function readDocuments(db: Queryable, userId: number): Promise<Arra
 export async function readDocumentPdf(db: Queryable, documentId: number, locale: string): Promise<Buffer | undefined> {
   const row = (await db('document_files').where({ document_id: documentId, locale }).first('pdf')) as { pdf: Buffer } | undefined;
   return row?.pdf;
+}
+
+/** The batches of codes the person bought (never a code: only their hashes exist), and whether they may buy more. */
+export async function readVoucherPurchases(db: Queryable, userId: number): Promise<{ buyer: Row | null; purchases: Row[] }> {
+  const [buyer, purchases] = await Promise.all([
+    db('voucher_buyers').where('user_id', userId).first('added_at') as Promise<Row | undefined>,
+    db('voucher_purchases').where('buyer_id', userId).orderBy('id').select('id', 'order_id', 'name', 'code_count', 'value', 'expires_on', 'batch_id', 'handed_over_at', 'handover_count', 'created_at') as Promise<Row[]>,
+  ]);
+  return { buyer: buyer ?? null, purchases };
 }
 
 export async function readQuotes(db: Queryable, userId: number): Promise<Row[]> {

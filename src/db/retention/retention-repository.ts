@@ -118,11 +118,12 @@ const DETACHED_BUYER = { name: '', email: '' } as const;
  */
 async function detachAccountingDocuments(db: Database, cutoffs: RetentionCutoffs, limit: number): Promise<number> {
   return db.transaction(async (trx) => {
-    // The person is the order's, or the quote's (a quote sent, or paid online through an order of its own).
+    // The person is the order's, the quote's (a quote sent, or paid online through an order of its own), or the buyer of a batch of codes.
     const rows: Array<{ id: number; username: string }> = await trx('documents')
       .leftJoin('orders', 'orders.id', 'documents.order_id')
       .leftJoin('quotes', (on) => void on.on('quotes.id', '=', 'documents.quote_id').orOn('quotes.id', '=', 'orders.quote_id'))
-      .join('users', (on) => void on.on('users.id', '=', 'orders.user_id').orOn('users.id', '=', 'quotes.user_id'))
+      .leftJoin('voucher_purchases', 'voucher_purchases.order_id', 'orders.id')
+      .join('users', (on) => void on.on('users.id', '=', 'orders.user_id').orOn('users.id', '=', 'quotes.user_id').orOn('users.id', '=', 'voucher_purchases.buyer_id'))
       .whereNotNull('users.anonymised_at')
       .where('documents.issued_at', '<', cutoffs.accountingDocuments.toISOString())
       .where((detached) => void detached.whereRaw('documents.buyer_username <> users.username').orWhereExists(trx('document_files').whereRaw('document_files.document_id = documents.id')))

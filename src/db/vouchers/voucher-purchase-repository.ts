@@ -34,6 +34,8 @@ export interface VoucherPurchase {
   createdAt: Date;
   /** The buyer's username, for the admins' pages. */
   buyerUsername: string;
+  /** Whether the buyer's account was closed (they can no longer download the codes). */
+  buyerClosed: boolean;
   batchVoidedAt: Date | null;
   redeemedCount: number;
 }
@@ -89,7 +91,7 @@ const purchases = (db: Queryable) =>
     .join('orders as o', 'o.id', 'p.order_id')
     .leftJoin('voucher_batches as b', 'b.id', 'p.batch_id')
     .join('users as buyer', 'buyer.id', 'p.buyer_id')
-    .select('p.*', 'buyer.username as buyer_username', 'o.status as order_status', 'o.price_cents', 'o.currency', 'o.terms_version_id', 'o.created_at as order_created_at', 'b.voided_at as batch_voided_at', 'b.redeemed_count');
+    .select('p.*', 'buyer.username as buyer_username', 'buyer.closed_at as buyer_closed_at', 'o.status as order_status', 'o.price_cents', 'o.currency', 'o.terms_version_id', 'o.created_at as order_created_at', 'b.voided_at as batch_voided_at', 'b.redeemed_count');
 
 function toPurchase(row: Record<string, unknown>): VoucherPurchase {
   const orderId = toSafeInteger(row.order_id);
@@ -111,6 +113,7 @@ function toPurchase(row: Record<string, unknown>): VoucherPurchase {
     handoverCount: toSafeInteger(row.handover_count),
     createdAt: toDate(row.created_at),
     buyerUsername: String(row.buyer_username),
+    buyerClosed: row.buyer_closed_at != null,
     batchVoidedAt: row.batch_voided_at == null ? null : toDate(row.batch_voided_at),
     redeemedCount: row.redeemed_count == null ? 0 : toSafeInteger(row.redeemed_count),
   };

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Database, Queryable } from '../../db/database.js';
-import { findAccountByUserId, flagIfOverdrawn, getAccountByCode, postTransaction } from '../../db/ledger/ledger-repository.js';
+import { flagIfOverdrawn, getAccountByCode, postTransaction } from '../../db/ledger/ledger-repository.js';
+import { findCreditedAccount } from '../../db/people/people-repository.js';
 import { listRecentOrdersOf, lockPersonsOrders, markPayPalOrderStarted, paypalOrderStartsOf } from '../../db/checkout/order-limits-repository.js';
 import {
   addOrderEvent,
@@ -430,11 +431,13 @@ export function createCheckout(deps: CheckoutDependencies) {
       /** The account credited, read once units are to move: the person's, or the codes' for a bought batch (a quote's order moves none; a payment seen again, usually none). */
       const accountId = () =>
         (account ??= isVoucherOrder(order)
-          ? voucherOrderAccountId(trx)
+          ? voucherOrderAccountId(trx, order)
           : order.userId === null
             ? Promise.resolve(null)
-            : findAccountByUserId(trx, order.userId).then((found) => {
+            : findCreditedAccount(trx, order.userId).then(async (found) => {
                 if (!found) throw new Error(`user ${order.userId} has no account`);
+                // Paid after the account was closed (an order approved before its refund closed it): the units are recorded, and staff refund the money.
+                if (found.closed) await addOrderEvent(trx, order.id, { type: 'attention', fromStatus: null, toStatus: null, detail: 'the person’s account is closed: refund this payment' }, now);
                 return found.id;
               }));
       let current = locked;

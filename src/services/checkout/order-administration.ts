@@ -17,7 +17,7 @@ import { centsOwedByCreditRefunds } from '../../db/credit-refunds/credit-refund-
 import { lockPersonAccount } from '../../db/people/people-repository.js';
 import { findQuote } from '../../db/quotes/quote-repository.js';
 import { findPurchase } from '../../db/vouchers/voucher-purchase-repository.js';
-import { isVoucherOrder } from './voucher-orders.js';
+import { isVoucherOrder, unredeemedUnitsOf } from './voucher-orders.js';
 import { loadRefundPolicy, saveRefundPolicy } from '../../db/checkout/refund-policy-repository.js';
 import { paymentLedgerKeys } from '../../domain/checkout/payment-ledger-keys.js';
 import type { Checkout } from './checkout.js';
@@ -104,6 +104,11 @@ export function createOrderAdministration({ db, checkout, clock }: { db: Databas
       if (account && order.userId !== null) {
         const held = await unitsHeldByPendingRefunds(trx, order.userId, new Date(now.getTime() - PENDING_REFUND_HOLD_MS));
         checkUnitsAvailable(policy, account.balance - held, units);
+      } else if (isVoucherOrder(order)) {
+        // A batch of codes: its units still to spend are those of the codes not redeemed, less what earlier refunds took back or hold.
+        const pending = (await listRefundRequests(trx, order.id)).filter((held) => held.status === 'pending' && held.createdAt.getTime() > now.getTime() - PENDING_REFUND_HOLD_MS);
+        const takenBefore = unitsTakenBack(current, [], earlierRefunds.reduce((sum, refunded) => sum + refunded.amountCents, 0));
+        checkUnitsAvailable(policy, (await unredeemedUnitsOf(trx, order)) - takenBefore - pending.reduce((sum, held) => sum + held.unitsReserved, 0), units);
       }
       await savePendingRefundRequest(trx, { requestId, orderId: order.id, amountCents: request.amountCents, unitsReserved: units, reason: request.reason, requestedBy: actor.id }, now);
       return { current, alreadyRefunded: null };

@@ -1,23 +1,36 @@
 import type { Knex } from 'knex';
 import { addOrderEvent } from '../../db/checkout/order-repository.js';
 import { getAccountByCode } from '../../db/ledger/ledger-repository.js';
-import { insertVoucherBatch, markBatchVoided } from '../../db/vouchers/voucher-repository.js';
-import { lockPurchase, setPurchaseBatch } from '../../db/vouchers/voucher-purchase-repository.js';
+import { insertVoucherBatch, lockVoucherBatch, markBatchVoided } from '../../db/vouchers/voucher-repository.js';
+import { findPurchase, lockPurchase, setPurchaseBatch } from '../../db/vouchers/voucher-purchase-repository.js';
 import type { Order } from '../../domain/checkout/orders.js';
 import { SystemAccount } from '../../domain/ledger/ledger.js';
 
 /** The order of a batch of codes bought by a department: its units are the codes', held by `system:vouchers` until redeemed. */
 export const isVoucherOrder = (order: Pick<Order, 'kind'>) => order.kind === 'voucher_batch';
 
-/** The account a bought batch's capture credits (and its refunds take back from). */
-export async function voucherOrderAccountId(trx: Knex.Transaction): Promise<number> {
-  return (await getAccountByCode(trx, SystemAccount.vouchers)).id;
-}
-
 async function purchaseOf(trx: Knex.Transaction, order: Order) {
   const purchase = await lockPurchase(trx, { orderId: order.id });
   if (!purchase) throw new Error(`order ${order.number} buys codes but has no purchase`);
   return purchase;
+}
+
+/**
+ * The account a bought batch's capture credits (and its refunds take back from), once its purchase and
+ * batch are locked: a redemption locks the batch row, then the codes' account; a handover the purchase,
+ * then codes. Taking them in that order, a refund never waits for a lock a redemption holds while
+ * holding one it waits for.
+ */
+export async function voucherOrderAccountId(trx: Knex.Transaction, order: Order): Promise<number> {
+  const purchase = await purchaseOf(trx, order);
+  if (purchase.batchId !== null) await lockVoucherBatch(trx, purchase.batchId);
+  return (await getAccountByCode(trx, SystemAccount.vouchers)).id;
+}
+
+/** The units of a bought batch's codes not redeemed (its whole units before the codes were made). */
+export async function unredeemedUnitsOf(trx: Knex.Transaction, order: Order): Promise<number> {
+  const purchase = await findPurchase(trx, { orderId: order.id });
+  return purchase ? (purchase.count - purchase.redeemedCount) * purchase.value : 0;
 }
 
 /**
@@ -31,6 +44,8 @@ export async function voucherOrderPaid(trx: Knex.Transaction, order: Order, now:
   if (purchase.batchId !== null) return;
   const batchId = await insertVoucherBatch(trx, { name: purchase.name, count: purchase.count, value: purchase.value, expiresOn: purchase.expiresOn, createdBy: purchase.buyerId }, now);
   if (!(await setPurchaseBatch(trx, purchase.id, batchId))) throw new Error(`purchase ${purchase.id} got a batch meanwhile`);
+  // Paid after the buyer's account was closed (an order being paid then is left to finish): nobody can download its codes.
+  if (purchase.buyerClosed) await addOrderEvent(trx, order.id, { type: 'attention', fromStatus: null, toStatus: null, detail: 'the buyer’s account is closed: refund this payment' }, now);
 }
 
 /**

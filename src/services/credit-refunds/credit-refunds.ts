@@ -2,9 +2,9 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { recordAudit } from '../../db/audit/audit-repository.js';
 import { isUniqueViolation, type Database } from '../../db/database.js';
-import { findOrder, listRefunds, lockOrder, recordRefund } from '../../db/checkout/order-repository.js';
+import { findOrder, listRefunds, lockOrder, moveOrder, recordRefund } from '../../db/checkout/order-repository.js';
 import { unitsHeldByPendingRefunds } from '../../db/checkout/order-admin-repository.js';
-import { markUserClosed } from '../../db/people/anonymisation-repository.js';
+import { isBeingPaid, lockUnfinishedOrders, markUserClosed } from '../../db/people/anonymisation-repository.js';
 import {
   completeCreditRefundIfPaid,
   findCreditRefundRequest,
@@ -162,12 +162,15 @@ export function createCreditRefunds(deps: CreditRefundsDependencies) {
       if (current.status !== 'requested') return false;
       // Orders first, then the account: the order in which checkout's settling locks them.
       const topUps = await listRefundableTopUps(trx, current.userId, { lock: true });
+      // Closing: the person's orders not approved yet are cancelled, as an admin's closure does; one being paid is left to finish (credited, it asks staff to refund it).
+      const unfinished = current.closeAccount ? await lockUnfinishedOrders(trx, current.userId) : [];
       const account = await lockPersonAccount(trx, current.userId);
       if (!account) throw new Error(`the person of credit refund ${id} has no account`);
       const plan = planCreditRefund(await availableUnits(trx, current.userId, account.balance, now), topUps, now);
       const posted = plan.units > 0 ? await postTransaction(trx, { idempotencyKey: takeBackKey(id), kind: 'reversal', description: `credit refund ${id}`, lines: await takeBackLines(trx, account.id, plan), createdBy: actor?.id ?? null }, now) : null;
       await insertCreditRefundParts(trx, id, plan.parts.map((part) => ({ ...part, paypalRequestId: partRequestId(id, part.orderId) })), now);
       if (current.closeAccount) {
+        for (const order of unfinished.filter(({ status }) => !isBeingPaid(status))) await moveOrder(trx, order.id, { from: [order.status], to: 'cancelled', detail: 'the account was closed' }, now);
         await markUserClosed(trx, current.userId, now);
         await deleteLoginSessions(trx, await listLoginSessions(trx, current.userId));
       }

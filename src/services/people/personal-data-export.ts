@@ -11,6 +11,7 @@ import {
   readPrintJobPage,
   readProfile,
   readQuotes,
+  readVoucherPurchases,
   readSignIns,
 } from '../../db/people/personal-data-repository.js';
 
@@ -29,6 +30,7 @@ export const PERSONAL_DATA_FILES = {
   refusedJobs: 'refused-print-jobs.json',
   documents: 'documents.json',
   quotes: 'quotes.json',
+  voucherPurchases: 'bought-codes.json',
   pdfFolder: 'documents/',
 } as const;
 
@@ -106,6 +108,7 @@ export async function* personalDataArchive(db: Database, userId: number, now: Da
     }
   }
   whole(PERSONAL_DATA_FILES.quotes, json(await readQuotes(knex, userId)));
+  whole(PERSONAL_DATA_FILES.voucherPurchases, json(await readVoucherPurchases(knex, userId)));
   zip.end();
   yield* drain();
 }

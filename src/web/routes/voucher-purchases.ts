@@ -22,6 +22,8 @@ const FIELDS = ['name', 'count', 'value', 'expiresOn'] as const;
 /** Payments a buyer may start in 10 minutes, and code files they may ask for: each asks PayPal, or draws and renders up to 1,000 codes. */
 const STARTS_PER_10_MINUTES = 10;
 const HANDOVERS_PER_10_MINUTES = 10;
+/** Returns from PayPal a buyer may make in 10 minutes: each looks the payment up; a limit of its own, so that refused clicks never keep a buyer from coming back. */
+const RETURNS_PER_10_MINUTES = 60;
 
 /** The notices a redirect may ask the purchases' page to show, by name (never text from the URL). */
 const NOTICES = ['paid', 'pending', 'cancelled'] as const;
@@ -48,6 +50,7 @@ export function voucherPurchaseRoutes({ db, clock, timeZone, publicUrl, purchase
   const router = Router();
   const startLimit = perPersonLimit({ limit: STARTS_PER_10_MINUTES, windowMs: 600_000, clock });
   const handoverLimit = perPersonLimit({ limit: HANDOVERS_PER_10_MINUTES, windowMs: 600_000, clock });
+  const returnLimit = perPersonLimit({ limit: RETURNS_PER_10_MINUTES, windowMs: 600_000, clock });
   const today = () => dayOf(clock.now(), timeZone);
 
   const limitsFor = (t: Translate, locale: Locale, currency: string) => ({
@@ -138,7 +141,7 @@ export function voucherPurchaseRoutes({ db, clock, timeZone, publicUrl, purchase
     }
   });
 
-  router.get(`${VOUCHER_BUY_PATH}/return`, requireUser, startLimit, async (request, response) => {
+  router.get(`${VOUCHER_BUY_PATH}/return`, requireUser, returnLimit, async (request, response) => {
     try {
       const { order, retryUrl } = await purchases.completeReturn(request.user!, request.query.token);
       response.redirect(303, retryUrl ?? `${VOUCHER_PURCHASES_PATH}?notice=${order.status === 'paid' ? 'paid' : 'pending'}`);
@@ -148,7 +151,7 @@ export function voucherPurchaseRoutes({ db, clock, timeZone, publicUrl, purchase
     }
   });
 
-  router.get(`${VOUCHER_BUY_PATH}/cancel`, requireUser, startLimit, async (request, response) => {
+  router.get(`${VOUCHER_BUY_PATH}/cancel`, requireUser, returnLimit, async (request, response) => {
     try {
       await purchases.cancelAtReturn(request.user!, request.query.token);
       response.redirect(303, `${VOUCHER_PURCHASES_PATH}?notice=cancelled`);
