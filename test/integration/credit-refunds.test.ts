@@ -127,6 +127,9 @@ describe(`credit refunds on request (${testDialect})`, () => {
     expect(refundCalls(order)).to.equal(1);
     expect(await balanceOf(portal, user.id)).to.equal(0);
     expect((await portal.checkout.ownOrder(user, { id: order.id })).status).to.equal('refunded');
+    // The person's history words the take-back in their language, not as the ledger stores it.
+    const history = plain((await agent.get('/account/history').expect(200)).text);
+    expect(history).to.include(`Remboursement du crédit non utilisé (demande n° ${request.id})`).and.not.include(`credit refund ${request.id}`);
   });
 
   it('never refunds units spent by a print debit racing the approval, and never below zero', async () => {

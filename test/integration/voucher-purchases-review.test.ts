@@ -47,6 +47,11 @@ describe(`top-up codes bought by a department, after review (${testDialect})`, f
     expect((await logIn(agent, username, PASSWORD)).status).to.equal(303);
     return { user, agent };
   };
+  const signedInAgain = async (username: string) => {
+    const agent = supertest.agent(portal.app);
+    expect((await logIn(agent, username, PASSWORD)).status).to.equal(303);
+    return agent;
+  };
   const tokenOf = async (agent: Agent, path: string) => csrfTokenFrom((await agent.get(path).expect(200)).text);
   const newBuyer = async () => {
     people += 1;
@@ -165,6 +170,8 @@ describe(`top-up codes bought by a department, after review (${testDialect})`, f
         const page = (await admin.get(`/admin/orders/${orderNumber}`).expect(200)).text;
         return admin.post(`/admin/orders/${orderNumber}/refund`).type('form').send({ _csrf: csrfTokenFrom(page), amount, nonce: nonceFrom(page), reason: 'Codes non distribués' });
       };
+      const page = (await admin.get(`/admin/orders/${orderNumber}`).expect(200)).text;
+      expect(page.replace(/\u00a0|\u202f/g, ' ')).to.include('1 code, soit 5,00 €');
       // Two codes of 5 units at 5,00 € each, one redeemed: 10,00 € would take back units spent.
       expect((await refund('10,00')).status).to.equal(409);
       expect((await knex()('orders').where('id', order.id).first()).status).to.equal('paid');
@@ -232,8 +239,8 @@ describe(`top-up codes bought by a department, after review (${testDialect})`, f
     expect((await buyer.agent.get(PURCHASES)).status).to.equal(200);
   });
 
-  it('takes the batch row before the codes’ account, as a redemption does: a refund and a redemption at once never deadlock (PostgreSQL)', async function () {
-    if (testDialect !== 'postgres') this.skip();
+  // Row locks are PostgreSQL's: SQLite runs one writer at a time.
+  if (testDialect === 'postgres') it('takes the batch row before the codes’ account, as a redemption does: a refund and a redemption at once never deadlock', async () => {
     const buyer = await newBuyer();
     const { order, purchase } = await boughtBatch(buyer.agent, { count: '2' });
     const codes = codesOfCsv((await handOver(buyer.agent, purchase.id, { format: 'csv' })).body as Buffer);
@@ -274,6 +281,26 @@ describe(`top-up codes bought by a department, after review (${testDialect})`, f
     // …and the return from PayPal still captures.
     const back = await buyer.agent.get(pathOf(portal.simulator.approve(paypalOrderId)));
     expect(back.status).to.equal(303);
+  });
+
+  it('asks staff to refund a batch whose capture PayPal completed after the codes’ last day', async () => {
+    const buyer = await newBuyer();
+    const paypalOrderId = await orderBatch(buyer.agent, { expiresOn: addDays(today(), 31) });
+    portal.simulator.setFault({ type: 'pending' });
+    await buyer.agent.get(pathOf(portal.simulator.approve(paypalOrderId))).expect(303);
+    portal.simulator.clearFaults();
+    portal.clock.advance(40 * 86_400_000);
+    portal.simulator.completePendingCapture(paypalOrderId);
+    await portal.simulator.flushWebhooks();
+    await portal.checkout.reconcile();
+    const order = await knex()('orders').where('paypal_order_id', paypalOrderId).first();
+    expect(order.status).to.equal('paid');
+    const attention = await knex()('order_events').where({ order_id: order.id, type: 'attention' }).pluck('detail');
+    expect(attention).to.have.length(1);
+    expect(attention[0]).to.include('after the codes’ last day');
+    // 40 days on, every session has ended: the admin and the student sign in again for the tests after this one.
+    admin = await signedInAgain('revgestion');
+    student = { ...student, agent: await signedInAgain('reveleve') };
   });
 
   it('refuses a handover without the CSRF token, drawing no code', async () => {

@@ -46,6 +46,8 @@ export async function voucherOrderPaid(trx: Knex.Transaction, order: Order, now:
   if (!(await setPurchaseBatch(trx, purchase.id, batchId))) throw new Error(`purchase ${purchase.id} got a batch meanwhile`);
   // Paid after the buyer's account was closed (an order being paid then is left to finish): nobody can download its codes.
   if (purchase.buyerClosed) await addOrderEvent(trx, order.id, { type: 'attention', fromStatus: null, toStatus: null, detail: 'the buyer’s account is closed: refund this payment' }, now);
+  // Captured after the codes' last day (a capture PayPal held for weeks): codes nobody can redeem (the day compared in UTC, a few hours of margin).
+  if (purchase.expiresOn < now.toISOString().slice(0, 10)) await addOrderEvent(trx, order.id, { type: 'attention', fromStatus: null, toStatus: null, detail: `captured after the codes’ last day (${purchase.expiresOn}): refund this payment` }, now);
 }
 
 /**

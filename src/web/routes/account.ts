@@ -15,6 +15,7 @@ import { shareChartSvg } from '../charts/share-chart.js';
 import { requireUser } from '../middleware/authentication.js';
 import { pageLinks, parsePage } from '../paging.js';
 import { renderPage } from '../render.js';
+import { describeTransaction } from '../view-helpers.js';
 import type { PresentedTheme } from '../../services/branding/theme-service.js';
 import { typedText } from '../day-range-form.js';
 import { MY_ACCOUNT_PATH } from './my-account.js';
@@ -47,7 +48,7 @@ const present = (details: Array<string | null>): string[] => details.filter((det
 
 /** What the full history says besides the operation: the job in words, then the print server's reference and the description. */
 function rowDetails(row: HistoryRow, t: Translate): string[] {
-  return present([...jobDetails(row, t), row.reference === null ? null : t('account.reference', { reference: row.reference }), row.description]);
+  return present([...jobDetails(row, t), row.reference === null ? null : t('account.reference', { reference: row.reference }), describeTransaction(t, row.description)]);
 }
 
 /** A job a print server reported, in words: its category, then what the server said of it, e.g. "Impression · b112 · 3 pages · couleur". */
@@ -165,7 +166,7 @@ export function accountRoutes({ ledger, clock, timeZone, printSystem }: { ledger
       account,
       printBalance: await printBalance,
       usage: presentSummary(usage, {}, t('account.periods.last_30_days'), t('account.usage.noneRecent'), response),
-      recent: recent.map((row) => ({ ...row, label: t(operationKey(row)), details: present([...jobDetails(row, t), row.description]) })),
+      recent: recent.map((row) => ({ ...row, label: t(operationKey(row)), details: present([...jobDetails(row, t), describeTransaction(t, row.description)]) })),
       historyPath: HISTORY_PATH,
       settingsPath: MY_ACCOUNT_PATH,
     });
