@@ -167,6 +167,9 @@ describe(`top-up codes bought by a department (${testDialect})`, function () {
     const credits = await knex()('ledger_transactions').where('idempotency_key', `paypal-capture:${order.paypal_capture_id}`);
     expect(credits).to.have.length(1);
     expect((await accountBalance('system:vouchers')) - vouchersBefore).to.equal(20 * 500);
+    // The units of codes sold and not redeemed are owed too: the dashboard says so beside the balances.
+    const dashboard = readable((await admin.get('/admin').expect(200)).text).replace(/\u202f|\u00a0/g, ' ');
+    expect(dashboard).to.include("S'y ajoutent 100,00 unités de codes achetés par des services");
     // No code exists before the buyer downloads them.
     expect(await knex()('voucher_codes').where('batch_id', purchase.batch_id)).to.have.length(0);
     // The receipt is the buyer's, mailed to them, and says what was bought; another person cannot read it.

@@ -1,3 +1,4 @@
+import type { DayKey } from '../../domain/time/calendar.js';
 import { CREDITED_STATUSES, type OrderStatus } from '../../domain/checkout/order-status.js';
 import { toDate, toSafeInteger, type Queryable } from '../database.js';
 import { QUOTE_ORDER_KIND } from './report-repository.js';
@@ -41,13 +42,22 @@ async function paidOrderTotals(db: Queryable, from: Date, until: Date, of: 'top_
   }));
 }
 
-/** What the portal owes its users: the sum of their balances, and how many accounts are below zero. */
-export async function unitsOutstanding(db: Queryable): Promise<{ total: number; negativeAccounts: number }> {
-  const [sum, negative] = await Promise.all([
+/**
+ * What the portal owes its users: the sum of their balances, how many accounts are below zero, and the
+ * units of bought codes still redeemable on `today` (paid for, not in anyone's balance yet).
+ */
+export async function unitsOutstanding(db: Queryable, today: DayKey): Promise<{ total: number; negativeAccounts: number; boughtCodes: number }> {
+  const [sum, negative, codes] = await Promise.all([
     db('accounts').where('kind', 'user').sum({ total: 'balance' }).first(),
     db('accounts').where('kind', 'user').where('balance', '<', 0).count({ count: '*' }).first(),
+    db('voucher_purchases as p')
+      .join('voucher_batches as b', 'b.id', 'p.batch_id')
+      .whereNull('b.voided_at')
+      .where('b.expires_on', '>=', today)
+      .sum({ units: db.raw('(b.code_count - b.redeemed_count) * b.value') })
+      .first(),
   ]);
-  return { total: toSafeInteger(sum?.total ?? 0), negativeAccounts: toSafeInteger(negative?.count ?? 0) };
+  return { total: toSafeInteger(sum?.total ?? 0), negativeAccounts: toSafeInteger(negative?.count ?? 0), boughtCodes: toSafeInteger(codes?.units ?? 0) };
 }
 
 export async function countOrdersIn(db: Queryable, statuses: readonly OrderStatus[]): Promise<number> {

@@ -57,7 +57,7 @@ export function registerDashboardRoutes(router: Router, { db, clock, config, pri
       topUpTotals(db.knex, startOfDay(today, zone), tomorrow),
       topUpTotals(db.knex, monthStart, tomorrow),
       quotePaymentTotals(db.knex, monthStart, tomorrow),
-      unitsOutstanding(db.knex),
+      unitsOutstanding(db.knex, today),
       countOrdersIn(db.knex, ['awaiting_payment', 'approved', 'capture_pending']),
       countOrdersIn(db.knex, ['failed']),
       recentPaymentProblems(db.knex, since, 20),
