@@ -69,6 +69,18 @@ describe(`credit refunds on request (${testDialect})`, () => {
   const takeBacks = (requestId: number) => portal.db.knex('ledger_transactions').where('idempotency_key', `credit-refund:${requestId}`);
   const notices = (requestId: number) => portal.db.knex('mail_outbox').where('send_key', 'like', `credit-refund:${requestId}:%`).orderBy('id').pluck('notice_kind');
 
+  /** A person's request approved while PayPal's answer to its refund is lost: the part is pending, its outcome unknown. */
+  const approvedWithLostAnswer = async () => {
+    const { user, agent } = await person();
+    const order = await paidOrder(user, 'pack-10');
+    await ask(agent);
+    const request = await requestOf(user);
+    loseNextRefundAnswer(portal);
+    await adminPost(`/admin/credit-refunds/${request.id}/approve`);
+    return { user, order, request };
+  };
+  const refundsAtPayPal = (order: Order) => (portal.simulator.order(order.paypalOrderId!) as { purchase_units: Array<{ payments: { refunds?: unknown[] } }> }).purchase_units[0]!.payments.refunds ?? [];
+
   it('refunds across several captures, newest first, with some units spent and some bonus, taking the units back once', async () => {
     const { user, agent } = await person();
     await adminCredit(user, 500);
@@ -195,19 +207,13 @@ describe(`credit refunds on request (${testDialect})`, () => {
     parts = await partsOf(request.id);
     expect(parts.map((part) => part.status)).to.deep.equal(['refunded', 'refunded']);
     await adminPost(`/admin/credit-refunds/${request.id}/retry`);
-    const paypalNewer = portal.simulator.order(newer.paypalOrderId!) as { purchase_units: Array<{ payments: { refunds?: unknown[] } }> };
-    expect(paypalNewer.purchase_units[0]!.payments.refunds).to.have.length(1);
+    expect(refundsAtPayPal(newer)).to.have.length(1);
     expect(await balanceOf(portal, user.id)).to.equal(balanceAfterApproval);
     expect(await requestOf(user)).to.include({ status: 'completed' });
   });
 
   it('keeps a refund whose outcome is unknown pending, never payable by transfer, and gets PayPal’s refund on the retry', async () => {
-    const { user, agent } = await person();
-    const order = await paidOrder(user, 'pack-10');
-    await ask(agent);
-    const request = await requestOf(user);
-    loseNextRefundAnswer(portal);
-    await adminPost(`/admin/credit-refunds/${request.id}/approve`);
+    const { user, order, request } = await approvedWithLostAnswer();
     const [part] = await partsOf(request.id);
     expect(part).to.include({ status: 'pending', last_outcome: 'unknown' });
     expect((await adminPost(`/admin/credit-refunds/${request.id}/parts/${part.id}/transfer`)).status).to.equal(409);
@@ -215,19 +221,13 @@ describe(`credit refunds on request (${testDialect})`, () => {
     portal.simulator.setWebhookUrl(`${portal.baseUrl}/webhooks/paypal`);
     await adminPost(`/admin/credit-refunds/${request.id}/retry`);
     expect(await partsOf(request.id)).to.have.nested.property('[0].status', 'refunded');
-    const atPayPal = portal.simulator.order(order.paypalOrderId!) as { purchase_units: Array<{ payments: { refunds?: unknown[] } }> };
-    expect(atPayPal.purchase_units[0]!.payments.refunds).to.have.length(1);
+    expect(refundsAtPayPal(order)).to.have.length(1);
     expect(await balanceOf(portal, user.id)).to.equal(0);
     expect(await requestOf(user)).to.include({ status: 'completed' });
   });
 
   it('asks PayPal again by itself for a part whose answer was lost, on a growing delay, and refunds it once', async () => {
-    const { user, agent } = await person();
-    const order = await paidOrder(user, 'pack-10');
-    await ask(agent);
-    const request = await requestOf(user);
-    loseNextRefundAnswer(portal);
-    await adminPost(`/admin/credit-refunds/${request.id}/approve`);
+    const { user, order, request } = await approvedWithLostAnswer();
     expect(await partsOf(request.id)).to.have.nested.property('[0].last_outcome', 'unknown');
     portal.simulator.setWebhookUrl(`${portal.baseUrl}/webhooks/paypal`);
     // Not yet due: the sweep leaves it.
@@ -237,8 +237,7 @@ describe(`credit refunds on request (${testDialect})`, () => {
     expect(await portal.creditRefunds.retryWaitingParts()).to.deep.equal({ asked: 1, pending: 0 });
     expect(await partsOf(request.id)).to.have.nested.property('[0].status', 'refunded');
     expect(await requestOf(user)).to.include({ status: 'completed' });
-    const atPayPal = portal.simulator.order(order.paypalOrderId!) as { purchase_units: Array<{ payments: { refunds?: unknown[] } }> };
-    expect(atPayPal.purchase_units[0]!.payments.refunds).to.have.length(1);
+    expect(refundsAtPayPal(order)).to.have.length(1);
     expect(await balanceOf(portal, user.id)).to.equal(0);
     portal.clock.advance(3600_000);
     expect(await portal.creditRefunds.retryWaitingParts()).to.deep.equal({ asked: 0, pending: 0 });

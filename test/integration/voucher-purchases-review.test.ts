@@ -1,31 +1,20 @@
 import { expect } from 'chai';
-import supertest from 'supertest';
+import type supertest from 'supertest';
 import type { User } from '../../src/domain/people/users.js';
 import { formatOrderNumber } from '../../src/domain/checkout/orders.js';
-import { addDays, dayOf } from '../../src/domain/time/calendar.js';
+import { addDays } from '../../src/domain/time/calendar.js';
 import type { RetentionCutoffs } from '../../src/domain/retention/retention-periods.js';
 import { saveRefundPolicy } from '../../src/db/checkout/refund-policy-repository.js';
 import { readDocuments, readOrders } from '../../src/db/people/personal-data-repository.js';
 import { purgeRetentionBatch } from '../../src/db/retention/retention-repository.js';
 import { AccountClosureError, anonymiseAccount, closeAccount } from '../../src/services/people/anonymisation.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
-import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
+import { createTestPortal, csrfTokenFrom, type TestPortal } from '../helpers/portal.js';
 import { pathOf, publishOffers, restorePayments } from '../helpers/topup.js';
+import { BUY, codesOfCsv, PURCHASES, voucherPurchaseSteps } from '../helpers/voucher-purchases.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
-const BUY = '/vouchers/buy';
-const PURCHASES = '/vouchers/purchases';
-const PASSWORD = 'student-password';
-
-const asBytes = (response: supertest.Test) =>
-  response.buffer(true).parse((incoming, done) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.on('end', () => done(null, Buffer.concat(chunks)));
-  });
-const codesOfCsv = (body: Buffer) =>
-  body.toString('utf8').replace(/^\uFEFF/, '').trim().split('\r\n').slice(1).map((line) => line.split(';')[0]!);
 const nonceFrom = (html: string) => /name="nonce" value="([^"]+)"/.exec(html)![1]!;
 const amountFrom = (html: string) => /name="amount"[^>]* value="([^"]*)"/.exec(html)![1]!;
 
@@ -37,46 +26,11 @@ describe(`top-up codes bought by a department, after review (${testDialect})`, f
   let adminUser: User;
   let admin: Agent;
   let student: { user: User; agent: Agent };
-  let people = 0;
 
-  const knex = () => portal.db.knex;
-  const today = () => dayOf(portal.clock.now(), portal.config.i18n.timeZone);
-  const signedIn = async (username: string, role: 'user' | 'admin' = 'user') => {
-    const user = await portal.addUser(username, PASSWORD, { role, email: `${username}@example.edu` });
-    const agent = supertest.agent(portal.app);
-    expect((await logIn(agent, username, PASSWORD)).status).to.equal(303);
-    return { user, agent };
-  };
-  const signedInAgain = async (username: string) => {
-    const agent = supertest.agent(portal.app);
-    expect((await logIn(agent, username, PASSWORD)).status).to.equal(303);
-    return agent;
-  };
-  const tokenOf = async (agent: Agent, path: string) => csrfTokenFrom((await agent.get(path).expect(200)).text);
-  const newBuyer = async () => {
-    people += 1;
-    const buyer = await signedIn(`revsecretariat${people}`);
-    const response = await admin.post('/admin/vouchers/buyers').type('form').send({ _csrf: await tokenOf(admin, '/admin/vouchers'), username: buyer.user.username });
-    expect(response.status).to.equal(303);
-    return buyer;
-  };
-  const batchFields = (fields: Record<string, string> = {}) => ({ name: 'Accueil master', count: '2', value: '5', expiresOn: addDays(today(), 90), ...fields });
-  const orderBatch = async (agent: Agent, fields: Record<string, string> = {}) => {
-    const response = await agent.post(BUY).type('form').send({ _csrf: await tokenOf(agent, PURCHASES), ...batchFields(fields), terms: String(termsId) });
-    expect(response.status, response.text?.slice(0, 300)).to.equal(303);
-    return new URL(response.headers.location as string).searchParams.get('token') as string;
-  };
-  const boughtBatch = async (agent: Agent, fields: Record<string, string> = {}) => {
-    const paypalOrderId = await orderBatch(agent, fields);
-    await agent.get(pathOf(portal.simulator.approve(paypalOrderId))).expect(303);
-    await portal.simulator.flushWebhooks();
-    const order = await knex()('orders').where('paypal_order_id', paypalOrderId).first();
-    return { paypalOrderId, order, purchase: await knex()('voucher_purchases').where('order_id', order.id).first() };
-  };
-  const handOver = (agent: Agent, purchaseId: number, fields: Record<string, string>) =>
-    tokenOf(agent, PURCHASES).then((token) => asBytes(agent.post(`${PURCHASES}/${purchaseId}/codes`).type('form').send({ _csrf: token, ...fields })));
-  const redeem = async (agent: Agent, code: string) => agent.post('/topup/voucher').type('form').send({ _csrf: await tokenOf(agent, '/topup'), code });
-  const accountBalance = async (code: string) => Number((await knex()('accounts').where('code', code).first('balance')).balance);
+  const { knex, today, tokenOf, signedIn, signedInAgain, newBuyer, batchFields, orderBatch, boughtBatch, handOver, redeem, accountBalance } = voucherPurchaseSteps(() => ({ portal, termsId, admin }), {
+    prefix: 'revsecretariat',
+    defaults: { count: '2' },
+  });
   const actor = () => ({ id: adminUser.id, username: adminUser.username });
 
   before(async () => {

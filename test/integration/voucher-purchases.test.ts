@@ -2,31 +2,16 @@ import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import supertest from 'supertest';
 import type { User } from '../../src/domain/people/users.js';
-import { addDays, dayOf } from '../../src/domain/time/calendar.js';
+import { addDays } from '../../src/domain/time/calendar.js';
 import { readPdf } from '../helpers/pdf-text.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
-import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
-import { pathOf, publishOffers, restorePayments } from '../helpers/topup.js';
+import { createTestPortal, csrfTokenFrom, type TestPortal } from '../helpers/portal.js';
+import { publishOffers, restorePayments } from '../helpers/topup.js';
+import { asBytes, BUY, codesOfCsv, PURCHASES, readable, voucherPurchaseSteps } from '../helpers/voucher-purchases.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
-const BUY = '/vouchers/buy';
-const PURCHASES = '/vouchers/purchases';
-const PASSWORD = 'student-password';
-
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-/** The page's text as a reader sees it: EJS escapes quotes and ampersands. */
-const readable = (html: string) => html.replace(/&#39;/g, "'").replace(/&#34;/g, '"').replace(/&amp;/g, '&');
-/** A response's body kept as bytes (a CSV or a PDF). */
-const asBytes = (response: supertest.Test) =>
-  response.buffer(true).parse((incoming, done) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.on('end', () => done(null, Buffer.concat(chunks)));
-  });
-/** The codes of a CSV handed over, as printed (dashes). */
-const codesOfCsv = (body: Buffer) =>
-  body.toString('utf8').replace(/^\uFEFF/, '').trim().split('\r\n').slice(1).map((line) => line.split(';')[0]!);
 
 describe(`top-up codes bought by a department (${testDialect})`, function () {
   this.timeout(120_000);
@@ -35,31 +20,11 @@ describe(`top-up codes bought by a department (${testDialect})`, function () {
   let admin: Agent;
   let secretary: { user: User; agent: Agent };
   let student: { user: User; agent: Agent };
-  let people = 0;
 
-  const knex = () => portal.db.knex;
-  const today = () => dayOf(portal.clock.now(), portal.config.i18n.timeZone);
-  const signedIn = async (username: string, role: 'user' | 'admin' = 'user') => {
-    const user = await portal.addUser(username, PASSWORD, { role, email: `${username}@example.edu` });
-    const agent = supertest.agent(portal.app);
-    expect((await logIn(agent, username, PASSWORD)).status).to.equal(303);
-    return { user, agent };
-  };
-  const tokenOf = async (agent: Agent, path: string) => csrfTokenFrom((await agent.get(path).expect(200)).text);
-  const makeBuyer = async (username: string) => {
-    const response = await admin.post('/admin/vouchers/buyers').type('form').send({ _csrf: await tokenOf(admin, '/admin/vouchers'), username });
-    expect(response.status, response.text.slice(0, 300)).to.equal(303);
-  };
-  /** A new buyer of the department, signed in. */
-  const newBuyer = async () => {
-    people += 1;
-    const buyer = await signedIn(`secretariat${people}`);
-    await makeBuyer(buyer.user.username);
-    return buyer;
-  };
-  const batchFields = (fields: Record<string, string> = {}) => ({ name: 'Accueil master', count: '20', value: '5', expiresOn: addDays(today(), 90), ...fields });
-  const postBuy = async (agent: Agent, fields: Record<string, string>, language = 'fr') =>
-    agent.post(BUY).set('Accept-Language', language).type('form').send({ _csrf: await tokenOf(agent, PURCHASES), ...fields });
+  const { knex, today, tokenOf, signedIn, newBuyer, batchFields, postBuy, orderBatch, boughtBatch, handOver, handedOver, redeem, accountBalance } = voucherPurchaseSteps(
+    () => ({ portal, termsId, admin }),
+    { prefix: 'secretariat', defaults: { count: '20' } },
+  );
   const state = async () => ({
     orders: await knex()('orders').count({ count: '*' }).first(),
     purchases: await knex()('voucher_purchases').count({ count: '*' }).first(),
@@ -67,33 +32,6 @@ describe(`top-up codes bought by a department (${testDialect})`, function () {
     codes: await knex()('voucher_codes').count({ count: '*' }).first(),
     ledger: await knex()('ledger_transactions').count({ count: '*' }).first(),
   });
-  /** Sends the order to PayPal through the form: the PayPal order id of the approval link. */
-  const orderBatch = async (agent: Agent, fields: Record<string, string> = {}) => {
-    const response = await postBuy(agent, { ...batchFields(fields), terms: String(termsId) });
-    expect(response.status, readable(response.text ?? '').slice(0, 500)).to.equal(303);
-    const approval = new URL(response.headers.location as string);
-    expect(approval.origin).to.equal(new URL(portal.simulator.baseUrl).origin);
-    return approval.searchParams.get('token') as string;
-  };
-  /** Ordered, approved at PayPal and back: the purchase as stored. */
-  const boughtBatch = async (agent: Agent, fields: Record<string, string> = {}) => {
-    const paypalOrderId = await orderBatch(agent, fields);
-    const back = await agent.get(pathOf(portal.simulator.approve(paypalOrderId))).expect(303);
-    expect(back.headers.location).to.equal(`${PURCHASES}?notice=paid`);
-    await portal.simulator.flushWebhooks();
-    const order = await knex()('orders').where('paypal_order_id', paypalOrderId).first();
-    return { paypalOrderId, order, purchase: await knex()('voucher_purchases').where('order_id', order.id).first() };
-  };
-  const handOver = (agent: Agent, purchaseId: number, fields: Record<string, string>) =>
-    tokenOf(agent, PURCHASES).then((token) => asBytes(agent.post(`${PURCHASES}/${purchaseId}/codes`).type('form').send({ _csrf: token, ...fields })));
-  /** A handover that must succeed. */
-  const handedOver = async (agent: Agent, purchaseId: number, fields: Record<string, string>) => {
-    const response = await handOver(agent, purchaseId, fields);
-    expect(response.status, String(response.body).slice(0, 300)).to.equal(201);
-    return response;
-  };
-  const redeem = async (agent: Agent, code: string) => agent.post('/topup/voucher').type('form').send({ _csrf: await tokenOf(agent, '/topup'), code });
-  const accountBalance = async (code: string) => Number((await knex()('accounts').where('code', code).first('balance')).balance);
 
   before(async () => {
     portal = await createTestPortal();

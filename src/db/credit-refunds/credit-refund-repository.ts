@@ -321,12 +321,19 @@ export async function recordPartAttempt(db: Queryable, partId: number, attempt: 
     .update({ last_outcome: attempt.outcome, last_error: attempt.error?.slice(0, 500) ?? null, updated_at: now.toISOString(), attempts: db.raw('attempts + 1') });
 }
 
-/** Parts of approved requests still waiting for a PayPal refund that was not refused for certain (domain's partRetryDue decides which are due). */
-export async function listPayPalPartsWaiting(db: Queryable): Promise<CreditRefundPart[]> {
+/**
+ * Parts of approved requests still waiting for a PayPal refund not refused for certain, made after
+ * `madeAfter` and asked fewer than `maxAttempts` times — the ones the sweep may still ask for; the
+ * domain's partRetryDue decides which are due. Those it gave up on are left out here, so that however
+ * many wait for an admin, the newest are still found.
+ */
+export async function listPayPalPartsWaiting(db: Queryable, { madeAfter, maxAttempts }: { madeAfter: Date; maxAttempts: number }): Promise<CreditRefundPart[]> {
   const rows = (await db('credit_refund_parts as p')
     .join('credit_refund_requests as r', 'r.id', 'p.request_id')
     .where({ 'r.status': 'approved', 'p.status': 'pending', 'p.method': 'paypal' })
     .where((outcome) => void outcome.whereNull('p.last_outcome').orWhereNot('p.last_outcome', 'refused'))
+    .where('p.created_at', '>', madeAfter.toISOString())
+    .where('p.attempts', '<', maxAttempts)
     .orderBy('p.id')
     .limit(100)
     .select('p.*')) as Array<Record<string, unknown>>;

@@ -118,7 +118,7 @@ export function planCreditRefund(available: Hundredths, topUps: readonly Refunda
 export const AUTOMATIC_PART_ATTEMPTS = 5;
 const FIRST_RETRY_MS = 10 * 60_000;
 /** PayPal remembers a PayPal-Request-Id about 6 hours: past 5 hours from a part's making, a refund made but never seen could be made again. */
-const REQUEST_ID_REMEMBERED_MS = 5 * 3600_000;
+export const REQUEST_ID_REMEMBERED_MS = 5 * 3600_000;
 
 /**
  * Whether the reconciler's sweep should ask PayPal again for a part: still pending by PayPal, its

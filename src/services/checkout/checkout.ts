@@ -428,16 +428,17 @@ export function createCheckout(deps: CheckoutDependencies) {
       const locked = await lockOrder(trx, order.id);
       await record?.(trx);
       let account: Promise<number | null> | undefined;
+      /** Whether the person's account was closed, learnt when their account is read. */
+      let accountClosed = false;
       /** The account credited, read once units are to move: the person's, or the codes' for a bought batch (a quote's order moves none; a payment seen again, usually none). */
       const accountId = () =>
         (account ??= isVoucherOrder(order)
           ? voucherOrderAccountId(trx, order)
           : order.userId === null
             ? Promise.resolve(null)
-            : findCreditedAccount(trx, order.userId).then(async (found) => {
+            : findCreditedAccount(trx, order.userId).then((found) => {
                 if (!found) throw new Error(`user ${order.userId} has no account`);
-                // Paid after the account was closed (an order approved before its refund closed it): the units are recorded, and staff refund the money.
-                if (found.closed) await addOrderEvent(trx, order.id, { type: 'attention', fromStatus: null, toStatus: null, detail: 'the person’s account is closed: refund this payment' }, now);
+                accountClosed = found.closed;
                 return found.id;
               }));
       let current = locked;
@@ -461,6 +462,8 @@ export function createCheckout(deps: CheckoutDependencies) {
           columns: { paypal_capture_id: capture.id, ledger_transaction_id: posted?.transactionId ?? null, paid_at: now.toISOString(), capture_declined_at: null, next_check_at: null },
         }, now);
         current = paid ?? locked;
+        // Paid after the account was closed (an order being paid when a refund closed it): the units are recorded, and staff refund the money.
+        if (accountClosed) await addOrderEvent(trx, order.id, { type: 'attention', fromStatus: null, toStatus: null, detail: 'the person’s account is closed: refund this payment' }, now);
         if (order.quoteId !== null) await quoteOrderPaid(trx, order, now);
         if (isVoucherOrder(order)) await voucherOrderPaid(trx, order, now);
         const receipt = await deps.documents.issueReceipt(trx, order, now);

@@ -4,6 +4,7 @@ import { recordAudit } from '../../db/audit/audit-repository.js';
 import { isUniqueViolation, type Database } from '../../db/database.js';
 import { findOrder, listRefunds, lockOrder, moveOrder, recordRefund } from '../../db/checkout/order-repository.js';
 import { unitsHeldByPendingRefunds } from '../../db/checkout/order-admin-repository.js';
+import { lockPersonsOrders } from '../../db/checkout/order-limits-repository.js';
 import { isBeingPaid, lockUnfinishedOrders, markUserClosed } from '../../db/people/anonymisation-repository.js';
 import {
   completeCreditRefundIfPaid,
@@ -39,7 +40,7 @@ import type { Order } from '../../domain/checkout/orders.js';
 import { refundVat } from '../../domain/checkout/refunds.js';
 import type { IssuedDocument } from '../../domain/documents/documents.js';
 import type { DocumentIssuing } from '../documents/document-issuing.js';
-import { CreditRefundError, OPEN_CREDIT_REFUND_STATUSES, partRequestId, partRetryDue, planCreditRefund, takeBackKey, validateRefusalReason, type RefundPlan } from '../../domain/credit-refunds/credit-refunds.js';
+import { AUTOMATIC_PART_ATTEMPTS, CreditRefundError, OPEN_CREDIT_REFUND_STATUSES, partRequestId, partRetryDue, REQUEST_ID_REMEMBERED_MS, planCreditRefund, takeBackKey, validateRefusalReason, type RefundPlan } from '../../domain/credit-refunds/credit-refunds.js';
 import { SystemAccount, type PostingLine } from '../../domain/ledger/ledger.js';
 import type { Cents } from '../../domain/pricing/pricing.js';
 import type { Locale } from '../../domain/shared/locale.js';
@@ -160,7 +161,9 @@ export function createCreditRefunds(deps: CreditRefundsDependencies) {
       const current = await lockCreditRefundRequest(trx, id);
       if (!current) throw new CreditRefundError('not_found', `no credit refund ${id}`);
       if (current.status !== 'requested') return false;
-      // Orders first, then the account: the order in which checkout's settling locks them.
+      // Closing: the person's row first, as placing an order or starting its payment locks it, so that none slips past the closure.
+      if (current.closeAccount) await lockPersonsOrders(trx, db.dialect, current.userId);
+      // Orders next, then the account: the order in which checkout's settling locks them.
       const topUps = await listRefundableTopUps(trx, current.userId, { lock: true });
       // Closing: the person's orders not approved yet are cancelled, as an admin's closure does; one being paid is left to finish (credited, it asks staff to refund it).
       const unfinished = current.closeAccount ? await lockUnfinishedOrders(trx, current.userId) : [];
@@ -253,7 +256,8 @@ export function createCreditRefunds(deps: CreditRefundsDependencies) {
    */
   async function retryWaitingParts(): Promise<{ asked: number; pending: number }> {
     const now = clock.now();
-    const due = (await listPayPalPartsWaiting(db.knex)).filter((part) => partRetryDue(part, now));
+    const waiting = await listPayPalPartsWaiting(db.knex, { madeAfter: new Date(now.getTime() - REQUEST_ID_REMEMBERED_MS), maxAttempts: AUTOMATIC_PART_ATTEMPTS });
+    const due = waiting.filter((part) => partRetryDue(part, now));
     const dueIds = new Set(due.map((part) => part.id));
     let pending = 0;
     for (const requestId of new Set(due.map((part) => part.requestId))) {
