@@ -53,6 +53,15 @@ describe(`top-up codes bought by a department, after review (${testDialect})`, f
     expect(order.status).to.equal('cancelled');
   });
 
+  it('ends the right to buy with the account, and never gives it to a closed account', async () => {
+    const buyer = await newBuyer();
+    await closeAccount({ db: portal.db, clock: portal.clock }, buyer.user.username, actor());
+    expect(await knex()('voucher_buyers').where('user_id', buyer.user.id)).to.have.length(0);
+    const again = await admin.post('/admin/vouchers/buyers').type('form').send({ _csrf: await tokenOf(admin, '/admin/vouchers'), username: buyer.user.username.toUpperCase() });
+    expect(again.status).to.equal(400);
+    expect(await knex()('voucher_buyers').where('user_id', buyer.user.id)).to.have.length(0);
+  });
+
   it('closing a buyer’s account is refused while their voucher order is being paid (capture pending)', async () => {
     const buyer = await newBuyer();
     const paypalOrderId = await orderBatch(buyer.agent);

@@ -22,7 +22,7 @@ import {
 import { insertBatchCodes, replaceUnredeemedCodes } from '../../db/vouchers/voucher-repository.js';
 import { UNPAID_STATUSES } from '../../domain/checkout/order-limits.js';
 import type { Order } from '../../domain/checkout/orders.js';
-import type { User } from '../../domain/people/users.js';
+import { normalizeUsername, type User } from '../../domain/people/users.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import type { Locale } from '../../domain/shared/locale.js';
 import { dayOf } from '../../domain/time/calendar.js';
@@ -130,13 +130,6 @@ export function createVoucherPurchases({ db, checkout, clock, timeZone, orderExp
     return order;
   }
 
-  /** The buyer's purchase by id (others do not exist for them). */
-  async function own(user: Actor, purchaseId: number): Promise<VoucherPurchase> {
-    const purchase = await findPurchase(db.knex, { id: purchaseId });
-    if (purchase?.buyerId !== user.id) throw new VoucherPurchaseError('purchase_not_found', `no purchase ${purchaseId} for ${user.username}`);
-    return purchase;
-  }
-
   /**
    * The codes, drawn now and handed over by the caller's response: the first time, or — `replace` —
    * new ones for the batch's codes not redeemed yet, which are refused from then on. Under the
@@ -167,7 +160,6 @@ export function createVoucherPurchases({ db, checkout, clock, timeZone, orderExp
     isBuyer: (user: Actor) => isVoucherBuyer(db.knex, user.id),
     review,
     startPayment,
-    own,
     list: (user: Actor) => listBuyerPurchases(db.knex, user.id),
     /** Today's price settings, which the form shows (a unit's price) and the purchase is priced with. */
     priceSettings: () => loadPriceList(db.knex),
@@ -186,8 +178,9 @@ export function createVoucherPurchases({ db, checkout, clock, timeZone, orderExp
     listBuyers: () => listVoucherBuyers(db.knex),
     /** An admin allows a person to buy batches (true if added now). */
     async addBuyer(actor: Actor, username: string): Promise<boolean> {
-      const person = await findUserByUsername(db.knex, username.trim());
-      if (!person) throw new VoucherPurchaseError('user_not_found', `no person ${username}`);
+      const person = await findUserByUsername(db.knex, normalizeUsername(username));
+      // A closed account buys nothing: it is not offered.
+      if (!person || person.closedAt) throw new VoucherPurchaseError('user_not_found', `no person ${username} who may buy`);
       const now = clock.now();
       return db.transaction(async (trx) => {
         const added = await addVoucherBuyer(trx, person.id, actor.id, now);
