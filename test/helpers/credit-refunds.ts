@@ -1,7 +1,7 @@
 import supertest from 'supertest';
 import type { Order } from '../../src/domain/checkout/orders.js';
 import type { User } from '../../src/domain/people/users.js';
-import { logIn, type TestPortal } from './portal.js';
+import { csrfTokenFrom, logIn, type TestPortal } from './portal.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
@@ -34,3 +34,13 @@ export function loseNextRefundAnswer(portal: TestPortal): void {
   portal.simulator.setFault({ type: 'http500', times: 1, operation: 'get' });
   portal.simulator.setWebhookUrl('http://127.0.0.1:9/webhooks/paypal');
 }
+
+/** The person asks from "Mon compte" for their unused credit back (`closeAccount: 'yes'` to close it too). */
+export async function askForRefund(agent: Agent, fields: Record<string, string> = {}) {
+  const page = await agent.get('/account/refund').expect(200);
+  return agent.post('/account/refund').type('form').send({ _csrf: csrfTokenFrom(page.text), ...fields });
+}
+
+/** The person's newest request, and a request's parts, as stored. */
+export const latestRefundRequestOf = (portal: TestPortal, person: User) => portal.db.knex('credit_refund_requests').where('user_id', person.id).orderBy('id', 'desc').first();
+export const refundPartsOf = (portal: TestPortal, requestId: number) => portal.db.knex('credit_refund_parts').where('request_id', requestId).orderBy('id');

@@ -7,7 +7,7 @@ import type { User } from '../../src/domain/people/users.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { balanceOf, publishOffers, restorePayments } from '../helpers/topup.js';
-import { loseNextRefundAnswer, paidPackOrder, signedInPerson } from '../helpers/credit-refunds.js';
+import { askForRefund, latestRefundRequestOf, loseNextRefundAnswer, paidPackOrder, refundPartsOf, signedInPerson } from '../helpers/credit-refunds.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
@@ -49,12 +49,9 @@ describe(`credit refunds on request, against the other refund paths (${testDiale
   const debit = (buyer: User, units: number, reference: string) =>
     supertest(portal.app).post(`/api/v1/accounts/${buyer.username}/debits`).set('Authorization', `Bearer ${apiSecret}`).set('Idempotency-Key', reference).send({ category: 'print', units, reference });
 
-  async function ask(agent: Agent) {
-    const page = await agent.get('/account/refund').expect(200);
-    return agent.post('/account/refund').type('form').send({ _csrf: csrfTokenFrom(page.text) });
-  }
-  const requestOf = (buyer: User) => portal.db.knex('credit_refund_requests').where('user_id', buyer.id).orderBy('id', 'desc').first();
-  const partsOf = (requestId: number) => portal.db.knex('credit_refund_parts').where('request_id', requestId).orderBy('id');
+  const ask = askForRefund;
+  const requestOf = (buyer: User) => latestRefundRequestOf(portal, buyer);
+  const partsOf = (requestId: number) => refundPartsOf(portal, requestId);
   async function adminPost(path: string) {
     let page = await admin.get('/admin/credit-refunds');
     if (page.status !== 200) {

@@ -8,7 +8,7 @@ import { isUniqueViolation } from '../../src/db/database.js';
 import { expectDocumentsConsistent, expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { balanceOf, publishOffers, restorePayments } from '../helpers/topup.js';
-import { loseNextRefundAnswer, paidPackOrder, signedInPerson } from '../helpers/credit-refunds.js';
+import { askForRefund, latestRefundRequestOf, loseNextRefundAnswer, paidPackOrder, refundPartsOf, signedInPerson } from '../helpers/credit-refunds.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 const DAY = 86_400_000;
@@ -46,12 +46,9 @@ describe(`credit refunds on request (${testDialect})`, () => {
   const debit = (buyer: User, units: number, reference: string) =>
     supertest(portal.app).post(`/api/v1/accounts/${buyer.username}/debits`).set('Authorization', `Bearer ${apiSecret}`).set('Idempotency-Key', reference).send({ category: 'print', units, reference });
 
-  async function ask(agent: Agent, fields: Record<string, string> = {}) {
-    const page = await agent.get('/account/refund').expect(200);
-    return agent.post('/account/refund').type('form').send({ _csrf: csrfTokenFrom(page.text), ...fields });
-  }
-  const requestOf = async (buyer: User) => portal.db.knex('credit_refund_requests').where('user_id', buyer.id).orderBy('id', 'desc').first();
-  const partsOf = (requestId: number) => portal.db.knex('credit_refund_parts').where('request_id', requestId).orderBy('id');
+  const ask = askForRefund;
+  const requestOf = (buyer: User) => latestRefundRequestOf(portal, buyer);
+  const partsOf = (requestId: number) => refundPartsOf(portal, requestId);
   /** An admin page, signing the admin in again when the clock moved past their session. */
   async function adminPage(path: string) {
     let page = await admin.get(path);

@@ -11,7 +11,7 @@ import { closeAccount } from '../../src/services/people/anonymisation.js';
 import { expectLedgerConsistent, testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
 import { pathOf, publishOffers, restorePayments } from '../helpers/topup.js';
-import { loseNextRefundAnswer, paidPackOrder, signedInPerson } from '../helpers/credit-refunds.js';
+import { askForRefund, latestRefundRequestOf, loseNextRefundAnswer, paidPackOrder, refundPartsOf, signedInPerson } from '../helpers/credit-refunds.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
@@ -35,12 +35,9 @@ describe(`credit refund retries, closed accounts and the dashboard, after review
   const person = () => signedInPerson(portal, `derniers${(people += 1)}`);
   const paidOrder = (buyer: User, packId: string) => paidPackOrder(portal, buyer, packId, termsId);
   const actor = () => ({ id: adminUser.id, username: adminUser.username });
-  async function ask(agent: Agent, fields: Record<string, string> = {}) {
-    const page = await agent.get('/account/refund').expect(200);
-    return agent.post('/account/refund').type('form').send({ _csrf: csrfTokenFrom(page.text), ...fields });
-  }
-  const requestOf = (buyer: User) => knex()('credit_refund_requests').where('user_id', buyer.id).orderBy('id', 'desc').first();
-  const partsOf = (requestId: number) => knex()('credit_refund_parts').where('request_id', requestId).orderBy('id');
+  const ask = askForRefund;
+  const requestOf = (buyer: User) => latestRefundRequestOf(portal, buyer);
+  const partsOf = (requestId: number) => refundPartsOf(portal, requestId);
   const attentionOf = (orderId: number) => knex()('order_events').where({ order_id: orderId, type: 'attention' }).pluck('detail');
 
   it('retries a fresh part even when 100 older parts, left to an admin, still wait', async () => {
