@@ -84,6 +84,12 @@ import { sessionStarter } from './web/sign-in/begin-session.js';
 import { signInChoices } from './web/sign-in/sign-in-choices.js';
 import { isProviderPostPath, providerPostRoutes, signInRoutes } from './web/routes/sign-in.js';
 import { loginPageRenderer } from './web/routes/auth.js';
+import { secretBox } from './domain/second-factors/secret-box.js';
+import { createSecondFactors } from './services/second-factors/second-factors.js';
+import { secondFactorGate, stepUpGuard } from './web/middleware/second-factor.js';
+import { secondFactorCheck } from './web/sign-in/second-factor-check.js';
+import { secondFactorRoutes } from './web/routes/second-factor.js';
+import { securityRoutes } from './web/routes/security.js';
 
 export interface AppDependencies {
   config: Config;
@@ -219,7 +225,16 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     devices: deviceTokens(config.session.secret),
     directories: { directories: identity.directories, signIn: externalSignIn, localPasswords: config.identity.localPasswords },
   });
-  const beginSession = sessionStarter({ db, clock, absoluteHours: config.session.absoluteHours });
+  const secondFactorPolicy = { required: config.secondFactor.required, stepUpMs: config.secondFactor.stepUpMinutes * 60_000 };
+  const secondFactors = createSecondFactors({
+    db,
+    clock,
+    box: secretBox({ key: config.secondFactor.key, sessionSecret: config.session.secret }),
+    policy: secondFactorPolicy,
+    issuer: config.payments.brandName,
+    limits: { maxFailures: config.secondFactor.maxFailures, lockMs: minutes(config.secondFactor.lockMinutes) },
+  });
+  const beginSession = sessionStarter({ db, clock, absoluteHours: config.session.absoluteHours, factorCount: secondFactors.factorCount });
   const choices = signInChoices(identity, { publicUrl: config.server.publicUrl, localPasswords: config.identity.localPasswords });
   const showLoginPage = loginPageRenderer({ choices, absoluteHours: config.session.absoluteHours });
 
@@ -291,6 +306,9 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   // After the tokens are offered: a refused answer shows the login page, whose form needs one.
   app.use(providerPostRoutes({ identity, logger, showLoginPage, clock }));
   app.use(refuseControlCharacters, checkCsrfToken);
+  // Nothing in /admin or /it with a password alone (when the policy says so), and money actions ask again.
+  app.use(['/admin', '/it'], secondFactorGate({ policy: secondFactorPolicy, factorCount: secondFactors.factorCount }));
+  app.use(stepUpGuard({ policy: secondFactorPolicy, clock, factorCount: secondFactors.factorCount, stepUpAdjustmentCents: config.secondFactor.stepUpAdjustmentUnits * 100 }));
 
   app.use(
     signInRoutes({
@@ -317,6 +335,8 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
       absoluteHours: config.session.absoluteHours,
     }),
   );
+  app.use(secondFactorRoutes({ db, factors: secondFactors, check: secondFactorCheck({ db, clock, beginSession }) }));
+  app.use(securityRoutes({ factors: secondFactors, clock, required: config.secondFactor.required }));
   const users = createUserManagement({ db, hasher, clock });
   app.use(myAccountRoutes({ db, clock, users, identity, session: config.session, localPasswords: config.identity.localPasswords }));
   app.use(personalDataRoutes({ db, clock, exportsPerHour: config.retention.dataExportsPerHour }));

@@ -35,6 +35,12 @@ export const ENVIRONMENT_KEYS = {
   LOGIN_PRIVILEGED_MAX_FAILURES: 'login.privilegedMaxFailures',
   LOGIN_PRIVILEGED_LOCK_MINUTES: 'login.privilegedLockMinutes',
   LOGIN_SLOWED_INTERVAL_SECONDS: 'login.slowedIntervalSeconds',
+  SECOND_FACTOR_REQUIRED: 'secondFactor.required',
+  SECOND_FACTOR_KEY: 'secondFactor.key',
+  SECOND_FACTOR_STEP_UP_MINUTES: 'secondFactor.stepUpMinutes',
+  SECOND_FACTOR_STEP_UP_ADJUSTMENT_UNITS: 'secondFactor.stepUpAdjustmentUnits',
+  SECOND_FACTOR_MAX_FAILURES: 'secondFactor.maxFailures',
+  SECOND_FACTOR_LOCK_MINUTES: 'secondFactor.lockMinutes',
   DEFAULT_LOCALE: 'i18n.defaultLocale',
   TIME_ZONE: 'i18n.timeZone',
   DEMO_DATA: 'demo.enabled',
@@ -109,6 +115,7 @@ export const ENVIRONMENT_KEYS = {
 /** Keys that must never sit in a committed JSON file (a database URL only when it carries a password). */
 const isSecretSetting = (key: string, value: unknown) =>
   key === 'session.secret' ||
+  key === 'secondFactor.key' ||
   key === 'metrics.token' ||
   key === 'payments.clientSecret' ||
   key === 'mail.smtp.password' ||
@@ -183,6 +190,20 @@ const configSchema = z
       privilegedLockMinutes: integer(1, 24 * 60),
       /** A slowed account: sources it was not signed in from lately get one attempt this often, between them. */
       slowedIntervalSeconds: integer(1, 3600),
+    }),
+    /** Second factors for admin and IT (README, "Second factor for admins and IT"). */
+    secondFactor: z.object({
+      /** Admin and IT accounts must check a second factor before any admin or IT page (on in production). */
+      required: flag,
+      /** Encrypts TOTP secrets (32 bytes, hex or base64); derived from SESSION_SECRET when unset. */
+      key: z.string().min(32, 'must be at least 32 characters (openssl rand -hex 32)').max(200).optional(),
+      /** Money actions ask for the second factor again when the last check is older than this. */
+      stepUpMinutes: integer(1, 60),
+      /** Adjustments of more than this many units ask for it again (refunds, prices, API keys and roles always do). */
+      stepUpAdjustmentUnits: integer(0, 1_000_000),
+      /** Wrong codes a person may enter in the lock period before they must wait for it to pass. */
+      maxFailures: integer(1, 100),
+      lockMinutes: integer(1, 24 * 60),
     }),
     i18n: z.object({
       defaultLocale: locale,
@@ -526,6 +547,9 @@ const trustsEveryHop = (trustProxy: boolean | number | string) =>
 /** Settings production accepts but that deserve a line in the log at every start. */
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
+  if (config.session.secretGenerated && !config.secondFactor.key) {
+    warnings.push('neither SECOND_FACTOR_KEY nor SESSION_SECRET is set: TOTP apps enrolled now cannot be checked after a restart');
+  }
   if (config.env === 'production' && config.server.publicUrl.startsWith('http://')) {
     warnings.push(
       `PUBLIC_URL is ${config.server.publicUrl}: without https the session cookie is sent in clear and not marked Secure; put the portal behind HTTPS and set PUBLIC_URL=https://…`,

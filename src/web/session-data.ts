@@ -1,6 +1,17 @@
 import type { User } from '../domain/people/users.js';
 import type { Locale } from '../i18n/index.js';
 
+/** What a sign-in waiting for the second factor will open once it is checked (web/sign-in/begin-session.ts). */
+export interface PendingSecondFactor {
+  userId: number;
+  sessionVersion: number;
+  method: string;
+  remember: boolean;
+  idToken?: string;
+  returnTo: string;
+  startedAt: number;
+}
+
 declare module 'express-session' {
   interface SessionData {
     userId: number;
@@ -18,6 +29,14 @@ declare module 'express-session' {
     idToken: string;
     /** IT is looking at the portal in this unpublished branding version. */
     brandingPreview: number;
+    /** Epoch ms of the last second-factor check in this session (sign-in, enrolment or step-up); the step-up window counts from here. */
+    secondFactorAt: number;
+    /** A sign-in whose password (or provider) was right, waiting for the person's second factor: nobody is signed in yet. */
+    pendingSignIn: PendingSecondFactor;
+    /** A TOTP app being added: its secret, sealed, until the person confirms it with a code. */
+    totpEnrolment: { sealedSecret: string; startedAt: number };
+    /** The WebAuthn challenge of a passkey being added or used, and what for. */
+    webauthnChallenge: { challenge: string; purpose: 'register' | 'authenticate'; startedAt: number };
   }
 }
 

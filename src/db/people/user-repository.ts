@@ -119,3 +119,8 @@ export async function updateUser(
   const changed = await db('users').where('username', username).update(columns);
   if (changed === 0) throw new UserError('user_not_found', `no user named ${username}`);
 }
+
+/** Ends every session the person has open: a session opened under the old version is refused at its next request. */
+export async function endEverySession(db: Queryable, userId: number, now: Date): Promise<void> {
+  await db('users').where('id', userId).update({ session_version: db.raw('session_version + 1'), updated_at: now.toISOString() });
+}

@@ -31,7 +31,7 @@ export const deviceCookieName = (config: Config) => (config.server.secureCookies
  *   rethrows, and express-session ignores the promise it returns: a failed session query (PostgreSQL
  *   restarting, a lost connection, a missing table) became an unhandled rejection that ended the
  *   process. Through the callback it becomes one error page (503, error-handler.ts).
- * - Nothing is written for a session nobody signed in to (`set` below).
+ * - Nothing is written for a session nobody signed in to, or is signing in to (`set` below).
  * - No "touch". express-session touches the stored session after every request that left it
  *   unchanged, to push its expiry back: with this store an UPDATE per page view, awaited before the
  *   answer ends (npm run bench: docs/benchmarks.md). Nothing needs it: each save sets the row's
@@ -55,9 +55,10 @@ class PortalSessionStore extends ConnectSessionKnexStore {
   }
 
   override set(sid: string, session: SessionData, callback?: (error?: unknown) => void): Promise<void> {
-    // Only signed-in sessions are stored. express-session saves a renewed session even when nothing
-    // was put in it (a session that timed out is renewed empty): a visitor's row, for nothing.
-    if (session.userId === undefined) {
+    // Only signed-in sessions, and sign-ins waiting for their second factor, are stored. express-session
+    // saves a renewed session even when nothing was put in it (a session that timed out is renewed
+    // empty): a visitor's row, for nothing.
+    if (session.userId === undefined && session.pendingSignIn === undefined) {
       callback?.();
       return Promise.resolve();
     }

@@ -104,9 +104,9 @@ export function authRoutes({ authenticate, beginSession, choices, cookie, device
         response.setHeader('Retry-After', String(result.retryAfterSeconds));
         return showForm(429, t(THROTTLED_MESSAGES[result.refusal], { count: Math.ceil(result.retryAfterSeconds / 60) }));
       case 'success': {
-        await beginSession(request, { user: result.user, method: result.method, remember: form.data.remember === '1' });
+        const started = await beginSession(request, { user: result.user, method: result.method, remember: form.data.remember === '1', returnTo });
         response.cookie(deviceCookie.name, result.deviceToken, { ...deviceCookie.options, maxAge: DEVICE_TOKEN_DAYS * 86_400_000 });
-        return response.redirect(303, returnTo === '/' ? '/account' : returnTo);
+        return response.redirect(303, started.location);
       }
     }
   });

@@ -8,6 +8,7 @@ import { listIdentityLinks } from '../../services/identity/records.js';
 import type { IdentityRegistry } from '../../services/identity/registry.js';
 import { createLoginSessions } from '../../services/people/login-sessions.js';
 import { findUserById } from '../../services/people/records.js';
+import { mayEnrolSecondFactor } from '../../domain/second-factors/policy.js';
 import { isVoucherBuyer } from '../../services/vouchers/records.js';
 import type { UserManagement } from '../../services/people/user-management.js';
 import { forbidden, HttpError, notFound } from '../http-error.js';
@@ -98,6 +99,7 @@ export function myAccountRoutes({ db, clock, users, identity, session, localPass
       profile: forms.profile ?? { values: { displayName: user.displayName, email: user.email }, errors: {} },
       hasPassword: account.hasPassword,
       buysCodes: account.buysCodes,
+      mayEnrolSecondFactor: mayEnrolSecondFactor(user.role),
       passwordErrors: forms.password?.errors ?? {},
       passwordMinLength: PASSWORD_MIN_LENGTH,
       passwordMaxLength: PASSWORD_MAX_LENGTH,

@@ -140,8 +140,8 @@ export function signInRoutes({ db, identity, signIn, beginSession, clock, logger
       logger.warn({ provider: provider.config.id, outcome: result.outcome, problem: 'problem' in result ? result.problem : undefined }, 'sign-in through a provider refused by the portal');
       return showLogin(response, 403, result.outcome === 'disabled' ? 'login.disabled' : REFUSED_MESSAGES[result.problem], provider);
     }
-    await beginSession(request, { user: result.user, method: provider.config.id, remember: pending.remember, idToken: answer.logout?.idToken });
-    response.redirect(303, pending.returnTo === '/' ? '/account' : pending.returnTo);
+    const started = await beginSession(request, { user: result.user, method: provider.config.id, remember: pending.remember, idToken: answer.logout?.idToken, returnTo: pending.returnTo });
+    response.redirect(303, started.location);
   });
 
   router.get('/auth/:id/metadata', (request, response) => {

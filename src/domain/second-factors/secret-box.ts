@@ -1,0 +1,38 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+
+/** Encrypts TOTP secrets at rest: AES-256-GCM, a fresh nonce each time, the version first so a new key scheme can come later. */
+export interface SecretBox {
+  seal(plain: string): string;
+  /** The plain text, or null when it was not sealed with this key (or was altered). */
+  open(sealed: string): string | null;
+}
+
+const VERSION = 'v1';
+
+/**
+ * The box for SECOND_FACTOR_KEY, or a key derived from the session secret (HKDF with its own label,
+ * so that neither key reveals the other) when no key of its own is set.
+ */
+export function secretBox({ key, sessionSecret }: { key?: string; sessionSecret: string }): SecretBox {
+  const material = key ?? sessionSecret;
+  const aesKey = Buffer.from(hkdfSync('sha256', material, 'recharge', 'second-factor secrets', 32));
+  return {
+    seal(plain) {
+      const nonce = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', aesKey, nonce);
+      const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+      return [VERSION, nonce.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+    },
+    open(sealed) {
+      const [version, nonce, tag, body] = sealed.split('.');
+      if (version !== VERSION || !nonce || !tag || body === undefined) return null;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', aesKey, Buffer.from(nonce, 'base64url'));
+        decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+        return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+      } catch {
+        return null;
+      }
+    },
+  };
+}
