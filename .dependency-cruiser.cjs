@@ -12,8 +12,8 @@ const layer = (name) => `^src/${name}/`;
 const srcExcept = (...allowed) => ({ path: '^src/', pathNot: allowed });
 
 const domainCoreModules = ['crypto', 'path', 'util', 'url', 'buffer', 'events', 'assert', 'zlib', 'net'];
-/** Libraries that compute on values in memory: validation, password hashing, images in buffers, CSV text. */
-const domainPackages = ['zod', 'argon2', 'sharp', 'csv-parse'];
+/** Libraries that compute on values in memory: validation, password hashing, images in buffers, CSV text, one-time codes. */
+const domainPackages = ['zod', 'argon2', 'sharp', 'csv-parse', 'otpauth'];
 /** Database and mail drivers: the web layer reaches them through src/services only. */
 const drivers = ['knex', 'pg', 'sqlite3', 'nodemailer'];
 
