@@ -2,7 +2,9 @@ import type { Request, RequestHandler } from 'express';
 import { parseAmount } from '../../domain/pricing/pricing.js';
 import { pageAccess, stepUpDue, type SecondFactorPolicy } from '../../domain/second-factors/policy.js';
 import type { Clock } from '../../domain/time/clock.js';
-import { SECOND_FACTOR_PATH } from '../sign-in/begin-session.js';
+
+/** The sign-in's second step, and the step-up's check (web/routes/second-factor.ts). */
+export const SECOND_FACTOR_PATH = '/login/second-factor';
 
 /** Where a person goes to add a factor (web/routes/security.ts). */
 export const SECURITY_PATH = '/account/security';

@@ -3,9 +3,8 @@ import type { Translate } from '../../i18n/index.js';
 import { listFactorKinds } from '../../services/second-factors/records.js';
 import type { CheckResult, SecondFactors } from '../../services/second-factors/second-factors.js';
 import { regenerateSession } from '../middleware/session.js';
-import { SECURITY_PATH } from '../middleware/second-factor.js';
+import { SECOND_FACTOR_PATH, SECURITY_PATH } from '../middleware/second-factor.js';
 import { renderPage } from '../render.js';
-import { SECOND_FACTOR_PATH } from '../sign-in/begin-session.js';
 import type { CheckedPerson, SecondFactorCheck } from '../sign-in/second-factor-check.js';
 import { safeReturnPath } from './preferences.js';
 import type { Database } from '../../db/database.js';
@@ -54,7 +53,7 @@ export function secondFactorRoutes({ db, factors, check }: { db: Database; facto
 
   async function answer(request: Request, response: Response, checked: CheckedPerson, result: CheckResult) {
     const t = response.locals.t as Translate;
-    if (result.outcome === 'accepted') return response.redirect(303, await check.accepted(request, checked, (request.body as Record<string, unknown> | undefined)?.returnTo));
+    if (result.outcome === 'accepted') return response.redirect(303, await check.accepted(request, checked, safeReturnPath((request.body as Record<string, unknown> | undefined)?.returnTo)));
     if (result.outcome === 'throttled') {
       response.setHeader('Retry-After', String(result.retryAfterSeconds));
       return showPage(request, response, checked, { status: 429, error: t('secondFactor.check.throttled', { count: Math.ceil(result.retryAfterSeconds / 60) }) });

@@ -5,6 +5,7 @@ import { mayEnrolSecondFactor } from '../../domain/second-factors/policy.js';
 import type { Clock } from '../../domain/time/clock.js';
 import { recordSignIn } from '../../services/people/login-sessions.js';
 import { chosenLanguage } from '../middleware/locale.js';
+import { SECOND_FACTOR_PATH } from '../middleware/second-factor.js';
 import { regenerateSession } from '../middleware/session.js';
 
 export interface SessionStart {
@@ -28,9 +29,6 @@ export interface SessionStart {
 export type SessionOutcome = { outcome: 'signed_in'; location: string } | { outcome: 'second_factor'; location: string };
 
 export type BeginSession = (request: Request, start: SessionStart) => Promise<SessionOutcome>;
-
-/** The sign-in's second step. */
-export const SECOND_FACTOR_PATH = '/login/second-factor';
 
 /**
  * Opens the signed-in session, the same way whichever method proved who the person is: a new session

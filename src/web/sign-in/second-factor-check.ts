@@ -3,7 +3,6 @@ import type { Database } from '../../db/database.js';
 import { findUserById, stripPassword } from '../../services/people/records.js';
 import type { User } from '../../domain/people/users.js';
 import type { Clock } from '../../domain/time/clock.js';
-import { safeReturnPath } from '../routes/preferences.js';
 import type { BeginSession } from './begin-session.js';
 
 /** A sign-in waits this long for its second factor; then the password is asked again. */
@@ -18,8 +17,8 @@ export interface CheckedPerson {
 export interface SecondFactorCheck {
   /** The person whose factor this request may check, or null (nobody signed in or waiting, or the wait is over). */
   personOf(request: Request): Promise<CheckedPerson | null>;
-  /** The factor was right: the waiting sign-in opens, or the step-up window restarts. Where the browser goes next. */
-  accepted(request: Request, checked: CheckedPerson, returnTo: unknown): Promise<string>;
+  /** The factor was right: the waiting sign-in opens, or the step-up window restarts. Where the browser goes next (`returnTo`, a checked path, for a step-up). */
+  accepted(request: Request, checked: CheckedPerson, returnTo: string): Promise<string>;
 }
 
 /** Shared by every kind of factor (codes here, passkeys in web/routes/passkeys.ts). */
@@ -46,8 +45,7 @@ export function secondFactorCheck({ db, clock, beginSession }: { db: Database; c
         return started.location;
       }
       request.session.secondFactorAt = clock.now().getTime();
-      const path = safeReturnPath(returnTo);
-      return path === '/' ? '/account' : path;
+      return returnTo === '/' ? '/account' : returnTo;
     },
   };
 }
