@@ -403,6 +403,9 @@ const configSchema = z
     const secret = config.session.secret;
     const secretProblem = secret === undefined ? 'is required in production' : guessableSecretProblem(secret);
     if (secretProblem) context.addIssue({ code: 'custom', path: ['session', 'secret'], message: secretProblem });
+    const factorKey = config.secondFactor.key;
+    const factorKeyProblem = factorKey === undefined ? null : factorKey === secret ? 'must differ from SESSION_SECRET' : guessableSecretProblem(factorKey);
+    if (factorKeyProblem) context.addIssue({ code: 'custom', path: ['secondFactor', 'key'], message: factorKeyProblem });
     if (metrics.token !== undefined) {
       // Prometheus's configuration is often read by more people than the portal's: its token unlocks nothing else.
       const tokenProblem = metrics.token === secret ? 'must differ from SESSION_SECRET' : guessableSecretProblem(metrics.token);

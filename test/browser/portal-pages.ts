@@ -3,6 +3,7 @@ import { demoProviderButton, type Locale, type OpenedPage, type PortalInBrowser 
 import { DEMO_API_KEY_NAME } from '../../src/services/demo/demo.js';
 import { recordUsage } from '../../src/services/print-api/usage-debits.js';
 import { prepareVoucherPages } from './voucher-pages.js';
+import { prepareSecondFactorPages } from './second-factor-pages.js';
 
 /** The two widths every page is looked at: a small phone and a laptop. */
 export const WIDTHS = [360, 1280] as const;
@@ -94,6 +95,10 @@ export const PAGE_NAMES = [
   'quote',
   'quote-units',
   'quote-paid',
+  'security',
+  'totp-enrolment',
+  'recovery-codes',
+  'second-factor',
 ] as const;
 
 export type PageName = (typeof PAGE_NAMES)[number];
@@ -138,6 +143,9 @@ export const SCREENSHOTS: ReadonlyArray<{ page: PageName; locale: Locale; file: 
       'voucher-redemption',
       'voucher-buy',
       'voucher-purchases',
+      'security',
+      'totp-enrolment',
+      'second-factor',
     ] as const
   ).map((page) => ({ page, locale: 'fr' as const, file: page })),
   { page: 'account', locale: 'en', file: 'account-en' },
@@ -199,6 +207,8 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
   const desk = session.logins.find((login) => login.quoteDesk)?.username;
   if (!desk) throw new Error('no demo login of the reprography desk');
   const paidQuote = await prepareQuotePages(session, desk);
+  // Last: from then on the admin's sign-in asks for their factor (their open session goes on).
+  const secondFactor = await prepareSecondFactorPages(session);
   const { payable, forStudent } = session.quotes;
   const orderNumber = student.paid.slice('/orders/'.length);
   const pages: Record<PageName, Omit<PortalPage, 'name'>> = {
@@ -257,6 +267,11 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
     quote: { path: `/quotes/${payable.number}`, reach: (page) => lookUpQuote(page, payable.number, payable.postcode) },
     'quote-units': { path: `/quotes/${forStudent.number}`, as: forStudent.username },
     'quote-paid': { path: `/quotes/${paidQuote.number}`, reach: (page) => lookUpQuote(page, paidQuote.number, paidQuote.postcode) },
+    security: { path: '/account/security', as: 'admin' },
+    'totp-enrolment': { path: '/account/security/totp', as: 'admin' },
+    'recovery-codes': { path: '/account/security/recovery-codes', as: 'admin', reach: secondFactor.newRecoveryCodes },
+    // Last of the list: the visitors' browser is then left waiting for the admin's factor.
+    'second-factor': { path: '/login/second-factor', reach: secondFactor.secondStep },
   };
   return new Map(PAGE_NAMES.map((name) => [name, { name, ...pages[name] }]));
 }
