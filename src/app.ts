@@ -90,6 +90,8 @@ import { secondFactorGate, stepUpGuard } from './web/middleware/second-factor.js
 import { secondFactorCheck } from './web/sign-in/second-factor-check.js';
 import { secondFactorRoutes } from './web/routes/second-factor.js';
 import { securityRoutes } from './web/routes/security.js';
+import { createPasskeys } from './services/second-factors/passkeys.js';
+import { passkeyRoutes } from './web/routes/passkeys.js';
 
 export interface AppDependencies {
   config: Config;
@@ -229,7 +231,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   const secondFactors = createSecondFactors({
     db,
     clock,
-    box: secretBox({ key: config.secondFactor.key, sessionSecret: config.session.secret }),
+    box: secretBox({ key: config.secondFactor.key, sessionSecret: config.session.secret, sessionSecretGenerated: config.session.secretGenerated }),
     policy: secondFactorPolicy,
     issuer: config.payments.brandName,
     limits: { maxFailures: config.secondFactor.maxFailures, lockMs: minutes(config.secondFactor.lockMinutes) },
@@ -335,7 +337,10 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
       absoluteHours: config.session.absoluteHours,
     }),
   );
-  app.use(secondFactorRoutes({ db, factors: secondFactors, check: secondFactorCheck({ db, clock, beginSession }) }));
+  const factorCheck = secondFactorCheck({ db, clock, beginSession });
+  app.use(secondFactorRoutes({ db, factors: secondFactors, check: factorCheck }));
+  const passkeys = createPasskeys({ db, clock, factors: secondFactors, publicUrl: config.server.publicUrl, rpName: config.payments.brandName });
+  app.use(passkeyRoutes({ passkeys, factors: secondFactors, check: factorCheck, clock, policy: secondFactorPolicy }));
   app.use(securityRoutes({ factors: secondFactors, clock, required: config.secondFactor.required }));
   const users = createUserManagement({ db, hasher, clock });
   app.use(myAccountRoutes({ db, clock, users, identity, session: config.session, localPasswords: config.identity.localPasswords }));
@@ -364,7 +369,7 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   app.use(voucherPurchaseRoutes({ db, clock, timeZone: config.i18n.timeZone, publicUrl: config.server.publicUrl, purchases: voucherPurchases }));
   app.use(orderRoutes({ checkout, seller: config.seller, db, printSystem }));
   app.use(documentRoutes({ db, files: documentFiles, clock, downloadsPerMinute: config.documents.downloadsPerMinute }));
-  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, outboxMails, users, identity, printSystem, creditRefunds, voucherPurchases }));
+  app.use(adminRoutes({ config, db, clock, ledger, checkout, gateway, mail, outboxMails, users, identity, printSystem, creditRefunds, voucherPurchases, secondFactors }));
   app.use(itRoutes({ db, clock, themes, uploads }));
   app.use(deskRoutes({ quotes, sending: quoteSending, payments: createQuotePaymentDesk({ db, checkout, clock }) }));
   app.use(

@@ -550,9 +550,6 @@ const trustsEveryHop = (trustProxy: boolean | number | string) =>
 /** Settings production accepts but that deserve a line in the log at every start. */
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
-  if (config.session.secretGenerated && !config.secondFactor.key) {
-    warnings.push('neither SECOND_FACTOR_KEY nor SESSION_SECRET is set: TOTP apps enrolled now cannot be checked after a restart');
-  }
   if (config.env === 'production' && config.server.publicUrl.startsWith('http://')) {
     warnings.push(
       `PUBLIC_URL is ${config.server.publicUrl}: without https the session cookie is sent in clear and not marked Secure; put the portal behind HTTPS and set PUBLIC_URL=https://…`,

@@ -13,6 +13,19 @@ export interface VerifiedIdentity {
   attributes: Attributes;
   /** What the provider needs to end its own session at logout (OIDC: the ID token). */
   logout?: { idToken?: string };
+  /** How the provider says the person authenticated (absent for CAS and LDAP, which have no standard way). */
+  authnContext?: AuthnContext;
+}
+
+/**
+ * The provider's own account of the authentication, as it sent it, from the verified answer only:
+ * OIDC the ID token's `amr` (RFC 8176 method references) and `acr`; SAML the assertion's
+ * AuthnStatement/AuthnContext/AuthnContextClassRef. Whether it proves MFA is `provesMfa`'s call.
+ */
+export interface AuthnContext {
+  amr?: readonly string[];
+  acr?: string;
+  classRef?: string;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ROLES } from '../people/users.js';
 import { SUPPORTED_LOCALES } from '../shared/locale.js';
+import { DEFAULT_MFA_ACR, DEFAULT_MFA_AMR, DEFAULT_MFA_CONTEXTS } from './provider-mfa.js';
 
 /**
  * One identity provider as configured (config `identity.providers`, or the IDENTITY_PROVIDERS
@@ -60,6 +61,12 @@ const oidc = z.object({
   scopes: z.string().default('openid profile email'),
   /** Ends the provider's session too at logout, when its discovery names an end_session_endpoint. */
   endSession: z.boolean().default(true),
+  /** An admin or IT person whose ID token says MFA (provider-mfa.ts) is not asked for a portal factor. */
+  trustProviderMfa: z.boolean().default(true),
+  /** `amr` values that prove MFA alone; `amr` naming two factor categories (pwd + otp) proves it too. */
+  mfaAmr: z.array(z.string().min(1)).default([...DEFAULT_MFA_AMR]),
+  /** `acr` values that mean MFA at this provider. */
+  mfaAcr: z.array(z.string().min(1)).default([...DEFAULT_MFA_ACR]),
 });
 
 const saml = z.object({
@@ -78,6 +85,9 @@ const saml = z.object({
   /** Our public certificate (PEM) matching IDENTITY_<ID>_SECRET: authentication requests are then signed. */
   spCertificate: z.string().min(1).optional(),
   clockSkewSeconds: z.number().int().min(0).max(600).default(60),
+  /** An admin or IT person whose assertion's AuthnContextClassRef is one of `mfaContexts` is not asked for a portal factor. */
+  trustProviderMfa: z.boolean().default(true),
+  mfaContexts: z.array(z.string().min(1)).default([...DEFAULT_MFA_CONTEXTS]),
 });
 
 const cas = z.object({

@@ -9,12 +9,15 @@ export interface SecretBox {
 
 const VERSION = 'v1';
 
+/** Outside production without SESSION_SECRET (a random one each start): apps added in the demo still work after a restart. */
+const DEVELOPMENT_MATERIAL = 'recharge development only: set SECOND_FACTOR_KEY or SESSION_SECRET';
+
 /**
  * The box for SECOND_FACTOR_KEY, or a key derived from the session secret (HKDF with its own label,
- * so that neither key reveals the other) when no key of its own is set.
+ * so that neither key reveals the other) when no key of its own is set; production requires one of them.
  */
-export function secretBox({ key, sessionSecret }: { key?: string; sessionSecret: string }): SecretBox {
-  const material = key ?? sessionSecret;
+export function secretBox({ key, sessionSecret, sessionSecretGenerated }: { key?: string; sessionSecret: string; sessionSecretGenerated: boolean }): SecretBox {
+  const material = key ?? (sessionSecretGenerated ? DEVELOPMENT_MATERIAL : sessionSecret);
   const aesKey = Buffer.from(hkdfSync('sha256', material, 'recharge', 'second-factor secrets', 32));
   return {
     seal(plain) {

@@ -1,4 +1,4 @@
-import type { Attributes } from '../../domain/identity/identity.js';
+import type { Attributes, AuthnContext } from '../../domain/identity/identity.js';
 
 /**
  * Claims as the portal's attributes: every value a list of strings (groups stay a list, a name becomes
@@ -15,3 +15,16 @@ export function attributesOf(claims: Readonly<Record<string, unknown>>): Attribu
 }
 
 const isPlain = (value: unknown): value is string | number | boolean => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+
+/**
+ * How the person authenticated, from the ID token only (the userinfo answer is no statement about the
+ * authentication): `amr` when it is a list of strings, `acr` when it is a string; a claim of another
+ * shape is left out, as if the provider had said nothing.
+ */
+export function authnContextOf(idToken: Readonly<Record<string, unknown>>): AuthnContext {
+  const { amr, acr } = idToken;
+  return {
+    ...(Array.isArray(amr) && amr.every((method) => typeof method === 'string') ? { amr: amr as string[] } : {}),
+    ...(typeof acr === 'string' ? { acr } : {}),
+  };
+}

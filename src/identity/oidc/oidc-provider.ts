@@ -2,7 +2,7 @@ import * as client from 'openid-client';
 import { refused, type ProviderFailure, type ProviderHealth, type VerifiedIdentity } from '../../domain/identity/identity.js';
 import type { OidcProviderConfig } from '../../domain/identity/provider-config.js';
 import type { RedirectIdentityProvider } from '../provider.js';
-import { attributesOf } from './claims.js';
+import { attributesOf, authnContextOf } from './claims.js';
 import { describeError, failureOf } from './failures.js';
 import { issuerConnection } from './issuer-connection.js';
 
@@ -104,5 +104,6 @@ async function signedIn(configuration: client.Configuration, callback: URL, pend
     subject: idTokenClaims.sub,
     attributes: attributesOf({ ...idTokenClaims, ...userInfo }),
     logout: { idToken: tokens.id_token },
+    authnContext: authnContextOf(idTokenClaims),
   };
 }

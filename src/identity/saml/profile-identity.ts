@@ -32,3 +32,25 @@ export function profileSubject(profile: Profile, attributes: Attributes, subject
   const subject = single(PAIRWISE_ID) ?? single(EDU_PERSON_PRINCIPAL_NAME) ?? (profile.nameIDFormat === PERSISTENT_NAME_ID && profile.nameID ? profile.nameID : undefined);
   return subject ?? { problem: `no pairwise-id, eduPersonPrincipalName or persistent NameID (NameID format ${JSON.stringify(profile.nameIDFormat)})` };
 }
+
+/** An element of node-saml's parsed assertion (xml2js with explicitCharkey: text in `_`, children in arrays). */
+type XmlElement = { _?: unknown } & { [child: string]: unknown };
+const children = (element: XmlElement | undefined, name: string): XmlElement[] => {
+  const value = element?.[name];
+  return Array.isArray(value) ? (value as XmlElement[]) : [];
+};
+
+/**
+ * The AuthnContextClassRef of the verified assertion (node-saml's profile has no field for it; its
+ * parsed assertion, `getAssertion()`, is the signed one). Only when the assertion has exactly one
+ * AuthnStatement with one class: several would describe several authentications, and which one this
+ * sign-in was is not said, so none counts.
+ */
+export function profileClassRef(profile: Profile): string | undefined {
+  const assertion = (profile.getAssertion?.() as { Assertion?: XmlElement } | undefined)?.Assertion;
+  const statements = children(assertion, 'AuthnStatement');
+  if (statements.length !== 1) return undefined;
+  const classRefs = children(children(statements[0], 'AuthnContext')[0], 'AuthnContextClassRef');
+  const text = classRefs.length === 1 ? classRefs[0]?._ : undefined;
+  return typeof text === 'string' && text.trim() !== '' ? text.trim() : undefined;
+}

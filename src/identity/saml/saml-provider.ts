@@ -3,7 +3,7 @@ import { SAML, SamlStatusError, type Profile } from '@node-saml/node-saml';
 import { refused, type ProviderFailure } from '../../domain/identity/identity.js';
 import type { SamlProviderConfig } from '../../domain/identity/provider-config.js';
 import type { RedirectIdentityProvider, SignInKeyStore } from '../provider.js';
-import { profileAttributes, profileSubject } from './profile-identity.js';
+import { profileAttributes, profileClassRef, profileSubject } from './profile-identity.js';
 import { requestIdCache, SignInKeyStoreError } from './request-id-cache.js';
 import { checkWhatNodeSamlLeaves } from './response-checks.js';
 import { samlHealth } from './saml-health.js';
@@ -20,6 +20,8 @@ interface SignInResult {
   requestId: string;
   subject: string;
   attributes: Attributes;
+  /** The assertion's AuthnContextClassRef (how the IdP says the person authenticated). */
+  classRef?: string;
 }
 
 export const RESULT_LIFETIME_MS = 2 * 60_000;
@@ -75,7 +77,8 @@ export function createSamlProvider(config: SamlProviderConfig, options: SamlProv
       return refused(`request ${accepted.requestId} was already answered`);
     }
     if (!(await options.keys.claim(accepted.replayKey, accepted.replayableUntil))) return refused('this assertion was already used (replay)');
-    return { ok: true, result: { requestId: accepted.requestId, subject, attributes } };
+    const classRef = profileClassRef(profile);
+    return { ok: true, result: { requestId: accepted.requestId, subject, attributes, ...(classRef ? { classRef } : {}) } };
   }
 
   return {
@@ -106,7 +109,7 @@ export function createSamlProvider(config: SamlProviderConfig, options: SamlProv
       const result = opened.value as SignInResult;
       // Login CSRF: an answer to a request started in another browser must not sign this one in.
       if (result.requestId !== pending.requestId) return refused(`the result answers request ${result.requestId}, this browser started ${pending.requestId ?? 'none'}`);
-      return { ok: true, subject: result.subject, attributes: result.attributes };
+      return { ok: true, subject: result.subject, attributes: result.attributes, authnContext: result.classRef ? { classRef: result.classRef } : {} };
     },
 
     metadata() {

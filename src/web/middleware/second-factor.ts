@@ -14,6 +14,8 @@ interface StepUpAction {
   path: RegExp;
   /** Only when the form asks for this much (adjustments above the threshold); always otherwise. */
   when?: (body: Record<string, unknown>, thresholdCents: number) => boolean;
+  /** Adding a factor: asked of people who already have one (a stolen session must not add its own), never of those adding their first. */
+  addsFactor?: boolean;
 }
 
 const aboveThreshold = (body: Record<string, unknown>, thresholdCents: number) => {
@@ -28,7 +30,8 @@ const aboveThreshold = (body: Record<string, unknown>, thresholdCents: number) =
 /**
  * The money and power actions: refunds, adjustments above the threshold, prices published, API keys
  * created, roles and passwords changed, codes made, factors reset; and a person's own factors removed
- * or recovery codes replaced (a stolen session must not strip the account of its factors).
+ * or recovery codes replaced (a stolen session must not strip the account of its factors), or a
+ * passkey added beside existing factors (nor give it one of its own).
  */
 export const STEP_UP_ACTIONS: readonly StepUpAction[] = [
   { path: /^\/admin\/orders\/[^/]+\/refund$/ },
@@ -39,6 +42,7 @@ export const STEP_UP_ACTIONS: readonly StepUpAction[] = [
   { path: /^\/admin\/people\/[^/]+\/(role|password|second-factors\/reset)$/ },
   { path: /^\/admin\/vouchers$/ },
   { path: /^\/account\/security\/(factors\/[^/]+\/remove|recovery-codes)$/ },
+  { path: /^\/account\/security\/passkeys$/, addsFactor: true },
 ];
 
 /** The page a form was sent from, when it is the portal's (Referrer-Policy: same-origin), to come back to after the check. */
@@ -89,6 +93,7 @@ export function stepUpGuard({ policy, clock, factorCount, stepUpAdjustmentCents 
     const action = STEP_UP_ACTIONS.find(({ path, when }) => path.test(request.path) && (!when || when(body, stepUpAdjustmentCents)));
     if (!action) return next();
     const person = { role: user.role, factorCount: await factorCount(user.id) };
+    if (action.addsFactor && person.factorCount === 0) return next();
     if (!stepUpDue(policy, person, request.session, clock.now().getTime())) return next();
     // Nothing to check yet (policy on, no factor): enrolling is the way on.
     if (person.factorCount === 0) return response.redirect(303, `${SECURITY_PATH}?notice=required`);

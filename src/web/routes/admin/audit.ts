@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import { listAudit, listAuditActions } from '../../../services/audit/records.js';
-import { auditChanges } from '../../../domain/audit/audit-changes.js';
+import { auditChanges, compactValue } from '../../../domain/audit/audit-changes.js';
 import { checkDayRange, periodOf } from '../../../domain/time/day-range.js';
 import type { Translate } from '../../../i18n/index.js';
 import { pageLinks, parsePage } from '../../paging.js';
@@ -12,6 +12,27 @@ export const AUDIT_PAGE_SIZE = 25;
 
 /** A filter left empty in the form filters nothing. */
 const filterValue = (value: unknown) => (value === '' ? undefined : value);
+
+/** How a second factor's kind or a check's method is named: as Account security names them. */
+const FACTOR_METHODS: Record<string, string> = { totp: 'secondFactor.security.kinds.totp', passkey: 'secondFactor.security.kinds.passkey', recovery_code: 'secondFactor.check.recoveryLabel' };
+
+/**
+ * Second-factor entries record only what happened (no before): shown field by field in the reader's
+ * language (kinds and methods named), instead of as JSON; null for every other entry.
+ */
+function secondFactorDetails(action: string, after: unknown, t: Translate): Array<{ label: string; value: string }> | null {
+  if (!action.startsWith('second_factor.') || typeof after !== 'object' || after === null || Array.isArray(after)) return null;
+  const fields = after as Record<string, unknown>;
+  return (
+    Object.entries(fields)
+      // A recovery code's check names it twice, as its method and as its factor.
+      .filter(([key, value]) => !(key === 'factor' && value === fields.method))
+      .map(([key, value]) => {
+        const named = (key === 'kind' || key === 'method') && typeof value === 'string' ? FACTOR_METHODS[value] : undefined;
+        return { label: t(`admin.audit.secondFactor.fields.${key}`, { defaultValue: key }), value: named ? t(named) : compactValue(value) };
+      })
+  );
+}
 
 export function registerAuditRoutes(router: Router, { db, config }: AdminDependencies): void {
   const timeZone = config.i18n.timeZone;
@@ -50,7 +71,7 @@ export function registerAuditRoutes(router: Router, { db, config }: AdminDepende
     await renderPage(response, 'admin/audit/index', {
       ...view,
       total,
-      entries: entries.map((entry) => ({ ...entry, label: label(entry.action), changes: auditChanges(entry.before, entry.after) })),
+      entries: entries.map((entry) => ({ ...entry, label: label(entry.action), details: secondFactorDetails(entry.action, entry.after, t), changes: auditChanges(entry.before, entry.after) })),
       pager: pageLinks('/admin/audit', filters, page, pageCount),
     });
   });

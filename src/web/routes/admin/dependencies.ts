@@ -11,6 +11,7 @@ import type { IdentityRegistry } from '../../../services/identity/registry.js';
 import type { PrintSystem } from '../../../services/credit-transfers/print-system.js';
 import type { CreditRefunds } from '../../../services/credit-refunds/credit-refunds.js';
 import type { VoucherPurchases } from '../../../services/vouchers/voucher-purchases.js';
+import type { SecondFactors } from '../../../services/second-factors/second-factors.js';
 
 /** What the admin pages are built from: its own module, so that the pages and the router that mounts them do not import each other. */
 export interface AdminDependencies {
@@ -31,4 +32,6 @@ export interface AdminDependencies {
   creditRefunds: CreditRefunds;
   /** Batches of codes bought by departments (who may buy). */
   voucherPurchases: VoucherPurchases;
+  /** Admin and IT people's second factors (what the person page shows of them, and their reset). */
+  secondFactors: SecondFactors;
 }

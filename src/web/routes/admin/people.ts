@@ -17,18 +17,19 @@ import { operationKey } from '../account.js';
 import type { AdminDependencies } from './dependencies.js';
 import { registerPeopleImportRoutes } from './people-import.js';
 import { registerAccountClosureRoutes } from './account-closure.js';
+import { registerSecondFactorResetRoutes, secondFactorCard } from './second-factor-reset.js';
 
 const PEOPLE_PAGE_SIZE = 25;
 const MAX_QUERY_LENGTH = 100;
 const ORDERS_SHOWN = 20;
 
 /** The notices a redirect may ask the person page to show, by name (never text from the URL). */
-const NOTICES = ['credited', 'debited', 'alreadyRecorded', 'disabled', 'enabled', 'negativeAllowed', 'negativeRefused', 'quoteDesk', 'password', 'role', 'unchanged', 'identityLinked', 'closed', 'anonymised'] as const;
+const NOTICES = ['credited', 'debited', 'alreadyRecorded', 'disabled', 'enabled', 'negativeAllowed', 'negativeRefused', 'quoteDesk', 'password', 'role', 'unchanged', 'identityLinked', 'closed', 'anonymised', 'secondFactorsReset'] as const;
 
 /** What the forms of the person page were sent with, and what is wrong with them. */
 interface PersonForms {
   values?: Partial<Record<'direction' | 'amount' | 'reason' | 'nonce' | 'role' | 'linkProvider' | 'linkSubject', string>>;
-  errors?: Partial<Record<'direction' | 'amount' | 'reason' | 'access' | 'password' | 'role' | 'linkProvider' | 'linkSubject' | 'closure', string>>;
+  errors?: Partial<Record<'direction' | 'amount' | 'reason' | 'access' | 'password' | 'role' | 'linkProvider' | 'linkSubject' | 'closure' | 'secondFactors', string>>;
 }
 
 /** A refused link: which field the message goes under, and 409 when it conflicts with a link already made. */
@@ -53,7 +54,7 @@ const bodyOf = (request: Request) => (request.body ?? {}) as Record<string, unkn
 const personPath = (username: string) => `/admin/people/${encodeURIComponent(username)}`;
 
 export function registerPeopleRoutes(router: Router, deps: AdminDependencies): void {
-  const { db, clock, ledger, users, identity, config } = deps;
+  const { db, clock, ledger, users, identity, config, secondFactors } = deps;
   const adjustments = createAdjustments({ db, clock });
 
   router.get('/admin/people', async (request, response) => {
@@ -85,11 +86,12 @@ export function registerPeopleRoutes(router: Router, deps: AdminDependencies): v
     const found = await findUserByUsername(db.knex, normalizeUsername(String(request.params.username)));
     if (!found) throw notFound();
     const { passwordHash, ...person } = found;
-    const [view, account, orders, links] = await Promise.all([
+    const [view, account, orders, links, factors] = await Promise.all([
       ledger.accountPage(person.id, parsePage(request.query.page)),
       findPersonAccount(db.knex, person.id),
       listPersonOrders(db.knex, person.id, ORDERS_SHOWN),
       listIdentityLinks(db.knex, [person.id]),
+      secondFactorCard(secondFactors, person, request.user!),
     ]);
     const locale = response.locals.locale as Locale;
     const notice = (NOTICES as readonly unknown[]).includes(request.query.notice) ? t(`admin.people.notices.${String(request.query.notice)}`) : null;
@@ -111,6 +113,7 @@ export function registerPeopleRoutes(router: Router, deps: AdminDependencies): v
       pager: pageLinks(personPath(person.username), {}, view.page, view.pageCount),
       orders: orders.orders,
       ordersTotal: orders.total,
+      secondFactors: factors,
       notice: status === 200 ? notice : null,
       values: { direction: '', amount: '', reason: '', nonce: newFormNonce(), role: person.role, linkProvider: '', linkSubject: '', ...forms.values },
       errors: forms.errors ?? {},
@@ -204,4 +207,5 @@ export function registerPeopleRoutes(router: Router, deps: AdminDependencies): v
 
   registerPeopleImportRoutes(router, deps);
   registerAccountClosureRoutes(router, deps, (request, response, problem, status) => showPerson(request, response, { errors: { closure: problem } }, status));
+  registerSecondFactorResetRoutes(router, deps, (request, response, problem, status) => showPerson(request, response, { errors: { secondFactors: problem } }, status));
 }
