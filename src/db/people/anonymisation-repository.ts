@@ -24,7 +24,7 @@ export async function markUserClosed(trx: Knex.Transaction, userId: number, now:
 
 /**
  * Replaces what names the person on a closed account, and deletes what only served to sign them in:
- * identity links, sign-ins and their sessions, familiar sources. The ledger, the orders and the
+ * identity links, sign-ins and their sessions, familiar sources, second factors and recovery codes. The ledger, the orders and the
  * documents keep the account's id (accounting records); the mails already handled lose the address.
  */
 export async function eraseUserIdentity(trx: Knex.Transaction, user: { id: number; email: string }, now: Date): Promise<void> {
@@ -33,6 +33,8 @@ export async function eraseUserIdentity(trx: Knex.Transaction, user: { id: numbe
   await trx('login_sessions').where('user_id', user.id).del();
   await trx('user_identities').where('user_id', user.id).del();
   await trx('login_familiar_sources').where('user_id', user.id).del();
+  await trx('second_factors').where('user_id', user.id).del();
+  await trx('recovery_codes').where('user_id', user.id).del();
   if (user.email !== '') {
     // A notice still waiting (a refund's step, an alert) is about an account that no longer names anyone: it is not sent.
     await trx('mail_outbox').where('recipient', user.email).whereNotNull('notice_kind').where('status', 'pending').del();

@@ -18,6 +18,11 @@ export async function readSignIns(db: Queryable, userId: number): Promise<Row[]>
   return db('login_sessions').where('user_id', userId).orderBy('id').select('method', 'user_agent', 'started_at');
 }
 
+/** Their second factors as their page lists them: kinds, names and dates, never a key or a secret. */
+export async function readSecondFactors(db: Queryable, userId: number): Promise<Row[]> {
+  return db('second_factors').where('user_id', userId).orderBy('id').select('kind', 'name', 'created_at', 'last_used_at');
+}
+
 /** The orders of the person that bought a batch of codes: nobody's orders, their purchase names the buyer. */
 const theirCodeOrders = (db: Queryable, userId: number) => db('voucher_purchases').where('buyer_id', userId).select('order_id');
 

@@ -13,6 +13,7 @@ import {
   readQuotes,
   readVoucherPurchases,
   readSignIns,
+  readSecondFactors,
 } from '../../db/people/personal-data-repository.js';
 
 /** Rows read per query while a long history (ledger entries, print jobs) is written. */
@@ -23,6 +24,7 @@ export const PERSONAL_DATA_FILES = {
   readme: 'README.txt',
   profile: 'profile.json',
   signIns: 'sign-ins.json',
+  secondFactors: 'second-factors.json',
   orders: 'orders.json',
   creditRefunds: 'credit-refund-requests.json',
   ledger: 'ledger-history.json',
@@ -71,6 +73,7 @@ export async function* personalDataArchive(db: Database, userId: number, now: Da
   whole(PERSONAL_DATA_FILES.profile, json({ exportedAt: now.toISOString(), profile: await readProfile(knex, userId), identityLinks: await readIdentityLinks(knex, userId), lowBalanceAlert: await readLowBalanceAlert(knex, userId) }));
   yield* drain();
   whole(PERSONAL_DATA_FILES.signIns, json(await readSignIns(knex, userId)));
+  whole(PERSONAL_DATA_FILES.secondFactors, json(await readSecondFactors(knex, userId)));
   whole(PERSONAL_DATA_FILES.orders, json(await readOrders(knex, userId)));
   whole(PERSONAL_DATA_FILES.creditRefunds, json(await readCreditRefundRequests(knex, userId)));
   yield* drain();
