@@ -19,6 +19,7 @@ import { removeDemoCredentials } from '../services/demo/demo-credentials.js';
 import { unlockLogin } from '../services/people/login-unlock.js';
 import { createRetentionJob, type RetentionRun } from '../services/retention/retention-job.js';
 import { retentionJobDeps } from './retention.js';
+import { resetSecondFactorsCommand, secondFactorsDeps } from './second-factors.js';
 
 export interface CliIo {
   stdin: AsyncIterable<Buffer | string>;
@@ -43,6 +44,9 @@ export const USAGE = `Usage: npm run cli -- <command>
   user enable --username U
   login unlock --username U    lift an admin or IT account's lock after failed logins (or another
                                account's slowing) and forget its failures; audited
+  second-factors reset --username U
+                               delete every second factor and recovery code of an admin or IT person
+                               and end their sessions (a lost phone or key, even the last admin's); audited
   retention run                delete what is past its retention period, in batches (README, "Personal data
                                and retention"; safe to repeat; refused while another process runs it)
   demo remove                  disable the demo people that still have their demo password and revoke
@@ -128,6 +132,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const outcome = await unlockLogin({ db, clock: systemClock }, values.username, commandLineActor());
       io.stdout.write(outcome === 'changed' ? `Unlocked ${values.username}: its failed logins are forgotten.\n` : `${values.username} had no failed logins counted; nothing changed.\n`);
       return 0;
+    }
+    if (command === 'second-factors reset') {
+      if (typeof values.username !== 'string' || values.username.trim() === '') throw new UsageError('second-factors reset needs --username');
+      return await resetSecondFactorsCommand(secondFactorsDeps(config, db, systemClock), commandLineActor(), values.username, io);
     }
     if (command === 'retention run') return reportRetention(await createRetentionJob(retentionJobDeps(config, db, systemClock, createLogger({ log: { level: 'warn' } }))).run(), io);
     if (command === 'demo remove') return reportDemoRemoval(await removeDemoCredentials({ db, hasher: createArgon2Hasher(), clock: systemClock, actor: commandLineActor() }), io);

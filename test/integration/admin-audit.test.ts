@@ -2,20 +2,13 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { recordAudit } from '../../src/db/audit/audit-repository.js';
 import type { User } from '../../src/domain/people/users.js';
+import { auditRows } from '../helpers/audit-page.js';
 import { testDialect } from '../helpers/database.js';
 import { createTestPortal, logIn, type TestPortal } from '../helpers/portal.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
 const HOUR = 3_600_000;
-
-/** The rows of the audit table as text: when, who, action, target, changes. */
-function auditRows(html: string): string[][] {
-  const body = /<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
-  return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) =>
-    [...row[1]!.matchAll(/<td>([\s\S]*?)<\/td>/g)].map((cell) => cell[1]!.replace(/<br>/g, ' | ').replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim()),
-  );
-}
 
 describe(`administration: audit log (${testDialect})`, function () {
   let portal: TestPortal;

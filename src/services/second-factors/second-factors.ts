@@ -194,13 +194,13 @@ export function createSecondFactors({ db, clock, box, policy, issuer, limits }: 
 
     /** An admin's or the command line's reset: every factor and code goes, and every session of the person ends. */
     async reset(actor: AuditActor, person: Pick<User, 'id' | 'username'>): Promise<{ factors: number; recoveryCodes: number }> {
-      const removed = await db.transaction(async (trx) => {
-        const counts = await deleteEveryFactor(trx, person.id);
+      // Audited in the same transaction: a reset is never done without its entry.
+      return db.transaction(async (trx) => {
+        const removed = await deleteEveryFactor(trx, person.id);
         await endEverySession(trx, person.id, clock.now());
-        return counts;
+        await recordAudit(trx, { actor, action: 'second_factor.reset', target: person.username, before: null, after: removed }, clock.now());
+        return removed;
       });
-      await audit(actor, 'second_factor.reset', person.username, removed);
-      return removed;
     },
   };
 }
