@@ -128,6 +128,8 @@ describe('SAML 2.0 service provider against a signing test IdP (node-saml, real 
         ok: true,
         subject: 'HTGRNB5WQ2PSVMFO@univ.example',
         attributes: camille.attributes,
+        // How the IdP says Camille authenticated, from the signed assertion (issue 24: the provider's MFA).
+        authnContext: { classRef: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport' },
       });
     });
 

@@ -9,6 +9,9 @@ import type { RedirectIdentityProvider } from '../../identity/provider.js';
 import type { ExternalSignIn } from '../../services/identity/external-sign-in.js';
 import type { ConfiguredProvider, IdentityRegistry } from '../../services/identity/registry.js';
 import { purgeExpiredSignInKeys } from '../../services/identity/records.js';
+import { recordProviderMfa } from '../../services/identity/provider-mfa.js';
+import { provesMfa } from '../../domain/identity/provider-mfa.js';
+import { mayEnrolSecondFactor } from '../../domain/second-factors/policy.js';
 import type { Database } from '../../db/database.js';
 import type { Logger } from 'pino';
 import { HttpError } from '../http-error.js';
@@ -140,7 +143,19 @@ export function signInRoutes({ db, identity, signIn, beginSession, clock, logger
       logger.warn({ provider: provider.config.id, outcome: result.outcome, problem: 'problem' in result ? result.problem : undefined }, 'sign-in through a provider refused by the portal');
       return showLogin(response, 403, result.outcome === 'disabled' ? 'login.disabled' : REFUSED_MESSAGES[result.problem], provider);
     }
-    const started = await beginSession(request, { user: result.user, method: provider.config.id, remember: pending.remember, idToken: answer.logout?.idToken, returnTo: pending.returnTo });
+    // The provider's own MFA, when it says so and its configuration trusts it, stands for the portal's second step.
+    const providerMfa = provesMfa(provider.config, answer.authnContext);
+    const started = await beginSession(request, {
+      user: result.user,
+      method: provider.config.id,
+      remember: pending.remember,
+      idToken: answer.logout?.idToken,
+      returnTo: pending.returnTo,
+      secondFactorChecked: providerMfa,
+    });
+    if (providerMfa && answer.authnContext && mayEnrolSecondFactor(result.user.role)) {
+      await recordProviderMfa(db, result.user, provider.config.id, answer.authnContext, clock.now());
+    }
     response.redirect(303, started.location);
   });
 

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import Provider from 'oidc-provider';
 
 /** The people the test provider knows: `sub` is what they type as login on its development pages. */
@@ -9,12 +10,25 @@ export const OIDC_ACCOUNTS = {
   sam: { sub: '9b2e6c1d-3f4a-4e8b-9c7d-5a1b2c3d4e5f', name: 'Sam Taylor', email: 'sam.taylor@univ.example', preferred_username: 'staylor', locale: 'en', groups: ['students'] },
 } as const;
 
+/** How the provider says the person authenticated (RFC 8176 `amr`, an `acr` of `ACR_VALUES`). */
+export interface TestAuthn {
+  amr?: string[];
+  acr?: string;
+}
+
+/** The acr values the test provider may issue (oidc-provider issues none it does not list). */
+export const ACR_VALUES = ['https://refeds.org/profile/mfa', 'urn:example:password'];
+
 export interface OidcTestServer {
   issuer: string;
   clientId: string;
   clientSecret: string;
-  /** Follows the authorization URL like a browser, signs `sub` in and consents; returns the callback URL carrying the code. */
-  signIn(authorizationUrl: string, sub: string): Promise<URL>;
+  /**
+   * Follows the authorization URL like a browser, signs `sub` in and consents; returns the callback URL
+   * carrying the code. With `authn`, the login says how the person authenticated: the ID token then
+   * carries that `amr` and `acr` (an institution's MFA).
+   */
+  signIn(authorizationUrl: string, sub: string, authn?: TestAuthn): Promise<URL>;
   /** Follows the authorization URL and presses the login page's "cancel" (the provider answers access_denied). */
   cancel(authorizationUrl: string): Promise<URL>;
   close(): Promise<void>;
@@ -38,20 +52,40 @@ export async function startOidcServer({ redirectUri, postLogoutRedirectUri }: { 
       const account = Object.values(OIDC_ACCOUNTS).find((candidate) => candidate.sub === sub);
       return account && { accountId: sub, claims: () => account };
     },
-    claims: { openid: ['sub'], profile: ['name', 'preferred_username', 'locale'], email: ['email'], groups: ['groups'] },
+    // `amr` and `acr` with `openid`: the ID token carries them whenever the login recorded them, unasked, as Entra ID or Keycloak do.
+    claims: { openid: ['sub', 'amr', 'acr'], profile: ['name', 'preferred_username', 'locale'], email: ['email'], groups: ['groups'] },
     cookies: { keys: ['test-cookie-signing-key'] },
     jwks: { keys: [signingKey] },
+    acrValues: ACR_VALUES,
   });
-  server.on('request', provider.callback());
+  // The development login records no amr or acr: this one, beside it, finishes the login with them
+  // (`login`, `amr` space-separated, `acr`), as an institution's login page does after its MFA.
+  const interactions = provider as unknown as InteractionResults;
+  const callback = provider.callback();
+  server.on('request', (request, response) => {
+    if (request.method !== 'POST' || !/^\/interaction\/[^/]+\/authn$/.test(new URL(request.url ?? '/', issuer).pathname)) return callback(request, response);
+    void (async () => {
+      const form = new URLSearchParams(await new Response(Readable.toWeb(request) as ReadableStream).text());
+      const amr = (form.get('amr') ?? '').split(' ').filter(Boolean);
+      const acr = form.get('acr') || undefined;
+      const login = { accountId: form.get('login') ?? '', ...(amr.length > 0 ? { amr } : {}), ...(acr ? { acr } : {}) };
+      const location = await interactions.interactionResult(request, response, { login }, { mergeWithLastSubmission: false });
+      response.writeHead(303, { location }).end();
+    })().catch((error: unknown) => response.writeHead(500).end(String(error)));
+  });
 
   return {
     issuer,
     clientId,
     clientSecret,
-    async signIn(authorizationUrl, sub) {
+    async signIn(authorizationUrl, sub, authn) {
       const browser = new Browser(redirectUri);
       const login = browser.page(await browser.go(authorizationUrl));
-      const consent = browser.page(await browser.go(login, { prompt: 'login', login: sub, password: 'any' }));
+      const consent = browser.page(
+        await (authn
+          ? browser.go(`${login}/authn`, { login: sub, amr: (authn.amr ?? []).join(' '), acr: authn.acr ?? '' })
+          : browser.go(login, { prompt: 'login', login: sub, password: 'any' })),
+      );
       return browser.callback(await browser.go(consent, { prompt: 'consent' }));
     },
     async cancel(authorizationUrl) {
@@ -65,6 +99,11 @@ export async function startOidcServer({ redirectUri, postLogoutRedirectUri }: { 
         server.close(() => resolve());
       }),
   };
+}
+
+/** oidc-provider's API for custom login pages (test/types/oidc-provider.d.ts declares only what the other tests use). */
+interface InteractionResults {
+  interactionResult(request: http.IncomingMessage, response: http.ServerResponse, result: { login: { accountId: string; amr?: string[]; acr?: string } }, options: { mergeWithLastSubmission: boolean }): Promise<string>;
 }
 
 /** Where a browser stopped: a page of the provider, or the way back to the portal. */

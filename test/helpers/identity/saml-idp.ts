@@ -18,6 +18,7 @@ const SAMLP_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
 
 export const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 export const TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
+export const PASSWORD_PROTECTED_TRANSPORT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport';
 
 /** Who signs in: a NameID and attributes (Name → values, NameFormat uri). */
 export interface SamlPerson {
@@ -59,6 +60,8 @@ export interface ResponseOptions {
   wrap?: { evil: SamlPerson; placement: 'before' | 'after' | 'around' };
   /** A status other than Success (the IdP refused or the person cancelled): no assertion. */
   status?: string;
+  /** The AuthnStatement's AuthnContextClassRef (default: PasswordProtectedTransport, a password). */
+  classRef?: string;
 }
 
 export interface AuthnRequestSeen {
@@ -144,7 +147,7 @@ export async function createTestSamlIdp({
       confirmation(options.recipient, options.subjectNotOnOrAfter?.toISOString() ?? notOnOrAfter) +
       `</saml:Subject>` +
       `<saml:Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${escapeXml(options.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
-      `<saml:AuthnStatement AuthnInstant="${issued.toISOString()}" SessionIndex="${newId()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+      `<saml:AuthnStatement AuthnInstant="${issued.toISOString()}" SessionIndex="${newId()}"><saml:AuthnContext><saml:AuthnContextClassRef>${escapeXml(options.classRef ?? PASSWORD_PROTECTED_TRANSPORT)}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
       (attributes ? `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` : '') +
       `</saml:Assertion>`
     );
