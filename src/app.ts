@@ -84,7 +84,7 @@ import { sessionStarter } from './web/sign-in/begin-session.js';
 import { signInChoices } from './web/sign-in/sign-in-choices.js';
 import { isProviderPostPath, providerPostRoutes, signInRoutes } from './web/routes/sign-in.js';
 import { loginPageRenderer } from './web/routes/auth.js';
-import { secretBox } from './domain/second-factors/secret-box.js';
+import { secondFactorsDeps } from './cli/second-factors.js';
 import { createSecondFactors } from './services/second-factors/second-factors.js';
 import { secondFactorGate, stepUpGuard } from './web/middleware/second-factor.js';
 import { secondFactorCheck } from './web/sign-in/second-factor-check.js';
@@ -227,15 +227,9 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
     devices: deviceTokens(config.session.secret),
     directories: { directories: identity.directories, signIn: externalSignIn, localPasswords: config.identity.localPasswords },
   });
-  const secondFactorPolicy = { required: config.secondFactor.required, stepUpMs: config.secondFactor.stepUpMinutes * 60_000 };
-  const secondFactors = createSecondFactors({
-    db,
-    clock,
-    box: secretBox({ key: config.secondFactor.key, sessionSecret: config.session.secret, sessionSecretGenerated: config.session.secretGenerated }),
-    policy: secondFactorPolicy,
-    issuer: config.payments.brandName,
-    limits: { maxFailures: config.secondFactor.maxFailures, lockMs: minutes(config.secondFactor.lockMinutes) },
-  });
+  const secondFactorSettings = secondFactorsDeps(config, db, clock);
+  const secondFactorPolicy = secondFactorSettings.policy;
+  const secondFactors = createSecondFactors(secondFactorSettings);
   const beginSession = sessionStarter({ db, clock, absoluteHours: config.session.absoluteHours, factorCount: secondFactors.factorCount });
   const choices = signInChoices(identity, { publicUrl: config.server.publicUrl, localPasswords: config.identity.localPasswords });
   const showLoginPage = loginPageRenderer({ choices, absoluteHours: config.session.absoluteHours });
