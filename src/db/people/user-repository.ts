@@ -124,3 +124,8 @@ export async function updateUser(
 export async function endEverySession(db: Queryable, userId: number, now: Date): Promise<void> {
   await db('users').where('id', userId).update({ session_version: db.raw('session_version + 1'), updated_at: now.toISOString() });
 }
+
+/** Locks the person's row for the transaction: their factors' changes (second-factor-repository) queue one after the other. */
+export async function lockUserRow(trx: Queryable, userId: number): Promise<void> {
+  await trx('users').where('id', userId).forUpdate().first('id');
+}

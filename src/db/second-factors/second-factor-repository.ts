@@ -157,3 +157,9 @@ export async function listFactorKinds(db: Queryable, userId: number): Promise<Se
   const rows: Row[] = await db('second_factors').where('user_id', userId).distinct('kind');
   return new Set(rows.map((row) => String(row.kind) as FactorKind));
 }
+
+/** The person's TOTP app stored with this very sealed secret (the same enrolment form sent again), or null. */
+export async function findTotpBySealedSecret(db: Queryable, userId: number, sealedSecret: string): Promise<number | null> {
+  const row: Row | undefined = await db('second_factors').where({ user_id: userId, kind: 'totp', totp_secret: sealedSecret }).first('id');
+  return row ? toSafeInteger(row.id) : null;
+}

@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 
 /** Ten codes, each enough for one sign-in or step-up: the way back when the phone and the key are lost. */
 export const RECOVERY_CODE_COUNT = 10;
@@ -8,7 +8,7 @@ const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const GROUPS = 2;
 const GROUP_LENGTH = 5;
 
-/** A new code, `XXXXX-XXXXX`: 50 random bits, so a hash without salt or stretching is enough. */
+/** A new code, `XXXXX-XXXXX`: 50 random bits, kept as a keyed digest (SecretBox.digest): nothing to stretch. */
 export function newRecoveryCode(): string {
   const groups = Array.from({ length: GROUPS }, () => Array.from({ length: GROUP_LENGTH }, () => ALPHABET[randomInt(ALPHABET.length)]).join(''));
   return groups.join('-');
@@ -24,5 +24,3 @@ export function normaliseRecoveryCode(typed: string): string | null {
   if (plain.length !== GROUPS * GROUP_LENGTH || [...plain].some((character) => !ALPHABET.includes(character))) return null;
   return `${plain.slice(0, GROUP_LENGTH)}-${plain.slice(GROUP_LENGTH)}`;
 }
-
-export const hashRecoveryCode = (code: string) => createHash('sha256').update(code, 'utf8').digest('hex');

@@ -1,10 +1,15 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /** Encrypts TOTP secrets at rest: AES-256-GCM, a fresh nonce each time, the version first so a new key scheme can come later. */
 export interface SecretBox {
   seal(plain: string): string;
   /** The plain text, or null when it was not sealed with this key (or was altered). */
   open(sealed: string): string | null;
+  /**
+   * A keyed digest (HMAC-SHA-256, hex) for what is kept only to be recognised (recovery codes): a copy
+   * of the database alone cannot try every code against it.
+   */
+  digest(text: string): string;
 }
 
 const VERSION = 'v1';
@@ -19,6 +24,7 @@ const DEVELOPMENT_MATERIAL = 'recharge development only: set SECOND_FACTOR_KEY o
 export function secretBox({ key, sessionSecret, sessionSecretGenerated }: { key?: string; sessionSecret: string; sessionSecretGenerated: boolean }): SecretBox {
   const material = key ?? (sessionSecretGenerated ? DEVELOPMENT_MATERIAL : sessionSecret);
   const aesKey = Buffer.from(hkdfSync('sha256', material, 'recharge', 'second-factor secrets', 32));
+  const digestKey = Buffer.from(hkdfSync('sha256', material, 'recharge', 'recovery codes', 32));
   return {
     seal(plain) {
       const nonce = randomBytes(12);
@@ -30,12 +36,14 @@ export function secretBox({ key, sessionSecret, sessionSecretGenerated }: { key?
       const [version, nonce, tag, body] = sealed.split('.');
       if (version !== VERSION || !nonce || !tag || body === undefined) return null;
       try {
-        const decipher = createDecipheriv('aes-256-gcm', aesKey, Buffer.from(nonce, 'base64url'));
+        // The whole 16-byte tag: Node would accept one cut to 4 bytes, which a forger guesses far sooner.
+        const decipher = createDecipheriv('aes-256-gcm', aesKey, Buffer.from(nonce, 'base64url'), { authTagLength: 16 });
         decipher.setAuthTag(Buffer.from(tag, 'base64url'));
         return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
       } catch {
         return null;
       }
     },
+    digest: (text) => createHmac('sha256', digestKey).update(text, 'utf8').digest('hex'),
   };
 }

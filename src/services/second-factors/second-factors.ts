@@ -1,6 +1,6 @@
 import { recordAudit } from '../../db/audit/audit-repository.js';
-import type { Database } from '../../db/database.js';
-import { endEverySession } from '../../db/people/user-repository.js';
+import type { Database, Queryable } from '../../db/database.js';
+import { endEverySession, lockUserRow } from '../../db/people/user-repository.js';
 import { countSecondFactorAttempt, forgiveSecondFactorAttempt, purgeSecondFactorAttempts } from '../../db/second-factors/attempt-repository.js';
 import {
   claimTotpStep,
@@ -8,6 +8,7 @@ import {
   countUnusedRecoveryCodes,
   deleteEveryFactor,
   deleteFactor,
+  findTotpBySealedSecret,
   insertTotp,
   isNameTaken,
   listFactors,
@@ -20,7 +21,7 @@ import type { AuditActor } from '../../domain/audit/audit.js';
 import { loginSource } from '../../domain/people/login-throttle.js';
 import type { User } from '../../domain/people/users.js';
 import { FACTOR_NAME_MAX_LENGTH, mayEnrolSecondFactor, type SecondFactorPolicy } from '../../domain/second-factors/policy.js';
-import { hashRecoveryCode, newRecoveryCode, normaliseRecoveryCode, RECOVERY_CODE_COUNT } from '../../domain/second-factors/recovery-codes.js';
+import { newRecoveryCode, normaliseRecoveryCode, RECOVERY_CODE_COUNT } from '../../domain/second-factors/recovery-codes.js';
 import type { SecretBox } from '../../domain/second-factors/secret-box.js';
 import { newTotpSecret, totpStepOf, totpUri } from '../../domain/second-factors/totp.js';
 import type { Clock } from '../../domain/time/clock.js';
@@ -98,25 +99,38 @@ export function createSecondFactors({ db, clock, box, policy, issuer, limits }: 
     return { outcome: 'accepted', factor };
   }
 
-  /** Ten new recovery codes, replacing any earlier ones; shown once, stored hashed. */
-  async function issueRecoveryCodes(person: Person): Promise<string[]> {
+  /** Ten new recovery codes, replacing any earlier ones; shown once, kept as keyed digests. */
+  async function issueRecoveryCodesIn(trx: Queryable, person: Person): Promise<string[]> {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    await replaceRecoveryCodes(db.knex, person.id, codes.map(hashRecoveryCode), clock.now());
-    await audit(person, 'second_factor.recovery_codes', person.username, { count: codes.length });
+    await replaceRecoveryCodes(trx, person.id, codes.map(box.digest), clock.now());
+    await recordAudit(trx, { actor: person, action: 'second_factor.recovery_codes', target: person.username, before: null, after: { count: codes.length } }, clock.now());
     return codes;
   }
 
-  /** A factor was added: the first one comes with recovery codes. */
-  async function enrolled(person: Person, factorId: number, kind: string, name: string): Promise<EnrolResult> {
-    await audit(person, 'second_factor.enrol', person.username, { kind, name });
-    const first = (await countFactors(db.knex, person.id)) === 1 && (await countUnusedRecoveryCodes(db.knex, person.id)) === 0;
-    return { outcome: 'enrolled', factorId, recoveryCodes: first ? await issueRecoveryCodes(person) : null };
+  /**
+   * Adds a factor in one transaction under the person's row lock (as removals take it): `insert`
+   * checks the name and stores the factor, then it is audited and the first factor's recovery codes
+   * are issued, so that a form sent twice at once, or two devices added together, still leave one set
+   * of codes. An `insert` that finds this very factor already stored (the same form sent again) says
+   * so, and nothing more is done: the codes went with the first answer, and the security page offers
+   * new ones.
+   */
+  async function enrolFactor(person: Person, kind: string, name: string, insert: (trx: Queryable) => Promise<{ factorId: number; added: boolean } | 'name_taken'>): Promise<EnrolResult> {
+    return db.transaction(async (trx): Promise<EnrolResult> => {
+      await lockUserRow(trx, person.id);
+      const inserted = await insert(trx);
+      if (inserted === 'name_taken') return { outcome: 'name_taken' };
+      const { factorId, added } = inserted;
+      if (added) await recordAudit(trx, { actor: person, action: 'second_factor.enrol', target: person.username, before: null, after: { kind, name } }, clock.now());
+      const first = added && (await countFactors(trx, person.id)) === 1 && (await countUnusedRecoveryCodes(trx, person.id)) === 0;
+      return { outcome: 'enrolled', factorId, recoveryCodes: first ? await issueRecoveryCodesIn(trx, person) : null };
+    });
   }
 
   return {
     throttled,
-    enrolled,
-    issueRecoveryCodes,
+    enrolFactor,
+    issueRecoveryCodes: (person: Person) => db.transaction((trx) => issueRecoveryCodesIn(trx, person)),
     audit,
     mayEnrol: (person: Pick<User, 'role'>) => mayEnrolSecondFactor(person.role),
 
@@ -147,9 +161,12 @@ export function createSecondFactors({ db, clock, box, policy, issuer, limits }: 
       const secret = box.open(sealedSecret);
       const step = secret === null ? null : totpStepOf(secret, code, clock.now().getTime());
       if (step === null) return { outcome: 'wrong_code' };
-      if (await isNameTaken(db.knex, person.id, name)) return { outcome: 'name_taken' };
-      const factorId = await insertTotp(db.knex, { userId: person.id, name, sealedSecret, lastStep: step }, clock.now());
-      return enrolled(person, factorId, 'totp', name);
+      return enrolFactor(person, 'totp', name, async (trx) => {
+        const stored = await findTotpBySealedSecret(trx, person.id, sealedSecret);
+        if (stored !== null) return { factorId: stored, added: false };
+        if (await isNameTaken(trx, person.id, name)) return 'name_taken';
+        return { factorId: await insertTotp(trx, { userId: person.id, name, sealedSecret, lastStep: step }, clock.now()), added: true };
+      });
     },
 
     /** A code of any of the person's TOTP apps, each step accepted once. */
@@ -168,7 +185,7 @@ export function createSecondFactors({ db, clock, box, policy, issuer, limits }: 
     checkRecoveryCode(person: Person, typed: string, ip: string): Promise<CheckResult> {
       return throttled(person, ip, 'recovery_code', async () => {
         const code = normaliseRecoveryCode(typed);
-        return code !== null && (await useRecoveryCode(db.knex, person.id, hashRecoveryCode(code), clock.now())) ? 'recovery_code' : null;
+        return code !== null && (await useRecoveryCode(db.knex, person.id, box.digest(code), clock.now())) ? 'recovery_code' : null;
       });
     },
 
@@ -177,19 +194,19 @@ export function createSecondFactors({ db, clock, box, policy, issuer, limits }: 
      * them (they would be sent to enrol again at once); with it go the recovery codes.
      */
     async removeFactor(person: Person, factorId: number): Promise<'removed' | 'not_found' | 'last_required'> {
-      const count = await countFactors(db.knex, person.id);
-      if (count === 1 && policy.required && mayEnrolSecondFactor(person.role)) {
-        const [only] = await listFactors(db.knex, person.id);
-        if (only?.id === factorId) return 'last_required';
-      }
+      // Under the person's row lock: removals sent at once are counted one after the other.
       const removed = await db.transaction(async (trx) => {
+        await lockUserRow(trx, person.id);
+        const count = await countFactors(trx, person.id);
+        const own = (await listFactors(trx, person.id)).some((factor) => factor.id === factorId);
+        if (own && count === 1 && policy.required && mayEnrolSecondFactor(person.role)) return 'last_required' as const;
         const factor = await deleteFactor(trx, person.id, factorId);
-        if (factor && count === 1) await trx('recovery_codes').where('user_id', person.id).del();
-        return factor;
+        if (!factor) return null;
+        if (count === 1) await trx('recovery_codes').where('user_id', person.id).del();
+        await recordAudit(trx, { actor: person, action: 'second_factor.remove', target: person.username, before: null, after: { kind: factor.kind, name: factor.name } }, clock.now());
+        return 'removed' as const;
       });
-      if (!removed) return 'not_found';
-      await audit(person, 'second_factor.remove', person.username, { kind: removed.kind, name: removed.name });
-      return 'removed';
+      return removed ?? 'not_found';
     },
 
     /** An admin's or the command line's reset: every factor and code goes, and every session of the person ends. */

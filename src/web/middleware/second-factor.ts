@@ -28,21 +28,26 @@ const aboveThreshold = (body: Record<string, unknown>, thresholdCents: number) =
 };
 
 /**
- * The money and power actions: refunds, adjustments above the threshold, prices published, API keys
- * created, roles and passwords changed, codes made, factors reset; and a person's own factors removed
+ * The money and power actions: refunds (and their settings, retries and transfers), adjustments above
+ * the threshold, decisions on credits sent to the print system, people imported (roles and opening
+ * balances), prices published, API keys created, roles, passwords and sign-in links changed, codes
+ * made, factors reset; and a person's own factors removed
  * or recovery codes replaced (a stolen session must not strip the account of its factors), or a
- * passkey added beside existing factors (nor give it one of its own).
+ * passkey or app added beside existing factors (nor give it one of its own).
  */
 export const STEP_UP_ACTIONS: readonly StepUpAction[] = [
   { path: /^\/admin\/orders\/[^/]+\/refund$/ },
-  { path: /^\/admin\/credit-refunds\/[^/]+\/approve$/ },
+  { path: /^\/admin\/credit-refunds\/[^/]+\/(approve|retry|parts\/.+)$/ },
+  { path: /^\/admin\/(credit-refunds|orders)\/settings$/ },
+  { path: /^\/admin\/transfers\/[^/]+\/decision$/ },
+  { path: /^\/admin\/people-import\/[^/]+$/ },
   { path: /^\/admin\/people\/[^/]+\/adjustments$/, when: aboveThreshold },
   { path: /^\/admin\/prices\/drafts\/[^/]+\/publish$/ },
   { path: /^\/admin\/api-keys$/ },
-  { path: /^\/admin\/people\/[^/]+\/(role|password|second-factors\/reset)$/ },
+  { path: /^\/admin\/people\/[^/]+\/(role|password|identities|second-factors\/reset)$/ },
   { path: /^\/admin\/vouchers$/ },
   { path: /^\/account\/security\/(factors\/[^/]+\/remove|recovery-codes)$/ },
-  { path: /^\/account\/security\/passkeys$/, addsFactor: true },
+  { path: /^\/account\/security\/(passkeys|totp)$/, addsFactor: true },
 ];
 
 /** The page a form was sent from, when it is the portal's (Referrer-Policy: same-origin), to come back to after the check. */
@@ -90,7 +95,9 @@ export function stepUpGuard({ policy, clock, factorCount, stepUpAdjustmentCents 
     const user = request.user;
     if (!user || request.method !== 'POST') return next();
     const body = (request.body ?? {}) as Record<string, unknown>;
-    const action = STEP_UP_ACTIONS.find(({ path, when }) => path.test(request.path) && (!when || when(body, stepUpAdjustmentCents)));
+    // As Express routes it: any case, a trailing slash or not.
+    const path = request.path.toLowerCase().replace(/\/+$/, '');
+    const action = STEP_UP_ACTIONS.find((listed) => listed.path.test(path) && (!listed.when || listed.when(body, stepUpAdjustmentCents)));
     if (!action) return next();
     const person = { role: user.role, factorCount: await factorCount(user.id) };
     if (action.addsFactor && person.factorCount === 0) return next();
