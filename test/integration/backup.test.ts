@@ -2,11 +2,10 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { createEmptyPostgresDatabase } from '../helpers/postgres-database.js';
-import { runCli } from '../../src/cli/run.js';
+import { runCliInProcess } from '../helpers/cli.js';
 import { BackupError } from '../../src/db/backup/backup-error.js';
 import { backUpSqlite } from '../../src/db/backup/sqlite-backup.js';
 import { createDatabase, toSafeInteger, type Database } from '../../src/db/database.js';
@@ -19,17 +18,7 @@ import { createTestDatabase, expectLedgerConsistent, testDialect, type TestDatab
 
 const run = promisify(execFile);
 
-async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    stdin: Readable.from(['']),
-    stdout: { write: (text: string) => (out += text) },
-    stderr: { write: (text: string) => (err += text) },
-    env: { NODE_ENV: 'test', ...env },
-  });
-  return { code, out, err };
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv) => runCliInProcess(args, env);
 
 /** Every account's balance, by code. */
 async function balances(db: Database): Promise<Record<string, number>> {

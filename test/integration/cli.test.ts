@@ -1,6 +1,5 @@
-import { Readable } from 'node:stream';
 import { expect } from 'chai';
-import { runCli } from '../../src/cli/run.js';
+import { runCliInProcess } from '../helpers/cli.js';
 import { createArgon2Hasher } from '../../src/domain/people/passwords.js';
 import { findUserByUsername } from '../../src/db/people/user-repository.js';
 import { createTestDatabase, expectLedgerConsistent, testDialect, type TestDatabase } from '../helpers/database.js';
@@ -14,17 +13,7 @@ describe(`command line (${testDialect})`, () => {
   afterEach(() => expectLedgerConsistent(database.db));
   after(() => database.cleanup());
 
-  async function cli(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await runCli(args, {
-      stdin: Readable.from([stdin]),
-      stdout: { write: (text: string) => (out += text) },
-      stderr: { write: (text: string) => (err += text) },
-      env: { NODE_ENV: 'test', DATABASE_URL: database.url },
-    });
-    return { code, out, err };
-  }
+  const cli = (args: string[], stdin = '') => runCliInProcess(args, { DATABASE_URL: database.url }, stdin);
   const stored = (username: string) => findUserByUsername(database.db.knex, username);
 
   it('adds a person with a password read from standard input', async () => {

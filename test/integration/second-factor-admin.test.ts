@@ -1,8 +1,7 @@
-import { Readable } from 'node:stream';
 import { userInfo } from 'node:os';
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { runCli } from '../../src/cli/run.js';
+import { runCliInProcess } from '../helpers/cli.js';
 import { auditRows } from '../helpers/audit-page.js';
 import { testDialect } from '../helpers/database.js';
 import { createTestPortal, csrfTokenFrom, logIn, type TestPortal } from '../helpers/portal.js';
@@ -35,18 +34,8 @@ function on(portal: () => TestPortal) {
     return agent;
   }
 
-  /** The CLI in-process on the portal's database, as test/integration/cli.test.ts runs it. */
-  async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await runCli(args, {
-      stdin: Readable.from(['']),
-      stdout: { write: (text: string) => (out += text) },
-      stderr: { write: (text: string) => (err += text) },
-      env: { NODE_ENV: 'test', DATABASE_URL: portal().url },
-    });
-    return { code, out, err };
-  }
+  /** The CLI in-process on the portal's database. */
+  const cli = (args: string[]) => runCliInProcess(args, { DATABASE_URL: portal().url });
 
   return { knex, factorRows, recoveryRows, resets, signedIn, cli };
 }

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { Secret, TOTP } from 'otpauth';
 import { pageAccess, stepUpDue, type SecondFactorPolicy } from '../../src/domain/second-factors/policy.js';
 import { newRecoveryCode, normaliseRecoveryCode, RECOVERY_CODE_COUNT } from '../../src/domain/second-factors/recovery-codes.js';
+import { PRODUCTION_ENV } from '../helpers/config-problems.js';
 import { secretBox } from '../../src/domain/second-factors/secret-box.js';
 import { newTotpSecret, totpStepOf, totpUri } from '../../src/domain/second-factors/totp.js';
 import { checkWaitMs, factorName } from '../../src/services/second-factors/second-factors.js';
@@ -271,17 +272,8 @@ describe('second factors: the pure rules', () => {
   });
 
   describe('configuration', () => {
-    const SECRET = '9c1f5e02b7d84a63f0e2c9d17b5a48e36c0f1d2a7b9e84c35d6f0a1b2c3e4d5f';
-    const PRODUCTION = {
-      NODE_ENV: 'production',
-      SESSION_SECRET: SECRET,
-      PAYPAL_ENV: 'live',
-      PAYPAL_CLIENT_ID: 'client-id',
-      PAYPAL_CLIENT_SECRET: 'client-secret',
-      PAYPAL_WEBHOOK_ID: 'WH-ID',
-      SMTP_HOST: 'smtp.example.edu',
-      MAIL_FROM: 'Impressions <impressions@example.edu>',
-    };
+    const SECRET = PRODUCTION_ENV.SESSION_SECRET;
+    const PRODUCTION = PRODUCTION_ENV;
 
     it('requires a second factor in production by default, not elsewhere; the environment decides over both', () => {
       expect(loadConfig({ env: PRODUCTION }).secondFactor).to.deep.include({ required: true, stepUpMinutes: 5, stepUpAdjustmentUnits: 1000, maxFailures: 5, lockMinutes: 15 });
