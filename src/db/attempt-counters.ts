@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { toSafeInteger, type Database } from './database.js';
+import { toSafeInteger, type Database, type Queryable } from './database.js';
 
 /** A table of failed attempts (`id`, `key`, `attempted_at` in ms) and the class of the advisory locks taken on its keys. */
 export interface AttemptTable {
@@ -42,4 +42,19 @@ export async function countAttempt(
       .returning('id');
     return { waitMs: 0, attemptIds: inserted.map((row) => toSafeInteger(row.id)) };
   });
+}
+
+/**
+ * The three operations every table of failed attempts needs: count an attempt (countAttempt), take
+ * back the rows of one that turned out right, and delete the rows no limit looks at any more.
+ */
+export function attemptCounter(attempts: AttemptTable) {
+  return {
+    count: (db: Database, keys: readonly string[], window: { now: number; since: number }, waitOf: (failures: ReadonlyMap<string, number[]>) => number) =>
+      countAttempt(db, attempts, keys, window, waitOf),
+    forgive: async (db: Queryable, attemptIds: readonly number[]): Promise<void> => {
+      await db(attempts.table).whereIn('id', attemptIds).del();
+    },
+    purge: (db: Queryable, before: number): Promise<number> => db(attempts.table).where('attempted_at', '<=', before).del(),
+  };
 }
