@@ -86,7 +86,7 @@ import { isProviderPostPath, providerPostRoutes, signInRoutes } from './web/rout
 import { loginPageRenderer } from './web/routes/auth.js';
 import { secondFactorsDeps } from './cli/second-factors.js';
 import { createSecondFactors } from './services/second-factors/second-factors.js';
-import { secondFactorGate, stepUpGuard } from './web/middleware/second-factor.js';
+import { GATED_PATHS, secondFactorGate, stepUpGuard } from './web/middleware/second-factor.js';
 import { secondFactorCheck } from './web/sign-in/second-factor-check.js';
 import { secondFactorRoutes } from './web/routes/second-factor.js';
 import { securityRoutes } from './web/routes/security.js';
@@ -302,8 +302,8 @@ export function createApp({ config, db, logger, gateway, clock = systemClock, ha
   // After the tokens are offered: a refused answer shows the login page, whose form needs one.
   app.use(providerPostRoutes({ identity, logger, showLoginPage, clock }));
   app.use(refuseControlCharacters, checkCsrfToken);
-  // Nothing in /admin or /it with a password alone (when the policy says so), and money actions ask again.
-  app.use(['/admin', '/it'], secondFactorGate({ policy: secondFactorPolicy, factorCount: secondFactors.factorCount }));
+  // Nothing in /admin, /it, the desk or documents with a password alone (when the policy says so), and money actions ask again.
+  app.use(GATED_PATHS, secondFactorGate({ policy: secondFactorPolicy, factorCount: secondFactors.factorCount }));
   app.use(stepUpGuard({ policy: secondFactorPolicy, clock, factorCount: secondFactors.factorCount, stepUpAdjustmentCents: config.secondFactor.stepUpAdjustmentUnits * 100 }));
 
   app.use(

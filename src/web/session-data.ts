@@ -38,7 +38,7 @@ declare module 'express-session' {
     /** The WebAuthn challenge of a passkey being added or used, and what for. */
     webauthnChallenge: { challenge: string; purpose: 'register' | 'authenticate'; startedAt: number };
     /** A first passkey's recovery codes, kept for the one page that shows them (web/routes/passkeys.ts), which removes them. */
-    newRecoveryCodes: { codes: string[]; issuedAt: number };
+    newRecoveryCodes: { sealedCodes: string; issuedAt: number };
   }
 }
 

@@ -13,7 +13,7 @@ import { isoBase64URL } from '@simplewebauthn/server/helpers';
 import { isUniqueViolation, type Database } from '../../db/database.js';
 import { advancePasskeyCounter, findPasskey, insertPasskey, isNameTaken, listPasskeys, type StoredPasskey } from '../../db/second-factors/second-factor-repository.js';
 import type { Clock } from '../../domain/time/clock.js';
-import { factorName, type CheckResult, type EnrolResult, type Person, type SecondFactors } from './second-factors.js';
+import { factorName, type CheckResult, type CheckSource, type EnrolResult, type Person, type SecondFactors } from './second-factors.js';
 
 /** A challenge is good this long after its options were given; the browser's own timeout is shorter. */
 export const CHALLENGE_LIFETIME_MS = 5 * 60_000;
@@ -173,8 +173,8 @@ export function createPasskeys({ db, clock, factors, publicUrl, rpName }: Passke
     },
 
     /** A passkey's answer as a second factor, under the throttle and audit that codes go through. */
-    check(person: Person, credential: unknown, challenge: string | null, ip: string): Promise<CheckResult> {
-      return factors.throttled(person, ip, 'passkey', () => verifiedPasskey(person, credential, challenge));
+    check(person: Person, credential: unknown, challenge: string | null, source: CheckSource): Promise<CheckResult> {
+      return factors.throttled(person, source, 'passkey', () => verifiedPasskey(person, credential, challenge), { guessable: false });
     },
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { recordAudit } from '../../db/audit/audit-repository.js';
 import type { Database, Queryable } from '../../db/database.js';
 import { endEverySession, lockUserRow } from '../../db/people/user-repository.js';
@@ -27,6 +28,12 @@ import { newTotpSecret, totpStepOf, totpUri } from '../../domain/second-factors/
 import type { Clock } from '../../domain/time/clock.js';
 
 export type Person = Pick<User, 'id' | 'username' | 'role'>;
+
+/** Where a check comes from: its address, and the signed-in session of a step-up (none for a sign-in's second step). */
+export interface CheckSource {
+  ip: string;
+  session?: string;
+}
 
 /** What a check of a code came to: accepted (by which factor), wrong, or not looked at (too many wrong ones lately). */
 export type CheckResult = { outcome: 'accepted'; factor: string } | { outcome: 'wrong' } | { outcome: 'throttled'; retryAfterSeconds: number };
@@ -74,19 +81,26 @@ export function createSecondFactors({ db, clock, box, policy, issuer, limits }: 
   let purgeDueAt = 0;
 
   /**
-   * Runs one check of a code under the throttle: counted as a failure first (parallel guesses cannot
-   * outrun the limit), forgiven when `check` accepts it. Every outcome but a throttled one is audited.
+   * Runs one check under the throttle: counted as a failure first (parallel guesses cannot outrun the
+   * limit), forgiven when `check` accepts it. Every outcome but a throttled one is audited. A sign-in's
+   * second step counts against the person, a step-up against its own session: someone who knows the
+   * password and sends wrong codes delays the person's next sign-in, never what they do while signed
+   * in. A passkey's answer cannot be guessed, so it never waits (its failures still count and are
+   * audited): the person's passkey still signs them in while someone else exhausts the codes.
    */
-  async function throttled(person: Person, ip: string, method: string, check: () => Promise<string | null>): Promise<CheckResult> {
+  async function throttled(person: Person, source: CheckSource, method: string, check: () => Promise<string | null>, { guessable = true } = {}): Promise<CheckResult> {
     const now = clock.now().getTime();
     if (now >= purgeDueAt) {
       purgeDueAt = now + limits.lockMs;
       // Housekeeping: its failure must not fail this check.
       await purgeSecondFactorAttempts(db.knex, now - limits.lockMs).catch(() => undefined);
     }
-    const keys = { person: `person:${person.id}`, address: `address:${loginSource(ip)}` };
+    const keys = {
+      person: source.session === undefined ? `person:${person.id}` : `session:${createHash('sha256').update(source.session).digest('hex').slice(0, 32)}`,
+      address: `address:${loginSource(source.ip)}`,
+    };
     const { waitMs, attemptIds } = await countSecondFactorAttempt(db, [keys.person, keys.address], { now, since: now - limits.lockMs }, (failures) =>
-      checkWaitMs({ person: failures.get(keys.person) ?? [], address: failures.get(keys.address) ?? [] }, limits, now),
+      guessable ? checkWaitMs({ person: failures.get(keys.person) ?? [], address: failures.get(keys.address) ?? [] }, limits, now) : 0,
     );
     if (waitMs > 0) return { outcome: 'throttled', retryAfterSeconds: Math.ceil(waitMs / 1000) };
     const factor = await check();
@@ -133,6 +147,9 @@ export function createSecondFactors({ db, clock, box, policy, issuer, limits }: 
     issueRecoveryCodes: (person: Person) => db.transaction((trx) => issueRecoveryCodesIn(trx, person)),
     audit,
     mayEnrol: (person: Pick<User, 'role'>) => mayEnrolSecondFactor(person.role),
+    /** Seals what must wait in a session a moment (a first passkey's recovery codes until their page is opened). */
+    sealText: (text: string) => box.seal(text),
+    openText: (sealed: string) => box.open(sealed),
 
     async overview(person: Person): Promise<{ factors: FactorSummary[]; recoveryCodesLeft: number }> {
       const [factors, recoveryCodesLeft] = await Promise.all([listFactors(db.knex, person.id), countUnusedRecoveryCodes(db.knex, person.id)]);
@@ -170,8 +187,8 @@ export function createSecondFactors({ db, clock, box, policy, issuer, limits }: 
     },
 
     /** A code of any of the person's TOTP apps, each step accepted once. */
-    checkTotp(person: Person, code: string, ip: string): Promise<CheckResult> {
-      return throttled(person, ip, 'totp', async () => {
+    checkTotp(person: Person, code: string, source: CheckSource): Promise<CheckResult> {
+      return throttled(person, source, 'totp', async () => {
         const now = clock.now();
         for (const factor of await listTotps(db.knex, person.id)) {
           const secret = box.open(factor.sealedSecret);
@@ -182,8 +199,8 @@ export function createSecondFactors({ db, clock, box, policy, issuer, limits }: 
       });
     },
 
-    checkRecoveryCode(person: Person, typed: string, ip: string): Promise<CheckResult> {
-      return throttled(person, ip, 'recovery_code', async () => {
+    checkRecoveryCode(person: Person, typed: string, source: CheckSource): Promise<CheckResult> {
+      return throttled(person, source, 'recovery_code', async () => {
         const code = normaliseRecoveryCode(typed);
         return code !== null && (await useRecoveryCode(db.knex, person.id, box.digest(code), clock.now())) ? 'recovery_code' : null;
       });

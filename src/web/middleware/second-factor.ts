@@ -30,8 +30,9 @@ const aboveThreshold = (body: Record<string, unknown>, thresholdCents: number) =
 /**
  * The money and power actions: refunds (and their settings, retries and transfers), adjustments above
  * the threshold, decisions on credits sent to the print system, people imported (roles and opening
- * balances), prices published, API keys created, roles, passwords and sign-in links changed, codes
- * made, factors reset; and a person's own factors removed
+ * balances), prices published, API keys created, people's roles, passwords, sign-in links, desk
+ * permission, access, closure and credit limit changed, quotes refunded at the desk, a look published
+ * or restored by IT, codes made, factors reset; and a person's own factors removed
  * or recovery codes replaced (a stolen session must not strip the account of its factors), or a
  * passkey or app added beside existing factors (nor give it one of its own).
  */
@@ -44,7 +45,9 @@ export const STEP_UP_ACTIONS: readonly StepUpAction[] = [
   { path: /^\/admin\/people\/[^/]+\/adjustments$/, when: aboveThreshold },
   { path: /^\/admin\/prices\/drafts\/[^/]+\/publish$/ },
   { path: /^\/admin\/api-keys$/ },
-  { path: /^\/admin\/people\/[^/]+\/(role|password|identities|second-factors\/reset)$/ },
+  { path: /^\/admin\/people\/[^/]+\/(role|password|identities|quote-desk|disable|enable|close|anonymise|negative-balance\/allow|second-factors\/reset)$/ },
+  { path: /^\/desk\/quotes\/[^/]+\/(payments\/[^/]+\/refund|units-refund)$/ },
+  { path: /^\/it\/branding\/versions\/[^/]+\/[^/]+$/ },
   { path: /^\/admin\/vouchers$/ },
   { path: /^\/account\/security\/(factors\/[^/]+\/remove|recovery-codes)$/ },
   { path: /^\/account\/security\/(passkeys|totp)$/, addsFactor: true },
@@ -71,9 +74,12 @@ export interface SecondFactorGuardOptions {
   stepUpAdjustmentCents: number;
 }
 
+/** What the policy's gate stands before: the admin and IT pages, the quote desk, and documents (an admin reads everyone's). */
+export const GATED_PATHS = ['/admin', '/it', '/desk', '/documents'];
+
 /**
- * The policy's gate before /admin and /it: an admin or IT person whose session has no checked factor
- * is sent to check one, or to enrol one first. Nothing there is reached with a password alone.
+ * The policy's gate before GATED_PATHS: an admin or IT person whose session has no checked factor is
+ * sent to check one, or to enrol one first. Nothing there is reached with a password alone.
  */
 export function secondFactorGate({ policy, factorCount }: Pick<SecondFactorGuardOptions, 'policy' | 'factorCount'>): RequestHandler {
   return async (request, response, next) => {

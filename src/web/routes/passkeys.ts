@@ -107,7 +107,7 @@ export function passkeyRoutes({ passkeys, factors, check, clock, policy }: Passk
     const checked = await check.personOf(request);
     if (!checked) return signInExpired(response);
     const challenge = passkeys.usable(await takeChallenge(request), 'authenticate');
-    const result: CheckResult = await passkeys.check(checked.user, credentialOf(request), challenge, request.ip ?? 'unknown');
+    const result: CheckResult = await passkeys.check(checked.user, credentialOf(request), challenge, check.sourceOf(request, checked));
     if (result.outcome === 'accepted') return response.json({ location: await check.accepted(request, checked, safeReturnPath(bodyOf(request).returnTo)) });
     if (result.outcome === 'throttled') {
       response.setHeader('Retry-After', String(result.retryAfterSeconds));
@@ -146,7 +146,8 @@ export function passkeyRoutes({ passkeys, factors, check, clock, policy }: Passk
     // Adding a factor checks it (as for TOTP apps, security.ts).
     request.session.secondFactorAt = clock.now().getTime();
     if (!result.recoveryCodes) return response.json({ location: SECURITY_PATH });
-    request.session.newRecoveryCodes = { codes: result.recoveryCodes, issuedAt: clock.now().getTime() };
+    // Sealed, as the TOTP secrets are: the session row must not hold a way in until the page is opened.
+    request.session.newRecoveryCodes = { sealedCodes: factors.sealText(result.recoveryCodes.join(' ')), issuedAt: clock.now().getTime() };
     response.json({ location: PASSKEY_RECOVERY_CODES_PATH });
   });
 
@@ -154,9 +155,10 @@ export function passkeyRoutes({ passkeys, factors, check, clock, policy }: Passk
   router.get(PASSKEY_RECOVERY_CODES_PATH, requireUser, async (request, response) => {
     const waiting = request.session.newRecoveryCodes;
     delete request.session.newRecoveryCodes;
-    if (!waiting || clock.now().getTime() - waiting.issuedAt >= RECOVERY_CODES_WAIT_MS) return response.redirect(303, SECURITY_PATH);
+    const codes = waiting && clock.now().getTime() - waiting.issuedAt < RECOVERY_CODES_WAIT_MS ? factors.openText(waiting.sealedCodes) : null;
+    if (codes === null) return response.redirect(303, SECURITY_PATH);
     const t = response.locals.t as Translate;
-    await renderPage(response, 'pages/recovery-codes', { title: t('secondFactor.recovery.title'), codes: waiting.codes, first: true, path: SECURITY_PATH });
+    await renderPage(response, 'pages/recovery-codes', { title: t('secondFactor.recovery.title'), codes: codes.split(' '), first: true, path: SECURITY_PATH });
   });
 
   return router;

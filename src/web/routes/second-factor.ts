@@ -73,14 +73,14 @@ export function secondFactorRoutes({ db, factors, check }: { db: Database; facto
     const checked = await personOrLogin(request, response);
     if (!checked) return;
     const code = text((request.body as Record<string, unknown> | undefined)?.code);
-    await answer(request, response, checked, await factors.checkTotp(checked.user, code, request.ip ?? 'unknown'));
+    await answer(request, response, checked, await factors.checkTotp(checked.user, code, check.sourceOf(request, checked)));
   });
 
   router.post(`${SECOND_FACTOR_PATH}/recovery`, async (request, response) => {
     const checked = await personOrLogin(request, response);
     if (!checked) return;
     const code = text((request.body as Record<string, unknown> | undefined)?.code);
-    await answer(request, response, checked, await factors.checkRecoveryCode(checked.user, code, request.ip ?? 'unknown'));
+    await answer(request, response, checked, await factors.checkRecoveryCode(checked.user, code, check.sourceOf(request, checked)));
   });
 
   /** Gives up the waiting sign-in (someone else's account at a shared computer, a lost phone): back to the login page. */

@@ -57,7 +57,7 @@ export function securityRoutes({ factors, clock, required }: SecurityRoutesOptio
   }
 
   /** The QR code of the secret waiting in the session (a new one when none waits), with the secret to type instead. */
-  async function showTotpPage(request: Request, response: Response, sent?: { name: string; error: string; status: number }) {
+  async function showTotpPage(request: Request, response: Response, sent?: { name: string; error: string; field: 'name' | 'code'; status: number }) {
     const t = response.locals.t as Translate;
     const now = clock.now().getTime();
     const waiting = request.session.totpEnrolment;
@@ -71,6 +71,7 @@ export function securityRoutes({ factors, clock, required }: SecurityRoutesOptio
       secretGroups: secret.secret.match(/.{1,4}/g)?.join(' ') ?? secret.secret,
       name: sent?.name ?? '',
       error: sent?.error ?? null,
+      errorField: sent?.field ?? null,
       nameMaxLength: FACTOR_NAME_MAX_LENGTH,
       path: `${SECURITY_PATH}/totp`,
     });
@@ -109,10 +110,13 @@ export function securityRoutes({ factors, clock, required }: SecurityRoutesOptio
     const name = text(body.name, FACTOR_NAME_MAX_LENGTH * 2);
     if (!waiting || clock.now().getTime() - waiting.startedAt >= TOTP_ENROLMENT_MS) {
       delete request.session.totpEnrolment;
-      return showTotpPage(request, response, { name, status: 400, error: t('secondFactor.totp.errors.expired') });
+      return showTotpPage(request, response, { name, status: 400, field: 'code', error: t('secondFactor.totp.errors.expired') });
     }
     const result = await factors.confirmTotp(request.user!, { sealedSecret: waiting.sealedSecret, name: body.name, code: text(body.code, 20) });
-    if (result.outcome !== 'enrolled') return showTotpPage(request, response, { name, status: 400, error: t(`secondFactor.totp.errors.${result.outcome}`, { max: FACTOR_NAME_MAX_LENGTH }) });
+    if (result.outcome !== 'enrolled') {
+      const field = result.outcome === 'wrong_code' ? 'code' : 'name';
+      return showTotpPage(request, response, { name, status: 400, field, error: t(`secondFactor.totp.errors.${result.outcome}`, { max: FACTOR_NAME_MAX_LENGTH }) });
+    }
     delete request.session.totpEnrolment;
     await enrolled(request, response, result);
   });

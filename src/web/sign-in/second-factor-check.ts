@@ -3,6 +3,7 @@ import type { Database } from '../../db/database.js';
 import { findUserById, stripPassword } from '../../services/people/records.js';
 import type { User } from '../../domain/people/users.js';
 import type { Clock } from '../../domain/time/clock.js';
+import type { CheckSource } from '../../services/second-factors/second-factors.js';
 import type { BeginSession } from './begin-session.js';
 
 /** A sign-in waits this long for its second factor; then the password is asked again. */
@@ -17,6 +18,8 @@ export interface CheckedPerson {
 export interface SecondFactorCheck {
   /** The person whose factor this request may check, or null (nobody signed in or waiting, or the wait is over). */
   personOf(request: Request): Promise<CheckedPerson | null>;
+  /** Where the check comes from, for the throttle: the address, and the session of a step-up. */
+  sourceOf(request: Request, checked: CheckedPerson): CheckSource;
   /** The factor was right: the waiting sign-in opens, or the step-up window restarts. Where the browser goes next (`returnTo`, a checked path, for a step-up). */
   accepted(request: Request, checked: CheckedPerson, returnTo: string): Promise<string>;
 }
@@ -36,6 +39,8 @@ export function secondFactorCheck({ db, clock, beginSession }: { db: Database; c
       }
       return { user: stripPassword(stored), mode: 'sign-in' };
     },
+
+    sourceOf: (request, checked) => ({ ip: request.ip ?? 'unknown', ...(checked.mode === 'step-up' ? { session: request.sessionID } : {}) }),
 
     async accepted(request, checked, returnTo) {
       const pending = request.session.pendingSignIn;
