@@ -99,6 +99,7 @@ export const PAGE_NAMES = [
   'totp-enrolment',
   'recovery-codes',
   'second-factor',
+  'admin-person-second-factor',
 ] as const;
 
 export type PageName = (typeof PAGE_NAMES)[number];
@@ -146,6 +147,7 @@ export const SCREENSHOTS: ReadonlyArray<{ page: PageName; locale: Locale; file: 
       'security',
       'totp-enrolment',
       'second-factor',
+      'admin-person-second-factor',
     ] as const
   ).map((page) => ({ page, locale: 'fr' as const, file: page })),
   { page: 'account', locale: 'en', file: 'account-en' },
@@ -208,7 +210,7 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
   if (!desk) throw new Error('no demo login of the reprography desk');
   const paidQuote = await prepareQuotePages(session, desk);
   // Last: from then on the admin's sign-in asks for their factor (their open session goes on).
-  const secondFactor = await prepareSecondFactorPages(session);
+  const secondFactor = await prepareSecondFactorPages(session, brandingViewer);
   const { payable, forStudent } = session.quotes;
   const orderNumber = student.paid.slice('/orders/'.length);
   const pages: Record<PageName, Omit<PortalPage, 'name'>> = {
@@ -272,6 +274,8 @@ export async function preparePortalPages(session: PortalInBrowser): Promise<Map<
     'recovery-codes': { path: '/account/security/recovery-codes', as: 'admin', reach: secondFactor.newRecoveryCodes },
     // Last of the list: the visitors' browser is then left waiting for the admin's factor.
     'second-factor': { path: '/login/second-factor', reach: secondFactor.secondStep },
+    // The IT person's page: their authenticator app, their recovery codes left, and the reset.
+    'admin-person-second-factor': { path: `/admin/people/${brandingViewer}`, as: 'admin' },
   };
   return new Map(PAGE_NAMES.map((name) => [name, { name, ...pages[name] }]));
 }

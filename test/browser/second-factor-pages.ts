@@ -26,12 +26,12 @@ async function newRecoveryCodes(page: Page): Promise<Response | null> {
 }
 
 /**
- * The second factor's pages: the admin adds an authenticator app through the browser, as a person with
- * a phone would (the key read under the QR code, the code of the portal's clock typed), after every
- * other preparation has signed them in (their session stays open). Returns how the pages are reached.
+ * `username` adds an authenticator app through the browser, as a person with a phone would (the key
+ * read under the QR code, the code of the portal's clock typed), in a session opened before: from
+ * then on their sign-in asks for it, while that session goes on.
  */
-export async function prepareSecondFactorPages(session: PortalInBrowser) {
-  const { page, context } = await session.open({ width: 1280, as: 'admin' });
+async function addAuthenticatorApp(session: PortalInBrowser, username: string): Promise<void> {
+  const { page, context } = await session.open({ width: 1280, as: username });
   try {
     await page.goto('/account/security/totp');
     const secret = (await page.locator('.totp-qr__secret').innerText()).replace(/\s/g, '');
@@ -39,9 +39,19 @@ export async function prepareSecondFactorPages(session: PortalInBrowser) {
     await page.locator('#code').fill(totpCodeAt(secret, session.portal.clock.now()));
     await page.locator('form[action="/account/security/totp"] button[type="submit"]').click();
     await page.waitForLoadState();
-    if ((await page.locator('.recovery-codes li').count()) !== 10) throw new Error('no recovery codes shown after adding the authenticator app');
+    if ((await page.locator('.recovery-codes li').count()) !== 10) throw new Error(`no recovery codes shown after ${username} added the authenticator app`);
   } finally {
     await context.close();
   }
+}
+
+/**
+ * The second factor's pages: the admin and the IT person each add an app, after every other
+ * preparation has signed them in (the admin's person page of the IT person then shows the factor and
+ * the reset). Returns how the pages are reached.
+ */
+export async function prepareSecondFactorPages(session: PortalInBrowser, itPerson: string) {
+  await addAuthenticatorApp(session, 'admin');
+  await addAuthenticatorApp(session, itPerson);
   return { secondStep: (page: Page) => secondStep(page, session), newRecoveryCodes };
 }
