@@ -52,20 +52,20 @@ describe(`second factors, adversarial review (${testDialect})`, function () {
       return { agent, username };
     }
 
-    // the quote desk's PayPal refund (/desk/quotes/:number/payments/:order/refund) is a second refund route the step-up list does not name.
+    // Once missed: the quote desk's PayPal refund (/desk/quotes/:number/payments/:order/refund) is a second refund route, which the step-up list must name too.
     it('asks for the factor again before a PayPal refund from the quote desk, as before /admin/orders/:number/refund', async () => {
       const { agent } = await staleAdmin();
       const token = await tokenOf(agent);
       // The listed route: asked again (nothing is looked up before the guard).
       const listed = await from(agent.post('/admin/orders/R-0001/refund'), '/admin/orders/R-0001').type('form').send({ _csrf: token, amount: '10', reason: 'x' });
       expect(listed.headers.location).to.equal(stepUpLocation('/admin/orders/R-0001'));
-      // The desk's: reaches the route (here a 404 for a quote that does not exist; a real one refunds).
+      // The desk's: asked again too, before the route looks the quote up.
       const desk = await from(agent.post('/desk/quotes/D-0001/payments/R-0001/refund'), '/desk/quotes/D-0001').type('form').send({ _csrf: token, amount: '10', reason: 'x' });
       expect(desk.status, `answered ${desk.status} ${String(desk.headers.location)}`).to.equal(303);
       expect(desk.headers.location).to.equal(stepUpLocation('/desk/quotes/D-0001'));
     });
 
-    // the quote desk's refund in units (/desk/quotes/:number/units-refund) is not a step-up action either.
+    // Once missed: the quote desk's refund in units (/desk/quotes/:number/units-refund) is a step-up action as well.
     it('asks for the factor again before a units refund from the quote desk', async () => {
       const { agent } = await staleAdmin();
       const token = await tokenOf(agent);
@@ -74,7 +74,7 @@ describe(`second factors, adversarial review (${testDialect})`, function () {
       expect(desk.headers.location).to.equal(stepUpLocation('/desk/quotes/D-0001'));
     });
 
-    // granting the quote desk (which carries the power to refund PayPal payments) is not a step-up action: a stolen admin session gives an accomplice's plain account that power.
+    // Once missed: granting the quote desk carries the power to refund PayPal payments; without a step-up, a stolen admin session could give an accomplice's plain account that power.
     it('asks for the factor again before granting the quote desk to someone', async () => {
       const { agent } = await staleAdmin();
       const accomplice = fresh('accomplice');
@@ -87,7 +87,7 @@ describe(`second factors, adversarial review (${testDialect})`, function () {
       expect(answer.headers.location).to.equal(stepUpLocation(`/admin/people/${accomplice}`));
     });
 
-    // allowing a negative balance (printing on credit, without limit) is a money decision the step-up does not ask for.
+    // Once missed: allowing a negative balance (printing on credit, without limit) is a money decision, so the step-up asks for it.
     it('asks for the factor again before allowing someone a negative balance', async () => {
       const { agent } = await staleAdmin();
       const accomplice = fresh('accomplice');
@@ -101,7 +101,7 @@ describe(`second factors, adversarial review (${testDialect})`, function () {
       expect(answer.headers.location).to.equal(stepUpLocation(`/admin/people/${accomplice}`));
     });
 
-    // disabling (or re-enabling) someone, an admin included, is not a step-up action: a stolen admin session shuts every other admin out, and none is left to reset or demote it.
+    // Once missed: without a step-up on disabling (or re-enabling) someone, a stolen admin session could shut every other admin out, leaving none to reset or demote it.
     it('asks for the factor again before disabling another admin', async () => {
       const { agent } = await staleAdmin();
       const other = fresh('admin');
@@ -124,7 +124,7 @@ describe(`second factors, adversarial review (${testDialect})`, function () {
     beforeEach(() => portal.clock.advance(QUIET_MS));
     after(() => portal.cleanup());
 
-    // failures are counted per person only (and per address): whoever knows the password locks the owner out of every check, their passkey and their own browser included, for as long as they keep guessing.
+    // Once failures were counted per person only: whoever knew the password locked the owner out of every check, their own signed-in browser included. A step-up now counts against its own session.
     it('does not lock the owner out of the check because someone else, elsewhere, guessed codes with their password', async () => {
       const username = fresh('admin');
       await portal.addUser(username, PASSWORD, { role: 'admin' });
@@ -141,7 +141,7 @@ describe(`second factors, adversarial review (${testDialect})`, function () {
         await attacker.post(`${CHECK_PATH}/totp`).set('X-Forwarded-For', '203.0.113.7').type('form').send({ _csrf: csrfTokenFrom(page.text), code: '000000' });
       }
 
-      // The owner, in their own signed-in browser, with the right code of their app: refused.
+      // The owner, in their own signed-in browser, with the right code of their app: accepted.
       portal.clock.advance(30_000);
       const answer = await sendCode(owner, 'totp', totpCodeAt(secret, portal.clock.now()), '/account');
       expect(answer.status, `answered ${answer.status}`).to.equal(303);
@@ -157,7 +157,7 @@ describe(`second factors, adversarial review (${testDialect})`, function () {
     });
     after(() => portal.cleanup());
 
-    // a first passkey's ten recovery codes wait in plain text in the stored session row (sessions table) until their page is opened, or until the session ends if it never is; the codes are otherwise kept only as keyed digests.
+    // Once a first passkey's ten recovery codes waited in plain text in the stored session row until their page was opened; they now wait sealed, like the TOTP secrets.
     it('keeps no recovery code in plain text in the session store', async () => {
       const username = fresh('admin');
       await portal.addUser(username, PASSWORD, { role: 'admin' });
@@ -186,7 +186,7 @@ describe(`second factors, adversarial review (${testDialect})`, function () {
     beforeEach(() => portal.clock.advance(QUIET_MS));
     after(() => portal.cleanup());
 
-    // the gate covers /admin and /it only: an admin with a password alone uses the quote desk (quotes, customers' documents, payments and their refunds) under /desk.
+    // Once the gate covered /admin and /it only: an admin with a password alone used the quote desk (quotes, customers' documents, payments and their refunds) under /desk.
     it('sends an admin without a factor to enrol before the quote desk too', async () => {
       const username = fresh('admin');
       await portal.addUser(username, PASSWORD, { role: 'admin' });

@@ -171,9 +171,9 @@ describe(`second factors (${testDialect})`, function () {
         expect(await h.recoveryRowsOf(user.id)).to.have.length(0);
       });
 
-      // confirmTotp neither claims the code's step nor decides "first factor" in one
-      // transaction; the same form sent twice at once (a double click) adds two factors with the same
-      // secret, and each enrolment then counts two factors, so no recovery codes are issued at all.
+      // Once confirmTotp did not decide "first factor" in one transaction: the same form sent twice at
+      // once (a double click) added two factors with the same secret, each enrolment then counted two
+      // factors, and no recovery codes were issued at all.
       it('issues the recovery codes of a first factor even when the form is sent twice at once', async () => {
         const username = fresh('admin');
         const user = await portal.addUser(username, PASSWORD, { role: 'admin' });
@@ -627,9 +627,8 @@ describe(`second factors (${testDialect})`, function () {
         expect(await portal.db.knex('payment_refunds').where('order_id', order.id)).to.have.length(1);
       });
 
-      // a people import grants roles (admin, IT) and credits opening balances of any
-      // size, yet its confirmation is not a step-up action: a role change and a large adjustment by
-      // another door.
+      // A people import grants roles (admin, IT) and credits opening balances of any size: its
+      // confirmation is a role change and a large adjustment by another door, once without a step-up.
       it('a people import granting the admin role and a large opening balance asks again before it is confirmed', async () => {
         const { agent } = await staleAdmin();
         const newcomer = fresh('complice');
@@ -655,8 +654,8 @@ describe(`second factors (${testDialect})`, function () {
         expect(await h.roleOf(target)).to.equal('user');
       });
 
-      // the step-up list is matched case-sensitively against the exact path, while
-      // Express routes case-insensitively and with an optional trailing slash.
+      // Once the step-up list was matched case-sensitively against the exact path, while Express
+      // routes case-insensitively and with an optional trailing slash.
       it('cannot be walked around by a trailing slash or another case in the path', async () => {
         const { agent } = await staleAdmin();
         const target = fresh('henri');
@@ -783,9 +782,8 @@ describe(`second factors (${testDialect})`, function () {
       expect(await h.recoveryRowsOf(user.id)).to.have.length(10);
     });
 
-    // removeFactor counts the factors outside the transaction
-    // that deletes, so removals at once each see several factors and all go (every time on SQLite,
-    // often on PostgreSQL).
+    // Once removeFactor counted the factors outside the transaction that deletes, so removals at
+    // once each saw several factors and all went (every time on SQLite, often on PostgreSQL).
     it('keeps one factor when all its factors are removed at once', async () => {
       const { user, agent } = await h.enrolled();
       for (const name of ['Tablette', 'Montre', 'Ordinateur']) {
