@@ -214,8 +214,9 @@ export function createSecondFactors({ db, clock, box, policy, issuer, limits }: 
       // Under the person's row lock: removals sent at once are counted one after the other.
       const removed = await db.transaction(async (trx) => {
         await lockUserRow(trx, person.id);
-        const count = await countFactors(trx, person.id);
-        const own = (await listFactors(trx, person.id)).some((factor) => factor.id === factorId);
+        const listed = await listFactors(trx, person.id);
+        const count = listed.length;
+        const own = listed.some((factor) => factor.id === factorId);
         if (own && count === 1 && policy.required && mayEnrolSecondFactor(person.role)) return 'last_required' as const;
         const factor = await deleteFactor(trx, person.id, factorId);
         if (!factor) return null;
